@@ -1,0 +1,71 @@
+"""Settings, read from the environment once and passed down explicitly.
+
+``VIGILANT_DATA_DIR``      where the embedded database, indexes and caches live
+                           (default: ``$XDG_DATA_HOME/vigilant`` or ``~/.local/share/vigilant``).
+``VIGILANT_DATABASE_URL``  an SQLAlchemy URL; default: SQLite ``vigilant.db`` in the data dir.
+                           ``postgresql://…`` URLs use psycopg 3.
+``VIGILANT_USER``          who is recorded as doing imports from the CLI (default: the login name).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigilant.errors import ConfigError
+
+SETTINGS_DOC: dict[str, str] = {
+    "VIGILANT_DATA_DIR": "folder for the embedded database, indexes and caches",
+    "VIGILANT_DATABASE_URL": "SQLAlchemy database URL (SQLite file in the data dir by default, or PostgreSQL)",
+    "VIGILANT_USER": "name recorded as the actor of CLI actions (default: the login name)",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    user: str
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "indexes"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("VIGILANT_DATA_DIR") or _default_data_dir(env)).expanduser()
+        url = env.get("VIGILANT_DATABASE_URL") or f"sqlite:///{data_dir / 'vigilant.db'}"
+        url = normalise_database_url(url)
+        user = env.get("VIGILANT_USER") or _login_name()
+        return cls(data_dir=data_dir, database_url=url, user=user)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URL forms people paste (``postgres://``, ``postgresql://``) and pick psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg://")):
+        raise ConfigError(
+            f"unsupported database URL {url.split(':', 1)[0]!r}",
+            hint="use sqlite:///path/to/file.db or postgresql://user@host/dbname",
+        )
+    return url
+
+
+def _default_data_dir(env: Mapping[str, str]) -> Path:
+    xdg = env.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "vigilant"
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"

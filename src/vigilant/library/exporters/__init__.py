@@ -1,0 +1,1 @@
+"""Hash-set export formats: one visible registry, filled from one explicit list."""

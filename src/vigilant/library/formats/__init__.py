@@ -1,0 +1,74 @@
+"""Hash-set formats: one visible registry, filled from one explicit list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from vigilant.errors import BadInputError, ConflictError
+from vigilant.library.formats.base import HashSetReader, ReaderOptions, SourceError, read_head
+
+
+class FormatRegistry:
+    """Readers by name; detection asks each in list order, so more specific formats come first."""
+
+    def __init__(self, readers: Iterable[HashSetReader]) -> None:
+        self._readers: dict[str, HashSetReader] = {}
+        for reader in readers:
+            if reader.name in self._readers:
+                raise ConflictError(f"hash-set format {reader.name!r} registered twice")
+            self._readers[reader.name] = reader
+
+    def __getitem__(self, name: str) -> HashSetReader:
+        try:
+            return self._readers[name]
+        except KeyError:
+            raise BadInputError(
+                f"unknown hash-set format {name!r}", hint=f"known formats: {', '.join(self._readers)}"
+            ) from None
+
+    def __iter__(self) -> Iterator[HashSetReader]:
+        return iter(self._readers.values())
+
+    def names(self) -> list[str]:
+        return list(self._readers)
+
+    def detect(self, path: Path) -> HashSetReader:
+        head = read_head(path)
+        for reader in self:
+            if reader.sniff(path, head):
+                return reader
+        raise SourceError(
+            f"cannot tell the format of {path}",
+            hint=f"name it with --format (one of: {', '.join(self._readers)})",
+        )
+
+
+def _builtin_readers() -> list[HashSetReader]:
+    # The one explicit list. Order matters for detection: binary and self-describing formats first,
+    # the loosest text formats (plain CSV) last.
+    from vigilant.library.formats import encase, hashkeeper, hashlists, nsrl_v2, nsrl_v3, plain_csv, vics
+
+    return [
+        vics.VicsReader(),
+        nsrl_v3.NsrlV3Reader(),
+        encase.EncaseHashReader(),
+        nsrl_v2.NsrlV2Reader(),
+        hashkeeper.HashKeeperReader(),
+        hashlists.HashdeepReader(),
+        hashlists.SumsReader(),
+        plain_csv.PlainCsvReader(),
+    ]
+
+
+_registry: FormatRegistry | None = None
+
+
+def formats() -> FormatRegistry:
+    global _registry  # noqa: PLW0603 - built once, on first use, from the explicit list above
+    if _registry is None:
+        _registry = FormatRegistry(_builtin_readers())
+    return _registry
+
+
+__all__ = ["FormatRegistry", "HashSetReader", "ReaderOptions", "SourceError", "formats"]
