@@ -1,0 +1,62 @@
+"""The ``vigilant`` command: a thin face over the services (the web API is the other face)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.exceptions import TyperException
+
+from vigilant.cli import db_cmd, demo_cmd, hash_cmd, library_cmd
+from vigilant.cli.common import console_err
+from vigilant.errors import ExitCode, VigilantError
+
+app = typer.Typer(
+    name="vigilant",
+    help="Vigilant: known-material library, evidence triage, P2P leads and operations for CSE investigations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(library_cmd.app, name="library")
+app.command("hash")(hash_cmd.hash_files)
+app.add_typer(db_cmd.app, name="db")
+app.command("demo")(demo_cmd.demo)
+
+
+@app.command("version")
+def version() -> None:
+    """Print Vigilant's version."""
+    from vigilant import __version__
+
+    typer.echo(__version__)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code (tests call this; ``main`` exits with it)."""
+    try:
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except VigilantError as exc:
+        console_err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            console_err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except NoArgsIsHelpError:
+        return int(ExitCode.OK)  # the help was shown, as asked
+    except TyperException as exc:  # usage errors: unknown option, missing argument, bad value
+        console_err.print(f"[bold red]usage:[/] {exc.format_message()}", highlight=False)
+        console_err.print("[dim]hint:[/] add --help to see what the command takes", highlight=False)
+        return int(ExitCode.USAGE)
+    except typer.Abort:
+        console_err.print("aborted")
+        return int(ExitCode.FAILURE)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def main() -> None:
+    sys.exit(run())

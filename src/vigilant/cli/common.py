@@ -1,0 +1,38 @@
+"""What the CLI's commands share: consoles, settings, opening the store."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from vigilant.config import Settings
+from vigilant.library.service import LibraryService
+from vigilant.library.store import LibraryStore
+from vigilant.store import Database, open_database
+
+console = Console(highlight=False)
+console_err = Console(stderr=True, highlight=False)
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+# One engine per URL for the life of the process; tests switch URLs through the environment.
+_databases: dict[str, Database] = {}
+
+
+def database() -> Database:
+    url = settings().database_url
+    if url not in _databases:
+        _databases[url] = open_database(url)
+    return _databases[url]
+
+
+def close_databases() -> None:
+    for db in _databases.values():
+        db.dispose()
+    _databases.clear()
+
+
+def library() -> LibraryService:
+    return LibraryService(LibraryStore(database()))

@@ -1,0 +1,186 @@
+"""Import a hash-set file into the library: streamed, idempotent, all-or-nothing.
+
+- Streamed: entries go to the database in batches; memory does not grow with the file.
+- Idempotent: a file is known by its SHA-256; importing it again changes nothing and says so.
+- All-or-nothing: the whole import is one transaction. A bad row is refused with its location and the
+  import carries on; a source that cannot be read to its end rolls everything back, and the failed attempt
+  is still written to the import log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vigilant.errors import BadInputError, ConflictError
+from vigilant.library.categories import PROFILES, CategoryProfile, InvalidCategoryError
+from vigilant.library.formats import ReaderOptions, SourceError, formats
+from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetKind
+from vigilant.library.store import PROBLEMS_KEPT, LibraryStore, entry_row, set_info
+from vigilant.store.models import HashSetRow, utcnow
+
+BATCH_ROWS = 5000
+PDQ_DEFAULT_THRESHOLD = 31
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    path: Path
+    actor: str
+    name: str | None = None
+    version: str | None = None
+    kind: SetKind | None = None
+    profile: str | None = None
+    format: str | None = None
+    source: str | None = None
+    description: str | None = None
+    pdq_threshold: int | None = None
+    # Source code -> profile code, for sets whose numbering differs from their profile's (e.g. CAID 1..3).
+    category_map: Mapping[str, str] = field(default_factory=dict)
+    options: ReaderOptions = field(default_factory=ReaderOptions)
+
+
+Progress = Callable[[int], None]  # called with the number of rows read so far
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest(), size
+
+
+def import_hash_set(
+    store: LibraryStore, request: ImportRequest, progress: Progress | None = None
+) -> ImportReport:
+    path = request.path
+    if not path.is_file():
+        raise BadInputError(f"{path} is not a file")
+    started = utcnow()
+    sha256, size = file_sha256(path)
+    reader = formats()[request.format] if request.format else formats().detect(path)
+    report = ImportReport(source_file=str(path), source_sha256=sha256, format=reader.name)
+
+    with store.db.session() as s:
+        existing = store.find_by_source(s, sha256)
+        if existing is not None:
+            report.hash_set = set_info(existing)
+            report.already_imported = True
+            store.record_import(
+                s, report, actor=request.actor, status="already-imported", started_at=started, error=None
+            )
+            return report
+
+    hints = reader.hints(path, request.options)
+    kind = request.kind or hints.kind
+    if kind is None:
+        raise BadInputError(
+            f"{path.name}: the {reader.title} format does not say what kind of set this is",
+            hint="give --kind known-bad, known-good or alert",
+        )
+    profile = PROFILES[request.profile or hints.profile or "none"]
+    name = request.name or hints.name or path.stem
+    version = request.version or hints.version or f"sha256:{sha256[:12]}"
+    threshold = PDQ_DEFAULT_THRESHOLD if request.pdq_threshold is None else request.pdq_threshold
+    if not 0 <= threshold <= 128:
+        raise BadInputError(f"PDQ threshold {threshold} is outside 0..128")
+
+    try:
+        with store.db.session() as s:
+            if store.find_by_name_version(s, name, version) is not None:
+                raise ConflictError(
+                    f"a different file is already imported as {name} {version}",
+                    hint="give this one another --version (or --name)",
+                )
+            row = HashSetRow(
+                name=name,
+                version=version,
+                kind=kind.value,
+                profile=profile.name,
+                source=request.source or hints.source,
+                description=request.description or hints.description,
+                format=reader.name,
+                source_file=path.name,
+                source_sha256=sha256,
+                source_size=size,
+                imported_at=started,
+                imported_by=request.actor,
+                entry_count=0,
+                refused_count=0,
+                pdq_threshold=threshold,
+            )
+            s.add(row)
+            s.flush()
+            batch: list[dict[str, Any]] = []
+            for item in reader.read(path, request.options):
+                report.rows_read += 1
+                checked = (
+                    item if isinstance(item, RowProblem) else _check(item, profile, request.category_map)
+                )
+                if isinstance(checked, RowProblem):
+                    _refuse(report, checked)
+                else:
+                    category = checked
+                    assert isinstance(item, KnownEntry)
+                    batch.append(entry_row(row.id, item, category))
+                    report.rows_taken += 1
+                    if len(batch) >= BATCH_ROWS:
+                        store.insert_entries(s, batch)
+                        batch.clear()
+                if progress is not None and report.rows_read % BATCH_ROWS == 0:
+                    progress(report.rows_read)
+            store.insert_entries(s, batch)
+            row.entry_count = report.rows_taken
+            row.refused_count = report.rows_refused
+            s.flush()
+            report.hash_set = set_info(row)
+            store.record_import(
+                s, report, actor=request.actor, status="imported", started_at=started, error=None
+            )
+    except (SourceError, ConflictError) as exc:
+        # The transaction above is rolled back; the attempt itself is still logged.
+        failed = ImportReport(
+            source_file=str(path), source_sha256=sha256, format=reader.name, rows_read=report.rows_read
+        )
+        with store.db.session() as s:
+            store.record_import(
+                s, failed, actor=request.actor, status="failed", started_at=started, error=str(exc)
+            )
+        raise
+    if progress is not None:
+        progress(report.rows_read)
+    return report
+
+
+def _check(
+    entry: KnownEntry, profile: CategoryProfile, category_map: Mapping[str, str]
+) -> str | RowProblem | None:
+    """The entry's category normalised through the profile, or the reason to refuse the entry."""
+    if not entry.digests():
+        return RowProblem(entry.location, "no-digest", "the entry carries no hash")
+    if entry.pdq_quality is not None and not 0 <= entry.pdq_quality <= 100:
+        return RowProblem(entry.location, "bad-pdq-quality", f"PDQ quality {entry.pdq_quality} is not 0..100")
+    if entry.size is not None and entry.size < 0:
+        return RowProblem(entry.location, "bad-size", f"size {entry.size} is negative")
+    raw = entry.category
+    if raw is not None:
+        raw = category_map.get(raw.strip(), raw)
+    try:
+        return profile.normalise(raw)
+    except InvalidCategoryError as exc:
+        return RowProblem(entry.location, "bad-category", str(exc))
+
+
+def _refuse(report: ImportReport, problem: RowProblem) -> None:
+    report.refused[problem.reason] = report.refused.get(problem.reason, 0) + 1
+    if len(report.problems) < PROBLEMS_KEPT:
+        report.problems.append(problem)

@@ -1,0 +1,142 @@
+"""The library's use cases, shared by the CLI and (later) the web API: look up, describe, export.
+
+Callers pass digests as text; every answer names the set and its version that flagged it, and for
+perceptual matches the distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+
+from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
+from vigilant.errors import BadInputError
+from vigilant.library.categories import PROFILES, Category
+from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
+from vigilant.library.store import LibraryStore
+
+PDQ_MIN_QUALITY = 50  # PDQ's own advice: hashes of lower quality are too unstable to match on
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: StoredEntry
+    kind: str  # the digest kind that matched: md5, sha1, sha256, pdq, btih_v1, …
+    distance: int | None = None  # Hamming distance for perceptual matches
+
+    @property
+    def category(self) -> Category | None:
+        return PROFILES[self.entry.hash_set.profile].get(self.entry.category)
+
+
+@dataclass
+class LookupResult:
+    query: str
+    kinds: list[str] = field(default_factory=list)  # how the query was read
+    matches: list[Match] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SetFigures:
+    info: HashSetInfo
+    digests: dict[str, int]  # digest kind -> entries carrying it
+    categories: dict[str | None, int]  # profile code (None: uncategorised) -> entries
+
+
+@dataclass(frozen=True)
+class LibraryFigures:
+    sets: list[SetFigures]
+
+    @property
+    def entries(self) -> int:
+        return sum(s.info.entry_count for s in self.sets)
+
+    def entries_of_kind(self, kind: SetKind) -> int:
+        return sum(s.info.entry_count for s in self.sets if s.info.kind is kind)
+
+
+def pdq_distances(codes: np.ndarray, query: bytes) -> np.ndarray:
+    """Hamming distances between one PDQ hash and an (N, 32) uint8 array of hashes."""
+    q = np.frombuffer(query, dtype=np.uint8)
+    return np.unpackbits(np.bitwise_xor(codes, q), axis=1).sum(axis=1, dtype=np.int32)
+
+
+class LibraryService:
+    def __init__(self, store: LibraryStore) -> None:
+        self.store = store
+
+    def lookup(
+        self, values: Sequence[str], kind: str | None = None, *, near: bool = True
+    ) -> list[LookupResult]:
+        """Look each value up: as ``kind`` when given, else as every kind its text form could be."""
+        results: list[LookupResult] = []
+        for value in values:
+            result = LookupResult(query=value.strip())
+            try:
+                kinds = [DIGEST_KINDS[kind]] if kind else DIGEST_KINDS.candidates(value)
+                if not kinds:
+                    raise InvalidDigestError(
+                        f"{value.strip()!r} is not a hash Vigilant knows (MD5, SHA-1, …)"
+                    )
+                for k in kinds:
+                    raw = k.parse(value)
+                    result.kinds.append(k.name)
+                    result.matches.extend(self._lookup_one(k, raw, near=near))
+            except BadInputError as exc:
+                result.error = str(exc)
+            results.append(result)
+        return results
+
+    def _lookup_one(self, kind: DigestKind, raw: bytes, *, near: bool) -> list[Match]:
+        if kind is PDQ and near:
+            return self.lookup_pdq([raw])[0]
+        return [
+            Match(e, kind.name, 0 if kind is PDQ else None)
+            for e in self.store.entries_by_digest(kind.name, [raw])
+        ]
+
+    def lookup_pdq(self, queries: Sequence[bytes], threshold: int | None = None) -> list[list[Match]]:
+        """Near-duplicates of each PDQ hash, within each set's threshold (or ``threshold`` for all)."""
+        found: list[list[tuple[int, int, str]]] = [[] for _ in queries]
+        for info in self.store.list_sets():
+            ids, codes = self.store.pdq_codes(info.id, PDQ_MIN_QUALITY)
+            if not ids:
+                continue
+            table = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
+            limit = info.pdq_threshold if threshold is None else threshold
+            for qi, query in enumerate(queries):
+                distances = pdq_distances(table, query)
+                for pos in np.flatnonzero(distances <= limit):
+                    found[qi].append((ids[pos], int(distances[pos]), info.name))
+        entries = {e.id: e for e in self.store.entries_by_id(i for hits in found for i, _, _ in hits)}
+        return [
+            sorted(
+                (Match(entries[i], PDQ.name, d) for i, d, _ in hits), key=lambda m: (m.distance, m.entry.id)
+            )
+            for hits in found
+        ]
+
+    def figures(self) -> LibraryFigures:
+        digests = self.store.digest_counts()
+        categories: dict[int, dict[str | None, int]] = {}
+        for set_id, code, count in self.store.category_counts():
+            categories.setdefault(set_id, {})[code] = count
+        return LibraryFigures(
+            [
+                SetFigures(info, digests.get(info.id, {}), categories.get(info.id, {}))
+                for info in self.store.list_sets()
+            ]
+        )
+
+    def export(self, set_refs: Sequence[str], fmt: str, out: BinaryIO) -> int:
+        from vigilant.library.exporters import exporters
+
+        writer = exporters()[fmt]
+        sets = [self.store.get_set(ref) for ref in set_refs] if set_refs else self.store.list_sets()
+        if not sets:
+            raise BadInputError("the library is empty: nothing to export", hint="import a hash set first")
+        return writer.write(sets, self.store.iter_entries([s.id for s in sets]), out)

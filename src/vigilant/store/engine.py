@@ -1,0 +1,94 @@
+"""Engines and sessions for both supported databases.
+
+SQLite is the embedded default: one file in the data dir, WAL mode so readers never block the writer, and
+foreign keys on (SQLite leaves them off). PostgreSQL, through psycopg 3, is the shared server a unit runs.
+The schema always comes from Alembic migrations, never from ``create_all``, so both engines stay identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from vigilant.errors import ConfigError
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut loses at most the last commit
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise ConfigError(f"unsupported database backend {parsed.get_backend_name()!r}")
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+class Database:
+    """One database: its engine, a session factory, and its schema migrations."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_store_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+
+    def upgrade(self) -> None:
+        command.upgrade(alembic_config(self.engine), "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open the database at ``url`` and bring its schema up to date."""
+    db = Database(url)
+    if migrate and db.current_revision() != db.head_revision():
+        db.upgrade()
+    return db

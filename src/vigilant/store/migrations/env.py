@@ -1,0 +1,19 @@
+"""Alembic environment: always run online, on the engine Vigilant hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+from vigilant.store.models import Base
+
+engine: Engine = context.config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=engine.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    context.run_migrations()

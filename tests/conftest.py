@@ -1,0 +1,112 @@
+"""Fixtures every test shares: an isolated environment, both databases, and a loopback-only network."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from vigilant.cli import common
+from vigilant.store import Database
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI") == "true"
+POSTGRES_URL = os.environ.get("VIGILANT_TEST_POSTGRES_URL")
+TEST_DB = "vigilant_test"
+
+
+# --- network: tests talk to loopback and nowhere else -----------------------------------------------------
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check_address(sock: socket.socket, address: Any) -> None:
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # Unix sockets stay on this machine
+    host = address[0]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = ipaddress.ip_address(socket.gethostbyname(host)) if host == "localhost" else None
+    if ip is None or not ip.is_loopback:
+        raise AssertionError(f"test tried to connect to {address!r}: tests may only reach loopback")
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    _check_address(self, address)
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    _check_address(self, address)
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+
+
+# --- environment -----------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own data dir and SQLite database, and no settings leak in from the shell."""
+    data = tmp_path / "vigilant-data"
+    monkeypatch.setenv("VIGILANT_DATA_DIR", str(data))
+    monkeypatch.setenv("VIGILANT_DATABASE_URL", f"sqlite:///{data / 'vigilant.db'}")
+    monkeypatch.setenv("VIGILANT_USER", "test-examiner")
+    yield data
+    common.close_databases()
+
+
+# --- databases -------------------------------------------------------------------------------------------
+def _postgres_admin_url() -> str:
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI=true but VIGILANT_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
+        pytest.skip("no PostgreSQL configured: set VIGILANT_TEST_POSTGRES_URL (CI always does)")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A dedicated test database on the configured server, created once per session."""
+    admin = make_url(_postgres_admin_url()).set(drivername="postgresql+psycopg")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
+    engine.dispose()
+    yield admin.set(database=TEST_DB).render_as_string(hide_password=False)
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A migrated, empty database: every test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _empty_postgres(url)
+    monkeypatch.setenv("VIGILANT_DATABASE_URL", url)
+    database = Database(url)
+    database.upgrade()
+    yield database
+    database.dispose()
+    common.close_databases()

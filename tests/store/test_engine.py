@@ -1,0 +1,69 @@
+"""The store on both engines: migrations, pragmas, UTC times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from vigilant.config import Settings, normalise_database_url
+from vigilant.errors import ConfigError
+from vigilant.store import Database
+from vigilant.store.models import HashSetRow
+
+
+def test_migrations_create_every_table(db: Database) -> None:
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"hash_set", "known_file", "library_import", "library_import_problem", "alembic_version"} <= tables
+    assert db.current_revision() == db.head_revision() == "0001"
+
+
+def test_upgrade_is_idempotent(db: Database) -> None:
+    db.upgrade()
+    assert db.current_revision() == db.head_revision()
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: object) -> None:
+    db = Database(f"sqlite:///{tmp_path}/x.db")
+    try:
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        db.dispose()
+
+
+def _set(imported_at: datetime) -> HashSetRow:
+    return HashSetRow(name="s", version="1", kind="known-bad", profile="vic-us", format="vics", source_file="f",
+                      source_sha256="0" * 64, source_size=1, imported_at=imported_at, imported_by="t",
+                      entry_count=0, refused_count=0, pdq_threshold=31)
+
+
+def test_times_come_back_as_utc(db: Database) -> None:
+    eastern = timezone(timedelta(hours=-5))
+    with db.session() as s:
+        s.add(_set(datetime(2026, 3, 1, 7, 30, tzinfo=eastern)))
+    with db.session() as s:
+        stored = s.scalars(select(HashSetRow)).one().imported_at
+    assert stored == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    assert stored.utcoffset() == timedelta(0)
+
+
+def test_naive_times_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"), db.session() as s:
+        s.add(_set(datetime(2026, 3, 1, 7, 30)))  # noqa: DTZ001 - the point of the test
+        s.flush()
+
+
+def test_settings_default_to_sqlite_in_the_data_dir(tmp_path: object) -> None:
+    settings = Settings.from_env({"VIGILANT_DATA_DIR": f"{tmp_path}/d", "VIGILANT_USER": "ann"})
+    assert settings.database_url == f"sqlite:///{tmp_path}/d/vigilant.db"
+    assert settings.user == "ann"
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    with pytest.raises(ConfigError, match="unsupported database URL"):
+        normalise_database_url("mysql://u@h/db")
