@@ -1,7 +1,20 @@
-"""``vigilant demo``: placeholder until the demo lands."""
+"""``vigilant demo``: the main job on generated, benign data, in a folder of its own."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
 
-def demo() -> None:
-    """Run the demonstration on generated, benign data."""
+import typer
+
+from vigilant.cli.common import console
+
+
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the demo builds its data (wiped first).")] = Path("demo-data"),
+) -> None:
+    """Run the demonstration on generated, benign data (never touches your library)."""
+    from vigilant.cli import run
+    from vigilant.demo import run_demo
+
+    run_demo(folder.resolve(), run, console.print)
