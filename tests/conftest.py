@@ -31,11 +31,13 @@ def _check_address(sock: socket.socket, address: Any) -> None:
     if sock.family not in (socket.AF_INET, socket.AF_INET6):
         return  # Unix sockets stay on this machine
     host = address[0]
+    if host == "localhost":
+        return
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        ip = ipaddress.ip_address(socket.gethostbyname(host)) if host == "localhost" else None
-    if ip is None or not ip.is_loopback:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: resolving it would already leave the machine
+        loopback = False
+    if not loopback:
         raise AssertionError(f"test tried to connect to {address!r}: tests may only reach loopback")
 
 
@@ -77,7 +79,7 @@ def _postgres_admin_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url() -> str:
     """A dedicated test database on the configured server, created once per session."""
     admin = make_url(_postgres_admin_url()).set(drivername="postgresql+psycopg")
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -85,7 +87,7 @@ def postgres_url() -> Iterator[str]:
         conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
     engine.dispose()
-    yield admin.set(database=TEST_DB).render_as_string(hide_password=False)
+    return admin.set(database=TEST_DB).render_as_string(hide_password=False)
 
 
 def _empty_postgres(url: str) -> None:

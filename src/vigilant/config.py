@@ -19,7 +19,7 @@ from vigilant.errors import ConfigError
 
 SETTINGS_DOC: dict[str, str] = {
     "VIGILANT_DATA_DIR": "folder for the embedded database, indexes and caches",
-    "VIGILANT_DATABASE_URL": "SQLAlchemy database URL (SQLite file in the data dir by default, or PostgreSQL)",
+    "VIGILANT_DATABASE_URL": "SQLAlchemy URL: SQLite file in the data dir by default, or PostgreSQL",
     "VIGILANT_USER": "name recorded as the actor of CLI actions (default: the login name)",
 }
 

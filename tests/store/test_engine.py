@@ -35,9 +35,21 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: object) -> None:
 
 
 def _set(imported_at: datetime) -> HashSetRow:
-    return HashSetRow(name="s", version="1", kind="known-bad", profile="vic-us", format="vics", source_file="f",
-                      source_sha256="0" * 64, source_size=1, imported_at=imported_at, imported_by="t",
-                      entry_count=0, refused_count=0, pdq_threshold=31)
+    return HashSetRow(
+        name="s",
+        version="1",
+        kind="known-bad",
+        profile="vic-us",
+        format="vics",
+        source_file="f",
+        source_sha256="0" * 64,
+        source_size=1,
+        imported_at=imported_at,
+        imported_by="t",
+        entry_count=0,
+        refused_count=0,
+        pdq_threshold=31,
+    )
 
 
 def test_times_come_back_as_utc(db: Database) -> None:
@@ -51,8 +63,9 @@ def test_times_come_back_as_utc(db: Database) -> None:
 
 
 def test_naive_times_are_refused(db: Database) -> None:
-    with pytest.raises(Exception, match="naive datetime"), db.session() as s:
-        s.add(_set(datetime(2026, 3, 1, 7, 30)))  # noqa: DTZ001 - the point of the test
+    naive = _set(datetime(2026, 3, 1, 7, 30))
+    with pytest.raises(Exception, match="naive datetime"), db.session() as s:  # noqa: PT012 - flush raises
+        s.add(naive)
         s.flush()
 
 

@@ -15,7 +15,7 @@ from vigilant.errors import ExitCode, VigilantError
 
 app = typer.Typer(
     name="vigilant",
-    help="Vigilant: known-material library, evidence triage, P2P leads and operations for CSE investigations.",
+    help="Vigilant: known-material library, evidence triage, P2P leads and operations for CSE cases.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

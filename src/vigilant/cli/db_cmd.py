@@ -33,4 +33,6 @@ def status() -> None:
     now, head = db.current_revision(), db.head_revision()
     console.print(f"data dir: {current.data_dir}")
     console.print(f"database: {_redacted(db.url)} ({db.backend})")
-    console.print(f"schema:   {now or 'empty'} (latest {head}){'' if now == head else ' — run `vigilant db upgrade`'}")
+    console.print(
+        f"schema:   {now or 'empty'} (latest {head}){'' if now == head else ' — run `vigilant db upgrade`'}"
+    )

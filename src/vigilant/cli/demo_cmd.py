@@ -11,7 +11,9 @@ from vigilant.cli.common import console
 
 
 def demo(
-    folder: Annotated[Path, typer.Option(help="Where the demo builds its data (wiped first).")] = Path("demo-data"),
+    folder: Annotated[Path, typer.Option(help="Where the demo builds its data (wiped first).")] = Path(
+        "demo-data"
+    ),
 ) -> None:
     """Run the demonstration on generated, benign data (never touches your library)."""
     from vigilant.cli import run

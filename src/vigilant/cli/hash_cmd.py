@@ -15,13 +15,27 @@ from vigilant.errors import ExitCode, VigilantError
 from vigilant.hashing import digest_file
 from vigilant.imaging.pdq import PDQ_MIN_QUALITY, pdq_of_image
 
+# Leading bytes of the common picture formats: a file that starts like a picture but does not open as
+# one is a corrupt picture to report, not "not a picture".
+_IMAGE_SIGNATURES = (
+    b"\xff\xd8\xff",
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+)
+
 
 def _is_image(path: Path) -> bool:
     try:
         with Image.open(path):  # reads the header only
             return True
     except (UnidentifiedImageError, OSError, ValueError):
-        return False
+        with path.open("rb") as fh:
+            head = fh.read(12)
+        return head.startswith(_IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def hash_files(

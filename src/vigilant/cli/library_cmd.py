@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vigilant.cli.common import console, console_err, library, settings
@@ -19,8 +20,9 @@ from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import ImportReport, SetKind
 from vigilant.library.service import LookupResult, Match
 
-app = typer.Typer(help="Hash sets of known material: import, list, show, look up, export, figures.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Hash sets of known material: import, list, show, look up, export, figures.", no_args_is_help=True
+)
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -35,20 +37,39 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
 
 @app.command("import")
 def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="Hash-set files to import.", exists=True, dir_okay=False)],
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Source format; detected when left out.")] = None,
-    name: Annotated[str | None, typer.Option(help="Set name (default: what the source says, else the file name).")] = None,
-    version: Annotated[str | None, typer.Option(help="Set version (default: the source's, else its SHA-256).")] = None,
-    kind: Annotated[SetKind | None, typer.Option(help="What a hit means; needed when the format does not say.")] = None,
+    files: Annotated[
+        list[Path], typer.Argument(help="Hash-set files to import.", exists=True, dir_okay=False)
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="Source format; detected when left out.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Set name (default: what the source says, else the file name).")
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Set version (default: the source's, else its SHA-256).")
+    ] = None,
+    kind: Annotated[
+        SetKind | None, typer.Option(help="What a hit means; needed when the format does not say.")
+    ] = None,
     profile: Annotated[str | None, typer.Option(help="Category profile: vic-us, dhs, caid-uk, none.")] = None,
     source: Annotated[str | None, typer.Option(help="Who published the set (provenance).")] = None,
     description: Annotated[str | None, typer.Option(help="Free text kept with the set.")] = None,
-    pdq_threshold: Annotated[int | None, typer.Option(help="PDQ match distance for this set (default 31).")] = None,
-    category_map: Annotated[list[str] | None, typer.Option(
-        "--map-category", help="SOURCE=PROFILE code, e.g. 1=A for a CAID set numbered 1..3; repeatable.")] = None,
-    column: Annotated[list[str] | None, typer.Option(
-        help="For plain CSV: FIELD=HEADER, e.g. md5=Hash; repeatable.")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="For plain CSV: the delimiter (sniffed otherwise).")] = None,
+    pdq_threshold: Annotated[
+        int | None, typer.Option(help="PDQ match distance for this set (default 31).")
+    ] = None,
+    category_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map-category", help="SOURCE=PROFILE code, e.g. 1=A for a CAID set numbered 1..3; repeatable."
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None, typer.Option(help="For plain CSV: FIELD=HEADER, e.g. md5=Hash; repeatable.")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="For plain CSV: the delimiter (sniffed otherwise).")
+    ] = None,
     show_problems: Annotated[int, typer.Option(help="How many refused rows to print.")] = 20,
 ) -> int:
     """Import hash-set files (VICS JSON, NSRL, md5sum/hashdeep lists, HashKeeper, EnCase, CSV)."""
@@ -59,31 +80,54 @@ def import_cmd(
     store = library().store
     for path in files:
         request = ImportRequest(
-            path=path, actor=settings().user, name=name, version=version, kind=kind, profile=profile,
-            format=fmt, source=source, description=description, pdq_threshold=pdq_threshold,
-            category_map=_pairs(category_map, "--map-category"), options=options,
+            path=path,
+            actor=settings().user,
+            name=name,
+            version=version,
+            kind=kind,
+            profile=profile,
+            format=fmt,
+            source=source,
+            description=description,
+            pdq_threshold=pdq_threshold,
+            category_map=_pairs(category_map, "--map-category"),
+            options=options,
         )
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
-                      TimeElapsedColumn(), console=console_err, transient=True) as bar:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=console_err,
+            transient=True,
+        ) as bar:
             task = bar.add_task(f"importing {path.name}", total=None)
-            report = import_hash_set(store, request, progress=lambda n: bar.update(task, completed=n))
+            report = import_hash_set(store, request, progress=partial(_advance, bar, task))
         _print_report(report, show_problems)
         if report.rows_refused:
             worst = ExitCode.PARTIAL
     return int(worst)
 
 
+def _advance(bar: Progress, task: TaskID, rows: int) -> None:
+    bar.update(task, completed=rows)
+
+
 def _print_report(report: ImportReport, show_problems: int) -> None:
     info = report.hash_set
     assert info is not None
     if report.already_imported:
-        console.print(f"[yellow]already imported[/]: {report.source_file} is set [bold]{info.label}[/] "
-                      f"(id {info.id}, imported {info.imported_at:%Y-%m-%d %H:%M} UTC by {info.imported_by}); "
-                      "nothing changed")
+        console.print(
+            f"[yellow]already imported[/]: {report.source_file} is set [bold]{info.label}[/] "
+            f"(id {info.id}, imported {info.imported_at:%Y-%m-%d %H:%M} UTC by {info.imported_by}); "
+            "nothing changed"
+        )
         return
-    console.print(f"[green]imported[/] {report.source_file} ({report.format}) as set [bold]{info.label}[/] "
-                  f"(id {info.id}, {info.kind.value}, profile {info.profile}): "
-                  f"{report.rows_read:,} rows read, {report.rows_taken:,} taken, {report.rows_refused:,} refused")
+    console.print(
+        f"[green]imported[/] {report.source_file} ({report.format}) as set [bold]{info.label}[/] "
+        f"(id {info.id}, {info.kind.value}, profile {info.profile}): "
+        f"{report.rows_read:,} rows read, {report.rows_taken:,} taken, {report.rows_refused:,} refused"
+    )
     for reason, count in sorted(report.refused.items()):
         console.print(f"  refused {count:,} × {reason}")
     for problem in report.problems[:show_problems]:
@@ -99,19 +143,42 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     if as_json:
         console.print_json(json.dumps([_set_json(s) for s in sets]))
         return
-    table = Table("id", "name", "version", "kind", "profile", "format", "entries", "refused", "imported (UTC)", "by")
+    table = Table(
+        "id", "name", "version", "kind", "profile", "format", "entries", "refused", "imported (UTC)", "by"
+    )
     for s in sets:
-        table.add_row(str(s.id), s.name, s.version, s.kind.value, s.profile, s.format, f"{s.entry_count:,}",
-                      f"{s.refused_count:,}", f"{s.imported_at:%Y-%m-%d %H:%M}", s.imported_by)
+        table.add_row(
+            str(s.id),
+            s.name,
+            s.version,
+            s.kind.value,
+            s.profile,
+            s.format,
+            f"{s.entry_count:,}",
+            f"{s.refused_count:,}",
+            f"{s.imported_at:%Y-%m-%d %H:%M}",
+            s.imported_by,
+        )
     console.print(table if sets else "the library is empty: `vigilant library import FILE` adds a hash set")
 
 
 def _set_json(s: Any) -> dict[str, Any]:
     return {
-        "id": s.id, "name": s.name, "version": s.version, "kind": s.kind.value, "profile": s.profile,
-        "source": s.source, "description": s.description, "format": s.format, "source_file": s.source_file,
-        "source_sha256": s.source_sha256, "source_size": s.source_size, "imported_at": s.imported_at.isoformat(),
-        "imported_by": s.imported_by, "entries": s.entry_count, "refused": s.refused_count,
+        "id": s.id,
+        "name": s.name,
+        "version": s.version,
+        "kind": s.kind.value,
+        "profile": s.profile,
+        "source": s.source,
+        "description": s.description,
+        "format": s.format,
+        "source_file": s.source_file,
+        "source_sha256": s.source_sha256,
+        "source_size": s.source_size,
+        "imported_at": s.imported_at.isoformat(),
+        "imported_by": s.imported_by,
+        "entries": s.entry_count,
+        "refused": s.refused_count,
         "pdq_threshold": s.pdq_threshold,
     }
 
@@ -135,16 +202,26 @@ def show(ref: Annotated[str, typer.Argument(help="Set id, NAME or NAME@VERSION."
     cats = Table("code", "category", "class", "entries", title=f"categories ({profile.title})")
     for code, count in sorted(figures.categories.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
         category = profile.get(code)
-        cats.add_row(code or "-", category.label if category else "uncategorised",
-                     category.cls.slug if category else "-", f"{count:,}")
+        cats.add_row(
+            code or "-",
+            category.label if category else "uncategorised",
+            category.cls.slug if category else "-",
+            f"{count:,}",
+        )
     console.print(cats)
 
 
 @app.command("lookup")
 def lookup(
-    values: Annotated[list[str] | None, typer.Argument(help="Hashes (MD5, SHA-1, SHA-256, PDQ, infohash).")] = None,
-    kind: Annotated[str | None, typer.Option(help="Read every value as this kind (md5, sha1, sha256, pdq, …).")] = None,
-    from_file: Annotated[Path | None, typer.Option("--from", help="Read hashes from a file, one a line.")] = None,
+    values: Annotated[
+        list[str] | None, typer.Argument(help="Hashes (MD5, SHA-1, SHA-256, PDQ, infohash).")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Read every value as this kind (md5, sha1, sha256, pdq, …).")
+    ] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="Read hashes from a file, one a line.")
+    ] = None,
     exact: Annotated[bool, typer.Option(help="PDQ: exact matches only, no near-duplicates.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> int:
@@ -168,20 +245,42 @@ def _match_json(m: Match) -> dict[str, Any]:
     e = m.entry
     category = m.category
     return {
-        "set": e.hash_set.name, "set_version": e.hash_set.version, "set_kind": e.hash_set.kind.value,
-        "matched_on": m.kind, "distance": m.distance,
-        "category": None if category is None else {"profile": category.profile, "code": category.code,
-                                                   "label": category.label, "class": category.cls.slug},
-        "md5": e.md5.hex() if e.md5 else None, "sha1": e.sha1.hex() if e.sha1 else None,
-        "sha256": e.sha256.hex() if e.sha256 else None, "pdq": e.pdq.hex() if e.pdq else None,
-        "size": e.size, "series": e.series, "file_name": e.file_name, "source_location": e.location,
-        "victim_identified": e.victim_identified, "offender_identified": e.offender_identified,
-        "distributed": e.distributed, "tags": list(e.tags), "comments": e.comments,
+        "set": e.hash_set.name,
+        "set_version": e.hash_set.version,
+        "set_kind": e.hash_set.kind.value,
+        "matched_on": m.kind,
+        "distance": m.distance,
+        "category": None
+        if category is None
+        else {
+            "profile": category.profile,
+            "code": category.code,
+            "label": category.label,
+            "class": category.cls.slug,
+        },
+        "md5": e.md5.hex() if e.md5 else None,
+        "sha1": e.sha1.hex() if e.sha1 else None,
+        "sha256": e.sha256.hex() if e.sha256 else None,
+        "pdq": e.pdq.hex() if e.pdq else None,
+        "size": e.size,
+        "series": e.series,
+        "file_name": e.file_name,
+        "source_location": e.location,
+        "victim_identified": e.victim_identified,
+        "offender_identified": e.offender_identified,
+        "distributed": e.distributed,
+        "tags": list(e.tags),
+        "comments": e.comments,
     }
 
 
 def _result_json(r: LookupResult) -> dict[str, Any]:
-    return {"query": r.query, "read_as": r.kinds, "error": r.error, "matches": [_match_json(m) for m in r.matches]}
+    return {
+        "query": r.query,
+        "read_as": r.kinds,
+        "error": r.error,
+        "matches": [_match_json(m) for m in r.matches],
+    }
 
 
 def _print_results(results: list[LookupResult]) -> None:
@@ -194,17 +293,27 @@ def _print_results(results: list[LookupResult]) -> None:
             table.add_row(short, "[dim]no match[/]", "", "", "", "", "")
         for m in r.matches:
             e = m.entry
-            table.add_row(short, m.kind, e.hash_set.label, e.hash_set.kind.value,
-                          str(m.category) if m.category else "-", "" if m.distance is None else str(m.distance),
-                          " / ".join(x for x in (e.file_name, e.series) if x))
+            table.add_row(
+                short,
+                m.kind,
+                e.hash_set.label,
+                e.hash_set.kind.value,
+                str(m.category) if m.category else "-",
+                "" if m.distance is None else str(m.distance),
+                " / ".join(x for x in (e.file_name, e.series) if x),
+            )
     console.print(table)
 
 
 @app.command("export")
 def export(
     sets: Annotated[list[str] | None, typer.Argument(help="Set ids or names (default: every set).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="vics, hashdeep, md5sum, sha1sum, sha256sum, csv.")] = "vics",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write ('-' or none: stdout).")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="vics, hashdeep, md5sum, sha1sum, sha256sum, csv.")
+    ] = "vics",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write ('-' or none: stdout).")
+    ] = None,
 ) -> None:
     """Export sets as VICS 2.0 JSON, a hashdeep audit file, an md5sum-style list or CSV."""
     service = library()
@@ -235,8 +344,10 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         "entries": figures.entries,
         "entries_by_kind": {k.value: figures.entries_of_kind(k) for k in SetKind},
         "entries_by_category_class": dict(sorted(by_class.items())),
-        "digests": {k: sum(f.digests.get(k, 0) for f in figures.sets)
-                    for k in ("md5", "sha1", "sha256", "pdq", "btih_v1", "btih_v2", "bt_v2_root")},
+        "digests": {
+            k: sum(f.digests.get(k, 0) for f in figures.sets)
+            for k in ("md5", "sha1", "sha256", "pdq", "btih_v1", "btih_v2", "bt_v2_root")
+        },
     }
     if as_json:
         console.print_json(json.dumps(data))
@@ -266,11 +377,23 @@ def imports(
             table.add_row(p.location, p.reason, p.detail)
         console.print(table)
         return
-    table = Table("id", "when (UTC)", "by", "file", "format", "status", "set", "read", "taken", "refused", "error")
+    table = Table(
+        "id", "when (UTC)", "by", "file", "format", "status", "set", "read", "taken", "refused", "error"
+    )
     for r in store.imports(limit):
-        table.add_row(str(r.id), f"{r.started_at:%Y-%m-%d %H:%M}", r.actor, Path(r.source_file).name, r.format or "",
-                      r.status, str(r.hash_set_id or ""), f"{r.rows_read:,}", f"{r.rows_taken:,}",
-                      f"{r.rows_refused:,}", r.error or "")
+        table.add_row(
+            str(r.id),
+            f"{r.started_at:%Y-%m-%d %H:%M}",
+            r.actor,
+            Path(r.source_file).name,
+            r.format or "",
+            r.status,
+            str(r.hash_set_id or ""),
+            f"{r.rows_read:,}",
+            f"{r.rows_taken:,}",
+            f"{r.rows_refused:,}",
+            r.error or "",
+        )
     console.print(table)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError
 from vigilant.library.categories import PROFILES, Category
+from vigilant.library.exporters import exporters
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
 
@@ -62,7 +63,8 @@ class LibraryFigures:
 def pdq_distances(codes: np.ndarray, query: bytes) -> np.ndarray:
     """Hamming distances between one PDQ hash and an (N, 32) uint8 array of hashes."""
     q = np.frombuffer(query, dtype=np.uint8)
-    return np.unpackbits(np.bitwise_xor(codes, q), axis=1).sum(axis=1, dtype=np.int32)
+    distances: np.ndarray = np.unpackbits(np.bitwise_xor(codes, q), axis=1).sum(axis=1, dtype=np.int32)
+    return distances
 
 
 class LibraryService:
@@ -133,8 +135,6 @@ class LibraryService:
         )
 
     def export(self, set_refs: Sequence[str], fmt: str, out: BinaryIO) -> int:
-        from vigilant.library.exporters import exporters
-
         writer = exporters()[fmt]
         sets = [self.store.get_set(ref) for ref in set_refs] if set_refs else self.store.list_sets()
         if not sets:

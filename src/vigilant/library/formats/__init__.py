@@ -47,7 +47,15 @@ class FormatRegistry:
 def _builtin_readers() -> list[HashSetReader]:
     # The one explicit list. Order matters for detection: binary and self-describing formats first,
     # the loosest text formats (plain CSV) last.
-    from vigilant.library.formats import encase, hashkeeper, hashlists, nsrl_v2, nsrl_v3, plain_csv, vics
+    from vigilant.library.formats import (  # noqa: PLC0415 - readers import this package's base
+        encase,
+        hashkeeper,
+        hashlists,
+        nsrl_v2,
+        nsrl_v3,
+        plain_csv,
+        vics,
+    )
 
     return [
         vics.VicsReader(),
