@@ -22,7 +22,11 @@ class FileDigests:
 
 
 def digest_stream(stream: BinaryIO, chunk_size: int = CHUNK) -> FileDigests:
-    md5, sha1, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha1(usedforsecurity=False), hashlib.sha256()
+    md5, sha1, sha256 = (
+        hashlib.md5(usedforsecurity=False),
+        hashlib.sha1(usedforsecurity=False),
+        hashlib.sha256(),
+    )
     size = 0
     buffer = bytearray(chunk_size)
     view = memoryview(buffer)
