@@ -45,7 +45,7 @@ def _library(db: Database, tmp_path: Path) -> LibraryService:
     import_hash_set(
         store, ImportRequest(good, actor="ann", name="Good", version="2", kind=SetKind.KNOWN_GOOD)
     )
-    return LibraryService(store)
+    return LibraryService(store, tmp_path / "indexes")
 
 
 def test_exact_lookup_names_every_set_and_version(db: Database, tmp_path: Path) -> None:

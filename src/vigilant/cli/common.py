@@ -35,4 +35,4 @@ def close_databases() -> None:
 
 
 def library() -> LibraryService:
-    return LibraryService(LibraryStore(database()))
+    return LibraryService(LibraryStore(database()), settings().index_dir)

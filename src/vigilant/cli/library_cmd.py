@@ -404,3 +404,33 @@ def formats_cmd() -> None:
     for reader in formats():
         table.add_row(reader.name, reader.title)
     console.print(table)
+
+
+@app.command("index")
+def index_cmd(
+    prune: Annotated[bool, typer.Option(help="Also remove indexes of sets no longer in the library.")] = True,
+) -> None:
+    """Build the exact and PDQ indexes of every set now (otherwise built on first use)."""
+    service = library()
+    table = Table("set", "index", "entries", "size", title=f"indexes in {service.indexes.root}")
+    for info, name, count, size in service.indexes.build_all():
+        table.add_row(info.label, name, f"{count:,}", f"{size / 1e6:,.1f} MB")
+    console.print(table)
+    if prune:
+        for path in service.indexes.prune():
+            console.print(f"removed stale index {path.name}")
+
+
+@app.command("remove")
+def remove(
+    ref: Annotated[str, typer.Argument(help="Set id, NAME or NAME@VERSION.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a set and its entries from the library (the import log keeps the record)."""
+    service = library()
+    info = service.store.get_set(ref)
+    if not yes and not typer.confirm(f"Remove {info.label} and its {info.entry_count:,} entries?"):
+        raise typer.Abort()
+    service.store.remove_set(info.id)
+    service.indexes.prune()
+    console.print(f"removed {info.label} ({info.entry_count:,} entries)")

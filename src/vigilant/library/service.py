@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO
-
-import numpy as np
 
 from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError
 from vigilant.library.categories import PROFILES, Category
 from vigilant.library.exporters import exporters
+from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
-
-PDQ_MIN_QUALITY = 50  # PDQ's own advice: hashes of lower quality are too unstable to match on
 
 
 @dataclass(frozen=True)
@@ -60,16 +58,10 @@ class LibraryFigures:
         return sum(s.info.entry_count for s in self.sets if s.info.kind is kind)
 
 
-def pdq_distances(codes: np.ndarray, query: bytes) -> np.ndarray:
-    """Hamming distances between one PDQ hash and an (N, 32) uint8 array of hashes."""
-    q = np.frombuffer(query, dtype=np.uint8)
-    distances: np.ndarray = np.unpackbits(np.bitwise_xor(codes, q), axis=1).sum(axis=1, dtype=np.int32)
-    return distances
-
-
 class LibraryService:
-    def __init__(self, store: LibraryStore) -> None:
+    def __init__(self, store: LibraryStore, index_dir: Path) -> None:
         self.store = store
+        self.indexes = LibraryIndexes(store, index_dir)
 
     def lookup(
         self, values: Sequence[str], kind: str | None = None, *, near: bool = True
@@ -103,22 +95,14 @@ class LibraryService:
 
     def lookup_pdq(self, queries: Sequence[bytes], threshold: int | None = None) -> list[list[Match]]:
         """Near-duplicates of each PDQ hash, within each set's threshold (or ``threshold`` for all)."""
-        found: list[list[tuple[int, int, str]]] = [[] for _ in queries]
+        found: list[list[tuple[int, int]]] = [[] for _ in queries]
         for info in self.store.list_sets():
-            ids, codes = self.store.pdq_codes(info.id, PDQ_MIN_QUALITY)
-            if not ids:
-                continue
-            table = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
             limit = info.pdq_threshold if threshold is None else threshold
-            for qi, query in enumerate(queries):
-                distances = pdq_distances(table, query)
-                for pos in np.flatnonzero(distances <= limit):
-                    found[qi].append((ids[pos], int(distances[pos]), info.name))
-        entries = {e.id: e for e in self.store.entries_by_id(i for hits in found for i, _, _ in hits)}
+            for query, entry_id, distance in self.indexes.pdq(info).search(queries, limit):
+                found[query].append((entry_id, distance))
+        entries = {e.id: e for e in self.store.entries_by_id(i for hits in found for i, _ in hits)}
         return [
-            sorted(
-                (Match(entries[i], PDQ.name, d) for i, d, _ in hits), key=lambda m: (m.distance, m.entry.id)
-            )
+            sorted((Match(entries[i], PDQ.name, d) for i, d in hits), key=lambda m: (m.distance, m.entry.id))
             for hits in found
         ]
 

@@ -1,0 +1,87 @@
+"""Per-set indexes kept in the data dir: exact (MD5, SHA-1, SHA-256) and PDQ.
+
+A set's entries never change after its import, so each set's indexes are built once, on first use, from
+the store, into a folder named by the set's id, source SHA-256 and import time: a removed and re-imported
+set gets new folders, and nothing ever has to be invalidated. With a shared PostgreSQL store every
+workstation builds its own copies from the same rows.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from vigilant.digests import FILE_DIGESTS, DigestKind
+from vigilant.errors import NotFoundError
+from vigilant.imaging.pdq import PDQ_MIN_QUALITY
+from vigilant.library.exact_index import ExactIndex
+from vigilant.library.pdq_index import PdqIndex
+from vigilant.library.records import HashSetInfo
+from vigilant.library.store import LibraryStore
+
+
+def set_folder_name(info: HashSetInfo) -> str:
+    stamp = int(info.imported_at.timestamp() * 1_000_000)
+    return f"set-{info.id}-{info.source_sha256[:16]}-{stamp}"
+
+
+class LibraryIndexes:
+    def __init__(self, store: LibraryStore, root: Path) -> None:
+        self.store = store
+        self.root = root
+        self._exact: dict[tuple[int, str], ExactIndex] = {}
+        self._pdq: dict[int, PdqIndex] = {}
+
+    def folder(self, info: HashSetInfo) -> Path:
+        return self.root / set_folder_name(info)
+
+    def exact(self, info: HashSetInfo, kind: DigestKind) -> ExactIndex:
+        """The set's index of ``kind`` digests, built from the store the first time it is asked for."""
+        key = (info.id, kind.name)
+        if key not in self._exact:
+            path = self.folder(info) / kind.name
+            try:
+                index = ExactIndex.open(path)
+            except NotFoundError:
+                chunks = (b"".join(batch) for batch in self.store.iter_digest_column(info.id, kind.name))
+                index = ExactIndex.build(kind, chunks, path)
+            self._exact[key] = index
+        return self._exact[key]
+
+    def pdq(self, info: HashSetInfo) -> PdqIndex:
+        """The set's PDQ index over entries of usable quality; searches return entry ids."""
+        if info.id not in self._pdq:
+            path = self.folder(info) / "pdq"
+            if (path / "manifest.json").is_file():
+                index = PdqIndex.load(path)
+            else:
+                ids, codes = self.store.pdq_codes(info.id, PDQ_MIN_QUALITY)
+                array = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
+                index = PdqIndex.build(array, np.asarray(ids, dtype=np.int64))
+                index.save(path, overwrite=True)
+            self._pdq[info.id] = index
+        return self._pdq[info.id]
+
+    def build_all(self, sets: list[HashSetInfo] | None = None) -> list[tuple[HashSetInfo, str, int, int]]:
+        """Build every index of every set; return (set, index, entries, bytes) rows."""
+        rows: list[tuple[HashSetInfo, str, int, int]] = []
+        for info in sets if sets is not None else self.store.list_sets():
+            for kind in FILE_DIGESTS:
+                exact = self.exact(info, kind)
+                rows.append((info, kind.name, len(exact), exact.nbytes))
+            pdq = self.pdq(info)
+            rows.append((info, "pdq", len(pdq), pdq.nbytes))
+        return rows
+
+    def prune(self) -> list[Path]:
+        """Remove index folders of sets no longer in the library; return what was removed."""
+        wanted = {set_folder_name(info) for info in self.store.list_sets()}
+        removed = []
+        if self.root.is_dir():
+            for path in sorted(self.root.iterdir()):
+                if path.is_dir() and path.name.startswith("set-") and path.name not in wanted:
+                    shutil.rmtree(path)
+                    removed.append(path)
+        return removed
