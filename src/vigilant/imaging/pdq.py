@@ -68,9 +68,6 @@ _DECODE_FAILURES: Final = (
     IndexError,
     KeyError,
     struct.error,
-    Image.DecompressionBombError,
-    # Raised as an exception only when warnings are errors (pytest, -W error): then it is a refusal too.
-    Image.DecompressionBombWarning,
 )
 
 
@@ -164,6 +161,8 @@ def _decode_errors(name: str) -> Iterator[None]:
     except FileNotFoundError as exc:
         raise NotFoundError(f"image file {name} does not exist", hint="check the path") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses images over 2 x MAX_IMAGE_PIXELS and warns above MAX_IMAGE_PIXELS; the warning
+        # arrives here only where warnings are errors (pytest, -W error), and is then a refusal too.
         raise ImageDecodeError(
             f"refused {name}: {exc}",
             hint="it may be a decompression bomb; raise PIL.Image.MAX_IMAGE_PIXELS if it is a genuine image",
