@@ -1,0 +1,1 @@
+"""Evidence triage: walk -> hash -> identify -> match -> record, as a resumable batch job."""

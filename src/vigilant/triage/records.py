@@ -1,0 +1,177 @@
+"""One triage record per file, and its columnar (Parquet) form.
+
+A record keeps the address chain of its file (evidence item -> partition -> file system -> path and inode
+-> archive members), so any hit can be traced to the exact bytes. Records sort by (position, member):
+``position`` is the file's place in the evidence walk, ``member`` its place among the archive members
+found inside that file (0 for the file itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A library entry that matched a file."""
+
+    set_id: int
+    set_name: str
+    set_version: str
+    set_kind: str  # known-bad | known-good | alert
+    matched_on: str  # md5 | sha1 | sha256 | pdq
+    distance: int | None  # PDQ Hamming distance
+    entry_id: int
+    category: str | None  # code in the set's profile
+    category_label: str | None
+    category_class: str | None  # profile-independent class slug
+    severity: int  # the class's severity rank (0 when uncategorised)
+    series: str | None
+
+
+@dataclass
+class FileRecord:
+    evidence_id: int
+    position: int
+    member: int
+    address: str  # the human-readable chain
+    partition: int | None
+    partition_offset: int | None
+    filesystem: str | None
+    path: str
+    inode: int | None
+    attribute: str | None
+    members: list[str]
+    name: str
+    extension: str | None
+    size: int
+    allocated: bool
+    modified: datetime | None = None
+    accessed: datetime | None = None
+    changed: datetime | None = None
+    created: datetime | None = None
+    status: str = "ok"  # ok | encrypted | unreadable | error
+    error: str | None = None
+    md5: bytes | None = None
+    sha1: bytes | None = None
+    sha256: bytes | None = None
+    mime: str | None = None
+    magic: str | None = None
+    extension_mismatch: bool = False
+    is_image: bool = False
+    pdq: bytes | None = None
+    pdq_quality: int | None = None
+    pdq_note: str | None = None
+    exif_make: str | None = None
+    exif_model: str | None = None
+    exif_serial: str | None = None
+    exif_datetime_original: str | None = None
+    gps_latitude: float | None = None
+    gps_longitude: float | None = None
+    archive_members: int | None = None  # members listed, when the file is an archive
+    known_bad: bool = False
+    known_good: bool = False
+    alert: bool = False
+    top_class: str | None = None
+    top_severity: int | None = None
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> bool:
+        return not self.allocated
+
+
+_TS = pa.timestamp("us", tz="UTC")
+HIT_TYPE = pa.struct(
+    [
+        ("set_id", pa.int32()),
+        ("set_name", pa.string()),
+        ("set_version", pa.string()),
+        ("set_kind", pa.string()),
+        ("matched_on", pa.string()),
+        ("distance", pa.int16()),
+        ("entry_id", pa.int64()),
+        ("category", pa.string()),
+        ("category_label", pa.string()),
+        ("category_class", pa.string()),
+        ("severity", pa.int8()),
+        ("series", pa.string()),
+    ]
+)
+SCHEMA = pa.schema(
+    [
+        ("evidence_id", pa.int64()),
+        ("position", pa.int64()),
+        ("member", pa.int32()),
+        ("address", pa.string()),
+        ("partition", pa.int32()),
+        ("partition_offset", pa.int64()),
+        ("filesystem", pa.string()),
+        ("path", pa.string()),
+        ("inode", pa.int64()),
+        ("attribute", pa.string()),
+        ("members", pa.list_(pa.string())),
+        ("name", pa.string()),
+        ("extension", pa.string()),
+        ("size", pa.int64()),
+        ("allocated", pa.bool_()),
+        ("modified", _TS),
+        ("accessed", _TS),
+        ("changed", _TS),
+        ("created", _TS),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("md5", pa.binary(16)),
+        ("sha1", pa.binary(20)),
+        ("sha256", pa.binary(32)),
+        ("mime", pa.string()),
+        ("magic", pa.string()),
+        ("extension_mismatch", pa.bool_()),
+        ("is_image", pa.bool_()),
+        ("pdq", pa.binary(32)),
+        ("pdq_quality", pa.int16()),
+        ("pdq_note", pa.string()),
+        ("exif_make", pa.string()),
+        ("exif_model", pa.string()),
+        ("exif_serial", pa.string()),
+        ("exif_datetime_original", pa.string()),
+        ("gps_latitude", pa.float64()),
+        ("gps_longitude", pa.float64()),
+        ("archive_members", pa.int32()),
+        ("known_bad", pa.bool_()),
+        ("known_good", pa.bool_()),
+        ("alert", pa.bool_()),
+        ("top_class", pa.string()),
+        ("top_severity", pa.int8()),
+        ("hits", pa.list_(HIT_TYPE)),
+    ],
+    metadata={"vigilant.schema": f"triage-records/{SCHEMA_VERSION}"},
+)
+_NAMES = [f.name for f in fields(FileRecord)]
+assert SCHEMA.names == _NAMES, "FileRecord and SCHEMA must list the same columns in the same order"
+_HIT_NAMES = [f.name for f in fields(Hit)]
+
+
+def to_table(records: list[FileRecord]) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name in _NAMES}
+    for record in records:
+        for name in _NAMES:
+            value = getattr(record, name)
+            if name == "hits":
+                value = [{n: getattr(h, n) for n in _HIT_NAMES} for h in value]
+            columns[name].append(value)
+    return pa.table(columns, schema=SCHEMA)
+
+
+def from_row(row: dict[str, Any]) -> FileRecord:
+    """A record back from a Parquet row (``table.to_pylist()``)."""
+    values = dict(row)
+    values["hits"] = [Hit(**h) for h in values.get("hits") or []]
+    values["members"] = list(values.get("members") or [])
+    return FileRecord(**values)
