@@ -16,7 +16,8 @@ from vigilant.store.models import HashSetRow
 def test_migrations_create_every_table(db: Database) -> None:
     tables = set(inspect(db.engine).get_table_names())
     assert {"hash_set", "known_file", "library_import", "library_import_problem", "alembic_version"} <= tables
-    assert db.current_revision() == db.head_revision() == "0001"
+    assert {"evidence_item", "custody_event", "triage_run"} <= tables
+    assert db.current_revision() == db.head_revision() == "0002"
 
 
 def test_upgrade_is_idempotent(db: Database) -> None:

@@ -169,3 +169,56 @@ class LibraryImportProblemRow(Base):
     location: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class EvidenceItemRow(Base):
+    """A seized source as added: where it is, what it is, and its hashes at that moment."""
+
+    __tablename__ = "evidence_item"
+    __table_args__ = (UniqueConstraint("path", name="uq_evidence_item_path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    case_number: Mapped[str | None] = mapped_column(String(100), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    source_type: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    hashes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(200))
+
+
+class CustodyEventRow(Base):
+    """Chain of custody: every time Vigilant touched an evidence item, who, when, and the outcome."""
+
+    __tablename__ = "custody_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))  # added | verified | verify-failed | triage-* | report
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TriageRunRow(Base):
+    __tablename__ = "triage_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # running | finished | failed
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    settings_digest: Mapped[str] = mapped_column(String(64))
+    tool: Mapped[str] = mapped_column(String(100))
+    library: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    results_dir: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    files_total: Mapped[int | None] = mapped_column(BigInteger)
+    bytes_total: Mapped[int | None] = mapped_column(BigInteger)
+    batches_done: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,87 @@
+"""Facts from a picture's bytes: PDQ hash and quality, and the EXIF an investigator follows up.
+
+Runs in worker processes (decoding holds the GIL), so it takes and returns plain values.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from vigilant.errors import VigilantError
+from vigilant.imaging.pdq import PDQ_MIN_QUALITY, pdq_of_pil
+
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+_MAKE, _MODEL = 0x010F, 0x0110
+_BODY_SERIAL = 0xA431  # BodySerialNumber, in the EXIF IFD
+_DATETIME_ORIGINAL = 0x9003
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    pdq: bytes | None = None
+    pdq_quality: int | None = None
+    pdq_note: str | None = None
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    datetime_original: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    error: str | None = None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = str(value).strip("\x00 ").strip()
+    return text or None
+
+
+def _degrees(value: Any, ref: Any) -> float | None:
+    try:
+        d, m, s = (float(v) for v in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    result = d + m / 60 + s / 3600
+    return -result if _text(ref) in ("S", "W") else result
+
+
+def _exif(image: Image.Image) -> dict[str, Any]:
+    exif = image.getexif()
+    if not exif:
+        return {}
+    sub = exif.get_ifd(_EXIF_IFD)
+    gps = exif.get_ifd(_GPS_IFD)
+    facts: dict[str, Any] = {
+        "make": _text(exif.get(_MAKE)),
+        "model": _text(exif.get(_MODEL)),
+        "serial": _text(sub.get(_BODY_SERIAL)),
+        "datetime_original": _text(sub.get(_DATETIME_ORIGINAL)),
+    }
+    if gps:
+        facts["latitude"] = _degrees(gps.get(2), gps.get(1))
+        facts["longitude"] = _degrees(gps.get(4), gps.get(3))
+    return facts
+
+
+def image_facts(data: bytes, want_pdq: bool = True) -> ImageFacts:
+    """PDQ and EXIF of an encoded picture; a picture that does not decode gives the reason, never raises."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = _exif(image)
+            if not want_pdq:
+                return ImageFacts(**exif)
+            result = pdq_of_pil(image, draft=True)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return ImageFacts(error=f"image does not decode: {exc}")
+    except VigilantError as exc:
+        return ImageFacts(error=str(exc))
+    note = None if result.quality >= PDQ_MIN_QUALITY else f"PDQ quality {result.quality} < {PDQ_MIN_QUALITY}"
+    return ImageFacts(pdq=result.hash, pdq_quality=result.quality, pdq_note=note, **exif)

@@ -1,0 +1,100 @@
+"""Match a batch of records against the library: exact digests per set, PDQ near-duplicates per set.
+
+Membership is answered by each set's memory-mapped index for the whole batch at once; only the hits
+(rare, except known-good) go to the database for their category and series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from vigilant.digests import FILE_DIGESTS, PDQ
+from vigilant.imaging.pdq import PDQ_MIN_QUALITY
+from vigilant.library.categories import PROFILES
+from vigilant.library.indexes import LibraryIndexes
+from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
+from vigilant.triage.records import FileRecord, Hit
+
+
+def _hit(entry: StoredEntry, matched_on: str, distance: int | None) -> Hit:
+    info = entry.hash_set
+    category = PROFILES[info.profile].get(entry.category)
+    return Hit(
+        set_id=info.id,
+        set_name=info.name,
+        set_version=info.version,
+        set_kind=info.kind.value,
+        matched_on=matched_on,
+        distance=distance,
+        entry_id=entry.id,
+        category=entry.category,
+        category_label=category.label if category else None,
+        category_class=category.cls.slug if category else None,
+        severity=category.severity if category else 0,
+        series=entry.series,
+    )
+
+
+class Matcher:
+    def __init__(self, indexes: LibraryIndexes, sets: Sequence[HashSetInfo]) -> None:
+        self.indexes = indexes
+        self.sets = list(sets)
+
+    def match(self, records: list[FileRecord]) -> None:
+        """Fill in each record's hits and flags, in place."""
+        found: dict[int, list[Hit]] = {}
+        for kind in FILE_DIGESTS:
+            rows = [i for i, r in enumerate(records) if getattr(r, kind.name) is not None]
+            if not rows:
+                continue
+            queries = np.frombuffer(b"".join(getattr(records[i], kind.name) for i in rows), np.uint8)
+            queries = queries.reshape(len(rows), kind.size)
+            for info in self.sets:
+                mask = self.indexes.exact(info, kind).contains(queries)
+                if not mask.any():
+                    continue
+                hit_rows = [rows[j] for j in np.flatnonzero(mask)]
+                digests = {getattr(records[i], kind.name) for i in hit_rows}
+                by_digest: dict[bytes, list[StoredEntry]] = {}
+                for entry in self.indexes.store.entries_by_digest(kind.name, digests):
+                    if entry.hash_set.id == info.id:
+                        by_digest.setdefault(getattr(entry, kind.name), []).append(entry)
+                for i in hit_rows:
+                    for entry in by_digest.get(getattr(records[i], kind.name), []):
+                        found.setdefault(i, []).append(_hit(entry, kind.name, None))
+        self._match_pdq(records, found)
+        for i, record in enumerate(records):
+            hits = _dedupe(found.get(i, []))
+            record.hits = hits
+            record.known_bad = any(h.set_kind == SetKind.KNOWN_BAD.value for h in hits)
+            record.known_good = any(h.set_kind == SetKind.KNOWN_GOOD.value for h in hits)
+            record.alert = any(h.set_kind == SetKind.ALERT.value for h in hits)
+            graded = [h for h in hits if h.set_kind != SetKind.KNOWN_GOOD.value and h.category_class]
+            top = max(graded, key=lambda h: h.severity, default=None)
+            record.top_class = top.category_class if top else None
+            record.top_severity = top.severity if top else None
+
+    def _match_pdq(self, records: list[FileRecord], found: dict[int, list[Hit]]) -> None:
+        rows = [
+            i for i, r in enumerate(records) if r.pdq is not None and (r.pdq_quality or 0) >= PDQ_MIN_QUALITY
+        ]
+        if not rows:
+            return
+        queries = [records[i].pdq or b"" for i in rows]
+        pairs: list[tuple[int, int, int]] = []
+        for info in self.sets:
+            for query, entry_id, distance in self.indexes.pdq(info).search(queries, info.pdq_threshold):
+                pairs.append((rows[query], entry_id, distance))
+        entries = {e.id: e for e in self.indexes.store.entries_by_id(p[1] for p in pairs)}
+        for i, entry_id, distance in pairs:
+            found.setdefault(i, []).append(_hit(entries[entry_id], PDQ.name, distance))
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    """One hit per (entry, how it matched), most severe first, in a stable order."""
+    unique = {(h.entry_id, h.matched_on): h for h in hits}
+    return sorted(
+        unique.values(), key=lambda h: (-h.severity, h.set_id, h.entry_id, h.matched_on, h.distance or 0)
+    )

@@ -1,0 +1,185 @@
+"""One file, one read: digests, true type, and for pictures the bytes for PDQ/EXIF; archives opened."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from vigilant.errors import VigilantError
+from vigilant.evidence.archives import ArchiveProblem, expand
+from vigilant.evidence.base import EntryStatus, FileEntry
+from vigilant.triage.identify import HEAD_BYTES, identify, is_archive_mime
+from vigilant.triage.imagefacts import ImageFacts, image_facts
+from vigilant.triage.records import FileRecord
+from vigilant.triage.settings import MiB, TriageSettings
+
+CHUNK = MiB
+
+
+def _extension(name: str) -> str | None:
+    ext = posixpath.splitext(name)[1]
+    return ext.lower() if ext else None
+
+
+def base_record(evidence_id: int, position: int, member: int, entry: FileEntry) -> FileRecord:
+    a = entry.address
+    return FileRecord(
+        evidence_id=evidence_id,
+        position=position,
+        member=member,
+        address=str(a),
+        partition=a.partition,
+        partition_offset=a.partition_offset,
+        filesystem=a.filesystem,
+        path=a.path,
+        inode=a.inode,
+        attribute=a.attribute,
+        members=list(a.members),
+        name=entry.name,
+        extension=_extension(entry.name),
+        size=entry.size,
+        allocated=entry.allocated,
+        modified=entry.modified,
+        accessed=entry.accessed,
+        changed=entry.changed,
+        created=entry.created,
+        status=entry.status.value,
+        error=entry.error,
+    )
+
+
+class EntryProcessor:
+    """Turns a file entry into its records (the file, then any archive members inside it)."""
+
+    def __init__(
+        self,
+        evidence_id: int,
+        settings: TriageSettings,
+        pictures: Executor | None,
+        read_lock: threading.Lock | None = None,
+    ) -> None:
+        self.evidence_id = evidence_id
+        self.settings = settings
+        self.pictures = pictures  # a process pool for decoding; None decodes in the calling thread
+        # Image sources read through The Sleuth Kit, whose handles are not safe to share between threads:
+        # reads take turns while the hashing runs in parallel.
+        self._read_lock: AbstractContextManager[Any] = read_lock if read_lock is not None else nullcontext()
+
+    def process(self, position: int, entry: FileEntry) -> list[FileRecord]:
+        records: list[FileRecord] = []
+        counter = iter(range(1, 1 << 31))
+        self._process(position, 0, entry, out=records, counter=counter, depth=0)
+        return records
+
+    def _process(
+        self,
+        position: int,
+        member: int,
+        entry: FileEntry,
+        *,
+        out: list[FileRecord],
+        counter: Iterator[int],
+        depth: int,
+    ) -> None:
+        record = base_record(self.evidence_id, position, member, entry)
+        out.append(record)
+        if entry.status is not EntryStatus.OK:
+            return
+        picture, facts = self._read(entry, record)
+        if record.status != EntryStatus.OK.value:
+            return
+        if facts is not None:
+            self._apply(record, facts.result() if isinstance(facts, Future) else facts)
+        del picture
+        if record.mime is not None and is_archive_mime(record.mime) and depth < self.settings.archive_depth:
+            self._members(position, entry, record, out=out, counter=counter, depth=depth)
+
+    def _read(
+        self, entry: FileEntry, record: FileRecord
+    ) -> tuple[bytearray | None, Future[ImageFacts] | ImageFacts | None]:
+        md5, sha1, sha256 = (
+            hashlib.md5(usedforsecurity=False),
+            hashlib.sha1(usedforsecurity=False),
+            hashlib.sha256(),
+        )
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        head = b""
+        picture: bytearray | None = None
+        decided = False
+        size = 0
+        try:
+            with entry.open() as stream:
+                while True:
+                    with self._read_lock:
+                        n = stream.readinto(view)  # type: ignore[attr-defined]
+                    if not n:
+                        break
+                    part = view[:n]
+                    md5.update(part)
+                    sha1.update(part)
+                    sha256.update(part)
+                    size += n
+                    if len(head) < HEAD_BYTES:
+                        head += bytes(part[: HEAD_BYTES - len(head)])
+                    if not decided and (len(head) >= HEAD_BYTES or n < CHUNK):
+                        decided = True
+                        kind = identify(head, record.extension)
+                        record.mime, record.magic = kind.mime, kind.description
+                        record.extension_mismatch = kind.extension_mismatch
+                        record.is_image = kind.is_image
+                        if kind.is_image and (self.settings.pdq or self.settings.exif):
+                            picture = bytearray() if entry.size <= self.settings.max_image_bytes else None
+                            if picture is None:
+                                record.pdq_note = "picture too large to decode for PDQ"
+                    if picture is not None:
+                        picture += part
+        except (OSError, VigilantError, EOFError, ValueError) as exc:
+            record.status = EntryStatus.UNREADABLE.value
+            record.error = f"content could not be read: {exc}"
+            return None, None
+        if not decided:  # an empty file
+            kind = identify(b"", record.extension)
+            record.mime, record.magic, record.extension_mismatch = kind.mime, kind.description, False
+        if size != record.size:
+            record.error = f"read {size} bytes where the file system says {record.size}"
+            record.size = size
+        record.md5, record.sha1, record.sha256 = md5.digest(), sha1.digest(), sha256.digest()
+        if picture is None:
+            return None, None
+        data = bytes(picture)
+        if self.pictures is None:
+            return picture, image_facts(data, self.settings.pdq)
+        return picture, self.pictures.submit(image_facts, data, self.settings.pdq)
+
+    @staticmethod
+    def _apply(record: FileRecord, facts: ImageFacts) -> None:
+        record.pdq, record.pdq_quality = facts.pdq, facts.pdq_quality
+        record.pdq_note = facts.error or facts.pdq_note or record.pdq_note
+        record.exif_make, record.exif_model, record.exif_serial = facts.make, facts.model, facts.serial
+        record.exif_datetime_original = facts.datetime_original
+        record.gps_latitude, record.gps_longitude = facts.latitude, facts.longitude
+
+    def _members(
+        self,
+        position: int,
+        entry: FileEntry,
+        record: FileRecord,
+        *,
+        out: list[FileRecord],
+        counter: Iterator[int],
+        depth: int,
+    ) -> None:
+        listed = 0
+        for item in expand(entry, max_depth=1):
+            if isinstance(item, ArchiveProblem):
+                record.error = f"archive: {item.reason}"
+                continue
+            listed += 1
+            self._process(position, next(counter), item, out=out, counter=counter, depth=depth + 1)
+        record.archive_members = listed

@@ -1,0 +1,42 @@
+"""What a triage run is asked to do; recorded with the run and in every report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class TriageSettings:
+    pdq: bool = True  # perceptual hash of pictures (decode + PDQ); off = digests only
+    exif: bool = True
+    archive_depth: int = 3  # archives inside archives, this deep
+    max_image_bytes: int = 64 * MiB  # larger pictures are hashed but not decoded
+    batch_files: int = 512  # a batch ends at this many files …
+    batch_bytes: int = 512 * MiB  # … or this many bytes, whichever comes first
+    threads: int = 2  # reading and hashing (hashlib releases the GIL)
+    processes: int = 2  # picture decoding (holds the GIL)
+    set_ids: tuple[int, ...] | None = None  # library sets to match against (None: all)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["set_ids"] = None if self.set_ids is None else list(self.set_ids)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TriageSettings:
+        values = dict(data)
+        if values.get("set_ids") is not None:
+            values["set_ids"] = tuple(values["set_ids"])
+        return cls(**values)
+
+    def digest(self) -> str:
+        """What results depend on (not threads or processes): a resumed run must be asked the same."""
+        data = self.to_json()
+        for key in ("threads", "processes"):
+            data.pop(key)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
