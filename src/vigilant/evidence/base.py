@@ -7,11 +7,12 @@ archive member(s). Sources are opened read-only; nothing here ever writes to evi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import total_ordering
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, NamedTuple, Protocol
 
 from vigilant.errors import BadInputError
 
@@ -26,9 +27,21 @@ class EntryStatus(StrEnum):
     UNREADABLE = "unreadable"  # content could not be read (bad sectors, broken archive, …): reason in error
 
 
-@dataclass(frozen=True, order=True)
+class Problem(NamedTuple):
+    """A part of the evidence that could not be read, and why; the walk went on without it."""
+
+    where: str  # partition, file system, path: enough to find it again
+    reason: str
+
+
+@total_ordering
+@dataclass(frozen=True)
 class Address:
-    """Where a file's bytes are, from the evidence item down; sorts in a stable, meaningful order."""
+    """Where a file's bytes are, from the evidence item down; sorts in a stable, meaningful order.
+
+    Fields compare in order, an absent field (None) before any value: a file's default stream (attribute
+    None) before its named streams, a file before its archive members.
+    """
 
     partition: int | None = None  # slot number in the partition table (None: no partition table)
     partition_offset: int | None = None  # byte offset of the partition in the image
@@ -57,6 +70,14 @@ class Address:
     def child(self, member: str) -> Address:
         return replace(self, members=(*self.members, member))
 
+    def sort_key(self) -> tuple[Any, ...]:
+        return tuple((value is not None, value) for value in (getattr(self, f.name) for f in fields(self)))
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Address):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
+
 
 @dataclass(frozen=True)
 class FileEntry:
@@ -72,6 +93,9 @@ class FileEntry:
     created: datetime | None = None
     status: EntryStatus = EntryStatus.OK
     error: str | None = None
+    # A deleted name whose metadata (inode, MFT entry) now belongs to a live file: size, times and content
+    # are that file's, not the deleted one's (TSK's "(realloc)").
+    reallocated: bool = False
     opener: Callable[[], BinaryIO] | None = field(default=None, compare=False, repr=False)
 
     @property

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any
 
 from vigilant.errors import VigilantError
 from vigilant.evidence.archives import ArchiveProblem, expand
@@ -61,19 +58,15 @@ class EntryProcessor:
         evidence_id: int,
         settings: TriageSettings,
         pictures: Executor | None,
-        read_lock: threading.Lock | None = None,
     ) -> None:
         self.evidence_id = evidence_id
         self.settings = settings
         self.pictures = pictures  # a process pool for decoding; None decodes in the calling thread
-        # Image sources read through The Sleuth Kit, whose handles are not safe to share between threads:
-        # reads take turns while the hashing runs in parallel.
-        self._read_lock: AbstractContextManager[Any] = read_lock if read_lock is not None else nullcontext()
 
     def process(self, position: int, entry: FileEntry) -> list[FileRecord]:
         records: list[FileRecord] = []
         counter = iter(range(1, 1 << 31))
-        self._process(position, 0, entry, out=records, counter=counter, depth=0)
+        self._process(position, 0, entry, out=records, counter=counter, nested=False)
         return records
 
     def _process(
@@ -84,24 +77,27 @@ class EntryProcessor:
         *,
         out: list[FileRecord],
         counter: Iterator[int],
-        depth: int,
+        nested: bool,
     ) -> None:
         record = base_record(self.evidence_id, position, member, entry)
         out.append(record)
         if entry.status is not EntryStatus.OK:
             return
-        picture, facts = self._read(entry, record)
+        facts = self._read(entry, record)
         if record.status != EntryStatus.OK.value:
             return
         if facts is not None:
             self._apply(record, facts.result() if isinstance(facts, Future) else facts)
-        del picture
-        if record.mime is not None and is_archive_mime(record.mime) and depth < self.settings.archive_depth:
-            self._members(position, entry, record, out=out, counter=counter, depth=depth)
+        # Members of a nested archive come from the outermost archive's expansion, not from here.
+        if (
+            not nested
+            and record.mime is not None
+            and is_archive_mime(record.mime)
+            and self.settings.archive_depth
+        ):
+            self._members(position, entry, record, out=out, counter=counter)
 
-    def _read(
-        self, entry: FileEntry, record: FileRecord
-    ) -> tuple[bytearray | None, Future[ImageFacts] | ImageFacts | None]:
+    def _read(self, entry: FileEntry, record: FileRecord) -> Future[ImageFacts] | ImageFacts | None:
         md5, sha1, sha256 = (
             hashlib.md5(usedforsecurity=False),
             hashlib.sha1(usedforsecurity=False),
@@ -116,8 +112,7 @@ class EntryProcessor:
         try:
             with entry.open() as stream:
                 while True:
-                    with self._read_lock:
-                        n = stream.readinto(view)  # type: ignore[attr-defined]
+                    n = stream.readinto(view)  # type: ignore[attr-defined]
                     if not n:
                         break
                     part = view[:n]
@@ -127,6 +122,8 @@ class EntryProcessor:
                     size += n
                     if len(head) < HEAD_BYTES:
                         head += bytes(part[: HEAD_BYTES - len(head)])
+                    if not decided and not self.settings.identify:
+                        decided = True  # digests only: no type, no pictures, no archives
                     if not decided and (len(head) >= HEAD_BYTES or n < CHUNK):
                         decided = True
                         kind = identify(head, record.extension)
@@ -142,8 +139,8 @@ class EntryProcessor:
         except (OSError, VigilantError, EOFError, ValueError) as exc:
             record.status = EntryStatus.UNREADABLE.value
             record.error = f"content could not be read: {exc}"
-            return None, None
-        if not decided:  # an empty file
+            return None
+        if not decided and self.settings.identify:  # an empty file
             kind = identify(b"", record.extension)
             record.mime, record.magic, record.extension_mismatch = kind.mime, kind.description, False
         if size != record.size:
@@ -151,11 +148,11 @@ class EntryProcessor:
             record.size = size
         record.md5, record.sha1, record.sha256 = md5.digest(), sha1.digest(), sha256.digest()
         if picture is None:
-            return None, None
+            return None
         data = bytes(picture)
         if self.pictures is None:
-            return picture, image_facts(data, self.settings.pdq)
-        return picture, self.pictures.submit(image_facts, data, self.settings.pdq)
+            return image_facts(data, self.settings.pdq)
+        return self.pictures.submit(image_facts, data, self.settings.pdq)
 
     @staticmethod
     def _apply(record: FileRecord, facts: ImageFacts) -> None:
@@ -173,13 +170,15 @@ class EntryProcessor:
         *,
         out: list[FileRecord],
         counter: Iterator[int],
-        depth: int,
     ) -> None:
+        # expand() walks nested archives itself, under one byte and member budget for the whole tree (a
+        # nested zip bomb cannot reset it); each member it yields gets its own record here.
         listed = 0
-        for item in expand(entry, max_depth=1):
+        for item in expand(entry, max_depth=self.settings.archive_depth):
             if isinstance(item, ArchiveProblem):
-                record.error = f"archive: {item.reason}"
+                note = f"archive {item.kind.value}: {item.reason}"
+                record.error = note if record.error is None else f"{record.error}; {note}"
                 continue
             listed += 1
-            self._process(position, next(counter), item, out=out, counter=counter, depth=depth + 1)
+            self._process(position, next(counter), item, out=out, counter=counter, nested=True)
         record.archive_members = listed

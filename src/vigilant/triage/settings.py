@@ -12,7 +12,8 @@ MiB = 1 << 20
 
 @dataclass(frozen=True)
 class TriageSettings:
-    pdq: bool = True  # perceptual hash of pictures (decode + PDQ); off = digests only
+    identify: bool = True  # true type by content (libmagic), extension check, archives opened
+    pdq: bool = True  # perceptual hash of pictures (decode + PDQ)
     exif: bool = True
     archive_depth: int = 3  # archives inside archives, this deep
     max_image_bytes: int = 64 * MiB  # larger pictures are hashed but not decoded

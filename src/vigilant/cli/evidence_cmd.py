@@ -1,0 +1,89 @@
+"""``vigilant evidence …``: seized sources, their hashes, and their chain of custody."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from vigilant.cli.common import console, database, settings
+from vigilant.errors import ExitCode
+from vigilant.triage.evidence_service import EvidenceService
+
+app = typer.Typer(
+    help="Evidence items: add a seized source, verify its hashes, see its custody.", no_args_is_help=True
+)
+
+
+def _service() -> EvidenceService:
+    return EvidenceService(database())
+
+
+@app.command("add")
+def add(
+    path: Annotated[
+        Path, typer.Argument(help="Folder, raw image (.dd/.raw/.img/.001) or E01 image.", exists=True)
+    ],
+    label: Annotated[str | None, typer.Option(help="Name for the item (default: the file name).")] = None,
+    case: Annotated[str | None, typer.Option(help="Case number the item belongs to.")] = None,
+    description: Annotated[str | None, typer.Option(help="Free text: device, where it was seized.")] = None,
+    source_type: Annotated[
+        str | None, typer.Option("--type", help="directory, raw or e01 (detected).")
+    ] = None,
+) -> None:
+    """Register a seized source (read-only) and record its acquisition hashes."""
+    info = _service().add(
+        path,
+        actor=settings().user,
+        label=label,
+        case_number=case,
+        description=description,
+        source_type=source_type,
+    )
+    console.print(f"evidence item [bold]{info.id}[/] ({info.label}, {info.source_type}, {info.size:,} bytes)")
+    for name, value in info.hashes.items():
+        console.print(f"  {name}: {value}")
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List the evidence items."""
+    table = Table("id", "label", "case", "type", "size", "path")
+    for e in _service().items():
+        table.add_row(str(e.id), e.label, e.case_number or "", e.source_type, f"{e.size:,}", e.path)
+    console.print(table)
+
+
+@app.command("show")
+def show(ref: Annotated[str, typer.Argument(help="Evidence item id or label.")]) -> None:
+    """Show an item, its hashes and its chain of custody."""
+    service = _service()
+    info = service.get(ref)
+    console.print(f"[bold]{info.id} {info.label}[/] — {info.source_type} {info.path} ({info.size:,} bytes)")
+    for name, value in info.hashes.items():
+        console.print(f"  {name}: {value}")
+    table = Table("when (UTC)", "who", "action", "detail", title="chain of custody")
+    for event in service.custody(info.id):
+        table.add_row(
+            f"{event.at:%Y-%m-%d %H:%M:%S}",
+            event.actor,
+            event.action,
+            json.dumps(event.detail, sort_keys=True)[:200],
+        )
+    console.print(table)
+
+
+@app.command("verify")
+def verify(ref: Annotated[str, typer.Argument(help="Evidence item id or label.")]) -> int:
+    """Hash the source again and compare with the hashes recorded when it was added."""
+    result = _service().verify(ref, settings().user)
+    if result["ok"]:
+        console.print(f"[green]verified[/]: {', '.join(result['compared'])} match")
+        return int(ExitCode.OK)
+    console.print(
+        f"[red]NOT verified[/]: mismatched {', '.join(result['mismatched']) or '(nothing to compare)'}"
+    )
+    return int(ExitCode.CONFLICT)

@@ -1,0 +1,164 @@
+"""``vigilant triage …``: run seized media against the library, resume, watch, report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from vigilant.cli.common import console, console_err, database, settings
+from vigilant.triage import runner
+from vigilant.triage.reports import reports
+from vigilant.triage.service import TriageService
+from vigilant.triage.settings import TriageSettings
+
+app = typer.Typer(
+    help="Triage: hash, identify and match every file of an evidence item.", no_args_is_help=True
+)
+
+
+def _service() -> TriageService:
+    return TriageService(database(), settings().data_dir)
+
+
+@contextmanager
+def _bar(title: str) -> Iterator[runner.Progress]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[files]:,}/{task.fields[files_total]:,} files"),
+        TextColumn("{task.fields[rate]:,.0f} files/s"),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console_err, transient=False) as bar:
+        task = bar.add_task(title, total=None, files=0, files_total=0, rate=0.0)
+
+        def total(files: int, size: int) -> None:
+            bar.update(task, total=size, files_total=files)
+
+        def advance(files: int, size: int) -> None:
+            done = bar.tasks[task].fields["files"] + files
+            elapsed = bar.tasks[task].elapsed or 0.0
+            bar.update(task, advance=size, files=done, rate=done / elapsed if elapsed > 0 else 0.0)
+
+        yield runner.Progress(on_total=total, on_advance=advance)
+
+
+def _print_summary(service: TriageService, run_id: int) -> None:
+    row = service.status(run_id)
+    s = row.summary
+    console.print(
+        f"run [bold]{run_id}[/] {row.status}: {s.get('files', 0):,} files, {s.get('bytes', 0):,} bytes, "
+        f"[red]{s.get('known_bad', 0):,} known-bad[/], {s.get('alert', 0):,} alert, "
+        f"{s.get('known_good', 0):,} known-good, {s.get('errors', 0):,} unreadable, "
+        f"{s.get('deleted', 0):,} deleted, {s.get('archive_members', 0):,} archive members"
+    )
+    verification = row.verification or {}
+    state = "[green]verified[/]" if verification.get("ok") else "[red]NOT verified[/]"
+    console.print(f"evidence re-verified after the run: {state}; results in {row.results_dir}")
+
+
+@app.command("run")
+def run(
+    evidence: Annotated[
+        str, typer.Argument(help="Evidence item id or label (`vigilant evidence add` first).")
+    ],
+    pdq: Annotated[bool, typer.Option(help="Perceptual hashes of pictures (off: digests only).")] = True,
+    archive_depth: Annotated[int, typer.Option(help="How deep to open archives inside archives.")] = 3,
+    threads: Annotated[int, typer.Option(help="Threads reading and hashing.")] = 2,
+    processes: Annotated[int, typer.Option(help="Processes decoding pictures.")] = 2,
+    sets: Annotated[
+        list[int] | None, typer.Option("--set", help="Only these library set ids; repeatable.")
+    ] = None,
+    batch_files: Annotated[
+        int, typer.Option(help="Files per checkpoint (a killed run redoes at most one).")
+    ] = 512,
+) -> None:
+    """Triage an evidence item: digests, true type, PDQ and EXIF, matches; resumable."""
+    service = _service()
+    options = TriageSettings(
+        pdq=pdq,
+        exif=pdq,
+        archive_depth=archive_depth,
+        threads=threads,
+        processes=processes,
+        set_ids=tuple(sets) if sets else None,
+        batch_files=batch_files,
+    )
+    with _bar(f"triage {evidence}") as progress:
+        run_id = service.start(evidence, options, settings().user, progress)
+    _print_summary(service, run_id)
+
+
+@app.command("resume")
+def resume(
+    run_id: Annotated[int, typer.Argument(help="The run to finish.")],
+    threads: Annotated[int | None, typer.Option(help="Threads reading and hashing.")] = None,
+) -> None:
+    """Finish a run that was interrupted; the result is the same as an uninterrupted run."""
+    service = _service()
+    with _bar(f"resume run {run_id}") as progress:
+        service.resume(run_id, settings().user, progress, threads=threads)
+    _print_summary(service, run_id)
+
+
+@app.command("status")
+def status(
+    run_id: Annotated[int | None, typer.Argument(help="One run (default: list them all).")] = None,
+) -> None:
+    """Show the runs, or one run's figures."""
+    service = _service()
+    if run_id is not None:
+        _print_summary(service, run_id)
+        return
+    table = Table("run", "evidence", "status", "files", "known-bad", "started (UTC)", "tool")
+    for row in service.runs():
+        table.add_row(
+            str(row.id),
+            str(row.evidence_id),
+            row.status,
+            f"{row.summary.get('files', row.files_total or 0):,}",
+            f"{row.summary.get('known_bad', 0):,}",
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+            row.tool,
+        )
+    console.print(table)
+
+
+@app.command("report")
+def report(
+    run_id: Annotated[int, typer.Argument(help="A finished run.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="html, csv, vics, case, dfxml, hashdeep.")
+    ] = "html",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write ('-' or none: stdout).")
+    ] = None,
+) -> None:
+    """Write a run's report: HTML summary, CSV, VICS 2.0, CASE/UCO JSON-LD, DFXML or a hashdeep audit file."""
+    service = _service()
+    reports()[fmt]  # an unknown format fails before anything is written
+    if output is None or str(output) == "-":
+        service.report(run_id, fmt, sys.stdout.buffer, settings().user)
+        sys.stdout.flush()
+        return
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("wb") as out:
+        service.report(run_id, fmt, out, settings().user)
+    partial.replace(output)
+    console_err.print(f"wrote {output}")

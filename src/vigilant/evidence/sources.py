@@ -1,0 +1,236 @@
+"""Evidence source types: one visible registry, filled from one explicit list.
+
+``directory``: a folder read in place; ``raw``: a raw disk or volume image, single or split (``x.001``…);
+``e01``: an Expert Witness image. Each walks its evidence into file entries (images through The Sleuth
+Kit, see :mod:`vigilant.evidence.filesystems`), says which paths are its own, and computes the hashes
+recorded when the evidence is registered (:meth:`SourceType.acquisition_hashes`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from vigilant.errors import BadInputError, ConflictError
+from vigilant.evidence.base import EntryStatus, EvidenceError, EvidenceSource, FileEntry, Problem
+from vigilant.evidence.directory import DirectoryWalk
+from vigilant.evidence.filesystems import FileSystemWalker
+from vigilant.evidence.images import EwfImage, EwfVerification, ImageReader, is_ewf, open_raw
+
+_HASH_CHUNK = 4 << 20
+
+
+class EvidenceWalk(Protocol):
+    """One pass over a source: iterate for the file entries; ``problems`` fills as it goes."""
+
+    problems: list[Problem]
+
+    def __iter__(self) -> Iterator[FileEntry]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> EvidenceWalk: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class SourceType(EvidenceSource, Protocol):
+    """An evidence source type as the registry holds it."""
+
+    def walk(self, path: Path) -> EvidenceWalk:
+        """Open the evidence for one pass; close it (or use ``with``) when done."""
+        ...
+
+    def acquisition_hashes(self, path: Path) -> dict[str, str]:
+        """Hashes that fix the evidence as it is now, to record and to check again later."""
+        ...
+
+
+def _entries(walk: Callable[[Path], EvidenceWalk], path: Path) -> Iterator[FileEntry]:
+    # Openers read through the walk's handles: they work while this generator is alive.
+    with walk(path) as opened:
+        yield from opened
+
+
+# --- folders --------------------------------------------------------------------------------------------
+class DirectorySource:
+    """A folder of files, read in place: never written, symbolic links never followed."""
+
+    name = "directory"
+    title = "Folder (read in place)"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_dir()
+
+    def walk(self, path: Path) -> DirectoryWalk:
+        return DirectoryWalk(path)
+
+    def entries(self, path: Path) -> Iterator[FileEntry]:
+        return _entries(self.walk, path)
+
+    def acquisition_hashes(self, path: Path) -> dict[str, str]:
+        """The SHA-256 of a manifest of the folder's regular files.
+
+        The manifest is UTF-8 text, one line per file in walk order (sorted by path):
+        ``<path>\\t<size>\\t<sha256 hex>\\n``, path relative to the folder with "/" separators and a
+        leading "/"; a file that cannot be read has ``unreadable`` in place of its digest. Symbolic links
+        and special files are not in it (the walk skips them). Returned: ``manifest-sha256``, ``files``,
+        ``bytes``.
+        """
+        manifest = hashlib.sha256()
+        files = total = 0
+        for entry in self.entries(path):
+            digest = "unreadable"
+            if entry.status is EntryStatus.OK:
+                with contextlib.suppress(OSError):  # gone or unreadable since the walk listed it
+                    digest = _sha256(entry)
+            manifest.update(f"{entry.address.path}\t{entry.size}\t{digest}\n".encode())
+            files += 1
+            total += entry.size
+        return {"manifest-sha256": manifest.hexdigest(), "files": str(files), "bytes": str(total)}
+
+
+def _sha256(entry: FileEntry) -> str:
+    digest = hashlib.sha256()
+    with entry.open() as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- images ---------------------------------------------------------------------------------------------
+class _ImageSource:
+    name: str
+    title: str
+
+    def open_image(self, path: Path) -> ImageReader:
+        raise NotImplementedError
+
+    def walk(self, path: Path) -> FileSystemWalker:
+        return FileSystemWalker(self.open_image(path), owns_reader=True)
+
+    def entries(self, path: Path) -> Iterator[FileEntry]:
+        return _entries(self.walk, path)
+
+
+class RawSource(_ImageSource):
+    """A raw image, byte for byte: one file (``.dd``, ``.raw``, ``.img``, …) or numbered segments."""
+
+    name = "raw"
+    title = "Raw image (dd), single or split (.001, .002, …)"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_file() and not is_ewf(path)
+
+    def open_image(self, path: Path) -> ImageReader:
+        return open_raw(path)
+
+    def acquisition_hashes(self, path: Path) -> dict[str, str]:
+        """MD5 and SHA-256 of the image's bytes (all segments, in order), and its size."""
+        md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+        with self.open_image(path) as image:
+            offset = 0
+            while offset < image.size:
+                data = image.read(offset, _HASH_CHUNK)
+                md5.update(data)
+                sha256.update(data)
+                offset += len(data)
+        return {"md5": md5.hexdigest(), "sha256": sha256.hexdigest(), "bytes": str(offset)}
+
+
+class E01Source(_ImageSource):
+    """An Expert Witness (EnCase) image, ``x.E01`` with its segments ``x.E02…`` beside it."""
+
+    name = "e01"
+    title = "Expert Witness image (E01)"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_file() and is_ewf(path)
+
+    def open_image(self, path: Path) -> EwfImage:
+        return EwfImage(path)
+
+    def acquisition_hashes(self, path: Path) -> dict[str, str]:
+        """The hashes stored in the image at acquisition (``md5``, ``sha1``), read without reading the media.
+
+        ``verify`` is "available": :meth:`verify` reads every byte and compares with them.
+        """
+        with self.open_image(path) as image:
+            hashes = image.stored_hashes()
+        hashes["verify"] = "available"
+        return hashes
+
+    def verify(self, path: Path) -> EwfVerification:
+        """Read all media data and compare with the stored hashes."""
+        with self.open_image(path) as image:
+            return image.verify()
+
+
+# --- the registry ---------------------------------------------------------------------------------------
+class SourceRegistry:
+    """Source types by name; detection asks each in list order, the most specific first."""
+
+    def __init__(self, types: Iterable[SourceType]) -> None:
+        self._types: dict[str, SourceType] = {}
+        for source in types:
+            if source.name in self._types:
+                raise ConflictError(f"evidence source type {source.name!r} registered twice")
+            self._types[source.name] = source
+
+    def __getitem__(self, name: str) -> SourceType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise BadInputError(
+                f"unknown evidence source type {name!r}", hint=f"known types: {', '.join(self._types)}"
+            ) from None
+
+    def __iter__(self) -> Iterator[SourceType]:
+        return iter(self._types.values())
+
+    def names(self) -> list[str]:
+        return list(self._types)
+
+    def detect(self, path: Path) -> SourceType:
+        if not path.exists():
+            raise EvidenceError(f"no evidence at {path}", hint="check the path (the folder or first segment)")
+        for source in self:
+            if source.accepts(path):
+                return source
+        raise EvidenceError(
+            f"cannot tell what kind of evidence {path} is",
+            hint=f"name its type (one of: {', '.join(self._types)})",
+        )
+
+
+def _builtin_types() -> list[SourceType]:
+    # The one explicit list. Order matters for detection: a folder, then E01 by its signature, then raw,
+    # which accepts any file.
+    return [DirectorySource(), E01Source(), RawSource()]
+
+
+_registry: SourceRegistry | None = None
+
+
+def sources() -> SourceRegistry:
+    global _registry  # noqa: PLW0603 - built once, on first use, from the explicit list above
+    if _registry is None:
+        _registry = SourceRegistry(_builtin_types())
+    return _registry
+
+
+__all__ = [
+    "DirectorySource",
+    "E01Source",
+    "EvidenceWalk",
+    "RawSource",
+    "SourceRegistry",
+    "SourceType",
+    "sources",
+]

@@ -1,0 +1,67 @@
+"""CSV: one header row, then one row per record with every column of the results, in record order.
+
+Digests are lower-case hex; times ISO 8601 UTC; booleans ``true``/``false``; archive member chains a JSON
+list; hits one cell, each ``set@version:matched_on[:distance]:category`` (see :func:`hit_label`), joined by
+``"; "``. UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding, and every text cell
+that a spreadsheet would run as a formula gets a leading ``'``: names come from seized media.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from dataclasses import fields
+from datetime import datetime
+from typing import BinaryIO
+
+from vigilant.triage.records import FileRecord, Hit
+from vigilant.triage.reports._sink import TextSink
+from vigilant.triage.reports._text import hit_label, hit_order, iso_utc, spreadsheet_safe
+from vigilant.triage.reports.base import RecordSource
+from vigilant.triage.runinfo import RunInfo
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FileRecord))
+assert COLUMNS[-1] == "hits", "the hits column is written by hits_cell"
+
+
+class CsvReport:
+    name = "csv"
+    title = "CSV, one row per file with every column"
+    suffix = ".csv"
+
+    def write(self, run: RunInfo, records: RecordSource, out: BinaryIO) -> None:
+        out.write(codecs.BOM_UTF8)
+        sink = TextSink(out)
+        writer = csv.writer(sink, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for record in records():
+            writer.writerow(row(record))
+        sink.flush()
+
+
+def row(record: FileRecord) -> list[str]:
+    return [cell(getattr(record, name)) for name in COLUMNS[:-1]] + [hits_cell(record.hits)]
+
+
+def hits_cell(hits: list[Hit]) -> str:
+    return spreadsheet_safe("; ".join(hit_label(h) for h in sorted(hits, key=hit_order)))
+
+
+def cell(value: object) -> str:
+    # bool before int: a bool is an int to isinstance.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
+    if isinstance(value, list):  # archive member names, outermost first
+        return spreadsheet_safe(json.dumps(value, ensure_ascii=False)) if value else ""
+    raise TypeError(f"no CSV form for {type(value).__name__}")

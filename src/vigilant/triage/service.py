@@ -1,0 +1,184 @@
+"""Triage runs: start, resume, status, and the run's description for reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+
+from vigilant.errors import ConflictError, NotFoundError
+from vigilant.library.indexes import LibraryIndexes
+from vigilant.library.records import HashSetInfo
+from vigilant.library.store import LibraryStore
+from vigilant.store import Database
+from vigilant.store.models import TriageRunRow, utcnow
+from vigilant.triage.evidence_service import EvidenceService
+from vigilant.triage.reports import reports
+from vigilant.triage.results import iter_records, summarise
+from vigilant.triage.runinfo import LibrarySetInfo, RunInfo
+from vigilant.triage.runner import TOOL, Progress, count_entries, execute, library_snapshot
+from vigilant.triage.settings import TriageSettings
+
+
+class TriageService:
+    def __init__(self, db: Database, data_dir: Path) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.evidence = EvidenceService(db)
+        self.library = LibraryStore(db)
+        self.indexes = LibraryIndexes(self.library, data_dir / "indexes")
+
+    def _sets(self, settings: TriageSettings) -> list[HashSetInfo]:
+        sets = self.library.list_sets()
+        if settings.set_ids is not None:
+            wanted = set(settings.set_ids)
+            sets = [s for s in sets if s.id in wanted]
+        return sorted(sets, key=lambda s: s.id)
+
+    def start(self, evidence_ref: str | int, settings: TriageSettings, actor: str, progress: Progress) -> int:
+        evidence = self.evidence.get(evidence_ref)
+        sets = self._sets(settings)
+        with self.db.session() as s:
+            row = TriageRunRow(
+                evidence_id=evidence.id,
+                status="running",
+                settings=settings.to_json(),
+                settings_digest=settings.digest(),
+                tool=TOOL,
+                library=library_snapshot(sets),
+                results_dir="",
+                actor=actor,
+                created_at=utcnow(),
+                batches_done=0,
+                summary={},
+            )
+            s.add(row)
+            s.flush()
+            row.results_dir = str(self.data_dir / "runs" / f"run-{row.id:06d}")
+            run_id = row.id
+        self.evidence.record(
+            evidence.id, actor, "triage-started", {"run": run_id, "settings": settings.to_json()}
+        )
+        self._run(run_id, actor, progress)
+        return run_id
+
+    def resume(self, run_id: int, actor: str, progress: Progress, threads: int | None = None) -> int:
+        row = self._row(run_id)
+        if row.status == "finished":
+            raise ConflictError(f"run {run_id} has already finished", hint="`vigilant triage report` it")
+        settings = TriageSettings.from_json(row.settings)
+        current = library_snapshot(self._sets(settings))
+        if current != row.library:
+            raise ConflictError(
+                f"the library changed since run {run_id} started: resuming would mix two libraries",
+                hint="start a new run with `vigilant triage run`",
+            )
+        self.evidence.record(row.evidence_id, actor, "triage-resumed", {"run": run_id})
+        self._run(run_id, actor, progress, threads=threads)
+        return run_id
+
+    def _run(self, run_id: int, actor: str, progress: Progress, threads: int | None = None) -> None:
+        row = self._row(run_id)
+        evidence = self.evidence.get(row.evidence_id)
+        settings = TriageSettings.from_json(row.settings)
+        if threads is not None:
+            settings = TriageSettings(**{**asdict(settings), "threads": threads})
+        files, size = count_entries(evidence)
+        progress.on_total(files, size)
+        with self.db.session() as s:
+            stored = s.get(TriageRunRow, run_id)
+            assert stored is not None
+            stored.files_total, stored.bytes_total, stored.status = files, size, "running"
+        results = Path(row.results_dir)
+        try:
+            batches = execute(
+                evidence,
+                settings,
+                library=self.indexes,
+                sets=self._sets(settings),
+                results_dir=results,
+                progress=progress,
+                on_batch=lambda index: self._batch_done(run_id),
+            )
+        except BaseException as exc:
+            with self.db.session() as s:
+                stored = s.get(TriageRunRow, run_id)
+                assert stored is not None
+                stored.status, stored.error = "failed", f"{type(exc).__name__}: {exc}"
+            raise
+        summary = summarise(iter_records(results))
+        verification = self.evidence.verify(evidence.id, actor)
+        with self.db.session() as s:
+            stored = s.get(TriageRunRow, run_id)
+            assert stored is not None
+            stored.status, stored.finished_at, stored.error = "finished", utcnow(), None
+            stored.batches_done = batches
+            stored.summary = asdict(summary)
+            stored.verification = verification
+        self.evidence.record(
+            evidence.id,
+            actor,
+            "triage-finished",
+            {"run": run_id, "files": summary.files, "known_bad": summary.known_bad},
+        )
+
+    def _batch_done(self, run_id: int) -> None:
+        with self.db.session() as s:
+            stored = s.get(TriageRunRow, run_id)
+            assert stored is not None
+            stored.batches_done += 1
+
+    def _row(self, run_id: int) -> TriageRunRow:
+        with self.db.session() as s:
+            row = s.get(TriageRunRow, run_id)
+            if row is None:
+                raise NotFoundError(f"no triage run {run_id}", hint="`vigilant triage status` lists the runs")
+            s.expunge(row)
+            return row
+
+    def runs(self) -> list[TriageRunRow]:
+        with self.db.session() as s:
+            rows = list(s.scalars(select(TriageRunRow).order_by(TriageRunRow.id)))
+            s.expunge_all()
+            return rows
+
+    def status(self, run_id: int) -> TriageRunRow:
+        return self._row(run_id)
+
+    def run_info(self, run_id: int) -> RunInfo:
+        row = self._row(run_id)
+        return RunInfo(
+            id=row.id,
+            evidence=self.evidence.get(row.evidence_id),
+            tool=row.tool,
+            settings=_report_settings(row.settings),
+            library=[LibrarySetInfo(**s) for s in row.library],
+            verification=_report_verification(row.verification),
+        )
+
+    def report(self, run_id: int, fmt: str, out: BinaryIO, actor: str) -> None:
+        row = self._row(run_id)
+        if row.status != "finished":
+            raise ConflictError(
+                f"run {run_id} is {row.status}", hint=f"`vigilant triage resume {run_id}` first"
+            )
+        results = Path(row.results_dir)
+        reports()[fmt].write(self.run_info(run_id), lambda: iter_records(results), out)
+        self.evidence.record(row.evidence_id, actor, "report", {"run": run_id, "format": fmt})
+
+
+def _report_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    # How many threads and processes ran changes nothing in the results, so reports leave it out.
+    return {k: v for k, v in settings.items() if k not in ("threads", "processes")}
+
+
+def _report_verification(verification: dict[str, Any] | None) -> dict[str, Any] | None:
+    if verification is None:
+        return None
+    return {
+        "ok": verification.get("ok"),
+        "compared": verification.get("compared"),
+        "mismatched": verification.get("mismatched"),
+    }

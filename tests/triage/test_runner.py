@@ -1,0 +1,161 @@
+"""Triage end to end on a folder: digests, types, matches, archives, custody, resume (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.triage.scenario import build
+
+from vigilant.store import Database
+from vigilant.triage.records import FileRecord
+from vigilant.triage.results import iter_records
+from vigilant.triage.runner import Progress
+from vigilant.triage.service import TriageService
+from vigilant.triage.settings import TriageSettings
+
+SMALL_BATCHES = TriageSettings(batch_files=2, processes=1)
+
+
+def _run(
+    db: Database, data: Path, seized: Path, settings: TriageSettings = SMALL_BATCHES
+) -> tuple[TriageService, int]:
+    service = TriageService(db, data)
+    evidence = service.evidence.add(seized, actor="examiner", label="laptop", case_number="2026-0042")
+    return service, service.start(evidence.id, settings, "examiner", Progress())
+
+
+def _records(service: TriageService, run_id: int) -> list[FileRecord]:
+    return list(iter_records(Path(service.status(run_id).results_dir)))
+
+
+def test_a_folder_is_hashed_identified_and_matched(db: Database, tmp_path: Path) -> None:
+    scenario = build(tmp_path, db)
+    service, run_id = _run(db, tmp_path / "data", scenario.seized)
+    records = {(r.path, tuple(r.members)): r for r in _records(service, run_id)}
+
+    known = records[(scenario.known_md5, ())]
+    assert known.known_bad
+    # Its PDQ quality is below 50, so, as PDQ prescribes, it is matched by its digests only.
+    assert known.pdq_quality is not None
+    assert known.pdq_quality < 50
+    assert {(h.set_name, h.matched_on) for h in known.hits} == {("Bad", "md5"), ("Bad", "sha1")}
+    assert known.top_class == "abuse"
+    assert known.md5 == hashlib.md5((scenario.seized / scenario.known_md5[1:]).read_bytes()).digest()
+
+    near = records[(scenario.near, ())]
+    assert near.known_bad
+    [hit] = near.hits
+    assert hit.matched_on == "pdq"
+    assert hit.distance is not None
+    assert 0 <= hit.distance <= 31
+    assert near.md5 != hashlib.md5((tmp_path / "reference" / "two.jpg").read_bytes()).digest()
+    assert hit.category_label == "Child Exploitive / Age Difficult"
+
+    assert records[(scenario.known_good, ())].known_good
+    assert not records[(scenario.known_good, ())].known_bad
+    disguised = records[(scenario.disguised, ())]
+    assert disguised.mime == "image/png"
+    assert disguised.extension_mismatch
+    assert disguised.pdq is not None
+
+    member = records[("/archive.zip", (scenario.zipped_member,))]
+    assert member.known_bad
+    assert member.member > 0
+    assert "archive.zip" in member.address
+    assert scenario.zipped_member in member.address
+    assert records[("/archive.zip", ())].archive_members == 2
+    assert ("/backup.tar.gz", ("inner/file.bin",)) in records
+    empty = records[("/docs/empty.dat", ())]
+    assert empty.size == 0
+    assert empty.sha256 == hashlib.sha256(b"").digest()
+    unknown = records[("/DCIM/unknown.jpg", ())]
+    assert not unknown.hits
+
+    status = service.status(run_id)
+    assert status.status == "finished"
+    assert status.summary["known_bad"] == 3  # the MD5 match, the PDQ match, the zipped picture
+    assert status.summary["known_good"] == 1
+    assert status.verification is not None
+    assert status.verification["ok"]
+    actions = [e.action for e in service.evidence.custody(status.evidence_id)]
+    assert actions == ["added", "triage-started", "verified", "triage-finished"]
+
+
+def test_two_runs_give_identical_records(db: Database, tmp_path: Path) -> None:
+    scenario = build(tmp_path, db)
+    service, first = _run(db, tmp_path / "data", scenario.seized)
+    second = service.start(
+        service.status(first).evidence_id, TriageSettings(batch_files=3), "examiner", Progress()
+    )
+    assert _records(service, first) == _records(service, second)
+
+
+def test_evidence_is_not_modified(db: Database, tmp_path: Path) -> None:
+    scenario = build(tmp_path, db)
+    before = {
+        p: (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
+        for p in scenario.seized.rglob("*")
+        if p.is_file()
+    }
+    _run(db, tmp_path / "data", scenario.seized)
+    after = {
+        p: (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
+        for p in scenario.seized.rglob("*")
+        if p.is_file()
+    }
+    assert before == after
+
+
+def test_a_changed_source_fails_verification(db: Database, tmp_path: Path) -> None:
+    scenario = build(tmp_path, db)
+    service = TriageService(db, tmp_path / "data")
+    evidence = service.evidence.add(scenario.seized, actor="examiner")
+    (scenario.seized / "docs" / "readme.txt").write_text("changed after acquisition\n")
+    result = service.evidence.verify(evidence.id, "examiner")
+    assert not result["ok"]
+    assert [e.action for e in service.evidence.custody(evidence.id)][-1] == "verify-failed"
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_resumes_to_the_same_result(tmp_path: Path, db: Database) -> None:
+    scenario = build(tmp_path, db)
+    data = tmp_path / "data"
+    env = {**os.environ, "VIGILANT_DATA_DIR": str(data), "VIGILANT_DATABASE_URL": db.url}
+    cli = [sys.executable, "-c", "from vigilant.cli import main; main()"]
+    added = subprocess.run(
+        [*cli, "evidence", "add", str(scenario.seized), "--label", "laptop"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    # One file per batch and one thread: the run is killed between two checkpoints.
+    job = subprocess.Popen(
+        [*cli, "triage", "run", "laptop", "--threads", "1", "--processes", "1", "--batch-files", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    results = data / "runs" / "run-000001"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(results.glob("batch-*.parquet"))) < 2:
+        time.sleep(0.005)
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait(timeout=30)
+    assert len(list(results.glob("batch-*.parquet"))) >= 2
+    service = TriageService(db, data)
+    assert service.status(1).status == "running"  # killed: nothing marked it finished
+    resumed = subprocess.run(
+        [*cli, "triage", "resume", "1"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert service.status(1).status == "finished"
+    uninterrupted = service.start("laptop", TriageSettings(batch_files=1), "examiner", Progress())
+    assert _records(service, 1) == _records(service, uninterrupted)
