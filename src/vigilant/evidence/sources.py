@@ -83,17 +83,36 @@ class DirectorySource:
         and special files are not in it (the walk skips them). Returned: ``manifest-sha256``, ``files``,
         ``bytes``.
         """
-        manifest = hashlib.sha256()
-        files = total = 0
+        manifest = DirectoryManifest()
         for entry in self.entries(path):
-            digest = "unreadable"
+            digest = None
             if entry.status is EntryStatus.OK:
                 with contextlib.suppress(OSError):  # gone or unreadable since the walk listed it
                     digest = _sha256(entry)
-            manifest.update(f"{entry.address.path}\t{entry.size}\t{digest}\n".encode())
-            files += 1
-            total += entry.size
-        return {"manifest-sha256": manifest.hexdigest(), "files": str(files), "bytes": str(total)}
+            manifest.add(entry.address.path, entry.size, digest)
+        return manifest.hashes()
+
+
+class DirectoryManifest:
+    """The folder manifest of :meth:`DirectorySource.acquisition_hashes`, fed one file at a time in walk
+    order; a triage run feeds it from its own records, so re-verifying a folder costs no second read."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self.files = 0
+        self.bytes = 0
+
+    def add(self, path: str, size: int, sha256_hex: str | None) -> None:
+        self._digest.update(f"{path}\t{size}\t{sha256_hex or 'unreadable'}\n".encode())
+        self.files += 1
+        self.bytes += size
+
+    def hashes(self) -> dict[str, str]:
+        return {
+            "manifest-sha256": self._digest.hexdigest(),
+            "files": str(self.files),
+            "bytes": str(self.bytes),
+        }
 
 
 def _sha256(entry: FileEntry) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from vigilant.errors import ConflictError, NotFoundError
-from vigilant.evidence.sources import E01Source, sources
+from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
 from vigilant.store import Database
 from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
+from vigilant.triage.records import FileRecord
 from vigilant.triage.runinfo import EvidenceInfo
 
 
@@ -128,7 +130,9 @@ class EvidenceService:
         source = sources()[info.source_type]
         if isinstance(source, E01Source):
             return self._verify_e01(info, source, actor)
-        now = source.acquisition_hashes(Path(info.path))
+        return self._compare(info, source.acquisition_hashes(Path(info.path)), actor, how="read again")
+
+    def _compare(self, info: EvidenceInfo, now: dict[str, str], actor: str, how: str) -> dict[str, Any]:
         compared = {k: v for k, v in info.hashes.items() if k in now and isinstance(v, str)}
         mismatched = sorted(k for k, v in compared.items() if now[k] != v)
         result: dict[str, Any] = {
@@ -136,9 +140,21 @@ class EvidenceService:
             "compared": sorted(compared),
             "mismatched": mismatched,
             "hashes": now,
+            "how": how,
         }
         self.record(info.id, actor, "verified" if result["ok"] else "verify-failed", result)
         return result
+
+    def verify_from_records(
+        self, ref: str | int, records: Iterable[FileRecord], actor: str
+    ) -> dict[str, Any]:
+        """Re-verify a folder from a triage run's records: they hold every file's SHA-256 as read now."""
+        info = self.get(ref)
+        manifest = DirectoryManifest()
+        for record in records:
+            if record.member == 0:
+                manifest.add(record.path, record.size, record.sha256.hex() if record.sha256 else None)
+        return self._compare(info, manifest.hashes(), actor, how="from the run's own reads")
 
     def _verify_e01(self, info: EvidenceInfo, source: E01Source, actor: str) -> dict[str, Any]:
         # An E01 carries the hashes taken at acquisition: reading all its media and hashing it again is the

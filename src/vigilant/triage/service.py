@@ -109,7 +109,10 @@ class TriageService:
                 stored.status, stored.error = "failed", f"{type(exc).__name__}: {exc}"
             raise
         summary = summarise(iter_records(results))
-        verification = self.evidence.verify(evidence.id, actor)
+        if evidence.source_type == "directory":
+            verification = self.evidence.verify_from_records(evidence.id, iter_records(results), actor)
+        else:
+            verification = self.evidence.verify(evidence.id, actor)
         with self.db.session() as s:
             stored = s.get(TriageRunRow, run_id)
             assert stored is not None
