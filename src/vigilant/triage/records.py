@@ -8,6 +8,7 @@ found inside that file (0 for the file itself).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -169,9 +170,13 @@ def to_table(records: list[FileRecord]) -> pa.Table:
     return pa.table(columns, schema=SCHEMA)
 
 
-def from_row(row: dict[str, Any]) -> FileRecord:
-    """A record back from a Parquet row (``table.to_pylist()``)."""
-    values = dict(row)
-    values["hits"] = [Hit(**h) for h in values.get("hits") or []]
-    values["members"] = list(values.get("members") or [])
-    return FileRecord(**values)
+def records_of(table: pa.Table) -> Iterator[FileRecord]:
+    """The records of a table, column by column (several times faster than one dict per row)."""
+    columns = [table.column(name).to_pylist() for name in _NAMES]
+    hits_at = _NAMES.index("hits")
+    members_at = _NAMES.index("members")
+    for values in zip(*columns, strict=True):
+        row = list(values)
+        row[hits_at] = [Hit(**h) for h in row[hits_at] or []]
+        row[members_at] = list(row[members_at] or [])
+        yield FileRecord(*row)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from vigilant.triage.records import FileRecord, from_row
+from vigilant.triage.records import FileRecord, records_of
 from vigilant.triage.runinfo import RunSummary
 
 BATCH_GLOB = "batch-*.parquet"
@@ -21,9 +21,7 @@ def batch_files(results_dir: Path) -> list[Path]:
 def iter_records(results_dir: Path) -> Iterator[FileRecord]:
     """Every record of the run in (position, member) order, a batch at a time (bounded memory)."""
     for path in batch_files(results_dir):
-        table = pq.read_table(path)
-        for row in table.to_pylist():
-            yield from_row(row)
+        yield from records_of(pq.read_table(path))
 
 
 def summarise(records: Iterator[FileRecord]) -> RunSummary:

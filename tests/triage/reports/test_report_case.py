@@ -37,6 +37,7 @@ def facet(node: dict[str, Any], kind: str) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.slow
 def test_case_validate_says_it_conforms(run: RunInfo, source: RecordSource, tmp_path: Path) -> None:
     """Validated alone and merged with another run of the same case and a folder run: shared nodes agree."""
     if not CASE_VALIDATE.exists():
