@@ -1,8 +1,10 @@
-"""The demonstration behind ``make demo``: the library's main job on generated, benign data.
+"""The demonstration behind ``make demo``: the main jobs on generated, benign data.
 
 Everything it uses is made here: abstract images drawn with Pillow (shapes on gradients), a VICS set
-built from their hashes, a synthetic NSRL RDS v3 database, and a few "seized" files to look up. It runs in
-its own data dir with its own SQLite database, so it never touches a real library.
+built from their hashes, a synthetic NSRL RDS v3 database, a few "seized" files to look up, and a small
+ext4 disk image of a "seized laptop" (made with mke2fs, one file deleted with debugfs) that is added as
+evidence, triaged and reported on. It runs in its own data dir with its own SQLite database, so it never
+touches a real library.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import io
 import os
 import random
 import shutil
+import subprocess
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -116,6 +120,40 @@ def build_demo_files(root: Path) -> dict[str, Path]:
     }
 
 
+def build_seized_disk(root: Path, files: dict[str, Path]) -> tuple[Path, str]:
+    """A small ext4 disk image of a "seized laptop", with a deleted picture; a folder if mke2fs is missing.
+
+    Made with the real tools (mke2fs -d, debugfs), so The Sleuth Kit reads it as it would a real disk.
+    """
+    device = root / "device"
+    for folder in ("DCIM", "Pictures", "lib", "Downloads", "Documents"):
+        (device / folder).mkdir(parents=True)
+    media = root / "reference-media"
+    shutil.copyfile(files["exact"], device / "DCIM" / "IMG_0003.jpg")
+    shutil.copyfile(files["near"], device / "DCIM" / "resized_0007.jpg")
+    shutil.copyfile(media / "synthetic-10.jpg", device / "DCIM" / "IMG_0010.jpg")  # deleted below
+    shutil.copyfile(files["unknown"], device / "Pictures" / "holiday.jpg")
+    shutil.copyfile(files["system"], device / "lib" / "libexample.so")
+    with zipfile.ZipFile(device / "Downloads" / "photos.zip", "w") as archive:
+        archive.write(media / "synthetic-11.jpg", "2026/synthetic-11.jpg")
+        archive.writestr("readme.txt", "generated for the Vigilant demo\n")
+    buffer = io.BytesIO()
+    draw_image(2000, (320, 240)).save(buffer, "PNG")
+    (device / "Documents" / "notes.txt").write_bytes(buffer.getvalue())  # a picture named .txt
+    if not (shutil.which("mke2fs") and shutil.which("debugfs")):
+        return device, "folder (mke2fs/debugfs not installed: apt-get install e2fsprogs for a disk image)"
+    image = root / "laptop-disk.img"
+    subprocess.run(
+        ["mke2fs", "-q", "-t", "ext4", "-E", "root_owner=0:0", "-d", str(device), "-F", str(image), "32M"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["debugfs", "-w", "-R", "rm /DCIM/IMG_0010.jpg", str(image)], check=True, capture_output=True
+    )
+    return image, "ext4 disk image, one picture deleted"
+
+
 def run_demo(root: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str], None]) -> None:
     """Run the demonstration in ``root`` (wiped first) through the real command line."""
     if root.exists():
@@ -183,15 +221,52 @@ def run_demo(root: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str
             {0},
         ),
     ]
+    _run_steps(steps, cli, say)
+    disk, what = build_seized_disk(root, files)
+    reports = root / "reports"
+    reports.mkdir()
+    say(f"\nA seized laptop: {disk.name} ({what})")
+    triage: list[tuple[str, list[str], set[int]]] = [
+        (
+            "Add it as evidence: read-only, hashes recorded",
+            ["evidence", "add", str(disk), "--label", "Demo laptop", "--case", "DEMO-2026-001"],
+            {0},
+        ),
+        ("Triage it against the library", ["triage", "run", "Demo laptop"], {0}),
+    ]
+    triage += [
+        (
+            f"Report: {fmt}",
+            ["triage", "report", "1", "--format", fmt, "--output", str(reports / f"run-1.{suffix}")],
+            {0},
+        )
+        for fmt, suffix in (
+            ("html", "html"),
+            ("csv", "csv"),
+            ("vics", "vics.json"),
+            ("case", "case.jsonld"),
+            ("dfxml", "dfxml"),
+            ("hashdeep", "hashdeep.txt"),
+        )
+    ]
+    triage.append(("The chain of custody", ["evidence", "show", "Demo laptop"], {0}))
+    _run_steps(triage, cli, say)
+    say(
+        f"\nDone. Reports are in {reports}; the demo's library and runs are in {root / 'data'}. Try:\n"
+        f"  VIGILANT_DATA_DIR={root / 'data'} vigilant triage status 1"
+    )
+
+
+def _run_steps(
+    steps: list[tuple[str, list[str], set[int]]],
+    cli: Callable[[Sequence[str]], int],
+    say: Callable[[str], None],
+) -> None:
     for title, args, ok in steps:
         say(f"\n[bold cyan]▶ {title}[/]\n[dim]$ vigilant {' '.join(_quote(a) for a in args)}[/]")
         code = cli(args)
         if code not in ok:
             raise SystemExit(f"demo step failed with exit code {code}: vigilant {' '.join(args)}")
-    say(
-        f"\nDone. The demo's library is in {root / 'data'}; try "
-        f"VIGILANT_DATA_DIR={root / 'data'} vigilant library show 'Demo VICS set'"
-    )
 
 
 def _quote(arg: str) -> str:

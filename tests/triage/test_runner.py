@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -159,3 +160,23 @@ def test_a_run_killed_mid_way_resumes_to_the_same_result(tmp_path: Path, db: Dat
     assert service.status(1).status == "finished"
     uninterrupted = service.start("laptop", TriageSettings(batch_files=1), "examiner", Progress())
     assert _records(service, 1) == _records(service, uninterrupted)
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv", "vics", "case", "dfxml", "hashdeep"])
+def test_two_runs_give_byte_identical_reports(tmp_path: Path, fmt: str) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    db.upgrade()
+    try:
+        scenario = build(tmp_path, db)
+        service, first = _run(db, tmp_path / "data", scenario.seized)
+        evidence_id = service.status(first).evidence_id
+        second = service.start(evidence_id, TriageSettings(batch_files=5), "x", Progress())
+        outputs = []
+        for run_id in (first, second):
+            out = io.BytesIO()
+            service.report(run_id, fmt, out, "examiner")
+            outputs.append(out.getvalue())
+        assert outputs[0] == outputs[1]
+        assert len(outputs[0]) > 200
+    finally:
+        db.dispose()

@@ -25,7 +25,10 @@ import pytsk3
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.images import ImageReader, TskImage
 
-CHUNK = 1 << 20  # bytes per read_random call
+# Bytes per read_random call. Small on purpose: every call allocates its result (and TSK and the image
+# reader their own buffers); at 64 KiB these come from the heap, while from 128 KiB glibc maps and unmaps
+# fresh pages for each, whose page faults made reading 2.5x slower (0.9 against 2.4 GB/s on one core).
+CHUNK = 64 << 10
 
 FS_TYPE_NAMES: dict[int, str] = {
     pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
@@ -394,7 +397,7 @@ def _probe(fs_file: Any, stream: _Stream) -> str | None:
 
 
 class TskFileReader(io.RawIOBase):
-    """Read-only, seekable view of one stream of a file, read through TSK in chunks of 1 MiB."""
+    """Read-only, seekable view of one stream of a file, read through TSK in chunks of :data:`CHUNK`."""
 
     def __init__(self, fs_file: Any, stream: _Stream, where: str, lock: threading.RLock) -> None:
         super().__init__()

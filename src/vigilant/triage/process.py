@@ -83,6 +83,14 @@ class EntryProcessor:
         out.append(record)
         if entry.status is not EntryStatus.OK:
             return
+        if entry.reallocated:
+            # The name survives but its inode now holds another (live) file: hashing it would pin that
+            # file's content on the deleted name.
+            record.status = "reallocated"
+            record.error = (
+                "deleted name whose inode now belongs to another file: its content is not this file's"
+            )
+            return
         facts = self._read(entry, record)
         if record.status != EntryStatus.OK.value:
             return

@@ -57,7 +57,7 @@ class FileRecord:
     accessed: datetime | None = None
     changed: datetime | None = None
     created: datetime | None = None
-    status: str = "ok"  # ok | encrypted | unreadable | error
+    status: str = "ok"  # ok | encrypted | unreadable | reallocated | error
     error: str | None = None
     md5: bytes | None = None
     sha1: bytes | None = None

@@ -6,7 +6,9 @@ settings and library give byte-identical reports. (When the run happened is in t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -41,6 +43,21 @@ class RunInfo:
     settings: dict[str, Any]  # what the run was asked to do (pdq on/off, archive depth, …)
     library: list[LibrarySetInfo] = field(default_factory=list)
     verification: dict[str, Any] | None = None  # evidence re-verified after the run: {"ok": bool, …}
+
+    @property
+    def key(self) -> str:
+        """What the results depend on (evidence, tool, settings, library), as 16 hex digits.
+
+        Reports name the triage by this key, not by the run's number, so two runs over the same evidence
+        with the same settings and library give byte-identical reports.
+        """
+        basis = {
+            "evidence": [self.evidence.id, self.evidence.hashes],
+            "tool": self.tool,
+            "settings": self.settings,
+            "library": [asdict(s) for s in self.library],
+        }
+        return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass

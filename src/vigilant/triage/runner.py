@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,35 +98,59 @@ def execute(
         leftover.unlink()
     source = sources()[evidence.source_type]
     matcher = Matcher(library, sets)
-    context = multiprocessing.get_context("forkserver")
-    pictures = (
-        ProcessPoolExecutor(settings.processes, mp_context=context)
-        if (settings.pdq or settings.exif) and settings.processes > 0
-        else None
-    )
-    processor = EntryProcessor(evidence.id, settings, pictures)
+    # Batches overlap: the threads read and hash the next batch while this thread matches and writes the
+    # one before, so the cores never wait for the serial part, nor for the slowest file of a batch.
+    pending: deque[_Batch] = deque()
     batches = 0
-    try:
-        with ThreadPoolExecutor(max(1, settings.threads), thread_name_prefix="triage") as threads:
-            for index, batch in enumerate(plan_batches(source.entries(Path(evidence.path)), settings)):
-                batches = index + 1
-                target = results_dir / batch_name(index)
-                size = sum(entry.size for _, entry in batch)
-                if target.exists():
-                    progress.on_advance(len(batch), size)
-                    continue
-                records: list[FileRecord] = []
-                for part in threads.map(lambda item: processor.process(*item), batch):
-                    records.extend(part)
-                matcher.match(records)
-                write_atomically(records, target)
-                progress.on_advance(len(batch), size)
-                if on_batch is not None:
-                    on_batch(index)
-    finally:
-        if pictures is not None:
-            pictures.shutdown(cancel_futures=True)
+    with ExitStack() as stack:  # closed last in, first out: the threads, the picture pool, the walk
+        # The walk stays open until the last batch is done: its entries read through its handles.
+        walk = stack.enter_context(source.walk(Path(evidence.path)))
+        pictures: ProcessPoolExecutor | None = None
+        if (settings.pdq or settings.exif) and settings.processes > 0:
+            context = multiprocessing.get_context("forkserver")
+            pictures = ProcessPoolExecutor(settings.processes, mp_context=context)
+            stack.callback(pictures.shutdown, cancel_futures=True)
+        processor = EntryProcessor(evidence.id, settings, pictures)
+        threads = ThreadPoolExecutor(max(1, settings.threads), thread_name_prefix="triage")
+        stack.callback(threads.shutdown, wait=True, cancel_futures=True)  # on failure: drop queued work
+        for index, batch in enumerate(plan_batches(iter(walk), settings)):
+            batches = index + 1
+            target = results_dir / batch_name(index)
+            work = None if target.exists() else [threads.submit(processor.process, *i) for i in batch]
+            pending.append(_Batch(index, target, batch, work))
+            while len(pending) > _AHEAD:
+                _finish(pending.popleft(), matcher, progress, on_batch)
+        while pending:
+            _finish(pending.popleft(), matcher, progress, on_batch)
     return batches
+
+
+_AHEAD = 1  # batches queued beyond the one being finished: enough to keep the threads busy
+
+
+@dataclass
+class _Batch:
+    index: int
+    target: Path
+    entries: list[tuple[int, FileEntry]]
+    work: list[Future[list[FileRecord]]] | None  # None: its results exist (a resumed run)
+
+
+def _finish(
+    batch: _Batch, matcher: Matcher, progress: Progress, on_batch: Callable[[int], None] | None
+) -> None:
+    size = sum(entry.size for _, entry in batch.entries)
+    if batch.work is None:
+        progress.on_advance(len(batch.entries), size)
+        return
+    records: list[FileRecord] = []
+    for part in batch.work:
+        records.extend(part.result())
+    matcher.match(records)
+    write_atomically(records, batch.target)
+    progress.on_advance(len(batch.entries), size)
+    if on_batch is not None:
+        on_batch(batch.index)
 
 
 def library_snapshot(sets: list[HashSetInfo]) -> list[dict[str, Any]]:

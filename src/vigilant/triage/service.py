@@ -19,7 +19,7 @@ from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
 from vigilant.triage.runinfo import LibrarySetInfo, RunInfo
 from vigilant.triage.runner import TOOL, Progress, count_entries, execute, library_snapshot
-from vigilant.triage.settings import TriageSettings
+from vigilant.triage.settings import NOT_IN_RESULTS, TriageSettings
 
 
 class TriageService:
@@ -173,8 +173,7 @@ class TriageService:
 
 
 def _report_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    # How many threads and processes ran changes nothing in the results, so reports leave it out.
-    return {k: v for k, v in settings.items() if k not in ("threads", "processes")}
+    return {k: v for k, v in settings.items() if k not in NOT_IN_RESULTS}
 
 
 def _report_verification(verification: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 MiB = 1 << 20
+# Settings that change how a run works, never what it finds: left out of reports and of the digest.
+NOT_IN_RESULTS = ("threads", "processes", "batch_files", "batch_bytes")
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class TriageSettings:
         return cls(**values)
 
     def digest(self) -> str:
-        """What results depend on (not threads or processes): a resumed run must be asked the same."""
+        """What results depend on: a resumed run must be asked the same."""
         data = self.to_json()
-        for key in ("threads", "processes"):
+        for key in NOT_IN_RESULTS:
             data.pop(key)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

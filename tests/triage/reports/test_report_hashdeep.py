@@ -24,7 +24,8 @@ HEADER = [
 def test_header_then_one_line_per_record_with_both_digests(run: RunInfo, source: RecordSource) -> None:
     lines = render(reports()["hashdeep"], run, source).decode("utf-8").split("\n")
     assert lines[:3] == HEADER
-    assert lines[3].startswith("## $ vigilant triage report 7 --format hashdeep")
+    assert lines[3].startswith("## $ vigilant triage report --format hashdeep (evidence ")
+    assert f"triage {run.key})" in lines[3]
     assert lines[4] == "##"
     assert lines[-1] == ""
     records = [r for r in source() if r.md5 is not None and r.sha256 is not None]

@@ -48,7 +48,7 @@ class CaseIds:
         e = run.evidence
         item = json.dumps([e.id, e.label, e.path, sorted(e.hashes.items())], ensure_ascii=False)
         evidence_ns = uuid.uuid5(VIGILANT_UUID_NS, f"evidence:{item}")
-        self._ns = uuid.uuid5(evidence_ns, f"triage-run:{run.id}").bytes
+        self._ns = uuid.uuid5(evidence_ns, f"triage:{run.key}").bytes
         self.evidence = _iri("evidence", evidence_ns.bytes, "evidence")
         self.investigation = None if e.case_number is None else _iri("investigation", _NS, e.case_number)
 
@@ -238,7 +238,7 @@ def action_head(run: RunInfo, ids: CaseIds) -> dict[str, Any]:
     return {
         "@id": ids.node("triage"),
         "@type": "case-investigation:InvestigativeAction",
-        "uco-core:name": f"Triage run {run.id}",
+        "uco-core:name": f"Triage {run.key}",
         "uco-core:description": (
             "Every file of the evidence item hashed (MD5, SHA-1, SHA-256), identified and matched against"
             f" the library sets of the tool's configuration. {checked}"

@@ -54,7 +54,7 @@ class ReportView:
 
     @property
     def title(self) -> str:
-        return f"Triage report: run {self.run.id}, {visible(self.run.evidence.label)}"
+        return f"Triage report {self.run.key}: {visible(self.run.evidence.label)}"
 
     def evidence_rows(self) -> list[tuple[str, str]]:
         e = self.run.evidence

@@ -30,7 +30,7 @@ class HashdeepReport:
         sink.write(
             f"%%%% HASHDEEP-1.0\n%%%% {','.join(COLUMNS)}\n"
             "## Invoked from: vigilant\n"
-            f"## $ vigilant triage report {run.id} --format hashdeep (evidence {label})\n"
+            f"## $ vigilant triage report --format hashdeep (evidence {label}, triage {run.key})\n"
             "##\n"
         )
         for record in records():
