@@ -1,0 +1,1 @@
+"""P2P observation: BitTorrent discovery and confirmation, the hash-chained session log, imports."""
