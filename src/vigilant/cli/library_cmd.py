@@ -222,16 +222,27 @@ def lookup(
     from_file: Annotated[
         Path | None, typer.Option("--from", help="Read hashes from a file, one a line.")
     ] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option(help="Pictures to look up by PDQ; repeatable.", exists=True, dir_okay=False),
+    ] = None,
+    dihedral: Annotated[
+        bool, typer.Option(help="Pictures: also try their rotations and mirror images.")
+    ] = False,
     exact: Annotated[bool, typer.Option(help="PDQ: exact matches only, no near-duplicates.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> int:
-    """Look hashes up in every set; exit 0 when any matched, 3 when none did."""
+    """Look hashes or pictures up in every set; exit 0 when any matched, 3 when none did."""
     queries = list(values or [])
     if from_file is not None:
         queries += [line.strip() for line in from_file.read_text().splitlines() if line.strip()]
-    if not queries:
-        raise BadInputError("nothing to look up", hint="give hashes as arguments or --from FILE")
-    results = library().lookup(queries, kind, near=not exact)
+    if not queries and not image:
+        raise BadInputError(
+            "nothing to look up", hint="give hashes as arguments, --from FILE or --image PICTURE"
+        )
+    service = library()
+    results = service.lookup(queries, kind, near=not exact) if queries else []
+    results += [service.lookup_image(path, dihedral=dihedral) for path in image or []]
     if as_json:
         console.print_json(json.dumps([_result_json(r) for r in results]))
     else:

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError
+from vigilant.imaging.pdq import PDQ_MIN_QUALITY, pdq_dihedral, pdq_of_image
 from vigilant.library.categories import PROFILES, Category
 from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes
@@ -92,6 +93,30 @@ class LibraryService:
             Match(e, kind.name, 0 if kind is PDQ else None)
             for e in self.store.entries_by_digest(kind.name, [raw])
         ]
+
+    def lookup_image(self, path: Path, *, dihedral: bool = False) -> LookupResult:
+        """Near-duplicates of a picture; with ``dihedral`` also of its rotations and mirror images.
+
+        Each match keeps the smallest distance over the transforms tried, so a rotated copy of a known
+        picture is found at the distance of its best orientation.
+        """
+        if dihedral:
+            hashes = pdq_dihedral(path)
+        else:
+            single = pdq_of_image(path)
+            hashes = [(single.hash, single.quality)]
+        result = LookupResult(query=str(path), kinds=["pdq-dihedral" if dihedral else "pdq"])
+        if hashes[0][1] < PDQ_MIN_QUALITY:
+            result.error = f"PDQ quality {hashes[0][1]} is below {PDQ_MIN_QUALITY}: too unstable to match on"
+            return result
+        best: dict[int, Match] = {}
+        for matches in self.lookup_pdq([h for h, _ in hashes]):
+            for match in matches:
+                kept = best.get(match.entry.id)
+                if kept is None or (match.distance or 0) < (kept.distance or 0):
+                    best[match.entry.id] = match
+        result.matches = sorted(best.values(), key=lambda m: (m.distance or 0, m.entry.id))
+        return result
 
     def lookup_pdq(self, queries: Sequence[bytes], threshold: int | None = None) -> list[list[Match]]:
         """Near-duplicates of each PDQ hash, within each set's threshold (or ``threshold`` for all)."""
