@@ -1,0 +1,77 @@
+"""Discovery tests: UDP may reach loopback only (the shared conftest guards TCP connects), and the real
+test peers (opentracker, a libtorrent seeder) are started once per module and always stopped."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.p2p_discovery import harness
+
+_real_sendto = socket.socket.sendto
+PERCENT_HASH = bytes.fromhex("20" + "2b" * 3 + "25" + "7e" + "00" * 14)  # space, '+', '%', '~' (unreserved)
+
+
+def _loopback(sock: socket.socket, address: Any) -> bool:
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+        return True
+    if address[0] == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def udp_loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Refuse ``sendto`` outside loopback, and fail the test afterwards too: asyncio's datagram transport
+    swallows a send error into a log line, so raising alone could go unnoticed."""
+    attempts: list[Any] = []
+
+    def guarded(self: socket.socket, data: Any, *args: Any) -> int:
+        address = args[-1]
+        if not _loopback(self, address):
+            attempts.append(address)
+            raise AssertionError(f"test tried to send UDP to {address!r}: tests may only reach loopback")
+        return _real_sendto(self, data, *args)
+
+    monkeypatch.setattr(socket.socket, "sendto", guarded)
+    yield attempts
+    assert not attempts, f"UDP sent outside loopback: {attempts}"
+
+
+@dataclass
+class Swarm:
+    tracker: harness.Opentracker
+    infohash: bytes
+    seeder: harness.Seeder
+
+
+@pytest.fixture(scope="module")
+def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swarm]:
+    """opentracker on HTTP+UDP with a libtorrent seeder announced to it over HTTP."""
+    harness.need_tool("opentracker")
+    base = tmp_path_factory.mktemp("swarm")
+    port_dir = base / "content"
+    # The whitelist needs the hash before the tracker starts, and the torrent needs the tracker URL:
+    # pick the port first, then start opentracker on it.
+    port = harness.free_port()
+    url = f"http://127.0.0.1:{port}/announce"
+    infohash, torrent = harness.make_torrent(port_dir, [url])
+    tracker = harness.start_opentracker(base / "tracker", [infohash, PERCENT_HASH], port=port)
+    try:
+        seeder = harness.Seeder(torrent, port_dir)
+    except BaseException:
+        tracker.stop()
+        raise
+    try:
+        yield Swarm(tracker, infohash, seeder)
+    finally:
+        seeder.close()
+        tracker.stop()
