@@ -25,6 +25,7 @@ TEST_DB = "vigilant_test"
 # --- network: tests talk to loopback and nowhere else -----------------------------------------------------
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
+_real_sendto = socket.socket.sendto
 
 
 def _check_address(sock: socket.socket, address: Any) -> None:
@@ -51,10 +52,17 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _real_connect_ex(self, address)
 
 
+def _guarded_sendto(self: socket.socket, data: Any, *args: Any) -> int:
+    # UDP (DHT, UDP trackers) never calls connect: sendto(data, address) or sendto(data, flags, address)
+    _check_address(self, args[-1])
+    return _real_sendto(self, data, *args)
+
+
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    monkeypatch.setattr(socket.socket, "sendto", _guarded_sendto)
 
 
 # --- environment -----------------------------------------------------------------------------------------

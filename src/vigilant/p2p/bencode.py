@@ -109,6 +109,11 @@ def decode_with_spans(data: bytes) -> tuple[Value, dict[tuple[bytes, ...], Span]
     return value, decoder.spans
 
 
+def decode_prefix(data: bytes) -> tuple[Value, int]:
+    """A value at the start of ``data`` and where it ends: ut_metadata puts raw bytes after its dict."""
+    return _Decoder(data).value(0, (), 0)
+
+
 def raw_value(data: bytes, *path: bytes) -> bytes:
     """The raw bytes of the value at ``path`` (e.g. ``raw_value(torrent, b"info")``), exactly as received."""
     _, spans = decode_with_spans(data)

@@ -1,0 +1,486 @@
+"""Confirming one peer for one swarm: the per-target state machine (reference p2p.md §7).
+
+One TCP connection, nothing else (single-source): handshake that must echo the infohash → our have-state
+(HAVE_NONE with the Fast extension, else an empty bitfield: we never claim a piece) → LTEP handshake →
+collect the peer's have-state for a bounded window → optionally fetch the metadata (accepted only if it
+hashes to the infohash) → optionally download ONE advertised piece in 16 KiB blocks and verify it.
+We never unchoke, never answer a request, never send a piece. Every step is bounded in time and bytes;
+whatever the peer does, :meth:`Probe.run` returns a :class:`ProbeResult` and never raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from vigilant.p2p import wire
+from vigilant.p2p.observations import VerifiedPiece
+from vigilant.p2p.pieces import PieceMismatch, verify_piece
+from vigilant.p2p.torrent import BLOCK, Metainfo, TorrentError, parse_info
+from vigilant.p2p.wire import MsgId, PeerError
+
+
+class ProbeLog(Protocol):
+    def append(self, kind: str, **data: Any) -> dict[str, Any]: ...
+    def store_blob(self, data: bytes) -> str: ...
+
+
+@dataclass(frozen=True)
+class ConfirmSettings:
+    connect_timeout: float = 5.0
+    have_window: float = 10.0  # how long to collect HAVEs after the handshake
+    timeout: float = 30.0  # the whole probe, whatever the peer does
+    download: bool = True
+    fetch_metadata: bool = True
+    max_bytes: int = 8 << 20  # bytes accepted from one peer before we stop
+    max_frame: int = wire.MAX_FRAME
+    max_metadata: int = 16 << 20
+    max_rejects: int = 8
+    peer_id_prefix: bytes = b"-VG0100-"
+    client_version: str | None = None  # LTEP `v`; None sends none
+
+
+@dataclass(frozen=True)
+class Target:
+    target_id: str  # stable name in the log: the hex of the torrent's first infohash
+    wire_hash: bytes  # the 20 bytes sent in the handshake
+    kind: str  # "v1" | "v2": which swarm of a hybrid this probe joins
+    infohash_v1: bytes | None
+    infohash_v2: bytes | None
+    meta: Metainfo | None  # None for a magnet until the metadata is fetched
+
+
+@dataclass
+class ProbeResult:
+    target: Target
+    ip: str
+    port: int
+    probe_id: str
+    connected: bool = False
+    handshake: wire.Handshake | None = None
+    echoed: bool = False
+    have_kind: str | None = None
+    have: set[int] = field(default_factory=set)
+    num_pieces: int | None = None
+    ltep: wire.LtepInfo | None = None
+    metadata_verified: bool | None = None
+    meta: Metainfo | None = None
+    piece_index: int | None = None
+    piece_blob: str | None = None
+    checks: list[VerifiedPiece] = field(default_factory=list)
+    bytes_from_peer: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seeding(self) -> bool | None:
+        if self.have_kind == "have_all":
+            return True
+        if self.num_pieces and self.have_kind:
+            return len(self.have) >= self.num_pieces
+        return None
+
+
+class Probe:
+    def __init__(
+        self,
+        target: Target,
+        address: tuple[str, int],
+        settings: ConfirmSettings,
+        log: ProbeLog,
+        probe_id: str,
+    ) -> None:
+        ip, port = address
+        self.t = target
+        self.s = settings
+        self.log = log
+        self.r = ProbeResult(target, ip, port, probe_id, meta=target.meta)
+        self.writer: asyncio.StreamWriter | None = None
+        self.choked = True
+        self.allowed_fast: set[int] = set()
+        self.raw_bitfield: bytes | None = None  # a magnet's bitfield, checked once the piece count is known
+        self.have_closed = False
+        # metadata
+        self.meta_pieces: dict[int, bytes] = {}
+        self.meta_requested = False
+        self.meta_done = not (settings.fetch_metadata or target.meta is None)
+        # download: one piece, its blocks by offset
+        self.dl_done = not settings.download
+        self.blocks: dict[int, bytes] = {}
+        self.outstanding: set[int] = set()
+        self.rejects = 0
+        self.interested_sent = False
+
+    # --- the run -------------------------------------------------------------------------------------------
+    async def run(self) -> ProbeResult:
+        try:
+            async with asyncio.timeout(self.s.timeout):
+                await self._run()
+        except TimeoutError:
+            self.r.error = self.r.error or f"probe stopped at its {self.s.timeout:g} s limit"
+        except PeerError as exc:
+            self.r.error = f"peer broke the protocol: {exc}"
+        except (OSError, EOFError) as exc:
+            self.r.error = f"connection failed: {exc or type(exc).__name__}"
+        finally:
+            await self._close()
+        self.log.append(
+            "probe_end",
+            probe=self.r.probe_id,
+            error=self.r.error,
+            bytes_from_peer=self.r.bytes_from_peer,
+            have_kind=self.r.have_kind,
+            pieces_have=len(self.r.have),
+            echoed=self.r.echoed,
+        )
+        return self.r
+
+    async def _close(self) -> None:
+        if self.writer is None:
+            return
+        self.writer.close()
+        with contextlib.suppress(OSError, TimeoutError, asyncio.CancelledError):
+            async with asyncio.timeout(1.0):
+                await self.writer.wait_closed()
+
+    async def _run(self) -> None:
+        self.log.append(
+            "connect",
+            probe=self.r.probe_id,
+            ip=self.r.ip,
+            port=self.r.port,
+            target_id=self.t.target_id,
+            infohash=self.t.wire_hash.hex(),
+            swarm=self.t.kind,
+        )
+        async with asyncio.timeout(self.s.connect_timeout):
+            reader, self.writer = await asyncio.open_connection(self.r.ip, self.r.port)
+        self.r.connected = True
+        peer_id = wire.new_peer_id(self.s.peer_id_prefix)
+        reserved = wire.reserved_bits(v2=self.t.kind == "v2")
+        await self._send(
+            wire.build_handshake(self.t.wire_hash, peer_id, reserved),
+            "handshake",
+            reserved=reserved.hex(),
+            peer_id=peer_id.hex(),
+        )
+        hs = await wire.read_handshake(reader)
+        self.r.handshake = hs
+        self._recv(
+            "handshake", reserved=hs.reserved.hex(), infohash=hs.infohash.hex(), peer_id=hs.peer_id.hex()
+        )
+        if hs.infohash != self.t.wire_hash:
+            self.r.error = "the peer answered with another infohash: not a member of this swarm"
+            return
+        self.r.echoed = True
+        if self.t.meta is not None:
+            self.r.num_pieces = self.t.meta.num_pieces
+        # BEP 6: our have-state goes right after the handshake, and it is always "nothing"
+        if hs.fast:
+            await self._send(wire.have_none(), "have_none")
+        elif self.r.num_pieces is not None:
+            await self._send(wire.empty_bitfield(self.r.num_pieces), "bitfield", set_bits=0)
+        if hs.ltep:
+            await self._send(wire.ltep_handshake(self.s.client_version), "extended", ext_id=0, ut_metadata=1)
+        have_deadline = asyncio.get_running_loop().time() + self.s.have_window
+        while not self._finished():
+            remaining = have_deadline - asyncio.get_running_loop().time() if not self.have_closed else None
+            try:
+                async with asyncio.timeout(remaining):
+                    msg = await wire.read_message(reader, self.s.max_frame)
+            except TimeoutError:
+                self.have_closed = True
+                await self._progress()
+                continue
+            await self._handle(msg)
+            await self._progress()
+
+    def _finished(self) -> bool:
+        have_done = self.have_closed or self.r.have_kind == "have_all"
+        return have_done and self.meta_done and self.dl_done
+
+    # --- sending and logging -------------------------------------------------------------------------------
+    async def _send(self, data: bytes, name: str, **summary: Any) -> None:
+        assert self.writer is not None
+        self.log.append("sent", probe=self.r.probe_id, msg=name, bytes=len(data), **summary)
+        self.writer.write(data)
+        await self.writer.drain()
+
+    def _recv(self, name: str, **summary: Any) -> None:
+        self.log.append("recv", probe=self.r.probe_id, msg=name, **summary)
+
+    # --- what the peer sent --------------------------------------------------------------------------------
+    async def _handle(self, msg: wire.Message) -> None:
+        mid, payload = msg.id, msg.payload
+        if mid is None:
+            self._recv("keep_alive")
+            return
+        name = MsgId(mid).name.lower() if mid in MsgId._value2member_map_ else f"unknown_{mid}"
+        if mid == MsgId.CHOKE:
+            self._recv(name)
+            self.choked = True
+            if not self.r.handshake or not self.r.handshake.fast:
+                self.outstanding.clear()  # without Fast, a choke silently drops our requests
+        elif mid == MsgId.UNCHOKE:
+            self._recv(name)
+            self.choked = False
+        elif mid == MsgId.HAVE:
+            index = wire.parse_u32(payload, "have")
+            self._recv(name, index=index)
+            if self.r.num_pieces is not None and index >= self.r.num_pieces:
+                raise PeerError(f"HAVE {index} past the last piece {self.r.num_pieces - 1}")
+            self.r.have.add(index)
+            self._have_kind("haves")
+        elif mid == MsgId.BITFIELD:
+            self._recv(
+                name,
+                bytes=len(payload),
+                sha256=hashlib.sha256(payload).hexdigest(),
+                hex=payload.hex() if len(payload) <= 64 else None,
+            )
+            if self.r.have_kind is not None:
+                raise PeerError("a bitfield after the have-state was already stated")
+            if self.r.num_pieces is None:
+                self.raw_bitfield = payload
+            else:
+                self.r.have |= wire.parse_bitfield(payload, self.r.num_pieces)
+            self.r.have_kind = "bitfield"
+        elif mid in (MsgId.HAVE_ALL, MsgId.HAVE_NONE):
+            self._recv(name)
+            if not self.r.handshake or not self.r.handshake.fast:
+                raise PeerError(f"{name} without the Fast extension negotiated")
+            if self.r.have_kind is not None:
+                raise PeerError(f"{name} after the have-state was already stated")
+            self.r.have_kind = name
+            if mid == MsgId.HAVE_ALL and self.r.num_pieces is not None:
+                self.r.have = set(range(self.r.num_pieces))
+        elif mid == MsgId.ALLOWED_FAST:
+            index = wire.parse_u32(payload, "allowed_fast")
+            self._recv(name, index=index)
+            self.allowed_fast.add(index)
+        elif mid == MsgId.REQUEST:
+            self._recv(name, request=list(wire.parse_request(payload)), answered=False)  # we never upload
+        elif mid == MsgId.PIECE:
+            self._block(*wire.parse_block(payload))
+        elif mid == MsgId.REJECT:
+            index, begin, length = wire.parse_request(payload)
+            self._recv(name, index=index, begin=begin, length=length)
+            if index == self.r.piece_index and begin in self.outstanding:
+                self.outstanding.discard(begin)
+                self.rejects += 1
+                if self.rejects > self.s.max_rejects:
+                    self._download_failed(f"the peer rejected {self.rejects} requests")
+        elif mid == MsgId.EXTENDED:
+            self._extended(wire.parse_extended(payload))
+        else:
+            self._recv(name, bytes=len(payload))
+
+    def _have_kind(self, kind: str) -> None:
+        if self.r.have_kind is None:
+            self.r.have_kind = kind
+        elif kind not in self.r.have_kind:
+            self.r.have_kind = f"{self.r.have_kind}+{kind}"
+
+    def _block(self, index: int, begin: int, data: bytes) -> None:
+        self.r.bytes_from_peer += len(data)
+        wanted = index == self.r.piece_index and begin in self.outstanding and self.r.meta is not None
+        self._recv(
+            "piece",
+            index=index,
+            begin=begin,
+            length=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            requested=wanted,
+        )
+        if self.r.bytes_from_peer > self.s.max_bytes:
+            self._download_failed(f"the peer sent more than {self.s.max_bytes} bytes")
+            return
+        if not wanted or self.r.meta is None or self.r.piece_index is None:
+            return  # unsolicited data is logged and dropped, never used as evidence
+        span = self.r.meta.piece_span(self.r.piece_index)
+        if len(data) != min(BLOCK, span.length - begin):
+            return
+        self.outstanding.discard(begin)
+        self.blocks[begin] = data
+
+    def _extended(self, ext: wire.Extended) -> None:
+        if ext.ext_id == 0:
+            self.r.ltep = wire.parse_ltep_handshake(ext.header)
+            self._recv(
+                "extended_handshake",
+                v=self.r.ltep.version,
+                metadata_size=self.r.ltep.metadata_size,
+                ut_metadata=self.r.ltep.ut_metadata,
+            )
+            if not self.meta_done and (self.r.ltep.ut_metadata is None or self.r.ltep.metadata_size is None):
+                self._metadata_failed("the peer offers no metadata (no ut_metadata or metadata_size)")
+            return
+        if ext.ext_id != wire.UT_METADATA_ID:
+            self._recv("extended", ext_id=ext.ext_id, bytes=len(ext.trailer))
+            return
+        msg_type, piece = ext.header.get(b"msg_type"), ext.header.get(b"piece")
+        self._recv(
+            "ut_metadata",
+            msg_type=msg_type,
+            piece=piece,
+            bytes=len(ext.trailer),
+            sha256=hashlib.sha256(ext.trailer).hexdigest(),
+        )
+        if self.meta_done or not self.meta_requested:
+            return
+        size = self.r.ltep.metadata_size if self.r.ltep else None
+        if msg_type == 2 or size is None or not isinstance(piece, int):
+            self._metadata_failed("the peer refused or garbled the metadata")
+            return
+        count = -(-size // wire.METADATA_PIECE)
+        expected = min(wire.METADATA_PIECE, size - piece * wire.METADATA_PIECE) if 0 <= piece < count else -1
+        if msg_type != 1 or len(ext.trailer) != expected:
+            self._metadata_failed(f"metadata piece {piece} has the wrong size")
+            return
+        self.meta_pieces[piece] = ext.trailer
+        if len(self.meta_pieces) == count:
+            self._metadata_complete(b"".join(self.meta_pieces[i] for i in range(count)))
+
+    def _metadata_complete(self, raw: bytes) -> None:
+        self.meta_done = True
+        t = self.t
+        if t.kind == "v1":
+            ok = hashlib.sha1(raw).digest() == t.wire_hash
+        else:
+            full = hashlib.sha256(raw).digest()
+            ok = full[:20] == t.wire_hash and (t.infohash_v2 is None or full == t.infohash_v2)
+        self.r.metadata_verified = ok
+        if not ok:
+            self.log.append(
+                "metadata_rejected", probe=self.r.probe_id, sha256=hashlib.sha256(raw).hexdigest()
+            )
+            self.r.notes.append("metadata did not hash to the infohash")
+            return
+        blob = self.log.store_blob(raw)
+        self.log.append("metadata_verified", probe=self.r.probe_id, target_id=t.target_id, info_blob=blob)
+        if self.r.meta is None:
+            try:
+                self.r.meta = parse_info(raw)
+            except TorrentError as exc:
+                self.r.notes.append(f"verified metadata does not parse: {exc}")
+                return
+            self.r.num_pieces = self.r.meta.num_pieces
+            if self.raw_bitfield is not None:
+                self.r.have |= wire.parse_bitfield(self.raw_bitfield, self.r.num_pieces)
+            if self.r.have_kind == "have_all":
+                self.r.have = set(range(self.r.num_pieces))
+
+    def _metadata_failed(self, why: str) -> None:
+        self.meta_done = True
+        self.r.metadata_verified = False
+        self.r.notes.append(why)
+
+    def _download_failed(self, why: str) -> None:
+        self.dl_done = True
+        self.outstanding.clear()
+        self.r.notes.append(why)
+
+    # --- what we ask for next ------------------------------------------------------------------------------
+    async def _progress(self) -> None:
+        if not self.meta_done and not self.meta_requested and self.r.ltep is not None:
+            await self._request_metadata()
+        if not self.meta_done and self.have_closed and not self.meta_requested:
+            self._metadata_failed("the peer offers no metadata (no ut_metadata or metadata_size)")
+        if not self.dl_done:
+            await self._download_step()
+
+    async def _request_metadata(self) -> None:
+        assert self.r.ltep is not None
+        size, ext = self.r.ltep.metadata_size, self.r.ltep.ut_metadata
+        if ext is None or size is None:
+            return
+        if size > self.s.max_metadata:
+            self._metadata_failed(f"metadata of {size} bytes exceeds the {self.s.max_metadata}-byte limit")
+            return
+        self.meta_requested = True
+        for piece in range(-(-size // wire.METADATA_PIECE)):
+            await self._send(wire.metadata_request(ext, piece), "ut_metadata_request", piece=piece)
+
+    async def _download_step(self) -> None:
+        meta = self.r.meta
+        if meta is None:
+            if self.meta_done:
+                self._download_failed("no metadata: nothing to verify a piece against")
+            return
+        if not self.interested_sent:
+            self.interested_sent = True
+            await self._send(wire.interested(), "interested")
+        if self.r.piece_index is None:
+            index = self._choose_piece(meta)
+            if index is None:
+                if self.have_closed:
+                    self._download_failed("the peer advertised no piece we can verify")
+                return
+            self.r.piece_index = index
+        index = self.r.piece_index
+        length = meta.piece_span(index).length
+        if all(begin in self.blocks for begin in range(0, length, BLOCK)):
+            await self._finish_piece(meta, index)
+            return
+        if self.choked and index not in self.allowed_fast:
+            return  # wait for unchoke (or the probe's time limit)
+        for begin in range(0, length, BLOCK):
+            if begin not in self.blocks and begin not in self.outstanding:
+                self.outstanding.add(begin)
+                size = min(BLOCK, length - begin)
+                await self._send(
+                    wire.request(index, begin, size), "request", index=index, begin=begin, length=size
+                )
+
+    def _choose_piece(self, meta: Metainfo) -> int | None:
+        """The lowest advertised piece we can verify, an allowed-fast one first while we are choked."""
+        if self.r.have_kind == "have_all":
+            self.r.have = set(range(meta.num_pieces))
+        candidates = [i for i in sorted(self.r.have) if self._verifiable(meta, i)]
+        fast = [i for i in candidates if i in self.allowed_fast]
+        pick = fast or candidates
+        return pick[0] if pick else None
+
+    @staticmethod
+    def _verifiable(meta: Metainfo, index: int) -> bool:
+        span = meta.piece_span(index)
+        if meta.v1_pieces:
+            return True
+        f = span.file
+        return f is not None and (f.length <= meta.piece_length or f.pieces_root in meta.piece_layers)
+
+    async def _finish_piece(self, meta: Metainfo, index: int) -> None:
+        self.dl_done = True
+        data = b"".join(self.blocks[b] for b in sorted(self.blocks))
+        try:
+            checks = verify_piece(meta, index, data)
+        except PieceMismatch as exc:
+            self.log.append(
+                "piece_failed",
+                probe=self.r.probe_id,
+                index=index,
+                reason=str(exc),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            self.r.notes.append(str(exc))
+            return
+        if not checks:
+            self.r.notes.append(f"piece {index}: the torrent holds no hash to verify it")
+            return
+        blob = self.log.store_blob(data)
+        self.r.checks = checks
+        self.r.piece_blob = blob
+        self.log.append(
+            "piece_verified",
+            probe=self.r.probe_id,
+            target_id=self.t.target_id,
+            index=index,
+            blob_sha256=blob,
+            length=len(data),
+            ip=self.r.ip,
+            port=self.r.port,
+            checks=[{"algo": c.algo, "digest": c.digest} for c in checks],
+        )
