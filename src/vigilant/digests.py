@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from vigilant.errors import BadInputError, ConflictError
+from vigilant.errors import BadInputError
+from vigilant.registry import Registry
 
 
 class InvalidDigestError(BadInputError):
@@ -97,29 +97,11 @@ BTIH_V2 = DigestKind("btih_v2", 32, "BitTorrent v2 infohash")
 BT_V2_ROOT = DigestKind("bt_v2_root", 32, "BitTorrent v2 file Merkle root")
 
 
-class DigestRegistry:
-    """The digest kinds Vigilant knows, filled from one explicit list; names are unique."""
+class DigestRegistry(Registry[DigestKind]):
+    """The digest kinds Vigilant knows."""
 
-    def __init__(self, kinds: Iterable[DigestKind]) -> None:
-        self._kinds: dict[str, DigestKind] = {}
-        for kind in kinds:
-            if kind.name in self._kinds:
-                raise ConflictError(f"digest kind {kind.name!r} registered twice")
-            self._kinds[kind.name] = kind
-
-    def __getitem__(self, name: str) -> DigestKind:
-        try:
-            return self._kinds[name]
-        except KeyError:
-            raise BadInputError(
-                f"unknown digest kind {name!r}", hint=f"known kinds: {', '.join(self._kinds)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[DigestKind]:
-        return iter(self._kinds.values())
-
-    def names(self) -> list[str]:
-        return list(self._kinds)
+    what = "digest kind"
+    plural = "kinds"
 
     def candidates(self, text: str) -> list[DigestKind]:
         """Kinds whose text form ``text`` could be (a 64-hex value may be SHA-256, PDQ, v2 infohash…)."""

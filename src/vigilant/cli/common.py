@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
 from rich.console import Console
 
 from vigilant.config import Settings
@@ -36,3 +42,23 @@ def close_databases() -> None:
 
 def library() -> LibraryService:
     return LibraryService(LibraryStore(database()), settings().index_dir)
+
+
+@contextmanager
+def output_stream(output: Path | None) -> Iterator[BinaryIO]:
+    """Where a command writes a file: stdout for None or "-", else the file, which appears only complete.
+
+    The content goes to ``NAME.partial`` and is renamed into place at the end, so a reader never sees half a
+    report; a failure leaves no file (and removes the partial one).
+    """
+    if output is None or str(output) == "-":
+        yield sys.stdout.buffer
+        sys.stdout.flush()
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("wb") as out:
+            yield out
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +11,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vigilant.cli.common import console, console_err, library, settings
+from vigilant.cli.common import console, console_err, library, output_stream, settings
 from vigilant.errors import BadInputError, ExitCode
 from vigilant.library.categories import PROFILES
 from vigilant.library.formats import ReaderOptions, formats
@@ -327,15 +326,9 @@ def export(
     ] = None,
 ) -> None:
     """Export sets as VICS 2.0 JSON, a hashdeep audit file, an md5sum-style list or CSV."""
-    service = library()
-    if output is None or str(output) == "-":
-        count = service.export(sets or [], fmt, sys.stdout.buffer)
-        sys.stdout.flush()
-    else:
-        partial = output.with_name(output.name + ".partial")
-        with partial.open("wb") as out:
-            count = service.export(sets or [], fmt, out)
-        partial.replace(output)  # a reader never sees half an export
+    with output_stream(output) as out:
+        count = library().export(sets or [], fmt, out)
+    if output is not None and str(output) != "-":
         console_err.print(f"wrote {count:,} entries to {output}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from vigilant.cli.common import console, console_err, database, settings
+from vigilant.cli.common import console, console_err, database, output_stream, settings
 from vigilant.triage import runner
 from vigilant.triage.reports import reports
 from vigilant.triage.service import TriageService
@@ -153,12 +152,7 @@ def report(
     """Write a run's report: HTML summary, CSV, VICS 2.0, CASE/UCO JSON-LD, DFXML or a hashdeep audit file."""
     service = _service()
     reports()[fmt]  # an unknown format fails before anything is written
-    if output is None or str(output) == "-":
-        service.report(run_id, fmt, sys.stdout.buffer, settings().user)
-        sys.stdout.flush()
-        return
-    partial = output.with_name(output.name + ".partial")
-    with partial.open("wb") as out:
+    with output_stream(output) as out:
         service.report(run_id, fmt, out, settings().user)
-    partial.replace(output)
-    console_err.print(f"wrote {output}")
+    if output is not None and str(output) != "-":
+        console_err.print(f"wrote {output}")

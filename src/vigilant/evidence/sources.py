@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from vigilant.errors import BadInputError, ConflictError
 from vigilant.evidence.base import EntryStatus, EvidenceError, EvidenceSource, FileEntry, Problem
 from vigilant.evidence.directory import DirectoryWalk
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import EwfImage, EwfVerification, ImageReader, is_ewf, open_raw
+from vigilant.registry import Registry
 
 _HASH_CHUNK = 4 << 20
 
@@ -192,29 +192,11 @@ class E01Source(_ImageSource):
 
 
 # --- the registry ---------------------------------------------------------------------------------------
-class SourceRegistry:
+class SourceRegistry(Registry[SourceType]):
     """Source types by name; detection asks each in list order, the most specific first."""
 
-    def __init__(self, types: Iterable[SourceType]) -> None:
-        self._types: dict[str, SourceType] = {}
-        for source in types:
-            if source.name in self._types:
-                raise ConflictError(f"evidence source type {source.name!r} registered twice")
-            self._types[source.name] = source
-
-    def __getitem__(self, name: str) -> SourceType:
-        try:
-            return self._types[name]
-        except KeyError:
-            raise BadInputError(
-                f"unknown evidence source type {name!r}", hint=f"known types: {', '.join(self._types)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[SourceType]:
-        return iter(self._types.values())
-
-    def names(self) -> list[str]:
-        return list(self._types)
+    what = "evidence source type"
+    plural = "types"
 
     def detect(self, path: Path) -> SourceType:
         if not path.exists():
@@ -224,7 +206,7 @@ class SourceRegistry:
                 return source
         raise EvidenceError(
             f"cannot tell what kind of evidence {path} is",
-            hint=f"name its type (one of: {', '.join(self._types)})",
+            hint=f"name its type (one of: {', '.join(self.names())})",
         )
 
 

@@ -7,11 +7,12 @@ across profiles go through the profile-independent :class:`CategoryClass` and it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from vigilant.errors import BadInputError, ConflictError
+from vigilant.errors import BadInputError
+from vigilant.registry import Registry
 
 
 class CategoryClass(Enum):
@@ -113,27 +114,11 @@ CAID_UK = _profile(
 NONE = _profile("none", "No categories", [])
 
 
-class ProfileRegistry:
-    def __init__(self, profiles: Iterable[CategoryProfile]) -> None:
-        self._profiles: dict[str, CategoryProfile] = {}
-        for profile in profiles:
-            if profile.name in self._profiles:
-                raise ConflictError(f"category profile {profile.name!r} registered twice")
-            self._profiles[profile.name] = profile
+class ProfileRegistry(Registry[CategoryProfile]):
+    """The category profiles Vigilant knows."""
 
-    def __getitem__(self, name: str) -> CategoryProfile:
-        try:
-            return self._profiles[name]
-        except KeyError:
-            raise BadInputError(
-                f"unknown category profile {name!r}", hint=f"known profiles: {', '.join(self._profiles)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[CategoryProfile]:
-        return iter(self._profiles.values())
-
-    def names(self) -> list[str]:
-        return list(self._profiles)
+    what = "category profile"
+    plural = "profiles"
 
 
 PROFILES = ProfileRegistry([VIC_US, DHS, CAID_UK, NONE])

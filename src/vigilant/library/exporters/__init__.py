@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 from vigilant.digests import MD5, SHA1, SHA256
-from vigilant.errors import BadInputError, ConflictError
 from vigilant.library.exporters.base import HashSetWriter
 from vigilant.library.exporters.csv_export import CsvWriter
 from vigilant.library.exporters.hashdeep import HashdeepWriter
 from vigilant.library.exporters.sums import SumsWriter
 from vigilant.library.exporters.vics import VicsWriter
+from vigilant.registry import Registry
 
 
-class ExportRegistry:
+class ExportRegistry(Registry[HashSetWriter]):
     """Writers by name, in the order the CLI lists them."""
 
-    def __init__(self, writers: Iterable[HashSetWriter]) -> None:
-        self._writers: dict[str, HashSetWriter] = {}
-        for writer in writers:
-            if writer.name in self._writers:
-                raise ConflictError(f"export format {writer.name!r} registered twice")
-            self._writers[writer.name] = writer
-
-    def __getitem__(self, name: str) -> HashSetWriter:
-        try:
-            return self._writers[name]
-        except KeyError:
-            raise BadInputError(
-                f"unknown export format {name!r}", hint=f"known formats: {', '.join(self._writers)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[HashSetWriter]:
-        return iter(self._writers.values())
-
-    def names(self) -> list[str]:
-        return list(self._writers)
+    what = "export format"
+    plural = "formats"
 
 
 def _builtin_writers() -> list[HashSetWriter]:

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from vigilant.errors import BadInputError, ConflictError
 from vigilant.library.formats.base import HashSetReader, ReaderOptions, SourceError, read_head
+from vigilant.registry import Registry
 
 
-class FormatRegistry:
+class FormatRegistry(Registry[HashSetReader]):
     """Readers by name; detection asks each in list order, so more specific formats come first."""
 
-    def __init__(self, readers: Iterable[HashSetReader]) -> None:
-        self._readers: dict[str, HashSetReader] = {}
-        for reader in readers:
-            if reader.name in self._readers:
-                raise ConflictError(f"hash-set format {reader.name!r} registered twice")
-            self._readers[reader.name] = reader
-
-    def __getitem__(self, name: str) -> HashSetReader:
-        try:
-            return self._readers[name]
-        except KeyError:
-            raise BadInputError(
-                f"unknown hash-set format {name!r}", hint=f"known formats: {', '.join(self._readers)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[HashSetReader]:
-        return iter(self._readers.values())
-
-    def names(self) -> list[str]:
-        return list(self._readers)
+    what = "hash-set format"
+    plural = "formats"
 
     def detect(self, path: Path) -> HashSetReader:
         head = read_head(path)
@@ -40,7 +21,7 @@ class FormatRegistry:
                 return reader
         raise SourceError(
             f"cannot tell the format of {path}",
-            hint=f"name it with --format (one of: {', '.join(self._readers)})",
+            hint=f"name it with --format (one of: {', '.join(self.names())})",
         )
 
 

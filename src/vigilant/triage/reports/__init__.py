@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
-from vigilant.errors import BadInputError, ConflictError
+from vigilant.registry import Registry
 from vigilant.triage.reports.base import RecordSource, ReportWriter
 from vigilant.triage.reports.case_uco import CaseReport
 from vigilant.triage.reports.csv_report import CsvReport
@@ -14,29 +12,11 @@ from vigilant.triage.reports.html_report import HtmlReport
 from vigilant.triage.reports.vics import VicsReport
 
 
-class ReportRegistry:
+class ReportRegistry(Registry[ReportWriter]):
     """Writers by name, in the order the CLI lists them."""
 
-    def __init__(self, writers: Iterable[ReportWriter]) -> None:
-        self._writers: dict[str, ReportWriter] = {}
-        for writer in writers:
-            if writer.name in self._writers:
-                raise ConflictError(f"report format {writer.name!r} registered twice")
-            self._writers[writer.name] = writer
-
-    def __getitem__(self, name: str) -> ReportWriter:
-        try:
-            return self._writers[name]
-        except KeyError:
-            raise BadInputError(
-                f"unknown report format {name!r}", hint=f"known formats: {', '.join(self._writers)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[ReportWriter]:
-        return iter(self._writers.values())
-
-    def names(self) -> list[str]:
-        return list(self._writers)
+    what = "report format"
+    plural = "formats"
 
 
 def _builtin_writers() -> list[ReportWriter]:
