@@ -139,8 +139,10 @@ def spool_rows(records: Iterator[FileRecord], hits: SortedSpool, errors: SortedS
 
 def _hit_row(record: FileRecord, hit: Hit) -> HitRow:
     matched = hit.matched_on if hit.distance is None else f"{hit.matched_on} (distance {hit.distance})"
+    # A deleted file is said so beside its address: where the bytes came from matters in court.
+    state = "" if record.allocated else " [DELETED]"
     return HitRow(
-        address=visible(record.address),
+        address=visible(record.address) + state,
         size=record.size,
         md5=record.md5.hex() if record.md5 else "",
         sha256=record.sha256.hex() if record.sha256 else "",
