@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, select, text
 
+from tests.conftest import REPO
 from vigilant.config import Settings, normalise_database_url
 from vigilant.errors import ConfigError
 from vigilant.store import Database
@@ -17,7 +18,11 @@ def test_migrations_create_every_table(db: Database) -> None:
     tables = set(inspect(db.engine).get_table_names())
     assert {"hash_set", "known_file", "library_import", "library_import_problem", "alembic_version"} <= tables
     assert {"evidence_item", "custody_event", "triage_run"} <= tables
-    assert db.current_revision() == db.head_revision() == "0002"
+    assert db.current_revision() == db.head_revision()
+    # One linear chain 0001, 0002, … with no gap and no branch: each revision names the one before it.
+    versions = sorted((REPO / "src/vigilant/store/migrations/versions").glob("0*.py"))
+    assert [p.name[:4] for p in versions] == [f"{i:04d}" for i in range(1, len(versions) + 1)]
+    assert db.head_revision() == f"{len(versions):04d}"
 
 
 def test_upgrade_is_idempotent(db: Database) -> None:

@@ -9,7 +9,17 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from vigilant.cli import db_cmd, demo_cmd, evidence_cmd, hash_cmd, library_cmd, p2p_cmd, triage_cmd
+from vigilant.cli import (
+    db_cmd,
+    demo_cmd,
+    evidence_cmd,
+    hash_cmd,
+    leads_cmd,
+    library_cmd,
+    p2p_cmd,
+    p2p_import_cmd,
+    triage_cmd,
+)
 from vigilant.cli.common import console_err
 from vigilant.errors import ExitCode, VigilantError
 
@@ -25,7 +35,9 @@ app.add_typer(library_cmd.app, name="library")
 app.command("hash")(hash_cmd.hash_files)
 app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(triage_cmd.app, name="triage")
+p2p_cmd.app.command("import")(p2p_import_cmd.import_observations)
 app.add_typer(p2p_cmd.app, name="p2p")
+app.add_typer(leads_cmd.app, name="leads")
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
 

@@ -1,0 +1,149 @@
+"""The lead package: what goes to the agency of jurisdiction (NCECC's "investigational package").
+
+Two files: ``lead-<key>.json``, complete and deterministic (sorted keys, no wall-clock time other than the
+``exported_at`` the caller passes, so the same lead exports byte-identically), and ``lead-<key>.html``, a
+self-contained page (inline style, no scripts, nothing fetched) rendered with Jinja2 autoescaping, because
+observation fields such as client names come from the suspect's software.
+
+It carries the lead, its score explanation, geolocation with each database build, every observation of the
+lead's addresses in its window (read back with DuckDB), and the session-log verification result.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jinja2
+
+from vigilant.leads.aggregate import connect, parquet_glob
+from vigilant.leads.package_template import TEMPLATE
+from vigilant.leads.service import get_lead
+from vigilant.store import Database
+from vigilant.store.models import LeadRow
+
+PACKAGE_VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: bytes as hex, times as ISO 8601."""
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def lead_observations(
+    con: duckdb.DuckDBPyConnection, observations_dir: Path, ips: list[str], start: datetime, as_of: datetime
+) -> list[dict[str, Any]]:
+    query = (
+        "SELECT * FROM read_parquet($glob) WHERE ip IN (SELECT unnest($ips)) "
+        "AND ts_utc > $start AND ts_utc <= $as_of ORDER BY ts_utc, obs_id, ip"
+    )
+    params = {"glob": parquet_glob(observations_dir), "ips": ips, "start": start, "as_of": as_of}
+    table = con.sql(query, params=params).to_arrow_table()
+    return [] if table is None else [_plain(row) for row in table.to_pylist()]
+
+
+def _lead_json(row: LeadRow) -> dict[str, Any]:
+    lead: dict[str, Any] = _plain({
+        "id": row.id, "key": row.key, "status": row.status, "agency": row.agency, "routed_to": row.routed_to,
+        "routing": row.routing, "window_days": row.window_days, "as_of": row.as_of,
+        "first_seen": row.first_seen, "last_seen": row.last_seen, "observation_count": row.observation_count,
+        "known_files": row.known_files, "max_severity": row.max_severity, "max_category": row.max_category,
+        "seeding": row.seeding, "days_seen": row.days_seen, "tier": row.tier, "score": row.score,
+        "actionable": row.actionable, "explanation": row.explanation, "identities": row.identities,
+        "geo_databases": row.geo_databases, "built_at": row.built_at, "built_by": row.built_by,
+        "ips": [
+            {"ip": ip.ip, "first_seen": ip.first_seen, "last_seen": ip.last_seen,
+             "observation_count": ip.observation_count, "days": ip.days, "geo": ip.geo, "agency": ip.agency}
+            for ip in row.ips
+        ],
+        "events": [
+            {"at": e.at, "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status,
+             "detail": e.detail}
+            for e in row.events
+        ],
+    })  # fmt: skip
+    return lead
+
+
+def build_package(
+    db: Database,
+    ref: str,
+    observations_dir: Path,
+    *,
+    exported_by: str,
+    exported_at: datetime,
+    verification: dict[str, Any] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> dict[str, Any]:
+    row = get_lead(db, ref)
+    start = row.as_of - timedelta(days=row.window_days)
+    observations = lead_observations(
+        con or connect(), observations_dir, [ip.ip for ip in row.ips], start, row.as_of
+    )
+    return {
+        "format": f"vigilant.lead-package/{PACKAGE_VERSION}",
+        "exported_at": exported_at.isoformat(),
+        "exported_by": exported_by,
+        "lead": _lead_json(row),
+        "observations": observations,
+        "log_verification": _plain(verification) if verification is not None else {"status": "not-provided"},
+    }
+
+
+def verify_logs(paths: list[Path]) -> dict[str, Any] | None:
+    """Run the session-log verifier on each log, when it is installed; ``None`` when no log is given."""
+    if not paths:
+        return None
+    try:
+        verifier = importlib.import_module("vigilant.p2p.session_log").verify_log
+    except (ImportError, AttributeError):
+        return {"status": "not-verified", "reason": "the session-log verifier is not installed",
+                "logs": [p.name for p in paths]}  # fmt: skip
+    results = []
+    for path in paths:
+        result = verifier(path)
+        results.append({"log": path.name, "result": asdict(result) if is_dataclass(result) and not isinstance(
+            result, type) else result})  # fmt: skip
+    return {"status": "verified-by-session-log", "logs": results}
+
+
+def to_json_bytes(package: dict[str, Any]) -> bytes:
+    return (json.dumps(package, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def render_html(package: dict[str, Any]) -> str:
+    return _ENV.from_string(TEMPLATE).render(p=package, lead=package["lead"])
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
+        handle.write(data)
+        temporary = Path(handle.name)
+    os.replace(temporary, path)
+
+
+def write_package(package: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"lead-{package['lead']['key']}"
+    json_path, html_path = out_dir / f"{stem}.json", out_dir / f"{stem}.html"
+    _write_atomic(json_path, to_json_bytes(package))
+    _write_atomic(html_path, render_html(package).encode("utf-8"))
+    return json_path, html_path

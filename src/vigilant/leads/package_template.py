@@ -1,0 +1,52 @@
+"""The lead package's HTML page: one self-contained file (inline style, no script, nothing fetched)."""
+
+# ruff: noqa: E501  (HTML rows read best whole; wrapping them would put whitespace into table cells)
+
+TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Lead {{ lead.key }}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}th{background:#eee}
+.mono{font-family:monospace}.warn{color:#a00;font-weight:bold}
+</style></head><body>
+<h1>Lead {{ lead.key }}</h1>
+<p>Exported {{ p.exported_at }} by {{ p.exported_by }} ({{ p.format }}).</p>
+{% if not lead.actionable %}<p class="warn">Not actionable: the lead is below the confirmed evidence tier.</p>{% endif %}
+<table>
+<tr><th>status</th><td>{{ lead.status }}</td></tr>
+<tr><th>agency</th><td>{{ lead.agency or "-" }} (routed to {{ lead.routed_to or "-" }}{% if lead.routing %}, {{ lead.routing.reason }}{% endif %})</td></tr>
+<tr><th>window</th><td>{{ lead.window_days }} days to {{ lead.as_of }}</td></tr>
+<tr><th>first / last seen</th><td>{{ lead.first_seen }} / {{ lead.last_seen }}</td></tr>
+<tr><th>observations</th><td>{{ lead.observation_count }}</td></tr>
+<tr><th>distinct known files</th><td>{{ lead.known_files }}</td></tr>
+<tr><th>highest category</th><td>{{ lead.max_category or "uncategorised" }} (severity {{ lead.max_severity }})</td></tr>
+<tr><th>seeding</th><td>{{ "yes" if lead.seeding else "no / partial" }}</td></tr>
+<tr><th>distinct days</th><td>{{ lead.days_seen }}</td></tr>
+<tr><th>evidence tier</th><td>{{ lead.tier }}</td></tr>
+<tr><th>peer ids</th><td class="mono">{{ lead.identities.peer_ids | join(", ") }}</td></tr>
+<tr><th>clients</th><td>{{ lead.identities.clients | join(", ") }}</td></tr>
+</table>
+<h2>Score {{ lead.score }}</h2>
+<table><tr><th>factor</th><th>value</th><th>weight</th><th>contribution</th><th>why</th></tr>
+{% for f in lead.explanation.factors %}<tr><td>{{ f.name }}</td><td>{{ f.value }}</td><td>{{ f.weight }}</td><td>{{ f.contribution }}</td><td>{{ f.explanation }}</td></tr>
+{% endfor %}</table>
+<h2>Addresses and geolocation</h2>
+<table><tr><th>IP</th><th>first seen</th><th>last seen</th><th>obs.</th><th>country</th><th>province</th><th>city</th><th>ASN</th><th>ISP</th><th>agency</th></tr>
+{% for ip in lead.ips %}<tr><td class="mono">{{ ip.ip }}</td><td>{{ ip.first_seen }}</td><td>{{ ip.last_seen }}</td><td>{{ ip.observation_count }}</td><td>{{ ip.geo.country or "-" }}</td><td>{{ ip.geo.subdivision or "-" }}</td><td>{{ ip.geo.city or "-" }}</td><td>{{ ip.geo.asn or "-" }}</td><td>{{ ip.geo.isp or "-" }}</td><td>{{ ip.agency or "-" }}</td></tr>
+{% endfor %}</table>
+<h3>Geolocation databases</h3>
+<ul>{% for d in lead.geo_databases %}<li>{{ d.file }}: {{ d.database_type }}, built {{ d.build_utc }}, SHA-256 <span class="mono">{{ d.sha256 }}</span></li>
+{% else %}<li>none given</li>{% endfor %}</ul>
+<h2>Session log verification</h2>
+<pre>{{ p.log_verification | tojson(indent=2) }}</pre>
+<h2>History</h2>
+<table><tr><th>at</th><th>actor</th><th>action</th><th>from</th><th>to</th><th>detail</th></tr>
+{% for e in lead.events %}<tr><td>{{ e.at }}</td><td>{{ e.actor }}</td><td>{{ e.action }}</td><td>{{ e.from or "" }}</td><td>{{ e.to or "" }}</td><td class="mono">{{ e.detail | tojson }}</td></tr>
+{% endfor %}</table>
+<h2>Observations ({{ p.observations | length }})</h2>
+<table><tr><th>time (UTC)</th><th>IP</th><th>port</th><th>tier</th><th>method</th><th>infohash</th><th>file hash</th><th>peer id</th><th>client</th><th>seeding</th><th>source</th><th>record</th></tr>
+{% for o in p.observations %}<tr><td>{{ o.ts_utc }}</td><td class="mono">{{ o.ip }}</td><td>{{ o.port or "" }}</td><td>{{ o.tier }}</td><td>{{ o.method }}</td><td class="mono">{{ o.infohash_v1 or o.infohash_v2 or "" }}</td><td class="mono">{{ o.file_hash_kind or "" }} {{ o.file_hash or "" }}</td><td class="mono">{{ o.peer_id or "" }}</td><td>{{ o.client or "" }}</td><td>{{ o.seeding }}</td><td>{{ o.source }} {{ o.reported_by or "" }}</td><td class="mono">{{ o.record_sha256 or "" }}</td></tr>
+{% endfor %}</table>
+</body></html>
+"""

@@ -1,0 +1,308 @@
+"""Lead services: build (aggregate, score, geolocate, route, persist), list, show, assign, advance, claim.
+
+Every service takes the acting user and the time explicitly: the CLI passes the configured user and now,
+tests pass fixed values, and nothing reads globals. A rebuild updates a lead with the same key (the same
+set of IPs) in place and keeps its status and history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from vigilant.leads import deconfliction, lifecycle
+from vigilant.leads.aggregate import LeadAggregate, Window, aggregate_leads
+from vigilant.leads.deconfliction import ClaimHit, SubjectKey
+from vigilant.leads.errors import LeadNotFoundError, TransitionError
+from vigilant.leads.geo import GeoDatabase, GeoLocator, GeoResult
+from vigilant.leads.jurisdiction import JurisdictionTable
+from vigilant.leads.known import known_table
+from vigilant.leads.lifecycle import JudicialAuthority, Status
+from vigilant.leads.score import ScoreSettings, score_lead
+from vigilant.store import Database
+from vigilant.store.models import LeadEventRow, LeadIpRow, LeadRow
+
+_CHUNK = 500  # keys per IN (...) query: well under both engines' parameter limits
+
+
+@dataclass
+class BuildReport:
+    leads: int = 0
+    created: int = 0
+    updated: int = 0
+    actionable: int = 0
+    databases: list[GeoDatabase] = field(default_factory=list)
+
+
+def build_leads(
+    db: Database,
+    observations_dir: Path,
+    window: Window,
+    *,
+    actor: str,
+    now: datetime,
+    geo: GeoLocator | None = None,
+    jurisdictions: JurisdictionTable | None = None,
+    score_settings: ScoreSettings | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> BuildReport:
+    aggregates = aggregate_leads(observations_dir, known_table(db), window, con=con)
+    report = BuildReport(leads=len(aggregates), databases=list(geo.databases) if geo else [])
+    for start in range(0, len(aggregates), _CHUNK):
+        chunk = aggregates[start : start + _CHUNK]
+        with db.session() as s:
+            existing = {
+                row.key: row
+                for row in s.scalars(
+                    select(LeadRow)
+                    .where(LeadRow.key.in_([a.key for a in chunk]))
+                    .options(selectinload(LeadRow.ips))
+                )
+            }
+            for aggregate in chunk:
+                row = existing.get(aggregate.key)
+                if row is None:
+                    row = LeadRow(key=aggregate.key, status=Status.NEW.value, created_at=now)
+                    s.add(row)
+                    report.created += 1
+                    _fill(
+                        row,
+                        aggregate,
+                        window=window,
+                        actor=actor,
+                        now=now,
+                        geo=geo,
+                        jurisdictions=jurisdictions,
+                        score_settings=score_settings,
+                    )
+                    s.flush()
+                    detail = {"as_of": window.as_of.isoformat(), "window_days": window.days}
+                    s.add(
+                        _event(
+                            row, actor, at=now, action="created", before=None, after=Status.NEW, detail=detail
+                        )
+                    )
+                else:
+                    report.updated += 1
+                    _fill(
+                        row,
+                        aggregate,
+                        window=window,
+                        actor=actor,
+                        now=now,
+                        geo=geo,
+                        jurisdictions=jurisdictions,
+                        score_settings=score_settings,
+                    )
+                report.actionable += row.actionable
+    return report
+
+
+def _fill(
+    row: LeadRow,
+    aggregate: LeadAggregate,
+    *,
+    window: Window,
+    actor: str,
+    now: datetime,
+    geo: GeoLocator | None,
+    jurisdictions: JurisdictionTable | None,
+    score_settings: ScoreSettings | None,
+) -> None:
+    score = score_lead(aggregate, window.as_of, score_settings)
+    geos = {ip: (geo.lookup(ip) if geo else GeoResult()) for ip in aggregate.ip_list}
+    routing = jurisdictions.route(geos) if jurisdictions else None
+    row.window_days = window.days
+    row.as_of = window.as_of
+    row.first_seen = aggregate.first_seen
+    row.last_seen = aggregate.last_seen
+    row.observation_count = aggregate.observations
+    row.known_files = aggregate.known_files
+    row.max_severity = aggregate.max_severity
+    row.max_category = aggregate.max_category
+    row.seeding = aggregate.seeding
+    row.days_seen = aggregate.days_seen
+    row.tier = aggregate.tier.value
+    row.score = score.total
+    row.actionable = score.actionable
+    row.explanation = score.to_json()
+    row.identities = {"peer_ids": aggregate.peer_ids, "clients": aggregate.clients, "guids": aggregate.guids}
+    row.geo_databases = [d.to_json() for d in geo.databases] if geo else []
+    row.routed_to = routing.agency if routing else None
+    row.routing = routing.to_json() if routing else {}
+    row.built_at = now
+    row.built_by = actor
+    by_ip = {ip_row.ip: ip_row for ip_row in row.ips}
+    for stats in aggregate.ips:
+        ip_row = by_ip.get(stats.ip)
+        if ip_row is None:
+            ip_row = LeadIpRow(ip=stats.ip)
+            row.ips.append(ip_row)
+        ip_row.first_seen = stats.first_seen
+        ip_row.last_seen = stats.last_seen
+        ip_row.observation_count = stats.observations
+        ip_row.days = sorted(d.isoformat() for d in stats.days)
+        ip_row.geo = geos[stats.ip].to_json()
+        ip_row.agency = routing.per_ip.get(stats.ip) if routing else None
+
+
+def _event(
+    row: LeadRow,
+    actor: str,
+    *,
+    at: datetime,
+    action: str,
+    before: Status | None,
+    after: Status | None,
+    detail: dict[str, Any],
+) -> LeadEventRow:
+    return LeadEventRow(
+        lead_id=row.id,
+        at=at,
+        actor=actor,
+        action=action,
+        from_status=before.value if before else None,
+        to_status=after.value if after else None,
+        detail=detail,
+    )
+
+
+def _load(s: Session, ref: str) -> LeadRow:
+    """A lead by key (``L-…``) or numeric id, with its IPs and events."""
+    condition = LeadRow.key == ref
+    if ref.isdigit():
+        condition = or_(condition, LeadRow.id == int(ref))
+    row = s.scalars(
+        select(LeadRow).where(condition).options(selectinload(LeadRow.ips), selectinload(LeadRow.events))
+    ).first()
+    if row is None:
+        raise LeadNotFoundError(
+            f"no lead {ref!r}", hint="`vigilant leads list` shows the leads and their keys"
+        )
+    return row
+
+
+def get_lead(db: Database, ref: str) -> LeadRow:
+    with db.session() as s:
+        return _load(s, ref)
+
+
+def list_leads(
+    db: Database, *, status: str | None = None, agency: str | None = None, limit: int = 100
+) -> list[LeadRow]:
+    """Highest score first (ties by key, so the order is stable)."""
+    query = select(LeadRow).options(selectinload(LeadRow.ips)).order_by(LeadRow.score.desc(), LeadRow.key)
+    if status:
+        query = query.where(LeadRow.status == Status(status).value)
+    if agency:
+        query = query.where(or_(LeadRow.agency == agency, LeadRow.routed_to == agency))
+    with db.session() as s:
+        return list(s.scalars(query.limit(limit)))
+
+
+def assign(db: Database, ref: str, agency: str, *, actor: str, at: datetime) -> LeadRow:
+    with db.session() as s:
+        row = _load(s, ref)
+        current = Status(row.status)
+        if current is Status.ASSIGNED:  # re-assignment to another agency: recorded, status unchanged
+            before = row.agency
+            row.agency = agency
+            s.add(
+                _event(
+                    row,
+                    actor,
+                    at=at,
+                    action="reassigned",
+                    before=current,
+                    after=current,
+                    detail={"from": before, "agency": agency},
+                )
+            )
+            return row
+        _check(row, Status.ASSIGNED, agency=agency, authority=None)
+        row.agency = agency
+        row.status = Status.ASSIGNED.value
+        s.add(
+            _event(
+                row,
+                actor,
+                at=at,
+                action="assigned",
+                before=current,
+                after=Status.ASSIGNED,
+                detail={"agency": agency},
+            )
+        )
+        return row
+
+
+def advance(
+    db: Database,
+    ref: str,
+    step: Status,
+    *,
+    actor: str,
+    at: datetime,
+    authority: JudicialAuthority | None = None,
+    note: str | None = None,
+) -> LeadRow:
+    with db.session() as s:
+        row = _load(s, ref)
+        current = Status(row.status)
+        if step is Status.ASSIGNED:
+            raise TransitionError("use assign to give a lead to an agency", hint="vigilant leads assign")
+        _check(row, step, agency=row.agency, authority=authority)
+        row.status = step.value
+        detail: dict[str, Any] = {"note": note} if note else {}
+        if authority is not None:
+            detail["authority"] = authority.to_json()
+        s.add(_event(row, actor, at=at, action=step.value, before=current, after=step, detail=detail))
+        return row
+
+
+def _check(row: LeadRow, target: Status, *, agency: str | None, authority: JudicialAuthority | None) -> None:
+    lifecycle.check_transition(
+        Status(row.status),
+        target,
+        actionable=row.actionable,
+        agency=agency,
+        authority=authority,
+        production_order_on_file=production_order_on_file(row.events),
+    )
+
+
+def production_order_on_file(events: Iterable[LeadEventRow]) -> bool:
+    return any(e.to_status == Status.PRODUCTION_ORDER.value and "authority" in e.detail for e in events)
+
+
+def subject_keys(secret: bytes, row: LeadRow) -> list[SubjectKey]:
+    """The lead's deconfliction keys: every (IP, UTC day) it was seen, and every peer id."""
+    keys = [
+        deconfliction.ip_day_key(secret, ip_row.ip, date.fromisoformat(day))
+        for ip_row in row.ips
+        for day in ip_row.days
+    ]
+    keys += [deconfliction.peer_key(secret, p) for p in row.identities.get("peer_ids", [])]
+    return keys
+
+
+def claim_lead(
+    db: Database, ref: str, secret: bytes, *, agency: str, actor: str, at: datetime, record: bool = True
+) -> tuple[list[ClaimHit], int]:
+    """Check the lead's subjects against other agencies' claims, then claim them (unless not ``record``)."""
+    row = get_lead(db, ref)
+    keys = subject_keys(secret, row)
+    hits = deconfliction.check(db, keys, agency=agency)
+    new = deconfliction.claim(db, keys, agency=agency, actor=actor, at=at, lead_id=row.id) if record else 0
+    if record:
+        with db.session() as s:
+            detail = {"agency": agency, "keys": len(keys), "new": new, "claimed_elsewhere": len(hits)}
+            s.add(_event(row, actor, at=at, action="claimed", before=None, after=None, detail=detail))
+    return hits, new

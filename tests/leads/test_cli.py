@@ -1,0 +1,58 @@
+"""The leads and import commands, end to end through Typer (not yet wired into `vigilant`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from tests.leads.helpers import AS_OF, obs, peer, seed_library, write
+from vigilant.cli import common, leads_cmd
+from vigilant.cli.p2p_import_cmd import import_observations
+
+
+def test_build_list_show_assign_advance_claim_export(tmp_path: Path, mmdb: Path, jurisdictions: Path) -> None:
+    seed_library(common.database())
+    folder = common.settings().data_dir / "observations"
+    write(folder, "s", [obs("192.0.2.1", AS_OF - timedelta(days=1), 0, peer_id=peer(1), seeding=True)])
+    runner = CliRunner()
+    built = runner.invoke(leads_cmd.app, ["build", "--as-of", AS_OF.isoformat(), "--mmdb", str(mmdb),
+                                          "--jurisdictions", str(jurisdictions)])  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert "1 leads (1 new" in built.output
+    listed = runner.invoke(leads_cmd.app, ["list", "--json"])
+    [lead] = json.loads(listed.output)
+    assert lead["routed_to"] == "Ottawa Police ICE"
+    shown = runner.invoke(leads_cmd.app, ["show", lead["key"]])
+    assert "known_files" in shown.output
+    assert "Vigilant-Test-City-ISP" in shown.output
+    assert runner.invoke(leads_cmd.app, ["assign", lead["key"], "Ottawa Police ICE"]).exit_code == 0
+    refused = runner.invoke(leads_cmd.app, ["advance", lead["key"], "subscriber_identified"])
+    assert refused.exit_code != 0
+    secret = tmp_path / "secret"
+    secret.write_text("x" * 64)
+    claimed = runner.invoke(
+        leads_cmd.app, ["claim", lead["key"], "--agency", "OPS", "--secret-file", str(secret)]
+    )
+    assert "new claim(s) recorded" in claimed.output
+    exported = runner.invoke(leads_cmd.app, ["export", lead["key"], "-o", str(tmp_path / "pkg")])
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "pkg" / f"lead-{lead['key']}.html").exists()
+
+
+def test_import_command_reports_bad_lines(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(import_observations)
+    source = tmp_path / "a.csv"
+    source.write_text(
+        "ts_utc,ip,infohash_v1\n2024-01-01T00:00:00Z,192.0.2.1," + "ab" * 20 + "\nbad,192.0.2.1,\n"
+    )
+    result = CliRunner().invoke(app, [str(source), "--format", "csv"])
+    said = " ".join(result.output.split())  # Rich wraps to the terminal width
+    assert "1 of 2 rows imported" in said
+    assert "line 3: no infohash_v1" in said
+    again = CliRunner().invoke(app, [str(source), "--format", "csv"])
+    assert "already imported" in " ".join(again.output.split())
