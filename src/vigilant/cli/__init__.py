@@ -10,6 +10,8 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
 from vigilant.cli import (
+    audit_cmd,
+    cases_cmd,
     db_cmd,
     demo_cmd,
     evidence_cmd,
@@ -19,6 +21,7 @@ from vigilant.cli import (
     p2p_cmd,
     p2p_import_cmd,
     triage_cmd,
+    users_cmd,
 )
 from vigilant.cli.common import console_err
 from vigilant.errors import ExitCode, VigilantError
@@ -38,6 +41,9 @@ app.add_typer(triage_cmd.app, name="triage")
 p2p_cmd.app.command("import")(p2p_import_cmd.import_observations)
 app.add_typer(p2p_cmd.app, name="p2p")
 app.add_typer(leads_cmd.app, name="leads")
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
 

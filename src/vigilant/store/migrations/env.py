@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import vigilant.cases.models  # its tables join Base.metadata too (ruff wants F401's noqa on the last only)
+import vigilant.security.models  # noqa: F401  - its tables join Base.metadata for autogenerate
 from vigilant.store.models import Base
 
 engine: Engine = context.config.attributes["engine"]

@@ -1,0 +1,115 @@
+"""Who sees which case: the caller, the permissions this domain asks for, and the visibility rule in SQL.
+
+A case is visible to its own agency; to agencies participating in its operation when its distribution is
+``operation``; to the agencies of its sharing group when ``sharing_group``; to every agency when
+``all_agencies`` (MISP's levels). Every record that hangs off a case inherits the rule through ``case_id``.
+
+Until :mod:`vigilant.security` is wired in, :func:`require` checks the role table below, which uses the same
+permission names as ``vigilant.security.rights``; switching is a one-line change in :func:`require`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+
+from vigilant.cases.errors import PermissionDeniedError
+from vigilant.cases.models import (
+    CaseRow,
+    Distribution,
+    OperationAgencyRow,
+    SharingGroupAgencyRow,
+)
+
+
+class Actor(Protocol):
+    """The caller as this domain needs it; ``vigilant.security``'s Actor satisfies it."""
+
+    @property
+    def agency_id(self) -> int | None: ...
+
+    @property
+    def roles(self) -> Collection[str]: ...
+
+
+@dataclass(frozen=True)
+class LocalActor:
+    """A caller built by a face without login yet (the CLI): an agency, roles, and a name for the record."""
+
+    agency_id: int | None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    name: str = "local"
+
+
+READ = "cases.read"
+WRITE = "cases.write"
+OPERATIONS_READ = "operations.read"
+OPERATIONS_MANAGE = "operations.manage"
+AGENCIES_MANAGE = "agencies.manage"
+RELEASE_PREVIEW = "release.preview"
+
+_CASEWORK_READ = frozenset({READ, OPERATIONS_READ})
+_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({READ, WRITE, OPERATIONS_READ, OPERATIONS_MANAGE, AGENCIES_MANAGE, RELEASE_PREVIEW}),
+    "coordinator": frozenset({READ, WRITE, OPERATIONS_READ, OPERATIONS_MANAGE, RELEASE_PREVIEW}),
+    "investigator": frozenset({READ, WRITE, OPERATIONS_READ}),
+    "examiner": _CASEWORK_READ,
+    "analyst": _CASEWORK_READ,
+    "registry_officer": frozenset({READ}),
+    "auditor": _CASEWORK_READ,
+}
+
+
+def actor_name(actor: Actor) -> str:
+    """A name to record as author: the user id when the actor has one."""
+    for attribute in ("user_id", "username", "name"):
+        value = getattr(actor, attribute, None)
+        if value is not None:
+            return str(value)
+    return f"agency:{actor.agency_id}"
+
+
+def require(actor: Actor, permission: str) -> None:
+    if any(permission in _PERMISSIONS.get(role, frozenset()) for role in actor.roles):
+        return
+    raise PermissionDeniedError(
+        f"your roles ({', '.join(sorted(actor.roles)) or 'none'}) do not allow {permission}",
+        hint="ask an administrator of your agency for a role that grants it",
+    )
+
+
+def agency_of(actor: Actor) -> int:
+    if actor.agency_id is None:
+        raise PermissionDeniedError(
+            "this action needs a caller who belongs to an agency",
+            hint="sign in as a user of an agency (or pass --agency on the command line)",
+        )
+    return actor.agency_id
+
+
+def case_visible(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause that keeps only the cases ``actor`` may see; use it in every query on cases."""
+    agency = agency_of(actor)
+    my_operations = select(OperationAgencyRow.operation_id).where(OperationAgencyRow.agency_id == agency)
+    my_groups = select(SharingGroupAgencyRow.sharing_group_id).where(
+        SharingGroupAgencyRow.agency_id == agency
+    )
+    return or_(
+        CaseRow.agency_id == agency,
+        CaseRow.distribution == Distribution.ALL_AGENCIES.value,
+        and_(
+            CaseRow.distribution == Distribution.OPERATION.value,
+            CaseRow.operation_id.in_(my_operations),
+        ),
+        and_(
+            CaseRow.distribution == Distribution.SHARING_GROUP.value,
+            CaseRow.sharing_group_id.in_(my_groups),
+        ),
+    )
+
+
+def visible_case_ids(actor: Actor) -> Select[int]:
+    return select(CaseRow.id).where(case_visible(actor))

@@ -1,0 +1,210 @@
+"""Legal process (preservation demands, production orders, warrants), seizures, arrests and charges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigilant.cases.access import Actor, actor_name
+from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
+from vigilant.cases.identifiers import IdentifierKind, clean
+from vigilant.cases.models import (
+    ArrestRow,
+    CasePersonRow,
+    ChargeRow,
+    LegalProcessRow,
+    PersonRole,
+    ProcessKind,
+    SeizedDeviceRow,
+    SeizureRow,
+)
+from vigilant.cases.offences import offence
+from vigilant.cases.service import load_case
+from vigilant.store import Database
+from vigilant.store.models import EvidenceItemRow
+
+
+def add_legal_process(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    *,
+    kind: ProcessKind,
+    target: str,
+    issued_at: datetime,
+    issued_by_court: str | None = None,
+    issued_by_judge: str | None = None,
+    reference: str | None = None,
+    expires_at: datetime | None = None,
+    notes: str | None = None,
+) -> LegalProcessRow:
+    if kind is not ProcessKind.PRESERVATION_DEMAND and not (issued_by_court and issued_by_judge):
+        # A preservation demand is a police act (s.487.012); orders and warrants come from a judge or justice.
+        raise InvalidRecordError(
+            f"a {kind.value.replace('_', ' ')} is issued by a court: give the court and the judge or justice",
+            hint="record the issuing court and judicial officer as on the order",
+        )
+    with db.session() as s:
+        load_case(s, actor, case_id, write=True)
+        row = LegalProcessRow(
+            case_id=case_id,
+            kind=kind.value,
+            reference=reference,
+            target=target,
+            issued_at=issued_at,
+            issued_by_court=issued_by_court,
+            issued_by_judge=issued_by_judge,
+            expires_at=expires_at,
+            notes=notes,
+        )
+        s.add(row)
+    return row
+
+
+def record_execution(
+    db: Database, actor: Actor, process_id: int, *, executed_at: datetime, where: str, by: str
+) -> LegalProcessRow:
+    with db.session() as s:
+        row = s.get(LegalProcessRow, process_id)
+        if row is None:
+            raise RecordNotFoundError(f"no legal process {process_id}", hint="check the id")
+        load_case(s, actor, row.case_id, write=True)
+        if executed_at < row.issued_at:
+            raise InvalidRecordError("executed before it was issued", hint="check the execution time")
+        row.executed_at, row.executed_where, row.executed_by = executed_at, where, by
+    return row
+
+
+@dataclass(frozen=True)
+class DeviceSeized:
+    description: str
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    exhibit: str | None = None
+    evidence_item_id: int | None = None
+
+
+def record_seizure(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    *,
+    seized_at: datetime,
+    where: str,
+    by: str,
+    devices: Sequence[DeviceSeized],
+    legal_process_id: int | None = None,
+) -> SeizureRow:
+    with db.session() as s:
+        load_case(s, actor, case_id, write=True)
+        if legal_process_id is not None:
+            authority = s.get(LegalProcessRow, legal_process_id)
+            if authority is None or authority.case_id != case_id:
+                raise InvalidRecordError(
+                    f"legal process {legal_process_id} is not in case {case_id}",
+                    hint="cite this case's warrant",
+                )
+        for d in devices:
+            if d.evidence_item_id is not None and s.get(EvidenceItemRow, d.evidence_item_id) is None:
+                raise RecordNotFoundError(
+                    f"no evidence item {d.evidence_item_id}", hint="add it with `vigilant evidence add` first"
+                )
+        row = SeizureRow(
+            case_id=case_id,
+            legal_process_id=legal_process_id,
+            seized_at=seized_at,
+            seized_where=where,
+            seized_by=by,
+            devices=[
+                SeizedDeviceRow(
+                    description=d.description,
+                    make=d.make,
+                    model=d.model,
+                    serial=clean(IdentifierKind.DEVICE_SERIAL, d.serial) if d.serial else None,
+                    exhibit=d.exhibit,
+                    evidence_item_id=d.evidence_item_id,
+                )
+                for d in devices
+            ],
+        )
+        s.add(row)
+    return row
+
+
+def record_arrest(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    person_id: int,
+    *,
+    arrested_at: datetime,
+    where: str | None,
+    by: str,
+) -> ArrestRow:
+    with db.session() as s:
+        load_case(s, actor, case_id, write=True)
+        _require_named(s, case_id, person_id)
+        row = ArrestRow(
+            case_id=case_id,
+            person_id=person_id,
+            arrested_at=arrested_at,
+            arrested_where=where,
+            arrested_by=by,
+        )
+        s.add(row)
+    return row
+
+
+def _require_named(s: Session, case_id: int, person_id: int) -> None:
+    query = select(CasePersonRow.id).where(
+        CasePersonRow.case_id == case_id, CasePersonRow.person_id == person_id
+    )
+    if s.scalars(query).first() is None:
+        raise RecordNotFoundError(
+            f"person {person_id} is not named in case {case_id}", hint="add the person to the case first"
+        )
+
+
+def lay_charge(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    person_id: int,
+    *,
+    offence_code: str,
+    offence_from: date,
+    offence_to: date | None = None,
+    laid_on: date,
+) -> ChargeRow:
+    """Lay one count; the person becomes 'accused' in the case. Offence dates decide youth under the YCJA."""
+    code = offence(offence_code).code
+    if offence_to is not None and offence_to < offence_from:
+        raise InvalidRecordError("the offence period ends before it starts", hint="check the offence dates")
+    if laid_on < offence_from:
+        raise InvalidRecordError("a charge is laid after the offence", hint="check --laid-on")
+    with db.session() as s:
+        load_case(s, actor, case_id, write=True)
+        _require_named(s, case_id, person_id)
+        query = select(CasePersonRow.id).where(
+            CasePersonRow.case_id == case_id,
+            CasePersonRow.person_id == person_id,
+            CasePersonRow.role == PersonRole.ACCUSED.value,
+        )
+        if s.scalars(query).first() is None:
+            s.add(CasePersonRow(case_id=case_id, person_id=person_id, role=PersonRole.ACCUSED.value))
+        row = ChargeRow(
+            case_id=case_id,
+            person_id=person_id,
+            offence_code=code,
+            offence_from=offence_from,
+            offence_to=offence_to,
+            laid_on=laid_on,
+            laid_by=actor_name(actor),
+        )
+        s.add(row)
+    return row

@@ -1,0 +1,166 @@
+"""Cases: open, read, list and update, with the caller's agency scoping and distribution applied in SQL.
+
+Any visible case can be read; only the owning agency changes a case or adds records to it, so a shared case
+never changes under its owner's feet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vigilant.cases.access import READ, WRITE, Actor, actor_name, agency_of, case_visible, require
+from vigilant.cases.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
+from vigilant.cases.models import CaseRow, CaseStatus, Distribution, SharingGroupAgencyRow
+from vigilant.cases.operations import operation_by_ref
+from vigilant.store import Database
+from vigilant.store.models import utcnow
+
+
+def parse_distribution(text: str) -> Distribution:
+    try:
+        return Distribution(text.strip().lower().replace("-", "_"))
+    except ValueError:
+        levels = ", ".join(d.value for d in Distribution)
+        raise InvalidRecordError(f"unknown distribution {text!r}", hint=f"use one of {levels}") from None
+
+
+def load_case(s: Session, actor: Actor, case_id: int, *, write: bool = False) -> CaseRow:
+    """A case the caller may see (or, with ``write``, may change); anything else is 'not found'."""
+    require(actor, WRITE if write else READ)
+    row = s.scalars(select(CaseRow).where(CaseRow.id == case_id, case_visible(actor))).one_or_none()
+    if row is None:
+        raise RecordNotFoundError(
+            f"no case {case_id} that you may see", hint="list visible cases with `vigilant cases cases list`"
+        )
+    if write and row.agency_id != actor.agency_id:
+        raise RecordNotFoundError(
+            f"case {case_id} belongs to another agency: you may read it but not change it",
+            hint="ask the owning agency to record this",
+        )
+    return row
+
+
+def _check_sharing(
+    s: Session, actor: Actor, distribution: Distribution, operation_id: int | None, group_id: int | None
+) -> None:
+    if distribution is Distribution.OPERATION and operation_id is None:
+        raise InvalidRecordError(
+            "distribution 'operation' needs the case to belong to an operation", hint="give --operation"
+        )
+    if distribution is Distribution.SHARING_GROUP:
+        if group_id is None:
+            raise InvalidRecordError(
+                "distribution 'sharing_group' needs a sharing group", hint="give --sharing-group"
+            )
+        member = s.get(SharingGroupAgencyRow, (group_id, agency_of(actor)))
+        if member is None:
+            raise InvalidRecordError(
+                f"your agency is not in sharing group {group_id}", hint="share with a group your agency is in"
+            )
+
+
+def open_case(
+    db: Database,
+    actor: Actor,
+    *,
+    number: str,
+    title: str,
+    operation: str | int | None = None,
+    distribution: Distribution = Distribution.AGENCY_ONLY,
+    sharing_group_id: int | None = None,
+    opened_at: datetime | None = None,
+) -> CaseRow:
+    """Open a case owned by the caller's agency; case numbers are unique within an agency."""
+    require(actor, WRITE)
+    agency = agency_of(actor)
+    with db.session() as s:
+        operation_id = operation_by_ref(s, actor, operation).id if operation is not None else None
+        _check_sharing(s, actor, distribution, operation_id, sharing_group_id)
+        row = CaseRow(
+            agency_id=agency,
+            number=number.strip(),
+            title=title.strip(),
+            operation_id=operation_id,
+            distribution=distribution.value,
+            sharing_group_id=sharing_group_id,
+            status=CaseStatus.OPEN.value,
+            opened_at=opened_at or utcnow(),
+            closed_at=None,
+            created_by=actor_name(actor),
+        )
+        s.add(row)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise DuplicateRecordError(
+                f"your agency already has a case numbered {number!r}", hint="use the next case number"
+            ) from None
+    return row
+
+
+def get_case(db: Database, actor: Actor, case_id: int) -> CaseRow:
+    with db.session() as s:
+        return load_case(s, actor, case_id)
+
+
+def find_case(db: Database, actor: Actor, number: str, agency_id: int | None = None) -> CaseRow:
+    """A visible case by its number in an agency (the caller's by default)."""
+    require(actor, READ)
+    owner = agency_id if agency_id is not None else agency_of(actor)
+    with db.session() as s:
+        row = s.scalars(
+            select(CaseRow).where(CaseRow.number == number, CaseRow.agency_id == owner, case_visible(actor))
+        ).one_or_none()
+    if row is None:
+        raise RecordNotFoundError(f"no case numbered {number!r} that you may see", hint="check the number")
+    return row
+
+
+def list_cases(
+    db: Database,
+    actor: Actor,
+    *,
+    operation_id: int | None = None,
+    status: CaseStatus | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[CaseRow]:
+    require(actor, READ)
+    query = select(CaseRow).where(case_visible(actor))
+    if operation_id is not None:
+        query = query.where(CaseRow.operation_id == operation_id)
+    if status is not None:
+        query = query.where(CaseRow.status == status.value)
+    query = query.order_by(CaseRow.opened_at.desc(), CaseRow.id.desc()).limit(limit).offset(offset)
+    with db.session() as s:
+        return list(s.scalars(query))
+
+
+def update_case(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    *,
+    title: str | None = None,
+    status: CaseStatus | None = None,
+    distribution: Distribution | None = None,
+    sharing_group_id: int | None = None,
+    at: datetime | None = None,
+) -> CaseRow:
+    with db.session() as s:
+        row = load_case(s, actor, case_id, write=True)
+        if title is not None:
+            row.title = title.strip()
+        if distribution is not None:
+            group = sharing_group_id if sharing_group_id is not None else row.sharing_group_id
+            _check_sharing(s, actor, distribution, row.operation_id, group)
+            row.distribution = distribution.value
+            row.sharing_group_id = group
+        if status is not None and status.value != row.status:
+            row.status = status.value
+            row.closed_at = (at or utcnow()) if status is CaseStatus.CLOSED else None
+    return row

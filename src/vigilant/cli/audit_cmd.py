@@ -1,0 +1,81 @@
+"""``vigilant audit …``: verify the hash chain, search the log.
+
+Runs as the server's administrative face (see ``users_cmd``): the OS user in ``VIGILANT_USER`` acts with
+the admin role, and every search is itself written to the log.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from vigilant.cli.common import console, console_err, database, settings
+from vigilant.errors import BadInputError, ExitCode
+
+app = typer.Typer(help="The audit log: verify its hash chain, search it.", no_args_is_help=True)
+
+
+def _utc(text: str, option: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInputError(f"{option}: not an ISO date or time: {text!r}", hint="e.g. 2026-03-01") from None
+    # A bare date or a time without zone is taken as UTC: the log keeps every time in UTC.
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Check the audit hash chain: exit 0 when intact, 5 with the first broken seq otherwise."""
+    from vigilant.security.audit import verify_chain
+
+    report = verify_chain(database())
+    if report.ok:
+        console.print(f"audit chain intact: {report.events} events, head seq {report.head_seq}")
+        return
+    console_err.print(
+        f"[bold red]audit chain broken at seq {report.broken_seq}:[/] {report.reason} "
+        f"({report.events} events verified before it)"
+    )
+    raise typer.Exit(int(ExitCode.CONFLICT))
+
+
+@app.command("search")
+def search(
+    actor: Annotated[str | None, typer.Option(help="Only events by this username.")] = None,
+    action: Annotated[str | None, typer.Option(help="Action, or its prefix: login, login.failed…")] = None,
+    since: Annotated[str | None, typer.Option(help="From this UTC date or time (ISO).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this UTC date or time (ISO).")] = None,
+    case: Annotated[str | None, typer.Option(help="Only events about this case.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="success, failure or denied.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many events (newest first, max 1000).")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Search the audit log (newest first); the search itself is audited."""
+    from vigilant.security.audit import AuditLog, records
+    from vigilant.security.rights import Actor
+
+    found = AuditLog(database()).search(
+        Actor.cli(settings().user),
+        now=datetime.now(UTC),
+        by=actor,
+        action=action,
+        since=_utc(since, "--since") if since else None,
+        until=_utc(until, "--until") if until else None,
+        case_ref=case,
+        outcome=outcome,
+        limit=limit,
+    )
+    if as_json:
+        print(json.dumps(records(found), indent=2, ensure_ascii=False))
+        return
+    table = Table("seq", "at (UTC)", "actor", "action", "outcome", "object", "case", "source")
+    for e in found:
+        obj = f"{e.object_type or ''} {e.object_id or ''}".strip()
+        at = e.at.isoformat(timespec="seconds")
+        table.add_row(str(e.seq), at, e.actor, e.action, e.outcome, obj, e.case_ref or "", e.source or "")
+    console.print(table)

@@ -1,0 +1,240 @@
+"""``vigilant cases …``: agencies, operations, cases, figures and the release preview.
+
+Until logins exist (vigilant.security), the caller is built from ``--agency`` (or VIGILANT_AGENCY) and
+``--role``; every command still goes through the same scoped services the web layer will call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from vigilant.cli.common import console, database, settings
+
+if TYPE_CHECKING:
+    from vigilant.cases.access import LocalActor
+
+app = typer.Typer(
+    help="Operations and cases: agencies, operations, cases, figures, release.", no_args_is_help=True
+)
+agencies_app = typer.Typer(help="Agencies and their jurisdictions.", no_args_is_help=True)
+operations_app = typer.Typer(help="Operations, their participants and figures.", no_args_is_help=True)
+cases_app = typer.Typer(help="Cases, scoped to your agency and distribution levels.", no_args_is_help=True)
+release_app = typer.Typer(help="The public release of an operation.", no_args_is_help=True)
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(operations_app, name="operations")
+app.add_typer(cases_app, name="cases")
+app.add_typer(release_app, name="release")
+
+AgencyOpt = Annotated[
+    str | None, typer.Option("--agency", help="Your agency's short name (default: $VIGILANT_AGENCY).")
+]
+RoleOpt = Annotated[
+    list[str] | None, typer.Option("--role", help="Your role; repeatable (default coordinator).")
+]
+
+
+def _actor(agency: str | None, roles: list[str] | None) -> LocalActor:
+    from vigilant.cases.access import LocalActor
+    from vigilant.cases.agencies import get_agency
+    from vigilant.cases.errors import InvalidRecordError
+
+    ref = agency or os.environ.get("VIGILANT_AGENCY")
+    if not ref:
+        raise InvalidRecordError(
+            "say which agency you act for", hint="pass --agency SHORT or set VIGILANT_AGENCY"
+        )
+    agency_id = get_agency(database(), ref).id
+    return LocalActor(agency_id, frozenset(roles or ["coordinator"]), settings().user)
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+@agencies_app.command("add")
+def agencies_add(
+    name: str,
+    short_name: str,
+    province: Annotated[str, typer.Option(help="Two-letter province or territory code.")],
+    municipality: Annotated[list[str] | None, typer.Option(help="A municipality served; repeatable.")] = None,
+    coordinator: Annotated[
+        bool, typer.Option(help="A coordinating agency (e.g. a provincial ICE unit).")
+    ] = False,
+) -> None:
+    """Add an agency (an administrator's act)."""
+    from vigilant.cases.access import LocalActor
+    from vigilant.cases.agencies import add_agency
+
+    admin = LocalActor(None, frozenset({"admin"}), settings().user)
+    row = add_agency(
+        database(),
+        admin,
+        name=name,
+        short_name=short_name,
+        province=province,
+        municipalities=municipality or [],
+        is_coordinator=coordinator,
+    )
+    console.print(f"agency {row.short_name} added (id {row.id})")
+
+
+@agencies_app.command("list")
+def agencies_list() -> None:
+    """List agencies."""
+    from vigilant.cases.agencies import list_agencies
+
+    table = Table("id", "short", "name", "province", "municipalities", "coordinator")
+    for a in list_agencies(database()):
+        table.add_row(
+            str(a.id),
+            a.short_name,
+            a.name,
+            a.province,
+            ", ".join(a.municipalities),
+            "yes" if a.is_coordinator else "",
+        )
+    console.print(table)
+
+
+@operations_app.command("add")
+def operations_add(
+    code: str,
+    name: str,
+    starts: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    ends: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    participant: Annotated[list[str] | None, typer.Option(help="A participating agency; repeatable.")] = None,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """Open an operation coordinated by your agency."""
+    from vigilant.cases.operations import add_operation
+
+    starts_on = _day(starts)
+    assert starts_on is not None
+    row = add_operation(
+        database(),
+        _actor(agency, role),
+        code=code,
+        name=name,
+        starts_on=starts_on,
+        ends_on=_day(ends),
+        participants=participant or [],
+    )
+    console.print(f"operation {row.code} opened with {len(row.participants)} agencies")
+
+
+@operations_app.command("list")
+def operations_list(agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+    """List the operations your agency takes part in."""
+    from vigilant.cases.operations import list_operations
+
+    table = Table("code", "name", "starts", "ends", "agencies")
+    for o in list_operations(database(), _actor(agency, role)):
+        table.add_row(
+            o.code,
+            o.name,
+            o.starts_on.isoformat(),
+            o.ends_on.isoformat() if o.ends_on else "",
+            str(len(o.participants)),
+        )
+    console.print(table)
+
+
+@operations_app.command("figures")
+def operations_figures(
+    operation: str,
+    as_of: Annotated[
+        str | None, typer.Option(help="Day the figures are for, YYYY-MM-DD (default today).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """An operation's figures, computed from its records."""
+    from vigilant.cases.figures import operation_figures
+
+    figures = operation_figures(database(), _actor(agency, role), operation, as_of=_day(as_of))
+    data = figures.as_dict()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table("figure", "value")
+    for key, value in data.items():
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    console.print(table)
+
+
+@cases_app.command("add")
+def cases_add(
+    number: str,
+    title: str,
+    operation: Annotated[str | None, typer.Option(help="The operation's code.")] = None,
+    distribution: Annotated[
+        str, typer.Option(help="agency_only | operation | sharing_group | all_agencies")
+    ] = ("agency_only"),
+    sharing_group: Annotated[int | None, typer.Option(help="Sharing group id, for sharing_group.")] = None,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """Open a case in your agency."""
+    from vigilant.cases.service import open_case, parse_distribution
+
+    row = open_case(
+        database(),
+        _actor(agency, role),
+        number=number,
+        title=title,
+        operation=operation,
+        distribution=parse_distribution(distribution),
+        sharing_group_id=sharing_group,
+    )
+    console.print(f"case {row.number} opened (id {row.id}, {row.distribution})")
+
+
+@cases_app.command("list")
+def cases_list(agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+    """List the cases you may see."""
+    from vigilant.cases.service import list_cases
+
+    table = Table("id", "agency", "number", "title", "distribution", "status")
+    for c in list_cases(database(), _actor(agency, role)):
+        table.add_row(str(c.id), str(c.agency_id), c.number, c.title, c.distribution, c.status)
+    console.print(table)
+
+
+@cases_app.command("show")
+def cases_show(case_id: int, agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+    """Show a case and the persons named in it."""
+    from vigilant.cases.people import persons_in_case
+    from vigilant.cases.service import get_case
+
+    caller = _actor(agency, role)
+    c = get_case(database(), caller, case_id)
+    console.print(f"case {c.number}: {c.title} [{c.status}, {c.distribution}] opened {c.opened_at:%Y-%m-%d}")
+    for person, person_role in persons_in_case(database(), caller, case_id):
+        console.print(f"  {person_role:10} #{person.id} {person.full_name}")
+
+
+@release_app.command("preview")
+def release_preview(
+    operation: str,
+    as_of: Annotated[str | None, typer.Option(help="Day of the release, YYYY-MM-DD (default today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the structured release as JSON.")] = False,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """Preview the public release: adult accused only, with the flags to review first."""
+    from vigilant.cases.release import build_release
+
+    release = build_release(database(), _actor(agency, role), operation, as_of=_day(as_of))
+    if as_json:
+        typer.echo(json.dumps(release.as_dict(), indent=2))
+        return
+    typer.echo(release.public_text)
+    typer.echo(release.review_text)

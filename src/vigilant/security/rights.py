@@ -1,0 +1,141 @@
+"""Who may do what: roles, permissions, and the one table between them.
+
+Services receive an :class:`Actor` as an argument and call :func:`require` before they act; the web layer
+never decides access on its own. The table is written out in full (no inheritance between roles), so a
+reviewer reads each role's rights in one place; ``docs/security.md`` shows it and a test keeps the two equal.
+Agency scoping and distribution levels (which records an actor sees) are the record services' job: this
+module answers only "may this role do this kind of thing at all".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from vigilant.errors import BadInputError
+from vigilant.security.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    INVESTIGATOR = "investigator"
+    EXAMINER = "examiner"
+    ANALYST = "analyst"
+    REGISTRY_OFFICER = "registry_officer"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    LIBRARY_READ = "library.read"
+    LIBRARY_IMPORT = "library.import"
+    EVIDENCE_READ = "evidence.read"
+    EVIDENCE_WRITE = "evidence.write"
+    TRIAGE_RUN = "triage.run"
+    TRIAGE_READ = "triage.read"
+    MEDIA_VIEW = "media.view"
+    LEADS_READ = "leads.read"
+    LEADS_ASSIGN = "leads.assign"
+    OPERATIONS_READ = "operations.read"
+    OPERATIONS_MANAGE = "operations.manage"
+    CASES_READ = "cases.read"
+    CASES_WRITE = "cases.write"
+    PERSONS_READ = "persons.read"
+    PERSONS_WRITE = "persons.write"
+    LEGAL_READ = "legal.read"
+    LEGAL_WRITE = "legal.write"
+    REGISTRY_READ = "registry.read"
+    REGISTRY_WRITE = "registry.write"
+    RELEASE_PREVIEW = "release.preview"
+    RELEASE_PUBLISH = "release.publish"
+    AUDIT_READ = "audit.read"
+    USERS_MANAGE = "users.manage"
+    AGENCIES_MANAGE = "agencies.manage"
+
+
+P = Permission
+_READ_CASEWORK = {P.OPERATIONS_READ, P.CASES_READ, P.PERSONS_READ, P.LEGAL_READ}
+
+PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    # Runs the platform: people, agencies, the library, and may read everything including the audit log.
+    # Viewing material is left out on purpose: it is an examiner's or investigator's duty, not an admin right.
+    Role.ADMIN: frozenset(set(Permission) - {P.MEDIA_VIEW}),
+    # Runs an operation: assigns leads, manages participants, and publishes the release.
+    Role.COORDINATOR: frozenset(
+        _READ_CASEWORK
+        | {P.OPERATIONS_MANAGE, P.CASES_WRITE, P.PERSONS_WRITE, P.LEGAL_WRITE}
+        | {P.LEADS_READ, P.LEADS_ASSIGN, P.EVIDENCE_READ, P.TRIAGE_READ, P.LIBRARY_READ}
+        | {P.RELEASE_PREVIEW, P.RELEASE_PUBLISH}
+    ),
+    # Works cases: persons, legal process, seizures; reviews material found in them.
+    Role.INVESTIGATOR: frozenset(
+        _READ_CASEWORK
+        | {P.CASES_WRITE, P.PERSONS_WRITE, P.LEGAL_WRITE}
+        | {P.LEADS_READ, P.EVIDENCE_READ, P.EVIDENCE_WRITE, P.TRIAGE_READ, P.LIBRARY_READ, P.MEDIA_VIEW}
+    ),
+    # Handles evidence: imports hash sets, triages seized devices, confirms material.
+    Role.EXAMINER: frozenset(
+        {P.OPERATIONS_READ, P.CASES_READ}
+        | {P.LIBRARY_READ, P.LIBRARY_IMPORT, P.EVIDENCE_READ, P.EVIDENCE_WRITE}
+        | {P.TRIAGE_RUN, P.TRIAGE_READ, P.MEDIA_VIEW}
+    ),
+    # Reads across the operation to link and count; changes nothing and sees no material.
+    Role.ANALYST: frozenset(
+        _READ_CASEWORK | {P.LEADS_READ, P.EVIDENCE_READ, P.TRIAGE_READ, P.LIBRARY_READ, P.RELEASE_PREVIEW}
+    ),
+    # Keeps the sex-offender registry linkage; reads the persons and cases it links to.
+    Role.REGISTRY_OFFICER: frozenset({P.REGISTRY_READ, P.REGISTRY_WRITE, P.PERSONS_READ, P.CASES_READ}),
+    # Reads the audit log and nothing else: an auditor reviews access, not the cases.
+    Role.AUDITOR: frozenset({P.AUDIT_READ}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller, handed to every service. ``user_id`` is None for the server's own CLI."""
+
+    user_id: int | None
+    username: str
+    roles: frozenset[Role]
+    agency_id: int | None
+    source: str | None = None  # client IP address, or "cli"
+
+    @classmethod
+    def cli(cls, os_user: str) -> Actor:
+        """The administrative face on the server: whoever runs the CLI already holds the database."""
+        return cls(
+            user_id=None, username=os_user, roles=frozenset({Role.ADMIN}), agency_id=None, source="cli"
+        )
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_of(self.roles)
+
+    def may(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+def permissions_of(roles: Iterable[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= PERMISSIONS[role]
+    return frozenset(granted)
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    """Raise :class:`PermissionDenied` unless one of the actor's roles grants ``permission``."""
+    if not actor.may(permission):
+        raise PermissionDenied(actor.username, str(permission))
+
+
+def parse_roles(names: Iterable[str]) -> frozenset[Role]:
+    """Roles from their names, refusing unknown ones with the list of known ones."""
+    roles: set[Role] = set()
+    for name in names:
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise BadInputError(f"unknown role {name!r}", hint=f"roles are: {known}") from None
+    return frozenset(roles)

@@ -1,0 +1,55 @@
+"""Builders for cases tests: agencies, actors and a small operation, all from documentation ranges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from vigilant.cases.access import LocalActor
+from vigilant.cases.agencies import add_agency
+from vigilant.cases.operations import add_operation
+from vigilant.store import Database
+
+ADMIN = LocalActor(agency_id=None, roles=frozenset({"admin"}), name="test-admin")
+
+
+def actor(agency_id: int, *roles: str) -> LocalActor:
+    return LocalActor(
+        agency_id=agency_id, roles=frozenset(roles or {"coordinator"}), name=f"user@{agency_id}"
+    )
+
+
+@dataclass(frozen=True)
+class World:
+    coordinator: int  # coordinates the operation
+    partner: int  # participates in it
+    outsider: int  # has nothing to do with it
+    operation: str
+
+
+def world(db: Database) -> World:
+    a = add_agency(
+        db,
+        ADMIN,
+        name="Provincial Police",
+        short_name="PP",
+        province="ON",
+        is_coordinator=True,
+        municipalities=["Orillia"],
+    ).id
+    b = add_agency(
+        db, ADMIN, name="Barrie Police", short_name="BPS", province="ON", municipalities=["Barrie"]
+    ).id
+    c = add_agency(
+        db, ADMIN, name="Halifax Police", short_name="HRP", province="NS", municipalities=["Halifax"]
+    ).id
+    add_operation(
+        db,
+        actor(a),
+        code="OP-1",
+        name="Maple",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2024, 6, 30),
+        participants=["BPS"],
+    )
+    return World(a, b, c, "OP-1")

@@ -1,0 +1,33 @@
+"""The ``cases`` commands, run through Typer on a migrated database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from vigilant.cli.cases_cmd import app
+from vigilant.store import Database
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_agencies_operations_cases_and_release(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run("agencies", "add", "Provincial Police", "PP", "--province", "ON", "--coordinator")
+    _run("agencies", "add", "Barrie Police", "BPS", "--province", "ON", "--municipality", "Barrie")
+    assert "Barrie Police" in _run("agencies", "list")
+    monkeypatch.setenv("VIGILANT_AGENCY", "PP")
+    _run("operations", "add", "OP-9", "Maple", "--starts", "2024-01-01", "--participant", "BPS")
+    assert "OP-9" in _run("operations", "list", "--agency", "BPS", "--role", "analyst")
+    _run("cases", "add", "24-9", "A case", "--operation", "OP-9", "--distribution", "operation")
+    assert "24-9" in _run("cases", "list", "--agency", "BPS", "--role", "investigator")
+    assert "A case" in _run("cases", "show", "1")
+    figures = json.loads(_run("operations", "figures", "OP-9", "--as-of", "2024-07-01", "--json"))
+    assert figures["cases"] == 1
+    assert figures["charges"] == 0
+    assert json.loads(_run("release", "preview", "OP-9", "--json"))["named"] == []

@@ -1,0 +1,58 @@
+"""Shared pieces for the security tests: cheap argon2 parameters, a fixed clock, a user factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from vigilant.security import mfa
+from vigilant.security.auth import AuthService
+from vigilant.security.passwords import ArgonParams, Passwords
+from vigilant.security.rights import Actor, Role
+from vigilant.security.users import UserService
+from vigilant.store import Database
+
+# Cheap parameters keep the tests quick; the production defaults are tested in test_passwords.py.
+FAST = ArgonParams(time_cost=1, memory_cost_kib=1024, parallelism=1)
+T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
+ADMIN = Actor.cli("root-on-server")
+
+
+@dataclass(frozen=True)
+class Made:
+    user_id: int
+    username: str
+    secret: str
+
+    def code(self, at: datetime) -> str:
+        return mfa.code_at(self.secret, mfa.step_of(at))
+
+
+def secret_of(uri: str) -> str:
+    return parse_qs(urlparse(uri).query)["secret"][0]
+
+
+@pytest.fixture
+def passwords() -> Passwords:
+    return Passwords(FAST)
+
+
+@pytest.fixture
+def users(db: Database, passwords: Passwords) -> UserService:
+    return UserService(db, passwords=passwords)
+
+
+@pytest.fixture
+def auth(db: Database, passwords: Passwords) -> AuthService:
+    return AuthService(db, passwords=passwords)
+
+
+def make_user(
+    users: UserService, username: str = "ann", *, roles: frozenset[Role] = frozenset({Role.INVESTIGATOR})
+) -> Made:
+    made = users.create(ADMIN, username, PASSWORD, roles=roles, agency_id=7, now=T0)
+    return Made(made.user_id, username, secret_of(made.totp_uri))
