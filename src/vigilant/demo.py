@@ -24,6 +24,7 @@ from vigilant.hashing import digest_file
 from vigilant.imaging.pdq import pdq_of_image
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
+from vigilant.p2p.demo_swarm import make_demo_torrent, seeding
 
 DEMO_IMAGES = 24
 
@@ -251,10 +252,43 @@ def run_demo(root: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str
     ]
     triage.append(("The chain of custody", ["evidence", "show", "Demo laptop"], {0}))
     _run_steps(triage, cli, say)
+    _p2p_demo(root, reports, cli, say)
     say(
         f"\nDone. Reports are in {reports}; the demo's library and runs are in {root / 'data'}. Try:\n"
         f"  VIGILANT_DATA_DIR={root / 'data'} vigilant triage status 1"
     )
+
+
+def _p2p_demo(
+    root: Path, reports: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str], None]
+) -> None:
+    """A loopback swarm of synthetic bytes, observed, turned into a lead, exported as a package."""
+    swarm = make_demo_torrent(root / "swarm")
+    known = root / "demo-known-torrents.csv"
+    known.write_text(f"btih_v1,file_name,category\n{swarm.infohash_v1.hex()},{swarm.torrent.name},1\n")
+    _run_steps(
+        [("A known-bad list naming the torrent's infohash",
+          ["library", "import", str(known), "--kind", "known-bad", "--profile", "vic-us", "--name",
+           "Demo torrents", "--version", "2026.11"], {0})],
+        cli, say,
+    )  # fmt: skip
+    say("\nA libtorrent peer seeds the torrent on 127.0.0.1 (DHT, LSD, UPnP, NAT-PMP off)")
+    with seeding(swarm) as port:
+        _run_steps(
+            [("Observe it: handshake, have-state, metadata, one verified piece from one connection",
+              ["p2p", "observe", str(swarm.torrent), "--peer", f"127.0.0.1:{port}", "--timeout", "20",
+               "--case", "DEMO-2026-001"], {0})],
+            cli, say,
+        )  # fmt: skip
+    logs = sorted((root / "data" / "observations").glob("session-*.jsonl"))
+    steps: list[tuple[str, list[str], set[int]]] = [
+        ("Prove the session log's hash chain, re-verify its pieces", ["p2p", "verify", str(logs[-1])], {0}),
+        ("Build leads from the observations", ["leads", "build"], {0}),
+        ("The leads, highest score first", ["leads", "list"], {0}),
+        ("Export the lead package (JSON + HTML) with the log verification",
+         ["leads", "export", "1", "-o", str(reports / "lead-1"), "--log", str(logs[-1])], {0}),
+    ]  # fmt: skip
+    _run_steps(steps, cli, say)
 
 
 def _run_steps(

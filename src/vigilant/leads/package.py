@@ -11,11 +11,9 @@ lead's addresses in its window (read back with DuckDB), and the session-log veri
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import jinja2
 from vigilant.leads.aggregate import connect, parquet_glob
 from vigilant.leads.package_template import TEMPLATE
 from vigilant.leads.service import get_lead
+from vigilant.p2p.session_log import verify_log
 from vigilant.store import Database
 from vigilant.store.models import LeadRow
 
@@ -106,20 +105,27 @@ def build_package(
 
 
 def verify_logs(paths: list[Path]) -> dict[str, Any] | None:
-    """Run the session-log verifier on each log, when it is installed; ``None`` when no log is given."""
+    """Prove each observer session log's hash chain and re-check its pieces; ``None`` when no log is given.
+
+    Logs are named by file name only, so the package reads the same wherever the logs were kept.
+    """
     if not paths:
         return None
-    try:
-        verifier = importlib.import_module("vigilant.p2p.session_log").verify_log
-    except (ImportError, AttributeError):
-        return {"status": "not-verified", "reason": "the session-log verifier is not installed",
-                "logs": [p.name for p in paths]}  # fmt: skip
     results = []
     for path in paths:
-        result = verifier(path)
-        results.append({"log": path.name, "result": asdict(result) if is_dataclass(result) and not isinstance(
-            result, type) else result})  # fmt: skip
-    return {"status": "verified-by-session-log", "logs": results}
+        report = verify_log(path)
+        results.append(
+            {
+                "log": path.name,
+                "ok": report.ok,
+                "records": report.records,
+                "pieces_checked": report.pieces_checked,
+                "final_sha256": report.final_sha256,
+                "problems": list(report.problems),
+            }
+        )
+    status = "verified" if all(r["ok"] for r in results) else "verification-failed"
+    return {"status": status, "logs": results}
 
 
 def to_json_bytes(package: dict[str, Any]) -> bytes:

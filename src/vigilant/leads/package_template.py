@@ -33,7 +33,7 @@ td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}t
 {% endfor %}</table>
 <h2>Addresses and geolocation</h2>
 <table><tr><th>IP</th><th>first seen</th><th>last seen</th><th>obs.</th><th>country</th><th>province</th><th>city</th><th>ASN</th><th>ISP</th><th>agency</th></tr>
-{% for ip in lead.ips %}<tr><td class="mono">{{ ip.ip }}</td><td>{{ ip.first_seen }}</td><td>{{ ip.last_seen }}</td><td>{{ ip.observation_count }}</td><td>{{ ip.geo.country or "-" }}</td><td>{{ ip.geo.subdivision or "-" }}</td><td>{{ ip.geo.city or "-" }}</td><td>{{ ip.geo.asn or "-" }}</td><td>{{ ip.geo.isp or "-" }}</td><td>{{ ip.agency or "-" }}</td></tr>
+{% for ip in lead.ips %}<tr><td class="mono">{{ ip.ip }}</td><td>{{ ip.first_seen }}</td><td>{{ ip.last_seen }}</td><td>{{ ip.observation_count }}</td><td>{{ ip.geo.get("country") or "-" }}</td><td>{{ ip.geo.get("subdivision") or "-" }}</td><td>{{ ip.geo.get("city") or "-" }}</td><td>{{ ip.geo.get("asn") or "-" }}</td><td>{{ ip.geo.get("isp") or "-" }}</td><td>{{ ip.agency or "-" }}</td></tr>
 {% endfor %}</table>
 <h3>Geolocation databases</h3>
 <ul>{% for d in lead.geo_databases %}<li>{{ d.file }}: {{ d.database_type }}, built {{ d.build_utc }}, SHA-256 <span class="mono">{{ d.sha256 }}</span></li>
