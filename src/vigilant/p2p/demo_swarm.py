@@ -1,8 +1,8 @@
 """A loopback swarm for the demonstration: synthetic bytes seeded by libtorrent on 127.0.0.1.
 
 libtorrent is the reference engine the tests use as a real peer; it is a development dependency, and this
-module is imported only by the demo. Every discovery feature it has (DHT, LSD, UPnP, NAT-PMP, uTP) is switched off and it listens on
-loopback only, so nothing leaves the machine.
+module is imported only by the demo. Every discovery feature it has (DHT, LSD, UPnP, NAT-PMP, uTP) is
+switched off and it listens on loopback only, so nothing leaves the machine.
 """
 
 from __future__ import annotations
