@@ -23,6 +23,7 @@ from vigilant.cases.models import (
     OperationAgencyRow,
     SharingGroupAgencyRow,
 )
+from vigilant.security.rights import Permission, Role, permissions_of
 
 
 class Actor(Protocol):
@@ -51,16 +52,7 @@ OPERATIONS_MANAGE = "operations.manage"
 AGENCIES_MANAGE = "agencies.manage"
 RELEASE_PREVIEW = "release.preview"
 
-_CASEWORK_READ = frozenset({READ, OPERATIONS_READ})
-_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({READ, WRITE, OPERATIONS_READ, OPERATIONS_MANAGE, AGENCIES_MANAGE, RELEASE_PREVIEW}),
-    "coordinator": frozenset({READ, WRITE, OPERATIONS_READ, OPERATIONS_MANAGE, RELEASE_PREVIEW}),
-    "investigator": frozenset({READ, WRITE, OPERATIONS_READ}),
-    "examiner": _CASEWORK_READ,
-    "analyst": _CASEWORK_READ,
-    "registry_officer": frozenset({READ}),
-    "auditor": _CASEWORK_READ,
-}
+_ROLE_NAMES = {r.value for r in Role}
 
 
 def actor_name(actor: Actor) -> str:
@@ -73,7 +65,9 @@ def actor_name(actor: Actor) -> str:
 
 
 def require(actor: Actor, permission: str) -> None:
-    if any(permission in _PERMISSIONS.get(role, frozenset()) for role in actor.roles):
+    # One permission table for the whole platform (vigilant.security.rights, documented in docs/security.md).
+    roles = [Role(r) for r in actor.roles if r in _ROLE_NAMES]
+    if Permission(permission) in permissions_of(roles):
         return
     raise PermissionDeniedError(
         f"your roles ({', '.join(sorted(actor.roles)) or 'none'}) do not allow {permission}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,11 +126,20 @@ def list_cases(
     *,
     operation_id: int | None = None,
     status: CaseStatus | None = None,
+    search: str | None = None,
     limit: int = 500,
     offset: int = 0,
 ) -> list[CaseRow]:
+    """Visible cases, newest first; ``search`` matches a part of the number or title, ignoring case."""
     require(actor, READ)
     query = select(CaseRow).where(case_visible(actor))
+    if search and search.strip():
+        # Escape LIKE's wildcards: a search for "50%" means those characters, not "50 and anything".
+        text = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{text}%"
+        query = query.where(
+            or_(CaseRow.number.ilike(like, escape="\\"), CaseRow.title.ilike(like, escape="\\"))
+        )
     if operation_id is not None:
         query = query.where(CaseRow.operation_id == operation_id)
     if status is not None:

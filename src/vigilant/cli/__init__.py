@@ -20,6 +20,7 @@ from vigilant.cli import (
     library_cmd,
     p2p_cmd,
     p2p_import_cmd,
+    serve_cmd,
     triage_cmd,
     users_cmd,
 )
@@ -44,6 +45,7 @@ app.add_typer(leads_cmd.app, name="leads")
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
+app.command("serve")(serve_cmd.serve)
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
 

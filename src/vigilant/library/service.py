@@ -19,6 +19,7 @@ from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor, Permission, require
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,17 @@ class LibraryService:
     def __init__(self, store: LibraryStore, index_dir: Path) -> None:
         self.store = store
         self.indexes = LibraryIndexes(store, index_dir)
+
+    # --- for callers who log in (the web API): the same calls, checked against the caller's rights ----------
+    def sets_for(self, actor: Actor) -> list[HashSetInfo]:
+        """The hash sets, for a caller allowed to read the library."""
+        require(actor, Permission.LIBRARY_READ)
+        return self.store.list_sets()
+
+    def lookup_for(self, actor: Actor, values: Sequence[str], kind: str | None = None) -> list[LookupResult]:
+        """:meth:`lookup`, for a caller allowed to read the library."""
+        require(actor, Permission.LIBRARY_READ)
+        return self.lookup(values, kind)
 
     def lookup(
         self, values: Sequence[str], kind: str | None = None, *, near: bool = True

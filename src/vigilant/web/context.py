@@ -1,0 +1,35 @@
+"""What one application instance holds: its database, services, clock and cookie policy.
+
+It lives on ``app.state`` (one per :func:`~vigilant.web.app.create_app` call), never in a module global, so
+two apps (two tests, two databases) never share state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from jinja2 import Environment
+
+from vigilant.library.service import LibraryService
+from vigilant.security.audit import AuditLog
+from vigilant.security.auth import AuthService
+from vigilant.store import Database
+
+
+@dataclass(frozen=True)
+class WebContext:
+    db: Database
+    auth: AuthService
+    audit: AuditLog
+    library: LibraryService
+    templates: Environment
+    clock: Callable[[], datetime]
+    cookie_secure: bool
+
+
+def web_context(request: Request) -> WebContext:
+    context: WebContext = request.app.state.vigilant
+    return context

@@ -1,0 +1,193 @@
+"""The authorization matrix: every route × every role × own / other agency, and nobody logged in.
+
+Expectations come from the documented role table (``vigilant.security.rights.PERMISSIONS``, shown in
+docs/security.md) and one rule per route below. A route the app has but the table lacks fails the test, so a
+new route cannot ship without a rule. Another agency's ``agency_only`` records must answer 404 (never 403,
+which would confirm they exist), and their title must appear in no response body at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.routing import Mount
+
+from tests.web.conftest import OTHER_TITLE, Clock, World, csrf, log_in
+from vigilant.security.rights import PERMISSIONS, Permission, Role
+
+P = Permission
+
+
+@dataclass(frozen=True)
+class Rule:
+    permission: Permission | None  # None: any logged-in caller
+    ok: int = 200  # the status of an allowed call
+    public: bool = False  # /login and static files
+    scoped: bool = False  # the path names a record: another agency's agency_only record is 404
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/static"): Rule(None, public=True),
+    ("GET", "/login"): Rule(None, public=True),
+    ("POST", "/login"): Rule(None, public=True, ok=403),  # no login-form token in the matrix: refused
+    ("POST", "/logout"): Rule(None, ok=303),
+    ("GET", "/api/v1/openapi.json"): Rule(None),
+    ("GET", "/api/v1/me"): Rule(None),
+    ("GET", "/api/v1/library/sets"): Rule(P.LIBRARY_READ),
+    ("POST", "/api/v1/library/lookup"): Rule(P.LIBRARY_READ),
+    ("GET", "/api/v1/cases"): Rule(P.CASES_READ),
+    ("POST", "/api/v1/cases"): Rule(P.CASES_WRITE, ok=201),
+    ("GET", "/api/v1/cases/{case_id}"): Rule(P.CASES_READ, scoped=True),
+    ("GET", "/api/v1/operations"): Rule(P.OPERATIONS_READ),
+    ("GET", "/api/v1/operations/{operation_id}/figures"): Rule(P.OPERATIONS_READ, scoped=True),
+    ("GET", "/api/v1/audit/events"): Rule(P.AUDIT_READ),
+    ("GET", "/"): Rule(None),  # the dashboard says "no operations for your role" rather than failing
+    ("GET", "/cases"): Rule(P.CASES_READ),
+    ("GET", "/cases/new"): Rule(None),  # a blank form; the service checks cases.write when it is sent
+    ("POST", "/cases/new"): Rule(P.CASES_WRITE, ok=303),
+    ("GET", "/cases/{case_id}"): Rule(P.CASES_READ, scoped=True),
+    ("GET", "/library"): Rule(P.LIBRARY_READ),
+    ("POST", "/library"): Rule(P.LIBRARY_READ),
+    ("GET", "/audit"): Rule(P.AUDIT_READ),
+}
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route, walking the routers FastAPI includes (they are not flat)."""
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            for context in contexts():
+                for method in sorted(context.methods or ()):
+                    yield method, context.path
+        elif isinstance(route, Mount):
+            yield "GET", route.path
+        else:
+            for method in sorted(getattr(route, "methods", None) or ()):
+                yield method, route.path  # type: ignore[attr-defined]
+
+
+def allowed(role: Role, permission: Permission | None) -> bool:
+    return permission is None or permission in PERMISSIONS[role]
+
+
+@dataclass
+class Requests:
+    """How to call each route: the URL with its record ids, and a body where it needs one."""
+
+    world: World
+    serial: Iterator[int]
+
+    def url(self, path: str, other: bool) -> str:
+        w = self.world
+        return (
+            path.replace("{case_id}", str(w.other_case if other else w.own_case))
+            .replace("{operation_id}", str(w.other_operation if other else w.own_operation))
+            .replace("/static", "/static/app.css")
+        )
+
+    def body(self, method: str, path: str, token: str) -> dict[str, Any]:
+        if method != "POST":
+            return {}
+        n = next(self.serial)
+        headers = {"X-CSRF-Token": token}
+        bodies: dict[str, Callable[[], dict[str, Any]]] = {
+            "/api/v1/cases": lambda: {
+                "json": {"number": f"M-{n}", "title": f"Matrix {n}"},
+                "headers": headers,
+            },
+            "/api/v1/library/lookup": lambda: {
+                "json": {"hashes": [hashlib.md5(b"x").hexdigest()]},
+                "headers": headers,
+            },
+            "/cases/new": lambda: {"data": {"number": f"M-{n}", "title": f"Matrix {n}", "csrf_token": token}},
+            "/library": lambda: {"data": {"hashes": hashlib.sha1(b"x").hexdigest(), "csrf_token": token}},
+            "/login": lambda: {"data": {"username": "nobody", "password": "p" * 12, "totp": "123456"}},
+            "/logout": lambda: {"data": {"csrf_token": token}},
+        }
+        return bodies[path]()
+
+
+def expected(rule: Rule, role: Role | None, other: bool) -> int:
+    if rule.public:
+        return rule.ok
+    if role is None:
+        return 401
+    if not allowed(role, rule.permission):
+        return 403
+    if rule.scoped and other:
+        return 404
+    return rule.ok
+
+
+def unauthenticated_answer(path: str, status: int, location: str | None) -> int:
+    """401 for the API; pages send the browser to /login, which counts as the same refusal."""
+    if not path.startswith("/api/") and status == 303 and location == "/login":
+        return 401
+    return status
+
+
+def test_every_route_every_role_every_agency(client: TestClient, world: World, clock: Clock) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    routes = sorted(set(app_routes(app)))
+    missing = [r for r in routes if r not in RULES]
+    assert not missing, f"routes without a rule in the authorization matrix: {missing}; add one to RULES"
+    stale = [r for r in RULES if r not in routes]
+    assert not stale, f"rules for routes the app no longer has: {stale}; remove them from RULES"
+
+    calls = Requests(world, itertools.count())
+    # Log out last: it ends the session the other calls use.
+    ordered = sorted(routes, key=lambda r: r == ("POST", "/logout"))
+    checked: list[tuple[str, str, str, str, int]] = []
+    failures: list[str] = []
+
+    def check(role: Role | None, method: str, path: str, other: bool) -> None:
+        rule = RULES[(method, path)]
+        token = csrf(client) if role is not None else ""
+        response = client.request(method, calls.url(path, other), **calls.body(method, path, token))
+        status = response.status_code
+        if role is None:
+            status = unauthenticated_answer(path, status, response.headers.get("location"))
+        want = expected(rule, role, other)
+        who = role.value if role else "nobody"
+        where = "other agency" if other else "own agency"
+        checked.append((who, method, path, where, status))
+        if status != want:
+            failures.append(f"{who} {method} {path} ({where}): {status}, expected {want}")
+        if OTHER_TITLE in response.text:
+            failures.append(f"{who} {method} {path} ({where}): LEAK of the other agency's case title")
+
+    for method, path in ordered:  # nobody logged in
+        for other in (False, True) if RULES[(method, path)].scoped else (False,):
+            check(None, method, path, other)
+    for role in Role:
+        client.cookies.clear()
+        clock.advance(seconds=30)  # a fresh TOTP step for every login
+        assert log_in(client, world.users[role], clock) == 303, f"{role} could not log in"
+        for method, path in ordered:
+            for other in (False, True) if RULES[(method, path)].scoped else (False,):
+                check(role, method, path, other)
+
+    assert not failures, "\n".join(failures)
+    # Every kind of answer occurred: the matrix is not passing by calling the wrong things.
+    assert {c[4] for c in checked} >= {200, 201, 303, 401, 403, 404}
+    roles_checked = len({c for c in checked if c[0] != "nobody"})
+    print(
+        f"\nauthorization matrix: {len(routes)} routes, {len(Role)} roles + nobody; "
+        f"{len(checked)} route × caller × agency combinations checked "
+        f"({roles_checked} with a role, {len(checked) - roles_checked} unauthenticated)"
+    )
+
+
+def test_auditor_reads_no_cases(client: TestClient, world: World, clock: Clock) -> None:
+    assert log_in(client, world.users[Role.AUDITOR], clock) == 303
+    assert client.get("/api/v1/cases").status_code == 403
+    assert client.get(f"/api/v1/cases/{world.own_case}").status_code == 403
+    assert client.get("/api/v1/operations").status_code == 403
