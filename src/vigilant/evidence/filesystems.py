@@ -11,6 +11,7 @@ entry; the tests do exactly that.
 
 from __future__ import annotations
 
+import bisect
 import io
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from typing import Any, BinaryIO, cast
 import pytsk3
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
+from vigilant.evidence.extents import Extent, plain_extents
 from vigilant.evidence.images import ImageReader, TskImage
 
 # Bytes per read_random call. Small on purpose: every call allocates its result (and TSK and the image
@@ -311,7 +313,19 @@ class FileSystemWalker:
             raise OSError(f"{address}: the image was closed; read entries while walking it")
         with self._lock:
             fs_file = fsys.fs.open_meta(inode=inode)
-        return cast(BinaryIO, TskFileReader(fs_file, stream, str(address), self._lock))
+            extents = None
+            if stream.attribute is None:
+                extents = plain_extents(
+                    fsys.fs,
+                    fsys.type_name,
+                    fs_file,
+                    attr_type=stream.attr_type,
+                    size=stream.size,
+                    fs_offset=fsys.volume.offset,
+                    image_size=self.reader.size,
+                )
+        direct = None if extents is None else DirectRead(self.reader, extents)
+        return cast(BinaryIO, TskFileReader(fs_file, stream, str(address), self._lock, direct))
 
     # --- lifetime ---------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -396,17 +410,57 @@ def _probe(fs_file: Any, stream: _Stream) -> str | None:
     return None
 
 
-class TskFileReader(io.RawIOBase):
-    """Read-only, seekable view of one stream of a file, read through TSK in chunks of :data:`CHUNK`."""
+@dataclass(frozen=True)
+class DirectRead:
+    """A file's content read straight from the image (see :mod:`vigilant.evidence.extents`)."""
 
-    def __init__(self, fs_file: Any, stream: _Stream, where: str, lock: threading.RLock) -> None:
+    image: ImageReader
+    extents: list[Extent]
+
+    def readinto(self, position: int, view: memoryview, where: str) -> int:
+        """Fill ``view`` with the content from ``position`` (the caller keeps inside the file)."""
+        starts = [e.start for e in self.extents]
+        filled = 0
+        while filled < len(view):
+            extent = self.extents[bisect.bisect_right(starts, position) - 1]
+            inside = position - extent.start
+            take = min(len(view) - filled, extent.length - inside)
+            try:
+                got = self.image.readinto(extent.image_offset + inside, view[filled : filled + take])
+            except OSError as exc:
+                raise OSError(f"{where}: read error at byte {position}: {exc}") from exc
+            if got != take:
+                raise OSError(f"{where}: content ends at byte {position + got} (the image is cut short)")
+            filled += take
+            position += take
+        return filled
+
+
+class TskFileReader(io.RawIOBase):
+    """Read-only, seekable view of one stream of a file, read through TSK in chunks of :data:`CHUNK`, or
+    straight from the image when its blocks are known to be its content (``direct``)."""
+
+    def __init__(
+        self,
+        fs_file: Any,
+        stream: _Stream,
+        where: str,
+        lock: threading.RLock,
+        direct: DirectRead | None = None,
+    ) -> None:
         super().__init__()
         self._lock = lock
         self._file = fs_file
         self._stream = stream
         self._where = where
+        self._direct = direct
         self._pos = 0
         self.size = stream.size
+
+    @property
+    def direct(self) -> bool:
+        """Whether the content is read straight from the image rather than through TSK."""
+        return self._direct is not None
 
     def readable(self) -> bool:
         return True
@@ -450,6 +504,11 @@ class TskFileReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         self._check_open()
         view = memoryview(buffer).cast("B")
+        if self._direct is not None:  # no lock: the image reader is safe to share between threads
+            want = max(0, min(len(view), self.size - self._pos))
+            filled = self._direct.readinto(self._pos, view[:want], self._where)
+            self._pos += filled
+            return filled
         filled = 0
         while filled < len(view) and (data := self._chunk(len(view) - filled)):
             view[filled : filled + len(data)] = data
@@ -460,6 +519,9 @@ class TskFileReader(io.RawIOBase):
         self._check_open()
         if size is None or size < 0:
             size = max(0, self.size - self._pos)
+        if self._direct is not None:
+            buffer = bytearray(max(0, min(size, self.size - self._pos)))
+            return bytes(buffer[: self.readinto(buffer)])
         parts = []
         while size > 0 and (data := self._chunk(size)):
             parts.append(data)

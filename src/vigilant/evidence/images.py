@@ -58,6 +58,22 @@ class ImageReader:
         """Read exactly ``size`` bytes inside the image (the caller has clipped the range)."""
         raise NotImplementedError
 
+    def readinto(self, offset: int, view: memoryview) -> int:
+        """Read into ``view`` from ``offset``; fewer bytes than it holds only at the end of the image."""
+        if self._closed:
+            raise EvidenceError(f"{self.description}: image already closed", hint="open it again to read")
+        if offset < 0:
+            raise ValueError(f"negative offset {offset}")
+        size = max(0, min(len(view), self.size - offset))
+        if size == 0:
+            return 0
+        self._readinto(offset, view[:size])
+        return size
+
+    def _readinto(self, offset: int, view: memoryview) -> None:
+        """Fill ``view`` from ``offset`` inside the image; readers that can, read without a copy."""
+        view[:] = self._read(offset, len(view))
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -109,6 +125,22 @@ class RawImage(ImageReader):
 
     def _read(self, offset: int, size: int) -> bytes:
         return _pread_exact(self._fd, size, offset, self.description)
+
+    def _readinto(self, offset: int, view: memoryview) -> None:
+        # Straight into the caller's buffer: no allocation (large ones cost page faults), no copy.
+        got = 0
+        while got < len(view):
+            try:
+                n = os.preadv(self._fd, [view[got:]], offset + got)
+            except OSError as exc:
+                raise OSError(
+                    exc.errno, f"{self.description}: read error at byte {offset + got}: {exc.strerror}"
+                ) from exc
+            if not n:
+                raise OSError(
+                    f"{self.description}: ends early at byte {offset + got} (was it truncated while open?)"
+                )
+            got += n
 
     def _close(self) -> None:
         os.close(self._fd)

@@ -12,17 +12,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
 from vigilant import __version__
-from vigilant.evidence.base import FileEntry
+from vigilant.evidence.directory import DirectoryWalk
 from vigilant.evidence.sources import sources
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
@@ -45,20 +45,9 @@ def batch_name(index: int) -> str:
     return f"batch-{index:06d}.parquet"
 
 
-def plan_batches(
-    entries: Iterator[FileEntry], settings: TriageSettings
-) -> Iterator[list[tuple[int, FileEntry]]]:
-    """Cut the walk into batches of (position, entry), the same way on every run."""
-    batch: list[tuple[int, FileEntry]] = []
-    size = 0
-    for position, entry in enumerate(entries):
-        batch.append((position, entry))
-        size += entry.size
-        if len(batch) >= settings.batch_files or size >= settings.batch_bytes:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+def batch_ends(files: int, size: int, settings: TriageSettings) -> bool:
+    """Whether a batch of this many files and bytes is complete: the walk is cut the same way every run."""
+    return files >= settings.batch_files or size >= settings.batch_bytes
 
 
 def write_atomically(records: list[FileRecord], target: Path) -> None:
@@ -76,9 +65,12 @@ def write_atomically(records: list[FileRecord], target: Path) -> None:
 
 def count_entries(evidence: EvidenceInfo) -> tuple[int, int]:
     files = size = 0
-    for entry in sources()[evidence.source_type].entries(Path(evidence.path)):
-        files += 1
-        size += entry.size
+    with sources()[evidence.source_type].walk(Path(evidence.path)) as walk:
+        # A folder is counted from its listing alone: no file opened, no entry built.
+        sizes = walk.sizes() if isinstance(walk, DirectoryWalk) else (entry.size for entry in walk)
+        for each in sizes:
+            files += 1
+            size += each
     return files, size
 
 
@@ -98,10 +90,11 @@ def execute(
         leftover.unlink()
     source = sources()[evidence.source_type]
     matcher = Matcher(library, sets)
-    # Batches overlap: the threads read and hash the next batch while this thread matches and writes the
-    # one before, so the cores never wait for the serial part, nor for the slowest file of a batch.
+    # Each file goes to the threads as soon as the walk lists it, and batches overlap: the threads read
+    # and hash while this thread walks on and matches and writes the batch before, so the cores wait
+    # neither for the walk, nor for the serial part, nor for the slowest file of a batch.
     pending: deque[_Batch] = deque()
-    batches = 0
+    batch: _Batch | None = None
     with ExitStack() as stack:  # closed last in, first out: the threads, the picture pool, the walk
         # The walk stays open until the last batch is done: its entries read through its handles.
         walk = stack.enter_context(source.walk(Path(evidence.path)))
@@ -113,43 +106,52 @@ def execute(
         processor = EntryProcessor(evidence.id, settings, pictures)
         threads = ThreadPoolExecutor(max(1, settings.threads), thread_name_prefix="triage")
         stack.callback(threads.shutdown, wait=True, cancel_futures=True)  # on failure: drop queued work
-        for index, batch in enumerate(plan_batches(iter(walk), settings)):
-            batches = index + 1
-            target = results_dir / batch_name(index)
-            work = None if target.exists() else [threads.submit(processor.process, *i) for i in batch]
-            pending.append(_Batch(index, target, batch, work))
-            while len(pending) > _AHEAD:
-                _finish(pending.popleft(), matcher, progress, on_batch)
+        batches = 0
+        for position, entry in enumerate(walk):
+            if batch is None:
+                target = results_dir / batch_name(batches)
+                batch = _Batch(batches, target, done=target.exists())
+                batches += 1
+            batch.files += 1
+            batch.size += entry.size
+            if not batch.done:
+                batch.work.append(threads.submit(processor.process, position, entry))
+            if batch_ends(batch.files, batch.size, settings):
+                pending.append(batch)
+                batch = None
+                while len(pending) > _AHEAD:
+                    _finish(pending.popleft(), matcher, progress, on_batch)
+        if batch is not None:
+            pending.append(batch)
         while pending:
             _finish(pending.popleft(), matcher, progress, on_batch)
     return batches
 
 
-_AHEAD = 1  # batches queued beyond the one being finished: enough to keep the threads busy
+_AHEAD = 1  # whole batches queued beyond the one being finished: enough to keep the threads busy
 
 
 @dataclass
 class _Batch:
     index: int
     target: Path
-    entries: list[tuple[int, FileEntry]]
-    work: list[Future[list[FileRecord]]] | None  # None: its results exist (a resumed run)
+    done: bool  # its results exist (a resumed run): nothing to do but count it
+    files: int = 0
+    size: int = 0
+    work: list[Future[list[FileRecord]]] = field(default_factory=list)
 
 
 def _finish(
     batch: _Batch, matcher: Matcher, progress: Progress, on_batch: Callable[[int], None] | None
 ) -> None:
-    size = sum(entry.size for _, entry in batch.entries)
-    if batch.work is None:
-        progress.on_advance(len(batch.entries), size)
-        return
-    records: list[FileRecord] = []
-    for part in batch.work:
-        records.extend(part.result())
-    matcher.match(records)
-    write_atomically(records, batch.target)
-    progress.on_advance(len(batch.entries), size)
-    if on_batch is not None:
+    if not batch.done:
+        records: list[FileRecord] = []
+        for part in batch.work:
+            records.extend(part.result())
+        matcher.match(records)
+        write_atomically(records, batch.target)
+    progress.on_advance(batch.files, batch.size)
+    if not batch.done and on_batch is not None:
         on_batch(batch.index)
 
 
