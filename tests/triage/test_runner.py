@@ -180,3 +180,16 @@ def test_two_runs_give_byte_identical_reports(tmp_path: Path, fmt: str) -> None:
         assert len(outputs[0]) > 200
     finally:
         db.dispose()
+
+
+def test_videos_say_that_vpdq_is_not_available(db: Database, tmp_path: Path) -> None:
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    # An MP4 'ftyp' box is all libmagic needs to call it a video; the bytes are synthetic.
+    (seized / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(4096))
+    service, run_id = _run(db, tmp_path / "data", seized)
+    [record] = _records(service, run_id)
+    assert record.mime is not None
+    assert record.mime.startswith("video/")
+    assert record.pdq_note is not None
+    assert "vPDQ" in record.pdq_note

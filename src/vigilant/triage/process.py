@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import posixpath
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ from vigilant.triage.settings import MiB, TriageSettings
 # the GIL. Each thread keeps its own buffer for all its files: allocating (and zeroing) one per file cost
 # more than small files' reads. Results do not depend on it: any size >= HEAD_BYTES gives libmagic the same
 # first bytes.
+# Video perceptual hashing (vPDQ) is an optional extra; without it every video says so in its record.
+VPDQ_AVAILABLE = importlib.util.find_spec("vpdq") is not None
+VPDQ_MISSING = "video: perceptual hash (vPDQ) not available; install the optional vpdq extra"
 CHUNK = 4 * MiB
 
 
@@ -151,6 +155,8 @@ class EntryProcessor:
                         record.mime, record.magic = kind.mime, kind.description
                         record.extension_mismatch = kind.extension_mismatch
                         record.is_image = kind.is_image
+                        if kind.mime.startswith("video/") and self.settings.pdq and not VPDQ_AVAILABLE:
+                            record.pdq_note = VPDQ_MISSING
                         if kind.is_image and (self.settings.pdq or self.settings.exif):
                             picture = bytearray() if entry.size <= self.settings.max_image_bytes else None
                             if picture is None:
