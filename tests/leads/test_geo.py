@@ -16,7 +16,7 @@ def test_lookup_gives_province_city_isp_and_the_database_build(mmdb: Path) -> No
     with GeoLocator([mmdb]) as geo:
         result = geo.lookup("192.0.2.10")
         v6 = geo.lookup("2001:db8::1")
-        nothing = geo.lookup("10.0.0.1")
+        nothing = geo.lookup("127.0.0.2")  # in no database
         [database] = geo.databases
     assert (result.country, result.subdivision, result.city, result.asn, result.isp) == (
         "CA", "ON", "Ottawa", 64500, "Example Net"

@@ -54,8 +54,8 @@ def test_v2_hash_is_not_stored_as_v1_and_bad_lengths_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.8.9.1", True), ("::1", True), ("localhost", True), ("10.0.0.1", False),
-     ("192.0.2.1", False), ("tracker.example", False), ("::ffff:8.8.8.8", False)],
+    [("127.0.0.1", True), ("127.8.9.1", True), ("::1", True), ("localhost", True), ("198.51.100.7", False),
+     ("192.0.2.1", False), ("tracker.example", False), ("::ffff:203.0.113.9", False)],
 )  # fmt: skip
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
