@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -153,12 +154,15 @@ class RawSource(_ImageSource):
     def acquisition_hashes(self, path: Path) -> dict[str, str]:
         """MD5 and SHA-256 of the image's bytes (all segments, in order), and its size."""
         md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
-        with self.open_image(path) as image:
+        # The two digests run side by side on each chunk (hashlib releases the GIL): a whole image is
+        # hashed again after every run, so this halves the wait for verification on two cores.
+        with self.open_image(path) as image, ThreadPoolExecutor(1, thread_name_prefix="md5") as beside:
             offset = 0
             while offset < image.size:
                 data = image.read(offset, _HASH_CHUNK)
-                md5.update(data)
+                pending = beside.submit(md5.update, data)
                 sha256.update(data)
+                pending.result()
                 offset += len(data)
         return {"md5": md5.hexdigest(), "sha256": sha256.hexdigest(), "bytes": str(offset)}
 
