@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import Session
 
 from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.models import (
@@ -23,7 +24,9 @@ from vigilant.cases.models import (
     OperationAgencyRow,
     SharingGroupAgencyRow,
 )
+from vigilant.security.audit import AuditEvent, append
 from vigilant.security.rights import Permission, Role, permissions_of
+from vigilant.store.models import utcnow
 
 
 class Actor(Protocol):
@@ -107,3 +110,18 @@ def case_visible(actor: Actor) -> ColumnElement[bool]:
 
 def visible_case_ids(actor: Actor) -> Select[int]:
     return select(CaseRow.id).where(case_visible(actor))
+
+
+def audit(session: Session, actor: Actor, event: type[AuditEvent], **fields: Any) -> None:
+    """Write an audit event for ``actor`` in the session's transaction: the access and its record commit
+    together or not at all."""
+    append(
+        session,
+        event(
+            actor=actor_name(actor),
+            actor_id=getattr(actor, "user_id", None),
+            source=getattr(actor, "source", None),
+            **fields,
+        ),
+        now=utcnow(),
+    )

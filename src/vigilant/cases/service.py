@@ -12,10 +12,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import READ, WRITE, Actor, actor_name, agency_of, case_visible, require
+from vigilant.cases.access import READ, WRITE, Actor, actor_name, agency_of, audit, case_visible, require
 from vigilant.cases.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import CaseRow, CaseStatus, Distribution, SharingGroupAgencyRow
 from vigilant.cases.operations import operation_by_ref
+from vigilant.security.audit import RecordChanged, RecordRead
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 
@@ -99,12 +100,16 @@ def open_case(
             raise DuplicateRecordError(
                 f"your agency already has a case numbered {number!r}", hint="use the next case number"
             ) from None
+        audit(s, actor, RecordChanged, change="create", object_type="case", object_id=str(row.id),
+              case_ref=row.number)  # fmt: skip
     return row
 
 
 def get_case(db: Database, actor: Actor, case_id: int) -> CaseRow:
     with db.session() as s:
-        return load_case(s, actor, case_id)
+        row = load_case(s, actor, case_id)
+        audit(s, actor, RecordRead, object_type="case", object_id=str(row.id), case_ref=row.number)
+        return row
 
 
 def find_case(db: Database, actor: Actor, number: str, agency_id: int | None = None) -> CaseRow:
@@ -146,7 +151,9 @@ def list_cases(
         query = query.where(CaseRow.status == status.value)
     query = query.order_by(CaseRow.opened_at.desc(), CaseRow.id.desc()).limit(limit).offset(offset)
     with db.session() as s:
-        return list(s.scalars(query))
+        rows = list(s.scalars(query))
+        audit(s, actor, RecordRead, object_type="case", query=search or None, records=len(rows))
+        return rows
 
 
 def update_case(
