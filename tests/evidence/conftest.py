@@ -30,6 +30,11 @@ def fat32_image(workdir: Path) -> mk.Built:
 
 
 @pytest.fixture(scope="session")
+def exfat_image(workdir: Path) -> mk.Built:
+    return mk.make_exfat(workdir)
+
+
+@pytest.fixture(scope="session")
 def ntfs_image(workdir: Path) -> mk.Built:
     return mk.make_ntfs(workdir)
 

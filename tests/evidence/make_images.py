@@ -34,6 +34,9 @@ PACKAGES = {
     "mmd": "mtools",
     "mdel": "mtools",
     "mdeltree": "mtools",
+    "mkfs.exfat": "exfatprogs",
+    "mount.exfat-fuse": "exfat-fuse",
+    "losetup": "mount",
     "mkntfs": "ntfs-3g",
     "ntfscp": "ntfs-3g",
     "ntfsls": "ntfs-3g",
@@ -197,6 +200,51 @@ def make_fat(work: Path, bits: int, seed: int = 200) -> Built:
     run("mcopy", "-i", image, reused, "::/reused.bin", env=env)
     files["reused.bin"] = reused.read_bytes()
     return Built(image, f"fat{bits}", files, deleted)
+
+
+def make_exfat(work: Path, seed: int = 400) -> Built:
+    """exFAT through the only writer Debian has: mkfs.exfat, then the FUSE driver on a loop device.
+
+    The kernel here has no exFAT driver and exfatprogs cannot add files, so the volume is mounted with
+    exfat-fuse, filled, some files deleted, and unmounted. Where the machine refuses loop devices or FUSE
+    (a locked-down container), the test is skipped with the reason: that is the sandbox, not a missing
+    package.
+    """
+    require("mkfs.exfat", "mount.exfat-fuse", "losetup")
+    files = tree(seed)
+    deleted = {
+        "trash/old-notes.txt": text(seed + 20, 40),
+        "trash/old-photo.jpg": picture(seed + 21, "JPEG"),
+        "docs/draft.txt": text(seed + 23, 10),
+        "deleted-noise.bin": random_bytes(seed + 22, 30_000),
+    }
+    image = work / "exfat.img"
+    with image.open("wb") as fh:
+        fh.truncate(16 * MiB)
+    run("mkfs.exfat", "-L", "VIGEX", image)
+    mount = work / "exfat-mnt"
+    mount.mkdir()
+    attach = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, check=False)
+    if attach.returncode != 0:
+        pytest.skip(f"exFAT image needs a loop device: {attach.stderr.decode(errors='replace').strip()}")
+    loop = attach.stdout.decode().strip()
+    try:
+        fuse = subprocess.run(["mount.exfat-fuse", loop, str(mount)], capture_output=True, check=False)
+        if fuse.returncode != 0:
+            pytest.skip(f"exFAT image needs FUSE: {fuse.stderr.decode(errors='replace').strip()}")
+        try:
+            files["reused.bin"] = random_bytes(seed + 24, 20_000)
+            write_tree(mount, files | deleted)
+            # exfat-fuse gives freed clusters straight back to the next write, so nothing is written
+            # after the deletions: the deleted contents stay on the volume for TSK to recover.
+            for rel in deleted:
+                (mount / rel).unlink()
+            (mount / "trash").rmdir()
+        finally:
+            run("umount", mount)
+    finally:
+        run("losetup", "-d", loop)
+    return Built(image, "exfat", files, deleted)
 
 
 def ntfs_tool(image: Path, *operations: str) -> None:
