@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from vigilant.cases.models import AgencyRow
 from vigilant.security import mfa
 from vigilant.security.auth import AuthService
 from vigilant.security.passwords import ArgonParams, Passwords
@@ -42,7 +43,26 @@ def passwords() -> Passwords:
 
 
 @pytest.fixture
-def users(db: Database, passwords: Passwords) -> UserService:
+def agencies(db: Database) -> tuple[int, ...]:
+    """Agencies 1 and 7, which the users in these tests belong to (a user's agency must exist)."""
+    with db.session() as s:
+        for agency_id in (1, 7):
+            s.add(
+                AgencyRow(
+                    id=agency_id,
+                    name=f"Agency {agency_id}",
+                    short_name=f"A{agency_id}",
+                    province="ON",
+                    municipalities=[],
+                    is_coordinator=False,
+                    created_at=T0,
+                )
+            )
+    return (1, 7)
+
+
+@pytest.fixture
+def users(db: Database, passwords: Passwords, agencies: tuple[int, ...]) -> UserService:
     return UserService(db, passwords=passwords)
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.security.conftest import ADMIN, PASSWORD, T0, Made, make_user
+from vigilant.errors import BadInputError
 from vigilant.security.audit import AuditLog, verify_chain
 from vigilant.security.auth import AuthService
 from vigilant.security.errors import (
@@ -227,3 +228,8 @@ def test_user_admin_needs_users_manage_and_the_refusal_is_audited(
         users.create(ann_actor, "mallory", PASSWORD, roles=frozenset({Role.ADMIN}), agency_id=1, now=T0)
     assert _actions(db)[-1] == ("permission.denied", "denied")
     assert AuditLog(db).count() == len(_actions(db))
+
+
+def test_a_user_must_belong_to_an_agency_that_exists(users: UserService) -> None:
+    with pytest.raises(BadInputError, match="no agency 99"):
+        users.create(ADMIN, "zed", PASSWORD, roles=frozenset({Role.ANALYST}), agency_id=99, now=T0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -12,6 +13,7 @@ from vigilant.security.models import AuditEventRow
 from vigilant.store import Database
 
 
+@pytest.mark.usefixtures("agencies")
 def test_add_list_disable_reset_mfa_and_verify(db: Database) -> None:
     runner = CliRunner()
     pw = "correct horse battery staple"

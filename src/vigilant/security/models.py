@@ -33,8 +33,8 @@ class UserRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str] = mapped_column(String(200))
-    # The agencies table belongs to the cases domain (issue 5, another module); a foreign key comes with it.
-    agency_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The agencies table belongs to the cases domain (vigilant.cases.models); migration 0006 ties them.
+    agency_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("agency.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str] = mapped_column(String(255))
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; NOT encrypted at rest yet

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigilant.errors import BadInputError
@@ -90,7 +91,13 @@ class UserService:
                 updated_at=now,
             )
             s.add(user)
-            s.flush()
+            try:
+                s.flush()
+            except IntegrityError:
+                # The username was checked above, so the one constraint left is the agency's.
+                raise BadInputError(
+                    f"no agency {agency_id}", hint="list agencies with `vigilant cases agencies list`"
+                ) from None
             ev = UserCreated.by(
                 actor,
                 object_type="user",
