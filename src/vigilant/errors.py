@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 4
     CONFLICT = 5
     PARTIAL = 6  # the job finished but refused some records
+    DENIED = 7  # the caller's roles do not grant the action (nothing was done)
 
 
 class VigilantError(Exception):

@@ -7,7 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from vigilant.cli import run
 from vigilant.cli.cases_cmd import app
+from vigilant.errors import ExitCode
 from vigilant.store import Database
 
 
@@ -31,3 +33,11 @@ def test_agencies_operations_cases_and_release(db: Database, monkeypatch: pytest
     assert figures["cases"] == 1
     assert figures["charges"] == 0
     assert json.loads(_run("release", "preview", "OP-9", "--json"))["named"] == []
+
+
+def test_a_role_that_does_not_grant_the_action_exits_7(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run("agencies", "add", "Provincial Police", "PP", "--province", "ON", "--coordinator")
+    monkeypatch.setenv("VIGILANT_AGENCY", "PP")
+    code = run(["cases", "cases", "add", "24-1", "Analysts read", "--role", "analyst"])
+    assert code == ExitCode.DENIED == 7
+    assert "24-1" not in _run("cases", "list", "--role", "investigator")

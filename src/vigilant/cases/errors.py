@@ -28,4 +28,4 @@ class InvalidRecordError(CasesError, BadInputError):
 
 
 class PermissionDeniedError(CasesError):
-    exit_code = ExitCode.FAILURE
+    exit_code = ExitCode.DENIED

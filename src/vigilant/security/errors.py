@@ -46,7 +46,7 @@ class TokenRefused(AuthError):
 
 
 class PermissionDenied(SecurityError):
-    exit_code = ExitCode.FAILURE
+    exit_code = ExitCode.DENIED
 
     def __init__(self, username: str, permission: str) -> None:
         super().__init__(
