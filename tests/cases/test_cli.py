@@ -39,5 +39,6 @@ def test_a_role_that_does_not_grant_the_action_exits_7(db: Database, monkeypatch
     _run("agencies", "add", "Provincial Police", "PP", "--province", "ON", "--coordinator")
     monkeypatch.setenv("VIGILANT_AGENCY", "PP")
     code = run(["cases", "cases", "add", "24-1", "Analysts read", "--role", "analyst"])
-    assert code == ExitCode.DENIED == 7
+    assert code == ExitCode.DENIED
+    assert int(ExitCode.DENIED) == 7  # documented in the README: scripts rely on the number
     assert "24-1" not in _run("cases", "list", "--role", "investigator")

@@ -41,6 +41,7 @@ def test_build_list_show_assign_advance_claim_export(tmp_path: Path, mmdb: Path,
     exported = runner.invoke(leads_cmd.app, ["export", lead["key"], "-o", str(tmp_path / "pkg")])
     assert exported.exit_code == 0, exported.output
     assert (tmp_path / "pkg" / f"lead-{lead['key']}.html").exists()
+    assert (tmp_path / "pkg" / f"lead-{lead['key']}.pdf").read_bytes().startswith(b"%PDF-")
 
 
 def test_import_command_reports_bad_lines(tmp_path: Path) -> None:

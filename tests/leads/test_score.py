@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from hypothesis import given
@@ -9,6 +10,8 @@ from hypothesis import strategies as st
 
 from tests.leads.helpers import AS_OF
 from vigilant.leads.aggregate import IpStats, LeadAggregate
+from vigilant.leads.geo import GeoConfidence, GeoResult, geo_confidence
+from vigilant.leads.known import markers_of
 from vigilant.leads.score import ScoreSettings, score_lead
 from vigilant.p2p.observations import Tier
 
@@ -61,3 +64,57 @@ def test_recency_halves_every_half_window() -> None:
 def test_more_known_files_and_more_ips_score_higher() -> None:
     assert score_lead(lead(files=10), AS_OF).total > score_lead(lead(files=2), AS_OF).total
     assert score_lead(lead(ips=3), AS_OF).total > score_lead(lead(ips=1), AS_OF).total
+
+
+def test_hands_on_markers_come_from_the_library_flags() -> None:
+    assert markers_of(distributed=None, victim_identified=None, offender_identified=None, tags=[]) == ()
+    assert markers_of(distributed=False, victim_identified=False, offender_identified=True,
+                      tags=["First-Hand", "outdoor"]) == ("not-distributed", "victim-unidentified",
+                                                          "tag:first-hand")  # fmt: skip
+    drawn = lead(files=3)
+    drawn.known_ids = [1, 2, 3]
+    markers = {1: ("not-distributed",), 3: ("not-distributed", "victim-unidentified"), 9: ("tag:sadistic",)}
+    factors = {f.name: f for f in score_lead(drawn, AS_OF, markers=markers).factors}
+    hands_on = factors["hands_on"]
+    assert (hands_on.value, hands_on.weight) == (2, 8.0)
+    assert hands_on.contribution == round(8.0 * math.log2(3), 4)
+    assert hands_on.explanation == (
+        "2 known file(s) with hands-on markers (not-distributed 2, victim-unidentified 1), log2(1 + n)"
+    )
+    without = {f.name: f for f in score_lead(drawn, AS_OF).factors}["hands_on"]
+    assert without.contribution == 0
+    assert "no known file" in without.explanation
+
+
+def test_jurisdiction_confidence_follows_the_geolocation_level() -> None:
+    def conf(routed: bool = True, **fields: object) -> float:
+        return geo_confidence(GeoResult(**fields), routed=routed).value  # type: ignore[arg-type]
+
+    assert conf() == 0.0
+    assert conf(country="CA") == 0.3
+    assert conf(country="CA", isp="Example Net") == 0.6
+    assert conf(country="CA", subdivision="ON", isp="Example Net") == 0.9
+    assert conf(country="CA", subdivision="ON", city="Ottawa", asn=64500) == 1.0
+    assert conf(country="CA", subdivision="ON", city="Ottawa", asn=64500, accuracy_km=500) == 0.8
+    assert conf(routed=False, country="CA", subdivision="ON", isp="x") == 0.0
+
+    drawn = lead(ips=2)
+    ottawa = geo_confidence(GeoResult("CA", "ON", "Ontario", "Ottawa", 64500, "Example Net"), routed=True)
+    foreign = geo_confidence(GeoResult("US"), routed=False)
+    geo = {"192.0.2.0": ottawa, "192.0.2.1": foreign}
+    factor = {f.name: f for f in score_lead(drawn, AS_OF, geo=geo).factors}["jurisdiction"]
+    assert (factor.value, factor.weight, factor.contribution) == (0.5, 5.0, 2.5)
+    assert factor.explanation == "mean confidence over 2 IP(s): 1 city+ISP, 1 country, unrouted"
+    none = {f.name: f for f in score_lead(drawn, AS_OF).factors}["jurisdiction"]
+    assert none.contribution == 0
+    assert "no geolocation database" in none.explanation
+
+
+@given(markers=st.integers(0, 50), confidence=st.floats(0, 1), ips=st.integers(1, 5))
+def test_new_factors_still_sum_to_the_score(markers: int, confidence: float, ips: int) -> None:
+    drawn = lead(files=max(markers, 1), ips=ips)
+    drawn.known_ids = list(range(max(markers, 1)))
+    geo = {s.ip: GeoConfidence("city", True, None, True, round(confidence, 4)) for s in drawn.ips}
+    s = score_lead(drawn, AS_OF, markers=dict.fromkeys(range(markers), ("not-distributed",)), geo=geo)
+    assert s.total == round(sum(f.contribution for f in s.factors), 4)
+    assert {f.name for f in s.factors} >= {"hands_on", "jurisdiction"}

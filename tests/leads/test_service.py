@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
 
-from tests.leads.helpers import AS_OF, obs, peer, seed_library, write
+from tests.leads.helpers import AS_OF, btih, obs, peer, seed_library, write
 from vigilant.leads import service
 from vigilant.leads.aggregate import Window
 from vigilant.leads.deconfliction import check, ip_day_key
@@ -17,8 +20,10 @@ from vigilant.leads.geo import GeoLocator
 from vigilant.leads.jurisdiction import load_table
 from vigilant.leads.lifecycle import JudicialAuthority, Status, check_transition
 from vigilant.leads.package import build_package, render_html, to_json_bytes, write_package
+from vigilant.leads.package_pdf import pdf_text
 from vigilant.p2p.observations import Tier
 from vigilant.store import Database
+from vigilant.store.models import DeconflictionClaimRow, KnownFileRow
 
 NOW = AS_OF + timedelta(hours=1)
 ORDER = JudicialAuthority("Ontario Court of Justice", "Justice A. Example", date(2024, 6, 3), "PO-2024-0042")
@@ -147,10 +152,168 @@ def test_package_is_deterministic_complete_and_escaped(
     assert first["observations"][0]["peer_id"] == peer(1).hex()
     assert first["log_verification"] == verification
     assert first["lead"]["explanation"]["factors"]
-    json_path, html_path = write_package(first, tmp_path / "out")
+    json_path, html_path, _ = write_package(first, tmp_path / "out")
     assert json_path.read_bytes() == to_json_bytes(first)
     html = html_path.read_text()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Vigilant-Test-City-ISP" in html
     assert render_html(first) == render_html(second)
+
+
+def _pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_pdf_package_is_deterministic_and_carries_the_key_facts(
+    db: Database, tmp_path: Path, mmdb: Path, jurisdictions: Path
+) -> None:
+    seed_library(db)
+    folder = tmp_path / "obs"
+    day = timedelta(days=1)
+    odd_client = "Клиент µTorrent\u202e\x07 2.0"  # Cyrillic, a Latin-1 µ, a bidi override, a bell
+    write(folder, "session-1", [
+        obs("192.0.2.1", AS_OF - 3 * day, 0, peer_id=peer(1), seeding=True, client=odd_client),
+        obs("198.51.100.7", AS_OF - 2 * day, 1, peer_id=peer(1), client=HOSTILE),
+    ])  # fmt: skip
+    _build(db, folder, mmdb, jurisdictions)
+    top = service.list_leads(db)[0]
+    verification = {"status": "verified", "logs": [{"log": "session-x.jsonl", "ok": True, "records": 42,
+                    "pieces_checked": 1, "final_sha256": "ab" * 32, "problems": []}]}  # fmt: skip
+    package = build_package(
+        db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification
+    )
+    first = write_package(package, tmp_path / "one")
+    second = write_package(
+        build_package(db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification),
+        tmp_path / "two",
+    )
+    assert first.pdf.read_bytes() == second.pdf.read_bytes()  # byte-identical: no clock, no random id
+    assert first.pdf.read_bytes().startswith(b"%PDF-")
+    reader = PdfReader(first.pdf)
+    assert reader.metadata is not None
+    assert reader.metadata.creation_date == NOW.replace(microsecond=0)  # from the package, not the clock
+    text = _pdf_text(first.pdf.read_bytes())
+    assert f"Lead {top.key}" in text
+    assert "192.0.2.1" in text
+    assert "198.51.100.7" in text
+    assert "Vigilant-Test-City-ISP" in text
+    assert "multi-jurisdiction" in text
+    for factor in top.explanation["factors"]:
+        assert factor["name"] in text
+    assert f"Score {top.score}" in text
+    assert "Status: verified" in text
+    assert "intact" in text
+    assert "created" in text  # the history
+    assert f"Observations ({len(package['observations'])})" in text
+    assert "<U+041A>" in text  # Cyrillic as code points, exactly recoverable
+    assert "µTorrent" in text  # Latin-1 kept as it is
+    assert "<U+202E>" in text  # the bidi override cannot reorder the page
+    assert "\x07" not in text
+    assert "<script>alert(1)</script>" in text  # a PDF has no markup to inject into: shown as text
+
+
+def test_pdf_text_keeps_latin1_and_writes_the_rest_as_code_points() -> None:
+    assert pdf_text("µTorrent é") == "µTorrent é"
+    assert pdf_text("日本\x00\u200b") == "<U+65E5><U+672C><U+200B>"
+    assert pdf_text(None) == ""
+
+
+def _build_at(db: Database, folder: Path, as_of: datetime) -> service.BuildReport:
+    return service.build_leads(db, folder, Window(as_of), actor="analyst", now=as_of + timedelta(hours=1))
+
+
+def test_rebuild_keeps_the_lifecycle_and_records_evidence_history(db: Database, tmp_path: Path) -> None:
+    seed_library(db)
+    day = timedelta(days=1)
+    write(tmp_path, "s1", [obs("192.0.2.1", AS_OF - 3 * day, 0, peer_id=peer(1), tier=Tier.ANNOUNCED)])
+    _build_at(db, tmp_path, AS_OF)
+    [lead] = service.list_leads(db)
+    lead_id, first_key = lead.id, lead.key
+    service.assign(db, first_key, "OPP ICE", actor="coord", at=NOW)
+    service.claim_lead(db, first_key, SECRET, agency="OPP ICE", actor="coord", at=NOW)
+
+    _build_at(db, tmp_path, AS_OF)  # same evidence, same as-of: nothing to record
+    assert [e.action for e in service.get_lead(db, first_key).events] == ["created", "assigned", "claimed"]
+
+    # the same address confirmed: more observations, and the tier rises
+    write(tmp_path, "s2", [obs("192.0.2.1", AS_OF - 2 * day, 1, peer_id=peer(1), seeding=True)])
+    _build_at(db, tmp_path, AS_OF)
+    row = service.get_lead(db, first_key)
+    assert row.id == lead_id
+    changed = row.events[-1]
+    assert changed.action == "evidence_changed"
+    assert changed.detail["tier_raised"] is True
+    assert changed.detail["changes"]["tier"] == ["announced", "confirmed"]
+    assert changed.detail["changes"]["observation_count"] == [1, 2]
+    assert changed.detail["score"][1] > changed.detail["score"][0]
+
+    # a second address joined by the same peer id: a new key, the same lead, its lifecycle intact
+    write(tmp_path, "s3", [obs("198.51.100.7", AS_OF - day, 1, peer_id=peer(1))])
+    report = _build_at(db, tmp_path, AS_OF)
+    assert (report.created, report.updated) == (0, 1)
+    [lead] = service.list_leads(db)
+    assert lead.id == lead_id
+    assert lead.key != first_key
+    assert [ip.ip for ip in lead.ips] == ["192.0.2.1", "198.51.100.7"]
+    row = service.get_lead(db, lead.key)
+    assert (row.status, row.agency) == ("assigned", "OPP ICE")
+    rekeyed = next(e for e in row.events if e.action == "rekeyed")
+    assert rekeyed.detail["from"] == first_key
+    assert rekeyed.detail["ips_added"] == ["198.51.100.7"]
+    assert row.events[-1].action == "evidence_changed"
+    with db.session() as s:
+        claims = s.scalars(select(DeconflictionClaimRow)).all()
+        assert claims
+        assert {c.lead_id for c in claims} == {lead_id}
+
+    # later: the evidence is the same, only recency decayed — recorded once it moves the score enough
+    _build_at(db, tmp_path, AS_OF + 20 * day)
+    row = service.get_lead(db, lead.key)
+    assert row.events[-1].action == "rescored"
+    before, after = row.events[-1].detail["score"]
+    assert before - after >= service.RESCORE_EVENT_MIN
+    count = len(row.events)
+    _build_at(db, tmp_path, AS_OF + 20 * day + timedelta(hours=1))  # a drift too small to be history
+    assert len(service.get_lead(db, lead.key).events) == count
+
+
+def test_a_lead_split_in_two_keeps_its_lifecycle_in_one(db: Database, tmp_path: Path) -> None:
+    seed_library(db)
+    day = timedelta(days=1)
+    write(tmp_path, "s1", [
+        obs("192.0.2.1", AS_OF - 50 * day, 0, peer_id=peer(1)),  # the join: it leaves a 30-day window
+        obs("192.0.2.1", AS_OF - 3 * day, 0, peer_id=peer(2)),
+        obs("198.51.100.7", AS_OF - 2 * day, 1, peer_id=peer(1)),
+    ])  # fmt: skip
+    service.build_leads(db, tmp_path, Window(AS_OF, days=90), actor="a", now=NOW)
+    [lead] = service.list_leads(db)
+    service.assign(db, lead.key, "OPP ICE", actor="coord", at=NOW)
+    report = service.build_leads(db, tmp_path, Window(AS_OF, days=30), actor="a", now=NOW)
+    assert (report.created, report.updated) == (1, 1)
+    kept = service.get_lead(db, str(lead.id))
+    assert kept.status == "assigned"
+    assert [ip.ip for ip in kept.ips] in (["192.0.2.1"], ["198.51.100.7"])
+    rekeyed = next(e for e in kept.events if e.action == "rekeyed")
+    assert len(rekeyed.detail["ips_removed"]) == 1
+    other = next(r for r in service.list_leads(db) if r.id != lead.id)
+    assert other.status == "new"
+
+
+def test_build_scores_hands_on_markers_and_jurisdiction_confidence(
+    db: Database, tmp_path: Path, mmdb: Path, jurisdictions: Path
+) -> None:
+    seed_library(db)
+    with db.session() as s:
+        flagged = s.scalars(select(KnownFileRow).where(KnownFileRow.btih_v1 == btih(0))).one()
+        flagged.distributed, flagged.tags = False, ["first-hand"]
+    _observe(tmp_path)
+    _build(db, tmp_path, mmdb, jurisdictions)
+    top = service.list_leads(db)[0]
+    factors = {f["name"]: f for f in top.explanation["factors"]}
+    assert factors["hands_on"]["value"] == 1
+    assert "not-distributed 1, tag:first-hand 1" in factors["hands_on"]["explanation"]
+    assert factors["jurisdiction"]["value"] == 1.0  # both addresses: city + ISP, each routed
+    assert "2 city+ISP" in factors["jurisdiction"]["explanation"]
+    assert top.score == round(sum(f["contribution"] for f in top.explanation["factors"]), 4)

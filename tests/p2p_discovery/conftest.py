@@ -51,6 +51,7 @@ class Swarm:
     tracker: harness.Opentracker
     infohash: bytes
     seeder: harness.Seeder
+    torrent: bytes  # names the tracker's HTTP URL as its announce
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +67,13 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swarm]:
     infohash, torrent = harness.make_torrent(port_dir, [url])
     tracker = harness.start_opentracker(base / "tracker", [infohash, PERCENT_HASH], port=port)
     try:
-        seeder = harness.Seeder(torrent, port_dir)
+        # every peer is 127.0.0.1 here: without this the seeder drops us while it tries its own entry
+        seeder = harness.Seeder(torrent, port_dir, allow_multiple_connections_per_ip=True)
     except BaseException:
         tracker.stop()
         raise
     try:
-        yield Swarm(tracker, infohash, seeder)
+        yield Swarm(tracker, infohash, seeder, torrent)
     finally:
         seeder.close()
         tracker.stop()

@@ -231,7 +231,7 @@ def claim(
 @app.command("export")
 def export(
     lead: Annotated[str, typer.Argument(help="Lead key (L-…) or id.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the package (JSON + HTML).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the package (JSON, HTML, PDF).")],
     log: Annotated[
         list[Path] | None,
         typer.Option(help="Observer session log(s) to verify into the package; repeatable."),
@@ -240,7 +240,7 @@ def export(
         Path | None, typer.Option(help="Folder of observation Parquet files (default: data dir).")
     ] = None,
 ) -> None:
-    """Export a lead package: complete JSON and a self-contained HTML page."""
+    """Export a lead package: complete JSON, a self-contained HTML page and a PDF."""
     from vigilant.leads.package import build_package, verify_logs, write_package
 
     verification = verify_logs(log or [])
@@ -248,5 +248,5 @@ def export(
         database(), lead, _observations_dir(observations), exported_by=settings().user, exported_at=_now(),
         verification=verification,
     )  # fmt: skip
-    json_path, html_path = write_package(package, output)
-    console.print(f"wrote {json_path} and {html_path}")
+    files = write_package(package, output)
+    console.print(f"wrote {files.json}, {files.html} and {files.pdf}")

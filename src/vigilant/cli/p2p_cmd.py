@@ -29,32 +29,69 @@ def observe(
     peer: Annotated[
         list[str] | None, typer.Option("--peer", help="a peer to confirm, IP:PORT (repeatable)")
     ] = None,
+    tracker: Annotated[
+        list[str] | None,
+        typer.Option("--tracker", help="a tracker to announce to, http(s):// or udp:// (repeatable)"),
+    ] = None,
+    dht_node: Annotated[
+        list[str] | None,
+        typer.Option("--dht-node", help="a DHT node to start get_peers from, IP:PORT (repeatable)"),
+    ] = None,
+    torrent_trackers: Annotated[
+        bool, typer.Option(help="announce to the trackers each torrent or magnet names")
+    ] = True,
+    pex_wait: Annotated[
+        float, typer.Option(help="seconds to wait per peer for its PEX list, when it offers one")
+    ] = 2.0,
+    max_probes: Annotated[int, typer.Option(help="the most peers one session probes")] = 10_000,
     download: Annotated[bool, typer.Option(help="fetch and verify one advertised piece per peer")] = True,
     timeout: Annotated[float, typer.Option(help="seconds allowed per peer and swarm")] = 30.0,
-    allow_remote: Annotated[bool, typer.Option(help="allow peers outside loopback")] = False,
+    allow_remote: Annotated[
+        bool, typer.Option(help="allow peers, trackers and DHT nodes outside loopback")
+    ] = False,
     case_id: Annotated[str | None, typer.Option("--case", help="case the session belongs to")] = None,
 ) -> None:
-    """Confirm the given peers for each torrent; writes a session log and a Parquet file of observations."""
+    """Find peers of each torrent (trackers, DHT, PEX, --peer) and confirm them as they arrive; writes a
+    hash-chained session log and a Parquet file of observations (discoveries are tier 'announced')."""
     from vigilant.p2p.confirm import ConfirmSettings
-    from vigilant.p2p.observer import Observer, ObserverSettings, StaticPeers
+    from vigilant.p2p.dht import DhtClient
+    from vigilant.p2p.observer import Observer, ObserverSettings, PeerSource, StaticPeers
     from vigilant.p2p.targets import TargetSpec
+    from vigilant.p2p.tracker import TrackerClient
 
-    if not peer:
-        raise ConfigError("no peers to observe", hint="add --peer IP:PORT")
     specs = [TargetSpec.load(t) for t in targets]
+    named_trackers = torrent_trackers and any(spec.trackers for spec in specs)
+    if not (peer or tracker or dht_node or named_trackers):
+        raise ConfigError(
+            "no peers and no way to find any",
+            hint="add --peer IP:PORT, --tracker URL or --dht-node IP:PORT, or give a torrent naming trackers",
+        )
+    sources: list[PeerSource] = []
+    if peer:
+        sources.append(StaticPeers(tuple(_peer(p) for p in peer)))
+    sources += [TrackerClient(url, allow_remote=allow_remote, timeout=10.0) for url in tracker or []]
+    if dht_node:
+        sources.append(DhtClient([_peer(n) for n in dht_node], allow_remote=allow_remote))
     config = settings()
     obs_settings = ObserverSettings(
-        confirm=ConfirmSettings(download=download, timeout=timeout),
+        confirm=ConfirmSettings(download=download, timeout=timeout, pex_wait=pex_wait),
         allow_remote=allow_remote,
         operator=config.user,
         case_id=case_id,
+        torrent_trackers=torrent_trackers,
+        max_probes=max_probes,
     )
-    observer = Observer(obs_settings, config.data_dir, [StaticPeers(tuple(_peer(p) for p in peer))])
+    observer = Observer(obs_settings, config.data_dir, sources)
     result = asyncio.run(observer.run(specs))
     for obs in result.observations:
-        console.print(f"{obs.tier:<10} {obs.method:<9} {obs.ip}:{obs.port} {obs.client or '?'}")
+        by = f" via {obs.reported_by}" if obs.tier == "announced" else ""
+        line = f"{obs.tier:<10} {obs.method:<12} {obs.ip}:{obs.port} {obs.client or ''}{by}"
+        console.print(line, markup=False, highlight=False)  # client names come from the peer
     console.print(f"session log: {result.log_path}")
-    console.print(f"observations: {result.parquet_path} ({len(result.observations)})")
+    console.print(
+        f"observations: {result.parquet_path} ({len(result.observations)}, "
+        f"{len(result.discoveries)} discoveries, {len(result.probes)} peers probed)"
+    )
 
 
 @app.command("verify")

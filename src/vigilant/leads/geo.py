@@ -45,6 +45,7 @@ class GeoResult:
     asn: int | None = None
     isp: str | None = None
     network: str | None = None  # the database's prefix that matched
+    accuracy_km: int | None = None  # the City database's ``location.accuracy_radius``, where it gives one
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -80,6 +81,8 @@ def parse_record(record: Any, network: str | None) -> GeoResult:
     first = subdivisions[0] if isinstance(subdivisions, list) and subdivisions else {}
     asn = record.get("autonomous_system_number")
     isp = record.get("isp") or record.get("autonomous_system_organization")
+    location = record.get("location")
+    radius = location.get("accuracy_radius") if isinstance(location, dict) else None
     return GeoResult(
         country=country.get("iso_code") if isinstance(country, dict) else None,
         subdivision=first.get("iso_code") if isinstance(first, dict) else None,
@@ -88,7 +91,45 @@ def parse_record(record: Any, network: str | None) -> GeoResult:
         asn=int(asn) if asn is not None else None,
         isp=str(isp) if isp is not None else None,
         network=network,
+        accuracy_km=int(radius) if isinstance(radius, int | float) and radius >= 0 else None,
     )
+
+
+# How far a geolocation can be trusted to name a jurisdiction (reference p2p.md §5: "City-level
+# geolocation is unreliable; ISP plus province are the dependable fields").
+LEVEL_CONFIDENCE = {"none": 0.0, "country": 0.3, "province": 0.6, "city": 0.7}
+ISP_CONFIDENCE = 0.3  # the operator the production order goes to is known
+WIDE_RADIUS_KM = 100  # an accuracy radius wider than this costs WIDE_RADIUS_PENALTY
+WIDE_RADIUS_PENALTY = 0.2
+
+
+@dataclass(frozen=True)
+class GeoConfidence:
+    level: str  # none | country | province | city
+    isp: bool
+    accuracy_km: int | None
+    routed: bool  # the jurisdiction table named an agency for this address
+    value: float  # 0..1
+
+    def label(self) -> str:
+        parts = [self.level + ("+ISP" if self.isp else "")]
+        if self.accuracy_km is not None and self.accuracy_km > WIDE_RADIUS_KM:
+            parts.append(f"radius {self.accuracy_km} km")
+        if not self.routed:
+            parts.append("unrouted")
+        return ", ".join(parts)
+
+
+def geo_confidence(geo: GeoResult, *, routed: bool) -> GeoConfidence:
+    """0..1: the level the database resolved (country < province < city), plus the ISP, less a wide
+    accuracy radius; 0 when no rule of the jurisdiction table routed the address."""
+    level = "city" if geo.city else "province" if geo.subdivision else "country" if geo.country else "none"
+    isp = geo.isp is not None or geo.asn is not None
+    value = LEVEL_CONFIDENCE[level] + (ISP_CONFIDENCE if isp and level != "none" else 0.0)
+    if geo.accuracy_km is not None and geo.accuracy_km > WIDE_RADIUS_KM:
+        value -= WIDE_RADIUS_PENALTY
+    value = min(1.0, max(0.0, value)) if routed else 0.0
+    return GeoConfidence(level, isp, geo.accuracy_km, routed, round(value, 4))
 
 
 class GeoLocator:

@@ -60,3 +60,56 @@ def known_table(db: Database) -> pa.Table:
                 ):
                     columns[name].append(value)
     return pa.table(columns, schema=KNOWN_SCHEMA)
+
+
+# Tags an agency's library may carry that mark material as first-hand or hands-on (case-insensitive).
+HANDS_ON_TAGS = frozenset({"first-hand", "self-produced", "produced", "infant", "toddler", "sadistic"})
+
+
+def markers_of(
+    *,
+    distributed: bool | None,
+    victim_identified: bool | None,
+    offender_identified: bool | None,
+    tags: list[str] | tuple[str, ...] | None,
+) -> tuple[str, ...]:
+    """A known file's hands-on markers, from the library's own flags (unset flags say nothing):
+
+    - ``not-distributed``: the set says the file is not known to circulate, so a trader may have made it;
+    - ``victim-unidentified`` / ``offender-unidentified``: a series whose child or offender is not yet
+      identified, so the child may still be at risk and the trader may be the offender;
+    - ``tag:<tag>`` for a tag in :data:`HANDS_ON_TAGS`.
+    """
+    out = []
+    if distributed is False:
+        out.append("not-distributed")
+    if victim_identified is False:
+        out.append("victim-unidentified")
+    if offender_identified is False:
+        out.append("offender-unidentified")
+    out += sorted({f"tag:{t.lower()}" for t in tags or () if t.lower() in HANDS_ON_TAGS})
+    return tuple(out)
+
+
+def known_markers(db: Database) -> dict[int, tuple[str, ...]]:
+    """Hands-on markers of every known-bad file that has any, by ``known_id``."""
+    query = (
+        select(
+            KnownFileRow.id,
+            KnownFileRow.distributed,
+            KnownFileRow.victim_identified,
+            KnownFileRow.offender_identified,
+            KnownFileRow.tags,
+        )
+        .join(HashSetRow)
+        .where(HashSetRow.kind == SetKind.KNOWN_BAD.value)
+    )
+    out: dict[int, tuple[str, ...]] = {}
+    with db.session() as s:
+        for known_id, distributed, victim, offender, tags in s.execute(query):
+            found = markers_of(
+                distributed=distributed, victim_identified=victim, offender_identified=offender, tags=tags
+            )
+            if found:
+                out[int(known_id)] = found
+    return out

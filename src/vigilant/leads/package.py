@@ -1,9 +1,10 @@
 """The lead package: what goes to the agency of jurisdiction (NCECC's "investigational package").
 
-Two files: ``lead-<key>.json``, complete and deterministic (sorted keys, no wall-clock time other than the
-``exported_at`` the caller passes, so the same lead exports byte-identically), and ``lead-<key>.html``, a
+Three files: ``lead-<key>.json``, complete and deterministic (sorted keys, no wall-clock time other than
+the ``exported_at`` the caller passes, so the same lead exports byte-identically); ``lead-<key>.html``, a
 self-contained page (inline style, no scripts, nothing fetched) rendered with Jinja2 autoescaping, because
-observation fields such as client names come from the suspect's software.
+observation fields such as client names come from the suspect's software; and ``lead-<key>.pdf``
+(:mod:`vigilant.leads.package_pdf`), the same facts on paper, byte-identical for the same package too.
 
 It carries the lead, its score explanation, geolocation with each database build, every observation of the
 lead's addresses in its window (read back with DuckDB), and the session-log verification result.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ import duckdb
 import jinja2
 
 from vigilant.leads.aggregate import connect, parquet_glob
+from vigilant.leads.package_pdf import render_pdf
 from vigilant.leads.package_template import TEMPLATE
 from vigilant.leads.service import get_lead
 from vigilant.p2p.session_log import verify_log
@@ -146,10 +150,21 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def write_package(package: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+@dataclass(frozen=True)
+class PackageFiles:
+    json: Path
+    html: Path
+    pdf: Path
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter((self.json, self.html, self.pdf))
+
+
+def write_package(package: dict[str, Any], out_dir: Path) -> PackageFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"lead-{package['lead']['key']}"
-    json_path, html_path = out_dir / f"{stem}.json", out_dir / f"{stem}.html"
-    _write_atomic(json_path, to_json_bytes(package))
-    _write_atomic(html_path, render_html(package).encode("utf-8"))
-    return json_path, html_path
+    files = PackageFiles(out_dir / f"{stem}.json", out_dir / f"{stem}.html", out_dir / f"{stem}.pdf")
+    _write_atomic(files.json, to_json_bytes(package))
+    _write_atomic(files.html, render_html(package).encode("utf-8"))
+    _write_atomic(files.pdf, render_pdf(package))
+    return files

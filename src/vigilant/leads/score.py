@@ -3,7 +3,11 @@ contribution, so an investigator (and a court) can see why one lead came before 
 
 The factors follow reference/p2p.md §6 (ICAC-style prioritisation): evidence tier, distinct known files
 (log scale: the hundredth file says less than the second), the most severe category, seeding versus
-partial, persistence (distinct days), recency and identity continuity across IPs.
+partial, persistence (distinct days), recency, identity continuity across IPs, hands-on markers (known
+files the library flags as not distributed, from a series whose victim or offender is not identified, or
+tagged first-hand: log scale like the files) and jurisdiction confidence (how precisely the geolocation
+resolved each address — country < province < city, plus the ISP, less a wide accuracy radius, 0 where no
+rule routed it — averaged over the lead's addresses).
 
 The tier is also a gate: below ``confirmed`` a lead is never *actionable*, whatever its score, because an
 address a tracker or the DHT named may be spoofed; only our own TCP handshake proves it. Recency decays
@@ -16,14 +20,17 @@ Deterministic: contributions are rounded to 4 decimals and the score is the sum 
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from vigilant.leads.aggregate import LeadAggregate
 from vigilant.leads.errors import LeadInputError
+from vigilant.leads.geo import GeoConfidence
 from vigilant.p2p.observations import Tier
 
-SCORE_VERSION = 1
+SCORE_VERSION = 2
 DEFAULT_PRESERVATION_DAYS = 90.0
 
 
@@ -36,6 +43,8 @@ class Weights:
     persistence: float = 5.0  # × log2(1 + distinct days)
     recency: float = 20.0  # × 0.5 ** (age / half-life)
     continuity: float = 5.0  # × log2(number of IPs joined)
+    hands_on: float = 8.0  # × log2(1 + known files with a hands-on marker)
+    jurisdiction: float = 5.0  # × mean jurisdiction confidence (0..1)
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,41 @@ def _factor(name: str, value: float, weight: float, scaled: float, explanation: 
     return Factor(name, round(value, 4), weight, round(weight * scaled, 4), explanation)
 
 
-def score_lead(lead: LeadAggregate, as_of: datetime, settings: ScoreSettings | None = None) -> Score:
+def _hands_on(lead: LeadAggregate, markers: Mapping[int, tuple[str, ...]], weight: float) -> Factor:
+    flagged = [markers[k] for k in lead.known_ids if markers.get(k)]
+    counts = Counter(m for found in flagged for m in found)
+    listed = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+    why = (
+        f"{len(flagged)} known file(s) with hands-on markers ({listed}), log2(1 + n)"
+        if flagged
+        else "no known file with a hands-on marker in the library"
+    )
+    return _factor("hands_on", len(flagged), weight, math.log2(1 + len(flagged)), why)
+
+
+def _jurisdiction(lead: LeadAggregate, geo: Mapping[str, GeoConfidence] | None, weight: float) -> Factor:
+    if geo is None:
+        return _factor(
+            "jurisdiction", 0.0, weight, 0.0, "no geolocation database given: jurisdiction unknown"
+        )
+    found = [geo[ip] for ip in lead.ip_list if ip in geo]
+    mean = sum(c.value for c in found) / len(lead.ips) if lead.ips else 0.0
+    kinds = Counter(c.label() for c in found)
+    listed = ", ".join(f"{n} {label}" for label, n in sorted(kinds.items()))
+    why = f"mean confidence over {len(lead.ips)} IP(s): {listed or 'none located'}"
+    return _factor("jurisdiction", mean, weight, mean, why)
+
+
+def score_lead(
+    lead: LeadAggregate,
+    as_of: datetime,
+    settings: ScoreSettings | None = None,
+    *,
+    markers: Mapping[int, tuple[str, ...]] | None = None,
+    geo: Mapping[str, GeoConfidence] | None = None,
+) -> Score:
+    """``markers``: hands-on markers by known id (:func:`~vigilant.leads.known.known_markers`); ``geo``:
+    each address's jurisdiction confidence, ``None`` when no geolocation database was given."""
     settings = settings or ScoreSettings()
     w = settings.weights
     age_days = max(0.0, (as_of - lead.last_seen).total_seconds() / 86400)
@@ -140,6 +183,8 @@ def score_lead(lead: LeadAggregate, as_of: datetime, settings: ScoreSettings | N
             math.log2(ips),
             f"{ips} IP(s) joined by peer id / GUID, log2(IPs)",
         ),
+        _hands_on(lead, markers or {}, w.hands_on),
+        _jurisdiction(lead, geo, w.jurisdiction),
     )
     total = round(sum(f.contribution for f in factors), 4)
     return Score(total, lead.tier.rank >= Tier.CONFIRMED.rank, factors, settings)

@@ -1,13 +1,22 @@
 """Lead services: build (aggregate, score, geolocate, route, persist), list, show, assign, advance, claim.
 
 Every service takes the acting user and the time explicitly: the CLI passes the configured user and now,
-tests pass fixed values, and nothing reads globals. A rebuild updates a lead with the same key (the same
-set of IPs) in place and keeps its status and history.
+tests pass fixed values, and nothing reads globals.
+
+A rebuild keeps each lead's lifecycle. A lead is matched to the lead of the previous build with the same
+key (the same set of IPs), else to the one sharing most of its IPs (a new address joined by peer id, or
+one that left the window): that lead is updated in place under its new key, so its id, status,
+assignment, events and deconfliction claims (which point at the id) carry over, and a ``rekeyed`` event
+records the addresses added and removed. Each existing lead is matched at most once per build. A rebuild
+that changes the evidence (observations, files, severity, seeding, days, tier, last seen) records an
+``evidence_changed`` event with each figure before and after and the score change; a score that moves by
+at least :data:`RESCORE_EVENT_MIN` with the evidence unchanged (recency decay, new weights) records
+``rescored``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,15 +30,27 @@ from vigilant.leads import deconfliction, lifecycle
 from vigilant.leads.aggregate import LeadAggregate, Window, aggregate_leads
 from vigilant.leads.deconfliction import ClaimHit, SubjectKey
 from vigilant.leads.errors import LeadNotFoundError, TransitionError
-from vigilant.leads.geo import GeoDatabase, GeoLocator, GeoResult
+from vigilant.leads.geo import GeoDatabase, GeoLocator, GeoResult, geo_confidence
 from vigilant.leads.jurisdiction import JurisdictionTable
-from vigilant.leads.known import known_table
+from vigilant.leads.known import known_markers, known_table
 from vigilant.leads.lifecycle import JudicialAuthority, Status
 from vigilant.leads.score import ScoreSettings, score_lead
+from vigilant.p2p.observations import Tier
 from vigilant.store import Database
 from vigilant.store.models import LeadEventRow, LeadIpRow, LeadRow
 
 _CHUNK = 500  # keys per IN (...) query: well under both engines' parameter limits
+RESCORE_EVENT_MIN = 0.5  # score points: smaller drifts (a day of recency decay) are not history
+EVIDENCE_FIELDS = (
+    "observation_count",
+    "known_files",
+    "max_severity",
+    "max_category",
+    "seeding",
+    "days_seen",
+    "tier",
+    "last_seen",
+)
 
 
 @dataclass
@@ -54,20 +75,15 @@ def build_leads(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> BuildReport:
     aggregates = aggregate_leads(observations_dir, known_table(db), window, con=con)
+    markers = known_markers(db)
     report = BuildReport(leads=len(aggregates), databases=list(geo.databases) if geo else [])
+    used: set[int] = set()  # leads of earlier builds already matched in this one
     for start in range(0, len(aggregates), _CHUNK):
         chunk = aggregates[start : start + _CHUNK]
         with db.session() as s:
-            existing = {
-                row.key: row
-                for row in s.scalars(
-                    select(LeadRow)
-                    .where(LeadRow.key.in_([a.key for a in chunk]))
-                    .options(selectinload(LeadRow.ips))
-                )
-            }
+            matches = _match(s, chunk, used)
             for aggregate in chunk:
-                row = existing.get(aggregate.key)
+                row = matches.get(aggregate.key)
                 if row is None:
                     row = LeadRow(key=aggregate.key, status=Status.NEW.value, created_at=now)
                     s.add(row)
@@ -81,6 +97,7 @@ def build_leads(
                         geo=geo,
                         jurisdictions=jurisdictions,
                         score_settings=score_settings,
+                        markers=markers,
                     )
                     s.flush()
                     detail = {"as_of": window.as_of.isoformat(), "window_days": window.days}
@@ -91,6 +108,9 @@ def build_leads(
                     )
                 else:
                     report.updated += 1
+                    before = _evidence(row)
+                    old_key, old_ips = row.key, {ip.ip for ip in row.ips}
+                    row.key = aggregate.key
                     _fill(
                         row,
                         aggregate,
@@ -100,9 +120,93 @@ def build_leads(
                         geo=geo,
                         jurisdictions=jurisdictions,
                         score_settings=score_settings,
+                        markers=markers,
                     )
+                    for event in _history(row, before, old_key, old_ips, actor=actor, now=now, window=window):
+                        s.add(event)
                 report.actionable += row.actionable
     return report
+
+
+def _match(s: Session, chunk: list[LeadAggregate], used: set[int]) -> dict[str, LeadRow]:
+    """Each aggregate's lead from earlier builds: same key first, else the most shared IPs (ties: the
+    oldest lead); a lead is matched once."""
+    keys = [a.key for a in chunk]
+    by_key = {
+        row.key: row
+        for row in s.scalars(select(LeadRow).where(LeadRow.key.in_(keys)).options(selectinload(LeadRow.ips)))
+    }
+    out: dict[str, LeadRow] = {}
+    for aggregate in chunk:
+        row = by_key.get(aggregate.key)
+        if row is not None and row.id not in used:
+            out[aggregate.key] = row
+            used.add(row.id)
+    rest = [a for a in chunk if a.key not in out]
+    ips = sorted({ip for a in rest for ip in a.ip_list})
+    owners: dict[str, set[int]] = {}
+    for start in range(0, len(ips), _CHUNK):
+        part = ips[start : start + _CHUNK]
+        for lead_id, ip in s.execute(select(LeadIpRow.lead_id, LeadIpRow.ip).where(LeadIpRow.ip.in_(part))):
+            owners.setdefault(ip, set()).add(lead_id)
+    for aggregate in rest:
+        shared: dict[int, int] = {}
+        for ip in aggregate.ip_list:
+            for lead_id in owners.get(ip, ()):
+                if lead_id not in used:
+                    shared[lead_id] = shared.get(lead_id, 0) + 1
+        if not shared:
+            continue
+        best = min(shared, key=lambda lead_id: (-shared[lead_id], lead_id))
+        row = s.scalars(select(LeadRow).where(LeadRow.id == best).options(selectinload(LeadRow.ips))).one()
+        out[aggregate.key] = row
+        used.add(best)
+    return out
+
+
+def _evidence(row: LeadRow) -> dict[str, Any]:
+    figures = {name: getattr(row, name) for name in EVIDENCE_FIELDS}
+    figures["last_seen"] = row.last_seen.isoformat()
+    figures["score"] = row.score
+    return figures
+
+
+def _history(
+    row: LeadRow,
+    before: dict[str, Any],
+    old_key: str,
+    old_ips: set[str],
+    *,
+    actor: str,
+    now: datetime,
+    window: Window,
+) -> list[LeadEventRow]:
+    """The events a rebuild adds to an existing lead: re-keyed, evidence changed, or re-scored."""
+    events = []
+    base = {"as_of": window.as_of.isoformat(), "window_days": window.days}
+    new_ips = {ip.ip for ip in row.ips}
+    if row.key != old_key:
+        detail = {
+            **base,
+            "from": old_key,
+            "to": row.key,
+            "ips_added": sorted(new_ips - old_ips),
+            "ips_removed": sorted(old_ips - new_ips),
+        }
+        events.append(_event(row, actor, at=now, action="rekeyed", before=None, after=None, detail=detail))
+    after = _evidence(row)
+    changes = {name: [before[name], after[name]] for name in EVIDENCE_FIELDS if before[name] != after[name]}
+    score = [before["score"], after["score"]]
+    if changes:
+        old_rank, new_rank = Tier(before["tier"]).rank, Tier(after["tier"]).rank
+        detail = {**base, "changes": changes, "score": score, "tier_raised": new_rank > old_rank}
+        events.append(
+            _event(row, actor, at=now, action="evidence_changed", before=None, after=None, detail=detail)
+        )
+    elif abs(after["score"] - before["score"]) >= RESCORE_EVENT_MIN:
+        detail = {**base, "score": score}
+        events.append(_event(row, actor, at=now, action="rescored", before=None, after=None, detail=detail))
+    return events
 
 
 def _fill(
@@ -115,10 +219,17 @@ def _fill(
     geo: GeoLocator | None,
     jurisdictions: JurisdictionTable | None,
     score_settings: ScoreSettings | None,
+    markers: Mapping[int, tuple[str, ...]],
 ) -> None:
-    score = score_lead(aggregate, window.as_of, score_settings)
     geos = {ip: (geo.lookup(ip) if geo else GeoResult()) for ip in aggregate.ip_list}
     routing = jurisdictions.route(geos) if jurisdictions else None
+    confidence = None
+    if geo is not None:  # without a jurisdiction table, a located address counts as routed
+        confidence = {
+            ip: geo_confidence(result, routed=routing is None or routing.per_ip.get(ip) is not None)
+            for ip, result in geos.items()
+        }
+    score = score_lead(aggregate, window.as_of, score_settings, markers=markers, geo=confidence)
     row.window_days = window.days
     row.as_of = window.as_of
     row.first_seen = aggregate.first_seen
@@ -140,6 +251,9 @@ def _fill(
     row.built_at = now
     row.built_by = actor
     by_ip = {ip_row.ip: ip_row for ip_row in row.ips}
+    current = set(aggregate.ip_list)
+    for gone in [ip_row for ip_row in row.ips if ip_row.ip not in current]:
+        row.ips.remove(gone)  # left the window or joined another lead; the history keeps it (rekeyed)
     for stats in aggregate.ips:
         ip_row = by_ip.get(stats.ip)
         if ip_row is None:

@@ -4,6 +4,8 @@ One TCP connection, nothing else (single-source): handshake that must echo the i
 (HAVE_NONE with the Fast extension, else an empty bitfield: we never claim a piece) → LTEP handshake →
 collect the peer's have-state for a bounded window → optionally fetch the metadata (accepted only if it
 hashes to the infohash) → optionally download ONE advertised piece in 16 KiB blocks and verify it.
+Peers the peer names by PEX (BEP 11) on that connection are kept as discoveries (leads, never evidence);
+when the peer offers ut_pex the probe may wait up to ``pex_wait`` seconds for its first PEX message.
 We never unchoke, never answer a request, never send a piece. Every step is bounded in time and bytes;
 whatever the peer does, :meth:`Probe.run` returns a :class:`ProbeResult` and never raises.
 """
@@ -17,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from vigilant.p2p import wire
+from vigilant.p2p.discovery import DiscoveredPeer
 from vigilant.p2p.observations import VerifiedPiece
+from vigilant.p2p.pex import PexError, discoveries, parse_pex_dict
 from vigilant.p2p.pieces import PieceMismatch, verify_piece
 from vigilant.p2p.torrent import BLOCK, Metainfo, TorrentError, parse_info
 from vigilant.p2p.wire import MsgId, PeerError
@@ -39,6 +43,9 @@ class ConfirmSettings:
     max_frame: int = wire.MAX_FRAME
     max_metadata: int = 16 << 20
     max_rejects: int = 8
+    pex: bool = True  # ask for the peer's PEX (we never send any)
+    pex_wait: float = 0.0  # once all else is done, wait this long after the LTEP handshake for PEX
+    max_pex_peers: int = 200  # PEX discoveries kept from one connection
     peer_id_prefix: bytes = b"-VG0100-"
     client_version: str | None = None  # LTEP `v`; None sends none
 
@@ -74,6 +81,7 @@ class ProbeResult:
     bytes_from_peer: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    pex: list[DiscoveredPeer] = field(default_factory=list)  # peers this peer named (leads only)
 
     @property
     def seeding(self) -> bool | None:
@@ -113,6 +121,9 @@ class Probe:
         self.outstanding: set[int] = set()
         self.rejects = 0
         self.interested_sent = False
+        # PEX: wait for it only if the peer offers it, only once the rest is done, and only until the deadline
+        self.pex_received = False
+        self.pex_deadline: float | None = None
 
     # --- the run -------------------------------------------------------------------------------------------
     async def run(self) -> ProbeResult:
@@ -184,14 +195,29 @@ class Probe:
         elif self.r.num_pieces is not None:
             await self._send(wire.empty_bitfield(self.r.num_pieces), "bitfield", set_bits=0)
         if hs.ltep:
-            await self._send(wire.ltep_handshake(self.s.client_version), "extended", ext_id=0, ut_metadata=1)
-        have_deadline = asyncio.get_running_loop().time() + self.s.have_window
+            await self._send(
+                wire.ltep_handshake(self.s.client_version, pex=self.s.pex),
+                "extended",
+                ext_id=0,
+                ut_metadata=wire.UT_METADATA_ID,
+                ut_pex=wire.UT_PEX_ID if self.s.pex else None,
+            )
+        loop = asyncio.get_running_loop()
+        have_deadline = loop.time() + self.s.have_window
         while not self._finished():
-            remaining = have_deadline - asyncio.get_running_loop().time() if not self.have_closed else None
+            remaining: float | None = None
+            if not self.have_closed:
+                remaining = have_deadline - loop.time()
+            elif self._waiting_for_pex_only():
+                assert self.pex_deadline is not None
+                remaining = self.pex_deadline - loop.time()
             try:
                 async with asyncio.timeout(remaining):
                     msg = await wire.read_message(reader, self.s.max_frame)
             except TimeoutError:
+                if self.have_closed:
+                    self.pex_deadline = None  # the PEX wait is over: nothing came
+                    continue
                 self.have_closed = True
                 await self._progress()
                 continue
@@ -199,8 +225,21 @@ class Probe:
             await self._progress()
 
     def _finished(self) -> bool:
+        return self._evidence_done() and not self._pex_pending()
+
+    def _evidence_done(self) -> bool:
         have_done = self.have_closed or self.r.have_kind == "have_all"
         return have_done and self.meta_done and self.dl_done
+
+    def _pex_pending(self) -> bool:
+        return (
+            not self.pex_received
+            and self.pex_deadline is not None
+            and asyncio.get_running_loop().time() < self.pex_deadline
+        )
+
+    def _waiting_for_pex_only(self) -> bool:
+        return self._evidence_done() and self._pex_pending()
 
     # --- sending and logging -------------------------------------------------------------------------------
     async def _send(self, data: bytes, name: str, **summary: Any) -> None:
@@ -317,6 +356,11 @@ class Probe:
             )
             if not self.meta_done and (self.r.ltep.ut_metadata is None or self.r.ltep.metadata_size is None):
                 self._metadata_failed("the peer offers no metadata (no ut_metadata or metadata_size)")
+            if self.s.pex and self.r.ltep.ut_pex is not None and self.s.pex_wait > 0:
+                self.pex_deadline = asyncio.get_running_loop().time() + self.s.pex_wait
+            return
+        if ext.ext_id == wire.UT_PEX_ID and self.s.pex:
+            self._pex(ext.header)
             return
         if ext.ext_id != wire.UT_METADATA_ID:
             self._recv("extended", ext_id=ext.ext_id, bytes=len(ext.trailer))
@@ -343,6 +387,23 @@ class Probe:
         self.meta_pieces[piece] = ext.trailer
         if len(self.meta_pieces) == count:
             self._metadata_complete(b"".join(self.meta_pieces[i] for i in range(count)))
+
+    def _pex(self, header: dict[bytes, Any]) -> None:
+        try:
+            message = parse_pex_dict(header)
+        except PexError as exc:  # a broken PEX message is dropped; the connection and its evidence stand
+            self._recv("ut_pex", error=str(exc))
+            return
+        self.pex_received = True
+        room = max(0, self.s.max_pex_peers - len(self.r.pex))
+        found = discoveries(message, sender=(self.r.ip, self.r.port))[:room]
+        self._recv(
+            "ut_pex",
+            added=[[p.ip, p.port] for p in found],
+            added_total=len(message.added),
+            dropped=len(message.dropped),
+        )
+        self.r.pex += found
 
     def _metadata_complete(self, raw: bytes) -> None:
         self.meta_done = True

@@ -1,10 +1,15 @@
 """The observer: confirm many peers for many torrents, bounded, logged, and written to Parquet.
 
-Peers come from any :class:`PeerSource` (the CLI's ``--peer`` list, trackers, the DHT); each (peer,
-swarm) pair becomes one :class:`~vigilant.p2p.confirm.Probe` under a global and a per-IP concurrency
-limit, retried with back-off only when the TCP connection failed, and skipped when the same pair was
-probed within the de-duplication window. Targets outside loopback are refused unless the settings allow
-them: the default cannot reach a real swarm by mistake.
+Peers come from any :class:`PeerSource`: the CLI's ``--peer`` list, trackers (the torrent's own and any
+given), the read-only DHT client, and PEX (peers a probed peer names). Discovery streams: every source
+runs at once and puts what it finds on an asyncio queue, and each discovery is logged at once in the
+hash-chained session log as an ``announced`` observation naming its source (a tracker URL, a DHT node,
+``pex://ip:port``), then probed without waiting for the other sources. Each (peer, swarm) pair becomes
+one :class:`~vigilant.p2p.confirm.Probe` under a global and a per-IP concurrency limit, retried with
+back-off only when the TCP connection failed, and skipped when the same pair was probed within the
+de-duplication window; a session starts at most ``max_probes`` probes. Targets outside loopback are
+refused unless the settings allow them: the default cannot reach a real swarm by mistake (a given
+``--peer`` outside loopback stops the session; a discovered one is logged as refused and skipped).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,8 +30,9 @@ from typing import Any, Protocol
 import pyarrow.parquet as pq
 
 from vigilant import __version__
-from vigilant.errors import ConfigError
+from vigilant.errors import ConfigError, VigilantError
 from vigilant.p2p.confirm import ConfirmSettings, Probe, ProbeResult, Target
+from vigilant.p2p.discovery import DiscoveredPeer, is_loopback
 from vigilant.p2p.observations import Method, Observation, Tier, to_table
 from vigilant.p2p.session_log import SessionLog, utc_now
 from vigilant.p2p.targets import TargetSpec
@@ -40,9 +46,11 @@ class RemoteTargetRefused(ConfigError):
 
 
 class PeerSource(Protocol):
-    """Anything that names peers for a 20-byte wire infohash: ``(ip, port, reported_by)``."""
+    """Anything that names peers for a 20-byte wire infohash: discoveries (trackers, the DHT:
+    :class:`~vigilant.p2p.discovery.DiscoveredPeer`, logged as ``announced``) or addresses the operator
+    gave (``(ip, port, label)``, probed without an announced observation)."""
 
-    async def peers(self, infohash: bytes) -> list[tuple[str, int, str]]: ...
+    async def peers(self, infohash: bytes, /) -> Sequence[tuple[str, int, str] | DiscoveredPeer]: ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,10 @@ class ObserverSettings:
     operator: str = "unknown"
     case_id: str | None = None
     library_version: str | None = None
+    torrent_trackers: bool = True  # announce to the trackers each torrent names (loopback unless remote)
+    tracker_timeout: float = 10.0
+    discovery_timeout: float = 60.0  # the most one source may take for one swarm
+    max_probes: int = 10_000  # probes one session may start, PEX discoveries included
 
     def as_json(self) -> dict[str, Any]:
         text = json.dumps(asdict(self), default=lambda v: v.hex() if isinstance(v, bytes) else str(v))
@@ -85,6 +97,21 @@ class SessionResult:
     parquet_path: Path
     observations: list[Observation]
     probes: list[ProbeResult]
+
+    @property
+    def discoveries(self) -> list[Observation]:
+        return [o for o in self.observations if o.tier == Tier.ANNOUNCED.value]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A peer to probe for one swarm: from an operator (``discovered`` None) or from a discovery source."""
+
+    target: Target
+    ip: str
+    port: int
+    reported_by: str
+    discovered: DiscoveredPeer | None
 
 
 def uuid7() -> str:
@@ -118,14 +145,27 @@ class Observer:
         self.clock_source = (
             f"system clock ({time.get_clock_info('time').implementation}); NTP offset not measured"
         )
+        # per session: the discovery queue and the count of producers and probes still running
+        self._queue: asyncio.Queue[_Found | None] = asyncio.Queue()
+        self._busy = 0
+        self._started = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._errors: list[BaseException | None] = []
 
     async def run(self, specs: Sequence[TargetSpec]) -> SessionResult:
+        self._busy, self._started, self._errors = 0, 0, []
+        for source in self.sources:  # an operator's own peer list is checked before anything is sent
+            if isinstance(source, StaticPeers):
+                for ip, _ in source.addresses:
+                    check_address(ip, self.s.allow_remote)
         session_id = uuid7()
         folder = self.data_dir / "observations"
         log = SessionLog(folder / f"session-{session_id}.jsonl")
         try:
             return await self._session(session_id, folder, log, specs)
         finally:
+            for task in self._tasks:
+                task.cancel()
             log.close()
 
     async def _session(
@@ -142,7 +182,7 @@ class Observer:
             operator=self.s.operator,
             case_id=self.s.case_id,
         )
-        jobs: list[tuple[Target, str, int, str]] = []
+        work: list[tuple[Target, PeerSource, str]] = []
         for spec in specs:
             blob = log.store_blob(spec.torrent) if spec.torrent else None
             first = spec.targets()[0]
@@ -153,20 +193,28 @@ class Observer:
                 torrent_blob=blob,
                 infohash_v1=_hex(first.infohash_v1),
                 infohash_v2=_hex(first.infohash_v2),
+                trackers=list(spec.trackers),
             )
+            sources = [(src, _source_label(src)) for src in self.sources]
+            sources += self._torrent_trackers(log, spec)
             for target in spec.targets():
-                for source in self.sources:
-                    for ip, port, reported_by in await source.peers(target.wire_hash):
-                        check_address(ip, self.s.allow_remote)  # before any connection is made
-                        jobs.append((target, ip, port, reported_by))
-        probes = await asyncio.gather(*(self._probe(log, *job) for job in jobs))
+                work += [(target, src, label) for src, label in sources]
         observations: list[Observation] = []
-        for (_, _, _, reported_by), result in zip(jobs, probes, strict=True):
-            if result is None:
+        probes: list[ProbeResult] = []
+        self._busy = len(work)
+        for target, src, label in work:
+            self._spawn(self._discover(log, target, src, label))
+        if not work:
+            self._queue.put_nowait(None)
+        while True:
+            found = await self._queue.get()
+            if found is None:
+                if self._busy == 0 and self._queue.empty():
+                    break
                 continue
-            for obs in self._observations(session_id, result, reported_by):
-                obs.record_sha256 = log.append("observation", **_obs_json(obs))["sha256"]
-                observations.append(obs)
+            self._dispatch(session_id, log, found, observations, probes)
+        for error in self._errors:
+            raise RuntimeError("an observer task failed") from error
         parquet = folder / f"session-{session_id}.parquet"
         tmp = parquet.with_suffix(".parquet.tmp")
         pq.write_table(to_table(observations), tmp)
@@ -177,17 +225,141 @@ class Observer:
             sha256=hashlib.sha256(parquet.read_bytes()).hexdigest(),
             observations=len(observations),
         )
-        return SessionResult(session_id, log.path, parquet, observations, [p for p in probes if p])
+        return SessionResult(session_id, log.path, parquet, observations, probes)
 
-    async def _probe(
-        self, log: SessionLog, target: Target, ip: str, port: int, by: str
-    ) -> ProbeResult | None:
-        key = (ip, port, target.wire_hash)
+    # --- the discovery stream ------------------------------------------------------------------------------
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished_task)
+
+    def _finished_task(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._errors.append(task.exception())  # re-raised by the session: a bug, never swallowed
+
+    def _done(self) -> None:
+        self._busy -= 1
+        if self._busy == 0:
+            self._queue.put_nowait(None)  # wake the dispatcher: it ends once the queue is drained
+
+    def _torrent_trackers(self, log: SessionLog, spec: TargetSpec) -> list[tuple[PeerSource, str]]:
+        """A tracker client per URL the torrent names; remote ones only when remote observation is on."""
+        if not self.s.torrent_trackers:
+            return []
+        from vigilant.p2p.tracker import TrackerClient  # noqa: PLC0415 (imports the UDP client too)
+
+        given = {_source_label(src) for src in self.sources}
+        sizes = {t.wire_hash: t.meta.total_length for t in spec.targets() if t.meta is not None}
+        out: list[tuple[PeerSource, str]] = []
+        for url in spec.trackers:
+            if url in given:
+                continue
+            try:
+                client = TrackerClient(
+                    url, allow_remote=self.s.allow_remote, timeout=self.s.tracker_timeout, sizes=sizes
+                )
+            except VigilantError as exc:  # remote while remote is off, or a scheme we do not speak
+                log.append("tracker_skipped", url=url, why=str(exc))
+                continue
+            out.append((client, url))
+        return out
+
+    async def _discover(self, log: SessionLog, target: Target, source: PeerSource, label: str) -> None:
+        """One source for one swarm; it stays busy until its peers are on the queue."""
+        try:
+            try:
+                async with asyncio.timeout(self.s.discovery_timeout):
+                    found = await source.peers(target.wire_hash)
+            except (VigilantError, TimeoutError, OSError) as exc:
+                log.append(
+                    "discovery_failed",
+                    source=label,
+                    infohash=target.wire_hash.hex(),
+                    error=str(exc) or type(exc).__name__,
+                )
+                return
+            log.append("discovery", source=label, infohash=target.wire_hash.hex(), peers=len(found))
+            for item in found:
+                if isinstance(item, DiscoveredPeer):
+                    self._queue.put_nowait(_Found(target, item.ip, item.port, item.reported_by, item))
+                else:
+                    ip, port, by = item
+                    self._queue.put_nowait(_Found(target, ip, port, by, None))
+        finally:
+            self._done()
+
+    def _dispatch(
+        self,
+        session_id: str,
+        log: SessionLog,
+        found: _Found,
+        observations: list[Observation],
+        probes: list[ProbeResult],
+    ) -> None:
+        """Log a discovery as ``announced``, then start its probe unless it is refused, a repeat or over the
+        session's limit. Runs in the one dispatcher, so the log's order is the order things happened."""
+        target = found.target
+        if found.discovered is not None:
+            if not self.s.allow_remote and not is_loopback(found.ip):
+                log.append(
+                    "target_refused",
+                    ip=found.ip,
+                    port=found.port,
+                    reported_by=found.reported_by,
+                    why="outside loopback and remote observation is off",
+                )
+                return
+            obs = self._announced(session_id, target, found.discovered)
+            obs.record_sha256 = log.append("observation", **_obs_json(obs))["sha256"]
+            observations.append(obs)
+        else:
+            check_address(found.ip, self.s.allow_remote)
+        key = (found.ip, found.port, target.wire_hash)
         now = time.monotonic()
         if key in self._seen and now - self._seen[key] < self.s.dedupe_window:
-            log.append("skipped", ip=ip, port=port, infohash=target.wire_hash.hex(), why="probed recently")
-            return None
+            log.append(
+                "skipped",
+                ip=found.ip,
+                port=found.port,
+                infohash=target.wire_hash.hex(),
+                why="probed recently",
+            )
+            return
+        if self._started >= self.s.max_probes:
+            log.append(
+                "skipped",
+                ip=found.ip,
+                port=found.port,
+                infohash=target.wire_hash.hex(),
+                why=f"the session's limit of {self.s.max_probes} probes is reached",
+            )
+            return
         self._seen[key] = now
+        self._started += 1
+        self._busy += 1
+        self._spawn(self._probe_and_record(session_id, log, found, observations, probes))
+
+    async def _probe_and_record(
+        self,
+        session_id: str,
+        log: SessionLog,
+        found: _Found,
+        observations: list[Observation],
+        probes: list[ProbeResult],
+    ) -> None:
+        try:
+            result = await self._probe(log, found.target, found.ip, found.port)
+            probes.append(result)
+            for obs in self._observations(session_id, result, found.reported_by):
+                obs.record_sha256 = log.append("observation", **_obs_json(obs))["sha256"]
+                observations.append(obs)
+            for peer in result.pex:  # PEX: the peers this one named go round again, as discoveries
+                self._queue.put_nowait(_Found(found.target, peer.ip, peer.port, peer.reported_by, peer))
+        finally:
+            self._done()
+
+    async def _probe(self, log: SessionLog, target: Target, ip: str, port: int) -> ProbeResult:
         result: ProbeResult | None = None
         async with self._global, self._per_ip[ip]:
             for attempt in range(self.s.retries + 1):
@@ -195,7 +367,31 @@ class Observer:
                 if result.connected or attempt == self.s.retries:
                     break
                 await asyncio.sleep(self.s.backoff * 2**attempt)  # only a failed connect is retried
+        assert result is not None
         return result
+
+    def _announced(self, session_id: str, target: Target, peer: DiscoveredPeer) -> Observation:
+        return Observation(
+            obs_id=uuid7(),
+            session_id=session_id,
+            ts_utc=peer.ts_utc,
+            network="bittorrent",
+            method=peer.method.value,
+            tier=Tier.ANNOUNCED.value,
+            ip=peer.ip,
+            port=peer.port,
+            source="observer",
+            operator=self.s.operator,
+            case_id=self.s.case_id,
+            software=SOFTWARE,
+            config_sha256=self.s.sha256(),
+            library_version=self.s.library_version,
+            clock_source=self.clock_source,
+            mono_ns=time.monotonic_ns(),
+            reported_by=peer.reported_by,
+            infohash_v1=target.infohash_v1,
+            infohash_v2=target.infohash_v2,
+        )
 
     def _observations(self, session_id: str, r: ProbeResult, reported_by: str) -> list[Observation]:
         if not r.echoed or r.handshake is None:
@@ -256,6 +452,20 @@ class Observer:
                 metadata_verified=r.metadata_verified,
             )
         return out
+
+
+def _source_label(source: object) -> str:
+    """How the log names a source: a tracker's URL, the DHT's bootstrap nodes, else the class name."""
+    url = getattr(source, "url", None)
+    if isinstance(url, str):
+        return url
+    label = getattr(source, "label", None)
+    if isinstance(label, str):
+        return label
+    bootstrap = getattr(source, "bootstrap", None)
+    if isinstance(bootstrap, list):
+        return "dht:" + ",".join(f"{h}:{p}" for h, p in bootstrap)
+    return type(source).__name__
 
 
 def _hex(value: bytes | None) -> str | None:

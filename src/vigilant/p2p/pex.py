@@ -61,8 +61,16 @@ def parse_pex(payload: bytes) -> PexMessage:
     are dropped (nobody can connect to them)."""
     try:
         message = decode(payload)
-        if not isinstance(message, dict):
-            raise PexError(f"ut_pex payload is a bencoded {type(message).__name__}, not a dict")
+    except BencodeError as exc:
+        raise PexError(f"malformed ut_pex message: {exc}") from None
+    if not isinstance(message, dict):
+        raise PexError(f"ut_pex payload is a bencoded {type(message).__name__}, not a dict")
+    return parse_pex_dict(message)
+
+
+def parse_pex_dict(message: dict[bytes, Value]) -> PexMessage:
+    """:func:`parse_pex` for a payload the wire code has already decoded (an LTEP message's header)."""
+    try:
         added = _added(
             compact.peers4(_bytes(message, b"added"), "added"), _bytes(message, b"added.f"), "added"
         )
@@ -71,7 +79,7 @@ def parse_pex(payload: bytes) -> PexMessage:
         )
         dropped = compact.peers4(_bytes(message, b"dropped"), "dropped")
         dropped += compact.peers6(_bytes(message, b"dropped6"), "dropped6")
-    except (BencodeError, compact.CompactError) as exc:
+    except compact.CompactError as exc:
         raise PexError(f"malformed ut_pex message: {exc}") from None
     return PexMessage([p for p in added if p.port], [d for d in dropped if d[1]])
 
@@ -80,6 +88,12 @@ def pex_peers(
     payload: bytes, *, sender: tuple[str, int], ts_utc: datetime | None = None
 ) -> list[DiscoveredPeer]:
     """The added peers as discoveries, ``reported_by`` the sending peer (``pex://ip:port``)."""
+    return discoveries(parse_pex(payload), sender=sender, ts_utc=ts_utc)
+
+
+def discoveries(
+    message: PexMessage, *, sender: tuple[str, int], ts_utc: datetime | None = None
+) -> list[DiscoveredPeer]:
     host = f"[{sender[0]}]" if ":" in sender[0] else sender[0]
     when = ts_utc or utc_now()
     return [
@@ -91,5 +105,5 @@ def pex_peers(
             when,
             None if p.flags is None else int(p.flags),
         )
-        for p in parse_pex(payload).added
+        for p in message.added
     ]

@@ -20,6 +20,7 @@ PROTOCOL = b"\x13BitTorrent protocol"
 HANDSHAKE_LEN = 68
 MAX_FRAME = 1 << 20  # a 16 KiB block or a bitfield of 8M pieces fits; anything bigger is hostile
 UT_METADATA_ID = 1  # the extended-message id we ask peers to use for ut_metadata sent to us
+UT_PEX_ID = 2  # likewise for ut_pex (BEP 11): we read the peers a peer names, and never send any
 METADATA_PIECE = 16 * 1024
 
 
@@ -149,8 +150,12 @@ def extended(ext_id: int, payload: bytes) -> bytes:
     return frame(MsgId.EXTENDED, bytes([ext_id]) + payload)
 
 
-def ltep_handshake(client_version: str | None) -> bytes:
-    body: dict[bytes, Value] = {b"m": {b"ut_metadata": UT_METADATA_ID}}
+def ltep_handshake(client_version: str | None, *, pex: bool = False) -> bytes:
+    """Our LTEP handshake: ut_metadata, and ut_pex when we want the peer's PEX (we send none back)."""
+    extensions: dict[bytes, Value] = {b"ut_metadata": UT_METADATA_ID}
+    if pex:
+        extensions[b"ut_pex"] = UT_PEX_ID
+    body: dict[bytes, Value] = {b"m": extensions}
     if client_version:
         body[b"v"] = client_version.encode()
     return extended(0, encode(body))
@@ -216,17 +221,23 @@ class LtepInfo:
     ut_metadata: int | None  # the id the peer wants our ut_metadata messages to carry
     metadata_size: int | None
     version: str | None
+    ut_pex: int | None = None  # set when the peer offers PEX: it may then send us ut_pex messages
+
+
+def _ext_id(m: Value | None, name: bytes) -> int | None:
+    value = m.get(name) if isinstance(m, dict) else None
+    return value if isinstance(value, int) and 0 < value < 256 else None
 
 
 def parse_ltep_handshake(header: dict[bytes, Value]) -> LtepInfo:
     m = header.get(b"m")
-    ut = m.get(b"ut_metadata") if isinstance(m, dict) else None
     size = header.get(b"metadata_size")
     v = header.get(b"v")
     return LtepInfo(
-        ut if isinstance(ut, int) and 0 < ut < 256 else None,
+        _ext_id(m, b"ut_metadata"),
         size if isinstance(size, int) and size > 0 else None,
         v.decode("utf-8", "replace")[:100] if isinstance(v, bytes) else None,
+        _ext_id(m, b"ut_pex"),
     )
 
 
