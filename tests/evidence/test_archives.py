@@ -15,7 +15,9 @@ import pytest
 
 from tests.evidence import make_archives as ma
 from tests.evidence import make_images as mk
-from vigilant.evidence.archives import ArchiveLimits, ArchiveProblem, ProblemKind, archive_kind, expand
+from vigilant.evidence.archive_budget import ArchiveLimits, ArchiveProblem, ProblemKind
+from vigilant.evidence.archive_formats import archive_kind
+from vigilant.evidence.archives import expand
 from vigilant.evidence.base import Address, EntryStatus, FileEntry
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import RawImage

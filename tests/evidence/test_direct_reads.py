@@ -9,8 +9,8 @@ import pytest
 
 from tests.evidence import make_images as mk
 from vigilant.evidence import filesystems
-from vigilant.evidence.filesystems import TskFileReader
 from vigilant.evidence.sources import sources
+from vigilant.evidence.tsk_reader import TskFileReader
 
 Contents = dict[str, tuple[bytes, bool]]  # address -> (content, read directly)
 

@@ -12,8 +12,9 @@ import pytest
 
 from tests.evidence import make_images as mk
 from vigilant.evidence.base import Address, EntryStatus, FileEntry
-from vigilant.evidence.filesystems import CHUNK, FileSystemWalker
+from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import RawImage
+from vigilant.evidence.tsk_reader import CHUNK
 
 
 def _walk(path: Path) -> list[FileEntry]:

@@ -17,12 +17,8 @@ from hypothesis import strategies as st
 
 from vigilant.digests import MD5, PDQ, SHA1, SHA256, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError, ConflictError, NotFoundError, VigilantError
-from vigilant.library.exact_index import (
-    LOOKUP_BLOCK,
-    ExactIndex,
-    IndexCorruptError,
-    IndexFormatError,
-)
+from vigilant.library.exact_format import IndexCorruptError, IndexFormatError
+from vigilant.library.exact_index import LOOKUP_BLOCK, ExactIndex
 
 KINDS = [MD5, SHA1, SHA256]
 Digests = npt.NDArray[np.uint8]
@@ -178,7 +174,7 @@ def test_batches_larger_than_a_block(tmp_path: Path) -> None:
 
 def test_input_spread_over_many_slabs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real builds collect 8 Mi digests per slab; 7 makes chunks straddle slabs at every size."""
-    monkeypatch.setattr("vigilant.library.exact_index.SLAB_ROWS", 7)
+    monkeypatch.setattr("vigilant.library.exact_build.SLAB_ROWS", 7)
     rng = np.random.default_rng(17)
     digests = random_digests(rng, 1_000, SHA1)
     digests[500:] = digests[:500]  # duplicates across slabs
@@ -486,7 +482,7 @@ def test_replace_restores_the_old_index_when_the_swap_fails(
     def refuse(src: object, dst: object) -> None:
         raise OSError("rename refused")
 
-    monkeypatch.setattr("vigilant.library.exact_index.os.rename", refuse)
+    monkeypatch.setattr("vigilant.library.exact_build.os.rename", refuse)
     with pytest.raises(OSError, match="rename refused"):
         ExactIndex.build(MD5, [np.zeros((1, 16), dtype=np.uint8)], built, replace=True)
     monkeypatch.undo()

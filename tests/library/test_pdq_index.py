@@ -14,14 +14,9 @@ from hypothesis import strategies as st
 
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.library import pdq_index
-from vigilant.library.pdq_index import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    MAX_PLANNED_THRESHOLD,
-    PdqIndex,
-    PdqIndexFormatError,
-    SearchMethod,
-)
+from vigilant.library.pdq_format import FORMAT_NAME, FORMAT_VERSION, PdqIndexFormatError
+from vigilant.library.pdq_index import PdqIndex, SearchMethod
+from vigilant.library.pdq_plan import MAX_PLANNED_THRESHOLD
 
 U8Array = npt.NDArray[np.uint8]
 Triple = tuple[int, int, int]

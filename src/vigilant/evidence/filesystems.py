@@ -1,4 +1,4 @@
-"""Partitions and file systems of a disk image, walked with The Sleuth Kit (pytsk3) -> file entries.
+"""The file systems of a disk image, walked with The Sleuth Kit (pytsk3) -> file entries.
 
 Yields every regular file, allocated and deleted, and each NTFS alternate data stream as its own entry,
 in address order: partitions by slot, then path, inode and stream. A partition or file system that cannot
@@ -6,16 +6,15 @@ be read yields nothing and is recorded in :attr:`FileSystemWalker.problems`; the
 others.
 
 Listing follows TSK's own directory walk (what ``fls -r`` prints), so the two can be compared entry for
-entry; the tests do exactly that.
+entry; the tests do exactly that. Finding the partitions and opening their file systems is
+:mod:`vigilant.evidence.volumes`'s; reading an entry's content, :mod:`vigilant.evidence.tsk_reader`'s.
 """
 
 from __future__ import annotations
 
-import bisect
-import io
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from types import TracebackType
@@ -24,61 +23,16 @@ from typing import Any, BinaryIO, cast
 import pytsk3
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
-from vigilant.evidence.extents import Extent, plain_extents
+from vigilant.evidence.extents import plain_extents
 from vigilant.evidence.images import ImageReader, TskImage
-
-# Bytes per read_random call. Small on purpose: every call allocates its result (and TSK and the image
-# reader their own buffers); at 64 KiB these come from the heap, while from 128 KiB glibc maps and unmaps
-# fresh pages for each, whose page faults made reading 2.5x slower (0.9 against 2.4 GB/s on one core).
-CHUNK = 64 << 10
-
-FS_TYPE_NAMES: dict[int, str] = {
-    pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
-    pytsk3.TSK_FS_TYPE_FAT12: "fat12",
-    pytsk3.TSK_FS_TYPE_FAT16: "fat16",
-    pytsk3.TSK_FS_TYPE_FAT32: "fat32",
-    pytsk3.TSK_FS_TYPE_EXFAT: "exfat",
-    pytsk3.TSK_FS_TYPE_EXT2: "ext2",
-    pytsk3.TSK_FS_TYPE_EXT3: "ext3",
-    pytsk3.TSK_FS_TYPE_EXT4: "ext4",
-    pytsk3.TSK_FS_TYPE_FFS1: "ufs1",
-    pytsk3.TSK_FS_TYPE_FFS1B: "ufs1b",
-    pytsk3.TSK_FS_TYPE_FFS2: "ufs2",
-    pytsk3.TSK_FS_TYPE_HFS: "hfs",
-    pytsk3.TSK_FS_TYPE_ISO9660: "iso9660",
-    pytsk3.TSK_FS_TYPE_YAFFS2: "yaffs2",
-    pytsk3.TSK_FS_TYPE_APFS: "apfs",
-}
+from vigilant.evidence.tsk_reader import DirectRead, Stream, TskFileReader
+from vigilant.evidence.volumes import FileSystem, Volume, find_volumes, open_filesystem, tsk_text
 
 _DIR_META = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
 _DIR_NAME = (pytsk3.TSK_FS_NAME_TYPE_DIR, pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR, pytsk3.TSK_FS_NAME_TYPE_UNDEF)
 _NTFS_DATA = pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA
 _NTFS_BADCLUS = 8  # $BadClus: its $Bad stream is a sparse run as large as the volume, with no content
 _FAT_LABEL_SUFFIX = " (Volume Label Entry)"  # TSK lists a FAT volume label as a file with this name
-
-
-@dataclass(frozen=True)
-class Volume:
-    """Where a file system may start: a partition of a partition table, or the whole image."""
-
-    partition: int | None  # TSK's entry number in the table (mmls' first column); None: no table
-    offset: int  # bytes from the start of the image
-    description: str
-
-    def __str__(self) -> str:
-        if self.partition is None:
-            return f"file system at offset {self.offset}"
-        return f"partition {self.partition} @ {self.offset} ({self.description})"
-
-
-@dataclass(frozen=True)
-class _Stream:
-    """One data stream of a file: which attribute TSK reads, and how big it is."""
-
-    attribute: str | None  # None: the default stream
-    attr_type: int
-    attr_id: int
-    size: int
 
 
 @dataclass(frozen=True)
@@ -93,14 +47,6 @@ class _Child:
     descend: bool
 
 
-@dataclass
-class _FileSystem:
-    fs: Any  # pytsk3.FS_Info
-    volume: Volume
-    type_name: str
-    visited: set[int] = field(default_factory=set)
-
-
 def _utc(seconds: Any, nanos: Any) -> datetime | None:
     seconds, nanos = int(seconds), int(nanos)
     if not seconds:
@@ -109,12 +55,6 @@ def _utc(seconds: Any, nanos: Any) -> datetime | None:
         return datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
     except (OverflowError, OSError, ValueError):  # a corrupt or out-of-range stamp: unknown, not wrong
         return None
-
-
-def _text(raw: bytes) -> str:
-    # TSK hands names over as UTF-8; a damaged name keeps its bytes visible as \xNN escapes, so two
-    # different names never collapse into one.
-    return raw.decode("utf-8", errors="backslashreplace")
 
 
 class FileSystemWalker:
@@ -138,47 +78,17 @@ class FileSystemWalker:
     def volumes(self) -> list[Volume]:
         """The allocated partitions of the partition table (MBR/DOS, GPT, …), or the whole image."""
         if self._volumes is None:
-            self._volumes = self._find_volumes()
+            self._volumes = find_volumes(self._image, self._lock, str(self.reader.description), self.problems)
         return self._volumes
-
-    def _find_volumes(self) -> list[Volume]:
-        try:
-            with self._lock:
-                table = pytsk3.Volume_Info(self._image)
-        except OSError:
-            return [Volume(None, 0, "no partition table")]
-        block_size = int(table.info.block_size)
-        found = []
-        for part in table:
-            # Unallocated gaps and table entries (meta) hold no file system of their own.
-            if int(part.flags) & pytsk3.TSK_VS_PART_FLAG_ALLOC:
-                desc = _text(part.desc) if isinstance(part.desc, bytes) else str(part.desc)
-                found.append(Volume(int(part.addr), int(part.start) * block_size, desc))
-        if not found:
-            self.problems.append(Problem(str(self.reader.description), "partition table lists no partition"))
-            return [Volume(None, 0, "no partition in the table")]
-        return sorted(found, key=lambda v: (v.partition, v.offset))
-
-    def _open_fs(self, volume: Volume) -> _FileSystem | None:
-        try:
-            with self._lock:
-                fs = pytsk3.FS_Info(self._image, offset=volume.offset)
-        except OSError as exc:
-            self.problems.append(
-                Problem(str(volume), f"no file system The Sleuth Kit can read: {str(exc).strip()}")
-            )
-            return None
-        ftype = int(fs.info.ftype)
-        return _FileSystem(fs, volume, FS_TYPE_NAMES.get(ftype, f"tsk-{ftype:#x}"))
 
     # --- walking ----------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[FileEntry]:
         for volume in self.volumes():
-            filesystem = self._open_fs(volume)
+            filesystem = open_filesystem(self._image, self._lock, volume, self.problems)
             if filesystem is not None:
                 yield from self._walk(filesystem)
 
-    def _walk(self, fsys: _FileSystem) -> Iterator[FileEntry]:
+    def _walk(self, fsys: FileSystem) -> Iterator[FileEntry]:
         """Depth first, children in an order that makes the output sorted by path (see _children)."""
         root = int(fsys.fs.info.root_inum)
         fsys.visited.add(root)
@@ -198,7 +108,7 @@ class FileSystemWalker:
             else:
                 yield from self._entries(fsys, child)
 
-    def _root_streams(self, fsys: _FileSystem, root: int) -> Iterator[FileEntry]:
+    def _root_streams(self, fsys: FileSystem, root: int) -> Iterator[FileEntry]:
         try:
             with self._lock:
                 fs_file = fsys.fs.open_meta(inode=root)
@@ -209,11 +119,11 @@ class FileSystemWalker:
         flags = pytsk3.TSK_FS_NAME_FLAG_ALLOC
         yield from self._entries(fsys, _Child("/", fs_file, meta, flags, is_dir=True, descend=False))
 
-    def _children(self, fsys: _FileSystem, dir_addr: int, prefix: str) -> list[_Child]:
+    def _children(self, fsys: FileSystem, dir_addr: int, prefix: str) -> list[_Child]:
         with self._lock:
             return self._list_dir(fsys, dir_addr, prefix)
 
-    def _list_dir(self, fsys: _FileSystem, dir_addr: int, prefix: str) -> list[_Child]:
+    def _list_dir(self, fsys: FileSystem, dir_addr: int, prefix: str) -> list[_Child]:
         """The files of one directory, and its directories to walk, sorted so that paths come out in order.
 
         A directory to walk sorts as its name plus "/", which is where its contents fall among its
@@ -230,7 +140,7 @@ class FileSystemWalker:
         found: list[tuple[tuple[str, int], _Child]] = []
         for fs_file in directory:
             name = fs_file.info.name
-            text = _text(name.name)
+            text = tsk_text(name.name)
             if text in (".", ".."):
                 continue
             loaded = _with_meta(fsys, fs_file)
@@ -258,12 +168,12 @@ class FileSystemWalker:
         found.sort(key=lambda item: item[0])
         return [child for _, child in found]
 
-    def _entries(self, fsys: _FileSystem, child: _Child) -> Iterator[FileEntry]:
+    def _entries(self, fsys: FileSystem, child: _Child) -> Iterator[FileEntry]:
         with self._lock:
             entries = list(self._file_entries(fsys, child))
         yield from entries
 
-    def _file_entries(self, fsys: _FileSystem, child: _Child) -> Iterator[FileEntry]:
+    def _file_entries(self, fsys: FileSystem, child: _Child) -> Iterator[FileEntry]:
         meta = child.meta
         name_deleted = bool(child.name_flags & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
         meta_deleted = bool(int(meta.flags) & pytsk3.TSK_FS_META_FLAG_UNALLOC)
@@ -272,7 +182,7 @@ class FileSystemWalker:
             streams = _streams(fsys, child.file, meta)
             error = None
         except OSError as exc:  # attributes that cannot be loaded: the content is out of reach
-            streams = [_Stream(None, pytsk3.TSK_FS_ATTR_TYPE_DEFAULT, -1, int(meta.size))]
+            streams = [Stream(None, pytsk3.TSK_FS_ATTR_TYPE_DEFAULT, -1, int(meta.size))]
             error = f"The Sleuth Kit cannot load its attributes: {str(exc).strip()}"
         inode = int(meta.addr)
         for stream in streams:
@@ -308,7 +218,7 @@ class FileSystemWalker:
                 opener=None if reason is not None else partial(self._open, fsys, inode, stream, address),
             )
 
-    def _open(self, fsys: _FileSystem, inode: int, stream: _Stream, address: Address) -> BinaryIO:
+    def _open(self, fsys: FileSystem, inode: int, stream: Stream, address: Address) -> BinaryIO:
         if self._closed:
             raise OSError(f"{address}: the image was closed; read entries while walking it")
         with self._lock:
@@ -344,11 +254,11 @@ class FileSystemWalker:
         self.close()
 
 
-def _is_ntfs(fsys: _FileSystem) -> bool:
+def _is_ntfs(fsys: FileSystem) -> bool:
     return fsys.type_name == "ntfs"
 
 
-def _with_meta(fsys: _FileSystem, fs_file: Any) -> Any:
+def _with_meta(fsys: FileSystem, fs_file: Any) -> Any:
     """The file with its metadata loaded, or None when the name points at none."""
     if fs_file.info.meta is not None:
         return fs_file
@@ -376,10 +286,10 @@ def _descend(name: Any, meta: Any) -> bool:
     return name_alloc or meta_unalloc
 
 
-def _streams(fsys: _FileSystem, fs_file: Any, meta: Any) -> list[_Stream]:
+def _streams(fsys: FileSystem, fs_file: Any, meta: Any) -> list[Stream]:
     """A file's data streams: the default one, plus NTFS named $DATA streams; default first."""
     if not _is_ntfs(fsys):
-        return [_Stream(None, pytsk3.TSK_FS_ATTR_TYPE_DEFAULT, -1, int(meta.size))]
+        return [Stream(None, pytsk3.TSK_FS_ATTR_TYPE_DEFAULT, -1, int(meta.size))]
     streams = []
     structure = False  # has index roots: a metadata file made of indexes ($ObjId, $Quota, …)
     for attr in fs_file:  # loads the attributes: raises OSError when they are damaged
@@ -387,17 +297,17 @@ def _streams(fsys: _FileSystem, fs_file: Any, meta: Any) -> list[_Stream]:
         if int(info.type) != _NTFS_DATA:
             structure = structure or int(info.type) == pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT
             continue  # index roots ($I30, $SDH, …) and the rest are structure, not content
-        name = _text(info.name) if info.name else None
+        name = tsk_text(info.name) if info.name else None
         if name == "$Bad" and int(meta.addr) == _NTFS_BADCLUS:
             continue
-        streams.append(_Stream(name, _NTFS_DATA, int(info.id), int(info.size)))
+        streams.append(Stream(name, _NTFS_DATA, int(info.id), int(info.size)))
     if int(meta.type) == pytsk3.TSK_FS_META_TYPE_REG and not streams and not structure:
         # A file with no $DATA at all (seen on damaged volumes): listed as TSK lists it, size from meta.
-        streams.append(_Stream(None, pytsk3.TSK_FS_ATTR_TYPE_DEFAULT, -1, int(meta.size)))
+        streams.append(Stream(None, pytsk3.TSK_FS_ATTR_TYPE_DEFAULT, -1, int(meta.size)))
     return sorted(streams, key=lambda s: (s.attribute is not None, s.attribute or ""))
 
 
-def _probe(fs_file: Any, stream: _Stream) -> str | None:
+def _probe(fs_file: Any, stream: Stream) -> str | None:
     """Why a deleted stream's content cannot be read, or None when its last byte can be."""
     if stream.size == 0:
         return None
@@ -408,125 +318,3 @@ def _probe(fs_file: Any, stream: _Stream) -> str | None:
     if len(last) != 1:
         return "deleted file's content cannot be recovered to its end: its blocks were reused or lost"
     return None
-
-
-@dataclass(frozen=True)
-class DirectRead:
-    """A file's content read straight from the image (see :mod:`vigilant.evidence.extents`)."""
-
-    image: ImageReader
-    extents: list[Extent]
-
-    def readinto(self, position: int, view: memoryview, where: str) -> int:
-        """Fill ``view`` with the content from ``position`` (the caller keeps inside the file)."""
-        starts = [e.start for e in self.extents]
-        filled = 0
-        while filled < len(view):
-            extent = self.extents[bisect.bisect_right(starts, position) - 1]
-            inside = position - extent.start
-            take = min(len(view) - filled, extent.length - inside)
-            try:
-                got = self.image.readinto(extent.image_offset + inside, view[filled : filled + take])
-            except OSError as exc:
-                raise OSError(f"{where}: read error at byte {position}: {exc}") from exc
-            if got != take:
-                raise OSError(f"{where}: content ends at byte {position + got} (the image is cut short)")
-            filled += take
-            position += take
-        return filled
-
-
-class TskFileReader(io.RawIOBase):
-    """Read-only, seekable view of one stream of a file, read through TSK in chunks of :data:`CHUNK`, or
-    straight from the image when its blocks are known to be its content (``direct``)."""
-
-    def __init__(
-        self,
-        fs_file: Any,
-        stream: _Stream,
-        where: str,
-        lock: threading.RLock,
-        direct: DirectRead | None = None,
-    ) -> None:
-        super().__init__()
-        self._lock = lock
-        self._file = fs_file
-        self._stream = stream
-        self._where = where
-        self._direct = direct
-        self._pos = 0
-        self.size = stream.size
-
-    @property
-    def direct(self) -> bool:
-        """Whether the content is read straight from the image rather than through TSK."""
-        return self._direct is not None
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError(f"negative seek position {base + offset}")
-        self._pos = base + offset
-        return self._pos
-
-    def _chunk(self, size: int) -> bytes:
-        size = min(size, CHUNK, self.size - self._pos)
-        if size <= 0:
-            return b""
-        try:
-            with self._lock:
-                data: bytes = self._file.read_random(
-                    self._pos, size, self._stream.attr_type, self._stream.attr_id
-                )
-        except OSError as exc:
-            raise OSError(f"{self._where}: read error at byte {self._pos}: {str(exc).strip()}") from exc
-        if len(data) != size:
-            raise OSError(
-                f"{self._where}: content ends at byte {self._pos + len(data)} of {self.size}"
-                " (blocks reused or lost)"
-            )
-        self._pos += size
-        return data
-
-    def _check_open(self) -> None:
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
-
-    def readinto(self, buffer: Any) -> int:
-        self._check_open()
-        view = memoryview(buffer).cast("B")
-        if self._direct is not None:  # no lock: the image reader is safe to share between threads
-            want = max(0, min(len(view), self.size - self._pos))
-            filled = self._direct.readinto(self._pos, view[:want], self._where)
-            self._pos += filled
-            return filled
-        filled = 0
-        while filled < len(view) and (data := self._chunk(len(view) - filled)):
-            view[filled : filled + len(data)] = data
-            filled += len(data)
-        return filled
-
-    def read(self, size: int | None = -1) -> bytes:
-        self._check_open()
-        if size is None or size < 0:
-            size = max(0, self.size - self._pos)
-        if self._direct is not None:
-            buffer = bytearray(max(0, min(size, self.size - self._pos)))
-            return bytes(buffer[: self.readinto(buffer)])
-        parts = []
-        while size > 0 and (data := self._chunk(size)):
-            parts.append(data)
-            size -= len(data)
-        return b"".join(parts)
-
-    def readall(self) -> bytes:
-        return self.read(-1)

@@ -4,7 +4,8 @@ Design: multi-index hashing with a per-query plan, in numpy, and a flat scan (fa
 cannot make cheap.
 
 * The 256 bits are cut into 16 chunks of 16 bits. Each chunk has a bucket table: the library rows sorted by
-  that chunk's value (``perm``) and where each of the 65,536 values starts (``offsets``).
+  that chunk's value (``perm``) and where each of the 65,536 values starts (``offsets``); the arrays and
+  their folder on disk are :mod:`vigilant.library.pdq_format`'s.
 * Generalised pigeonhole: give chunk *i* a radius r_i in {skip, 0, 1, 2}. If the radii satisfy
   sum(r_i + 1) > threshold, any code within ``threshold`` of the query lies within r_i of it on some chunk i
   (otherwise the chunk distances alone would add up past the threshold). Probing, for each chunk, every
@@ -14,65 +15,40 @@ cannot make cheap.
   bucket sizes are known before any code is read, so each query gets the cheapest plan by a small dynamic
   program over the 16 chunks (skip a hot chunk, widen a quiet one to radius 2). A query whose best plan still
   costs more than scanning the whole library is answered by a flat scan instead, so work per query never
-  exceeds about that of a flat scan.
+  exceeds about that of a flat scan. The plans are :mod:`vigilant.library.pdq_plan`'s.
 * Candidates for a batch of queries are expanded, gathered and compared in a handful of vectorised numpy
   operations (XOR of four 64-bit words, ``np.bitwise_count``). A code within reach on several chunks is
   found once through each; after the distance filter only the copy found through the first such chunk is
   kept, which is exact and needs no sort.
 
-On disk an index is a folder: ``manifest.json`` (format name, version, sizes, SHA-256 of each array) and one
-``.npy`` file per array, opened memory-mapped. No pickle, nothing that runs code on load.
+This module builds an index from codes and carries the plans out.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import operator
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final, Literal
 
 import faiss
 import numpy as np
 import numpy.typing as npt
 
-from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.errors import BadInputError
+from vigilant.library.pdq_format import (
+    BUCKETS,
+    CHUNKS,
+    CODE_BYTES,
+    load_arrays,
+    no_offsets,
+    save_arrays,
+)
+from vigilant.library.pdq_plan import BALL_SIZES, MASKS, MAX_PLANNED_THRESHOLD, Planner
 
-FORMAT_NAME: Final = "vigilant-pdq-index"
-FORMAT_VERSION: Final = 1
-
-CODE_BYTES: Final = 32
-CHUNKS: Final = 16
-CHUNK_BITS: Final = 16
-_BUCKETS: Final = 1 << CHUNK_BITS
 DEFAULT_THRESHOLD: Final = 31
 
-# Probe masks in order of weight: the first 1, 17 and 137 are the balls of radius 0, 1 and 2.
-_MASKS: Final = np.array(
-    [0]
-    + [1 << i for i in range(CHUNK_BITS)]
-    + [(1 << i) | (1 << j) for i in range(CHUNK_BITS) for j in range(i + 1, CHUNK_BITS)],
-    dtype=np.int64,
-)
-_BALL_SIZES: Final = np.array([1, 1 + CHUNK_BITS, 1 + CHUNK_BITS + CHUNK_BITS * (CHUNK_BITS - 1) // 2])
-_MAX_RADIUS: Final = 2
-# The largest threshold a plan can cover: every chunk at radius 2 gives sum(r + 1) = 48 > 47.
-MAX_PLANNED_THRESHOLD: Final = CHUNKS * (_MAX_RADIUS + 1) - 1
-
-# Cost model, in units of "one candidate compared" (~45 ns all told here; the random 32-byte gather of the
-# candidate's code is the largest part).
-# A probe (two offset look-ups and the bookkeeping to expand its bucket) costs about half of that. A flat
-# scan (faiss, ~1.4 ns a code) costs about N/32 candidates; bench/pdq_bench.py measures both, and on
-# clustered data 1/32 was the best of 1/20 .. 1/150.
-_PROBE_COST: Final = 0.5
-_FLAT_COST_PER_CODE: Final = 1 / 32
-# A query's plan is optimised only when the even plan costs this much more than on evenly spread codes.
-_REPLAN_FACTOR: Final = 1.5
 # Candidates compared per vectorised step: large enough to amortise numpy's per-call overhead, small enough
 # for the working arrays (~40 bytes a candidate) to stay in cache.
 _BATCH_CANDIDATES: Final = 1 << 17
@@ -88,10 +64,6 @@ U8Array = npt.NDArray[np.uint8]
 I64Array = npt.NDArray[np.int64]
 # Matches in the making: (query row, id or library row, distance) as parallel arrays.
 _Found = tuple[I64Array, I64Array, npt.NDArray[np.int16]]
-
-
-class PdqIndexFormatError(BadInputError):
-    """A folder is not a readable Vigilant PDQ index (wrong format, newer version, damaged files)."""
 
 
 @dataclass(frozen=True)
@@ -144,13 +116,7 @@ class PdqIndex:
         self._words = codes.view(np.uint64).reshape(count, CODE_BYTES // 8)
         self._flat_offsets = offsets.reshape(-1)
         self._flat_only = offsets.shape[0] == 0  # built without bucket tables: always scan
-        # How many codes each chunk value's ball of radius 0, 1, 2 holds: the plan's cost inputs.
-        self._ball_counts = (
-            np.zeros((_MAX_RADIUS + 1, 0, 0), np.int32)
-            if self._flat_only
-            else _ball_counts(np.diff(offsets, axis=1))
-        )
-        self._even_cost: dict[int, float] = {}  # by threshold, see _plan
+        self._planner = Planner(offsets, count)
 
     # --- building, saving, loading --------------------------------------------------------------------
 
@@ -178,19 +144,19 @@ class PdqIndex:
         # (16, N) native uint16, chunk i = bytes 2i, 2i+1: numpy's stable sort is a radix sort for 16-bit
         # keys (0.5 s for 16 x 10^6 here, against 3 s for the same keys as int64).
         if count < flat_below:
-            flat = cls(array.copy(), id_array.astype(np.int64), np.empty(0, np.uint32), _no_offsets())
+            flat = cls(array.copy(), id_array.astype(np.int64), np.empty(0, np.uint32), no_offsets())
             for part in flat._arrays().values():
                 part.flags.writeable = False
             return flat
         chunk_values = np.ascontiguousarray(array.view(">u2").astype(np.uint16).T)
         perm = np.empty((CHUNKS, count), np.uint32)
-        offsets = np.empty((CHUNKS, _BUCKETS + 1), np.int64)
+        offsets = np.empty((CHUNKS, BUCKETS + 1), np.int64)
         offsets[:, 0] = 0
         for chunk in range(CHUNKS):
             column = chunk_values[chunk]
             # Stable: rows with the same chunk value stay in row order, so builds are reproducible.
             perm[chunk] = np.argsort(column, kind="stable")
-            np.cumsum(np.bincount(column, minlength=_BUCKETS), out=offsets[chunk, 1:])
+            np.cumsum(np.bincount(column, minlength=BUCKETS), out=offsets[chunk, 1:])
             offsets[chunk] += chunk * count  # positions in the flattened perm
         # The index owns read-only copies: a caller changing its array later cannot corrupt the buckets.
         index = cls(array.copy(), id_array.astype(np.int64), perm.reshape(-1), offsets)
@@ -200,108 +166,13 @@ class PdqIndex:
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the index as a folder at ``path``, atomically (a partial index is never visible there)."""
-        target = Path(path)
-        if target.exists() and not overwrite:
-            raise ConflictError(f"{target} already exists", hint="pass overwrite=True to replace it")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            arrays: dict[str, dict[str, Any]] = {}
-            for name, array in self._arrays().items():
-                file_name = f"{name}.npy"
-                np.save(staging / file_name, np.ascontiguousarray(array), allow_pickle=False)
-                arrays[name] = {
-                    "file": file_name,
-                    "dtype": array.dtype.str,
-                    "shape": list(array.shape),
-                    "sha256": _file_sha256(staging / file_name),
-                }
-            manifest = {
-                "format": FORMAT_NAME,
-                "version": FORMAT_VERSION,
-                "count": len(self),
-                "code_bytes": CODE_BYTES,
-                "chunks": CHUNKS,
-                "chunk_bits": CHUNK_BITS,
-                "tables": not self._flat_only,
-                "arrays": arrays,
-            }
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            _replace_folder(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        save_arrays(self._arrays(), path, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, verify: bool = False) -> PdqIndex:
         """Open an index saved by :meth:`save`, memory-mapped; ``verify`` re-checks every file's SHA-256."""
-        folder = Path(path)
-        manifest_path = folder / "manifest.json"
-        if not manifest_path.is_file():
-            raise NotFoundError(f"no PDQ index at {folder}: {manifest_path.name} is missing")
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PdqIndexFormatError(f"{manifest_path} is not valid JSON: {exc}") from exc
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-            raise PdqIndexFormatError(f"{folder} is not a Vigilant PDQ index (format is not {FORMAT_NAME!r})")
-        version = manifest.get("version")
-        if version != FORMAT_VERSION:
-            raise PdqIndexFormatError(
-                f"{folder} is a PDQ index of format version {version!r}; this Vigilant reads version"
-                f" {FORMAT_VERSION}",
-                hint="rebuild the index, or use the Vigilant release that wrote it",
-            )
-        count = manifest.get("count")
-        if (
-            not isinstance(count, int)
-            or manifest.get("code_bytes") != CODE_BYTES
-            or manifest.get("chunks") != CHUNKS
-            or manifest.get("chunk_bits") != CHUNK_BITS
-        ):
-            raise PdqIndexFormatError(f"{manifest_path} has unexpected sizes")
-        tables = manifest.get("tables", True)
-        if not isinstance(tables, bool):
-            raise PdqIndexFormatError(f"{manifest_path}: 'tables' must be true or false")
-        expected = {
-            "codes": ("|u1", (count, CODE_BYTES)),
-            "ids": ("<i8", (count,)),
-            "perm": ("<u4", (CHUNKS * count,) if tables else (0,)),
-            "offsets": ("<i8", (CHUNKS if tables else 0, _BUCKETS + 1)),
-        }
-        described = manifest.get("arrays")
-        if not isinstance(described, dict):
-            raise PdqIndexFormatError(f"{manifest_path} lists no arrays")
-        loaded: dict[str, np.ndarray[Any, Any]] = {}
-        for name, (dtype, shape) in expected.items():
-            entry = described.get(name)
-            if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-                raise PdqIndexFormatError(f"{manifest_path} does not describe the {name!r} array")
-            file_path = folder / Path(entry["file"]).name  # never outside the folder
-            if verify and _file_sha256(file_path) != entry.get("sha256"):
-                raise PdqIndexFormatError(f"{file_path} does not match its SHA-256 in the manifest")
-            try:
-                # Memory-mapping an empty array fails on some platforms, and saves nothing.
-                array = np.load(file_path, mmap_mode="r" if count else None, allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise PdqIndexFormatError(f"cannot read {file_path}: {exc}") from exc
-            if array.dtype.str != dtype or array.shape != shape:
-                raise PdqIndexFormatError(
-                    f"{file_path} holds {array.dtype.str} {array.shape}, expected {dtype} {shape}"
-                )
-            loaded[name] = np.asarray(array)  # a plain ndarray view of the map: no memmap overhead per op
-        offsets = loaded["offsets"]
-        starts = np.arange(CHUNKS, dtype=np.int64) * count
-        if (
-            tables
-            and count
-            and (
-                not np.array_equal(offsets[:, 0], starts)
-                or not np.array_equal(offsets[:, -1], starts + count)
-            )
-        ):
-            raise PdqIndexFormatError(f"{folder}: the bucket offsets do not match the number of codes")
-        return cls(loaded["codes"], loaded["ids"], loaded["perm"], offsets)
+        loaded = load_arrays(path, verify=verify)
+        return cls(loaded["codes"], loaded["ids"], loaded["perm"], loaded["offsets"])
 
     def _arrays(self) -> dict[str, np.ndarray[Any, Any]]:
         return {"codes": self._codes, "ids": self._ids, "perm": self._perm, "offsets": self._offsets}
@@ -322,7 +193,7 @@ class PdqIndex:
     @property
     def nbytes(self) -> int:
         """Bytes the index holds (arrays and the plan's bucket-count tables), mapped or in memory."""
-        return sum(a.nbytes for a in self._arrays().values()) + self._ball_counts.nbytes
+        return sum(a.nbytes for a in self._arrays().values()) + self._planner.ball_counts.nbytes
 
     def search(
         self,
@@ -360,41 +231,13 @@ class PdqIndex:
         if threshold > MAX_PLANNED_THRESHOLD or method == "flat" or self._flat_only:
             return [self._flat_search(query_codes, everyone, threshold)]
         chunk_values = query_codes.view(">u2").astype(np.int64)
-        radius, cost = self._plan(chunk_values, threshold)
-        if method == "auto":
-            use_flat = cost > _FLAT_COST_PER_CODE * len(self)
-        else:
-            use_flat = np.zeros(len(query_codes), bool)
+        radius, cost = self._planner.plan(chunk_values, threshold)
+        # "mih" forces the plan on every query: none goes to the flat scan.
+        use_flat = self._planner.prefers_flat(cost) if method == "auto" else np.zeros(len(query_codes), bool)
         parts = [self._mih_search(query_codes, chunk_values, radius, everyone[~use_flat], threshold)]
         if use_flat.any():
             parts.append(self._flat_search(query_codes, everyone[use_flat], threshold))
         return parts
-
-    def _plan(
-        self, chunk_values: I64Array, threshold: int
-    ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
-        """Per query and chunk a radius (-1 = skip) with sum(radius + 1) > threshold, and the plan's cost.
-
-        Most queries take the even plan (radius 1 everywhere for 31). Where uneven buckets make it cost
-        more than it would on evenly spread codes, the cheapest plan is worked out instead: it costs ~10 us
-        a query, too much to pay when the even plan is already as good as it gets.
-        """
-        chunk_index = np.arange(CHUNKS)
-        # costs[q, c, r]: codes in the ball of radius r around query q's value of chunk c, plus its probes.
-        costs = np.stack(
-            [self._ball_counts[r][chunk_index, chunk_values] for r in range(_MAX_RADIUS + 1)], axis=2
-        ) + _PROBE_COST * _BALL_SIZES.astype(np.float64)
-        radius, cost = _even_plan(costs, threshold)
-        expected = self._even_cost.get(threshold)
-        if expected is None:
-            # What the even plan costs where codes spread evenly over the buckets (random codes).
-            spread = _BALL_SIZES * (len(self) / _BUCKETS + _PROBE_COST)
-            uniform = np.broadcast_to(spread, (1, CHUNKS, _MAX_RADIUS + 1))
-            expected = self._even_cost[threshold] = float(_even_plan(uniform, threshold)[1][0])
-        uneven = np.flatnonzero(cost > _REPLAN_FACTOR * expected)
-        if len(uneven):
-            radius[uneven], cost[uneven] = _cheapest_plan(costs[uneven], threshold)
-        return radius, cost
 
     def _mih_search(
         self,
@@ -408,14 +251,9 @@ class PdqIndex:
         found: list[_Found] = []
         if len(selected) == 0:
             return _no_pairs()
-        chunk_index = np.arange(CHUNKS)
         sel_radius = radius[selected]
         # Exact candidate count of each selected query's plan, to cut batches of similar work.
-        planned = np.zeros(len(selected), np.int64)
-        for r in range(_MAX_RADIUS + 1):
-            sizes = self._ball_counts[r][chunk_index, chunk_values[selected]]
-            planned += np.where(sel_radius == r, sizes, 0).sum(axis=1)
-        ends = np.cumsum(planned)
+        ends = np.cumsum(self._planner.candidates(chunk_values[selected], sel_radius))
         start = 0
         while start < len(selected):
             # At least one query per batch, then as many as fit the candidate budget.
@@ -441,11 +279,11 @@ class PdqIndex:
         # Every (query, chunk) pair the plan probes, in query order (np.nonzero is row-major).
         pair_query, pair_chunk = np.nonzero(radius >= 0)
         pair_radius = radius[pair_query, pair_chunk]
-        probes_per_pair = _BALL_SIZES[pair_radius]
+        probes_per_pair = BALL_SIZES[pair_radius]
         pair_of_probe = np.repeat(np.arange(len(pair_query)), probes_per_pair)
         mask_index = _expand_positions(np.zeros(len(pair_query), np.int64), probes_per_pair)
-        bucket = pair_chunk[pair_of_probe] * (_BUCKETS + 1) + (
-            chunk_values[pair_query, pair_chunk][pair_of_probe] ^ _MASKS[mask_index]
+        bucket = pair_chunk[pair_of_probe] * (BUCKETS + 1) + (
+            chunk_values[pair_query, pair_chunk][pair_of_probe] ^ MASKS[mask_index]
         )
         starts = self._flat_offsets[bucket]
         lengths = self._flat_offsets[bucket + 1] - starts
@@ -517,88 +355,6 @@ class PdqIndex:
         return PdqMatches(query, ids, distance)
 
 
-def _even_plan(
-    costs: npt.NDArray[np.float64], threshold: int
-) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
-    """Radii as equal as can be: each chunk gets need // 16 - 1, and the need % 16 chunks where one more
-    costs least get one more (need = threshold + 1). ``costs`` is (queries, chunks, radius)."""
-    base, extra = divmod(threshold + 1, CHUNKS)
-    radius = np.full(costs.shape[:2], base - 1, np.int8)
-    if extra:
-        below = costs[:, :, base - 1] if base else np.zeros(costs.shape[:2])
-        cheapest = np.argsort(costs[:, :, base] - below, axis=1, kind="stable")[:, :extra]
-        np.put_along_axis(radius, cheapest, np.int8(base), axis=1)
-    return radius, _plan_cost(costs, radius)
-
-
-def _cheapest_plan(
-    costs: npt.NDArray[np.float64], threshold: int
-) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
-    """The least-cost radii, by a dynamic program over the chunks vectorised over queries.
-
-    ``best[q, w]`` is the least cost of covering weight ``w`` (sum of radius + 1) with the chunks seen so
-    far; skipping a chunk covers nothing and costs nothing. ``costs`` is (queries, chunks, radius).
-    """
-    queries = len(costs)
-    need = threshold + 1
-    weights = np.arange(need + 1)
-    best = np.full((queries, need + 1), np.inf)
-    best[:, 0] = 0.0
-    choices = np.empty((CHUNKS, queries, need + 1), np.int8)
-    for chunk in range(CHUNKS):
-        new = best.copy()
-        choice = np.full((queries, need + 1), -1, np.int8)
-        for r in range(_MAX_RADIUS + 1):
-            covered = best[:, np.maximum(weights - (r + 1), 0)] + costs[:, chunk, r, np.newaxis]
-            better = covered < new
-            np.copyto(new, covered, where=better)
-            choice[better] = r
-        best = new
-        choices[chunk] = choice
-    radius = np.empty((queries, CHUNKS), np.int8)
-    rows = np.arange(queries)
-    remaining = np.full(queries, need)
-    for chunk in range(CHUNKS - 1, -1, -1):
-        picked = choices[chunk, rows, remaining]
-        radius[:, chunk] = picked
-        remaining = np.maximum(remaining - (picked.astype(np.int64) + 1), 0)
-    return radius, best[:, need]
-
-
-def _plan_cost(costs: npt.NDArray[np.float64], radius: npt.NDArray[np.int8]) -> npt.NDArray[np.float64]:
-    chosen = np.take_along_axis(costs, np.maximum(radius, 0)[:, :, np.newaxis].astype(np.intp), axis=2)[
-        :, :, 0
-    ]
-    total: npt.NDArray[np.float64] = np.where(radius >= 0, chosen, 0.0).sum(axis=1)
-    return total
-
-
-def _no_offsets() -> I64Array:
-    return np.empty((0, _BUCKETS + 1), np.int64)
-
-
-def _ball_counts(sizes: I64Array) -> npt.NDArray[np.int32]:
-    """(3, 16, 65536): codes within radius 0, 1, 2 of each chunk value.
-
-    Flipping bit b of the value is reversing one axis of a reshaped view, so a radius-1 sum is 16 strided
-    adds. For radius 2: with S = sum of the 16 single flips, S·S = 16·I + 2·(sum over pairs), so
-    ball2 = ball0 + S·x + (S·S·x - 16·x) / 2, exactly, in integers.
-    """
-
-    def flips(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        total = np.zeros_like(values)
-        for bit in range(CHUNK_BITS):
-            shaped = values.reshape(CHUNKS, _BUCKETS >> (bit + 1), 2, 1 << bit)
-            total += shaped[:, :, ::-1, :].reshape(CHUNKS, _BUCKETS)
-        return total
-
-    ball0 = sizes.astype(np.int64)
-    once = flips(ball0)
-    twice = flips(once)
-    # int32: a ball holds at most N < 2**28 codes, and half the memory of int64.
-    return np.stack([ball0, ball0 + once, ball0 + once + (twice - CHUNK_BITS * ball0) // 2]).astype(np.int32)
-
-
 def _expand_positions(starts: I64Array, lengths: npt.NDArray[np.integer]) -> I64Array:
     """Every position of the ranges [start, start + length), concatenated, without a Python loop."""
     total = int(lengths.sum())
@@ -629,27 +385,3 @@ def _concat(parts: list[_Found]) -> _Found:
         np.concatenate([p[1] for p in parts]),
         np.concatenate([p[2] for p in parts]),
     )
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _replace_folder(staging: Path, target: Path) -> None:
-    """Move the finished ``staging`` folder to ``target``, replacing an older index there if any."""
-    if not target.exists():
-        staging.rename(target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    retired.rmdir()
-    target.rename(retired)
-    try:
-        staging.rename(target)
-    except BaseException:
-        retired.rename(target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

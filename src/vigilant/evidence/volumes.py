@@ -1,0 +1,103 @@
+"""Where a disk image's file systems are: its partitions (or the whole image), and each one opened with TSK.
+
+:class:`~vigilant.evidence.filesystems.FileSystemWalker` asks here first, then walks each
+:class:`FileSystem` it gets. A partition table or file system that cannot be read is recorded in the
+caller's ``problems`` and left out; the caller goes on with the others. Every call into TSK holds the
+caller's lock (TSK's handles are not safe to share between threads).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytsk3
+
+from vigilant.evidence.base import Problem
+from vigilant.evidence.images import TskImage
+
+FS_TYPE_NAMES: dict[int, str] = {
+    pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
+    pytsk3.TSK_FS_TYPE_FAT12: "fat12",
+    pytsk3.TSK_FS_TYPE_FAT16: "fat16",
+    pytsk3.TSK_FS_TYPE_FAT32: "fat32",
+    pytsk3.TSK_FS_TYPE_EXFAT: "exfat",
+    pytsk3.TSK_FS_TYPE_EXT2: "ext2",
+    pytsk3.TSK_FS_TYPE_EXT3: "ext3",
+    pytsk3.TSK_FS_TYPE_EXT4: "ext4",
+    pytsk3.TSK_FS_TYPE_FFS1: "ufs1",
+    pytsk3.TSK_FS_TYPE_FFS1B: "ufs1b",
+    pytsk3.TSK_FS_TYPE_FFS2: "ufs2",
+    pytsk3.TSK_FS_TYPE_HFS: "hfs",
+    pytsk3.TSK_FS_TYPE_ISO9660: "iso9660",
+    pytsk3.TSK_FS_TYPE_YAFFS2: "yaffs2",
+    pytsk3.TSK_FS_TYPE_APFS: "apfs",
+}
+
+
+@dataclass(frozen=True)
+class Volume:
+    """Where a file system may start: a partition of a partition table, or the whole image."""
+
+    partition: int | None  # TSK's entry number in the table (mmls' first column); None: no table
+    offset: int  # bytes from the start of the image
+    description: str
+
+    def __str__(self) -> str:
+        if self.partition is None:
+            return f"file system at offset {self.offset}"
+        return f"partition {self.partition} @ {self.offset} ({self.description})"
+
+
+@dataclass
+class FileSystem:
+    """A file system TSK opened on a volume, and the directories a walk of it has entered so far."""
+
+    fs: Any  # pytsk3.FS_Info
+    volume: Volume
+    type_name: str
+    visited: set[int] = field(default_factory=set)
+
+
+def tsk_text(raw: bytes) -> str:
+    # TSK hands names over as UTF-8; a damaged name keeps its bytes visible as \xNN escapes, so two
+    # different names never collapse into one.
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def find_volumes(image: TskImage, lock: threading.RLock, where: str, problems: list[Problem]) -> list[Volume]:
+    """The allocated partitions of the partition table (MBR/DOS, GPT, …), or the whole image.
+
+    ``where`` names the image in a problem about its partition table.
+    """
+    try:
+        with lock:
+            table = pytsk3.Volume_Info(image)
+    except OSError:
+        return [Volume(None, 0, "no partition table")]
+    block_size = int(table.info.block_size)
+    found = []
+    for part in table:
+        # Unallocated gaps and table entries (meta) hold no file system of their own.
+        if int(part.flags) & pytsk3.TSK_VS_PART_FLAG_ALLOC:
+            desc = tsk_text(part.desc) if isinstance(part.desc, bytes) else str(part.desc)
+            found.append(Volume(int(part.addr), int(part.start) * block_size, desc))
+    if not found:
+        problems.append(Problem(where, "partition table lists no partition"))
+        return [Volume(None, 0, "no partition in the table")]
+    return sorted(found, key=lambda v: (v.partition, v.offset))
+
+
+def open_filesystem(
+    image: TskImage, lock: threading.RLock, volume: Volume, problems: list[Problem]
+) -> FileSystem | None:
+    """The file system at ``volume``, or None (and a problem) when TSK finds none it can read."""
+    try:
+        with lock:
+            fs = pytsk3.FS_Info(image, offset=volume.offset)
+    except OSError as exc:
+        problems.append(Problem(str(volume), f"no file system The Sleuth Kit can read: {str(exc).strip()}"))
+        return None
+    ftype = int(fs.info.ftype)
+    return FileSystem(fs, volume, FS_TYPE_NAMES.get(ftype, f"tsk-{ftype:#x}"))
