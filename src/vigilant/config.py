@@ -21,6 +21,9 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGILANT_DATA_DIR": "folder for the embedded database, indexes and caches",
     "VIGILANT_DATABASE_URL": "SQLAlchemy URL: SQLite file in the data dir by default, or PostgreSQL",
     "VIGILANT_USER": "name recorded as the actor of CLI actions (default: the login name)",
+    "VIGILANT_SECRET_KEY_FILE": (
+        "key file sealing TOTP seeds in the database (default: secret.key in the data dir)"
+    ),
 }
 
 
@@ -29,6 +32,11 @@ class Settings:
     data_dir: Path
     database_url: str
     user: str
+    secret_key_path: Path | None = None  # None: secret.key in the data dir
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.secret_key_path or self.data_dir / "secret.key"
 
     @property
     def index_dir(self) -> Path:
@@ -41,7 +49,9 @@ class Settings:
         url = env.get("VIGILANT_DATABASE_URL") or f"sqlite:///{data_dir / 'vigilant.db'}"
         url = normalise_database_url(url)
         user = env.get("VIGILANT_USER") or _login_name()
-        return cls(data_dir=data_dir, database_url=url, user=user)
+        key_file = env.get("VIGILANT_SECRET_KEY_FILE")
+        key_path = Path(key_file).expanduser() if key_file else None
+        return cls(data_dir=data_dir, database_url=url, user=user, secret_key_path=key_path)
 
 
 def normalise_database_url(url: str) -> str:

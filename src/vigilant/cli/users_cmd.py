@@ -31,9 +31,10 @@ def _now() -> datetime:
 
 def _service() -> tuple[UserService, Actor]:
     from vigilant.security.rights import Actor
+    from vigilant.security.secretbox import SecretBox
     from vigilant.security.users import UserService
 
-    return UserService(database()), Actor.cli(settings().user)
+    return UserService(database(), box=SecretBox.from_settings(settings())), Actor.cli(settings().user)
 
 
 def _show_enrolment(username: str, uri: str) -> None:

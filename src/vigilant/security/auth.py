@@ -45,6 +45,8 @@ from vigilant.security.locking import lock_row
 from vigilant.security.models import ApiTokenRow, SessionRow, UserRow
 from vigilant.security.passwords import Passwords
 from vigilant.security.rights import Actor, Permission, Role, parse_roles
+from vigilant.security.secretbox import SecretBox
+from vigilant.security.users import totp_purpose
 from vigilant.store import Database
 
 API_TOKEN_PREFIX = "vgt_"  # recognisable in logs and by secret scanners
@@ -99,11 +101,17 @@ class _Checked:
 
 class AuthService:
     def __init__(
-        self, db: Database, *, passwords: Passwords | None = None, policy: AuthPolicy | None = None
+        self,
+        db: Database,
+        *,
+        passwords: Passwords | None = None,
+        policy: AuthPolicy | None = None,
+        box: SecretBox | None = None,
     ) -> None:
         self.db = db
         self.passwords = passwords or Passwords()
         self.policy = policy or AuthPolicy()
+        self.box = box or SecretBox.from_settings()
 
     # --- login and sessions ----------------------------------------------------------------------------
     def login(self, username: str, password: str, totp: str, *, source_ip: str | None, now: datetime) -> str:
@@ -152,7 +160,8 @@ class AuthService:
         verified = self.passwords.verify(user.password_hash, password)
         if not verified.ok or user.totp_secret is None:
             return _Checked(verified.ok, None, None, totp_replayed=False)
-        code = mfa.verify(user.totp_secret, totp, now=now, last_step=user.totp_last_step)
+        seed = self.box.open(user.totp_secret, purpose=totp_purpose(user.username))
+        code = mfa.verify(seed, totp, now=now, last_step=user.totp_last_step)
         return _Checked(True, verified.new_hash, code.step, code.replayed)
 
     def _apply(

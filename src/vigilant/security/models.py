@@ -37,7 +37,7 @@ class UserRow(Base):
     agency_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("agency.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str] = mapped_column(String(255))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; NOT encrypted at rest yet
+    totp_secret: Mapped[str | None] = mapped_column(String(128))  # sealed (vigilant.security.secretbox)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # replay guard: last accepted counter
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]

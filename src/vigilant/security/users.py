@@ -22,6 +22,7 @@ from vigilant.security.errors import UnknownUser, UserExists
 from vigilant.security.models import SessionRow, UserRow
 from vigilant.security.passwords import Passwords, check_policy
 from vigilant.security.rights import Actor, Permission, Role
+from vigilant.security.secretbox import SecretBox
 from vigilant.store import Database
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,99}")
@@ -46,10 +47,18 @@ class UserInfo:
     mfa_enrolled: bool
 
 
+def totp_purpose(username: str) -> str:
+    """What a user's sealed TOTP seed is bound to: the seed opens on this user's row only."""
+    return f"totp:{username}"
+
+
 class UserService:
-    def __init__(self, db: Database, *, passwords: Passwords | None = None) -> None:
+    def __init__(
+        self, db: Database, *, passwords: Passwords | None = None, box: SecretBox | None = None
+    ) -> None:
         self.db = db
         self.passwords = passwords or Passwords()
+        self.box = box or SecretBox.from_settings()
         self.audit = AuditLog(db)
 
     def create(
@@ -84,7 +93,7 @@ class UserService:
                 agency_id=agency_id,
                 roles=sorted(roles),
                 password_hash=self.passwords.hash(password),
-                totp_secret=secret,
+                totp_secret=self.box.seal(secret, purpose=totp_purpose(username)),
                 failed_logins=0,
                 disabled=False,
                 created_at=now,
@@ -144,7 +153,8 @@ class UserService:
         """A new TOTP secret (the old authenticator stops working); returns the URI to enrol, shown once."""
         secret = mfa.new_secret()
         with self._changing(actor, username, "mfa-reset", now=now) as (_s, user):
-            user.totp_secret, user.totp_last_step = secret, None
+            user.totp_secret = self.box.seal(secret, purpose=totp_purpose(username))
+            user.totp_last_step = None
         return mfa.provisioning_uri(secret, username)
 
     def set_password(self, actor: Actor, username: str, password: str, *, now: datetime) -> None:
