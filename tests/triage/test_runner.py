@@ -182,10 +182,11 @@ def test_two_runs_give_byte_identical_reports(tmp_path: Path, fmt: str) -> None:
         db.dispose()
 
 
-def test_videos_say_that_vpdq_is_not_available(db: Database, tmp_path: Path) -> None:
+def test_a_file_that_only_looks_like_a_video_says_why_it_has_no_vpdq(db: Database, tmp_path: Path) -> None:
     seized = tmp_path / "seized"
     seized.mkdir()
-    # An MP4 'ftyp' box is all libmagic needs to call it a video; the bytes are synthetic.
+    # An MP4 'ftyp' box is all libmagic needs to call it a video; the bytes are synthetic and do not decode
+    # (tests/triage/test_videos.py has real videos, and the note when PyAV is missing).
     (seized / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(4096))
     service, run_id = _run(db, tmp_path / "data", seized)
     [record] = _records(service, run_id)

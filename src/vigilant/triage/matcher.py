@@ -1,5 +1,9 @@
 """Match a batch of records against the library: exact digests per set, PDQ near-duplicates per set.
 
+A video's frame hashes (vPDQ) are looked up like pictures' PDQ hashes: a known picture that appears as a
+frame is a ``pdq`` hit on the video, with the frame's number and time; when several frames match one entry,
+the closest (then the earliest) is the one reported.
+
 Membership is answered by each set's memory-mapped index for the whole batch at once; only the hits
 (rare, except known-good) go to the database for their category and series.
 """
@@ -12,13 +16,14 @@ import numpy as np
 
 from vigilant.digests import FILE_DIGESTS, PDQ
 from vigilant.imaging.pdq import PDQ_MIN_QUALITY
+from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.categories import PROFILES
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.triage.records import FileRecord, Hit
 
 
-def _hit(entry: StoredEntry, matched_on: str, distance: int | None) -> Hit:
+def _hit(entry: StoredEntry, matched_on: str, distance: int | None, frame: FrameHash | None = None) -> Hit:
     info = entry.hash_set
     category = PROFILES[info.profile].get(entry.category)
     return Hit(
@@ -34,6 +39,8 @@ def _hit(entry: StoredEntry, matched_on: str, distance: int | None) -> Hit:
         category_class=category.cls.slug if category else None,
         severity=category.severity if category else 0,
         series=entry.series,
+        frame=None if frame is None else frame.frame,
+        frame_seconds=None if frame is None else frame.seconds,
     )
 
 
@@ -77,24 +84,37 @@ class Matcher:
             record.top_severity = top.severity if top else None
 
     def _match_pdq(self, records: list[FileRecord], found: dict[int, list[Hit]]) -> None:
-        rows = [
-            i for i, r in enumerate(records) if r.pdq is not None and (r.pdq_quality or 0) >= PDQ_MIN_QUALITY
-        ]
+        # One query per picture, and one per usable frame of each video: (record, frame or None).
+        rows: list[tuple[int, FrameHash | None]] = []
+        queries: list[bytes] = []
+        for i, r in enumerate(records):
+            if r.pdq is not None and (r.pdq_quality or 0) >= PDQ_MIN_QUALITY:
+                rows.append((i, None))
+                queries.append(r.pdq)
+            for video_frame in r.video_frames:
+                if video_frame.quality >= PDQ_MIN_QUALITY:
+                    rows.append((i, video_frame))
+                    queries.append(video_frame.pdq)
         if not rows:
             return
-        queries = [records[i].pdq or b"" for i in rows]
         pairs: list[tuple[int, int, int]] = []
         for info in self.sets:
             for query, entry_id, distance in self.indexes.pdq(info).search(queries, info.pdq_threshold):
-                pairs.append((rows[query], entry_id, distance))
+                pairs.append((query, entry_id, distance))
         entries = {e.id: e for e in self.indexes.store.entries_by_id(p[1] for p in pairs)}
-        for i, entry_id, distance in pairs:
-            found.setdefault(i, []).append(_hit(entries[entry_id], PDQ.name, distance))
+        for query, entry_id, distance in pairs:
+            i, frame = rows[query]
+            found.setdefault(i, []).append(_hit(entries[entry_id], PDQ.name, distance, frame))
 
 
 def _dedupe(hits: list[Hit]) -> list[Hit]:
-    """One hit per (entry, how it matched), most severe first, in a stable order."""
-    unique = {(h.entry_id, h.matched_on): h for h in hits}
+    """One hit per (entry, how it matched), most severe first, in a stable order.
+
+    Where one entry matched several frames of a video, the closest frame, then the earliest, is kept.
+    """
+    unique: dict[tuple[int, str], Hit] = {}
+    for h in sorted(hits, key=lambda h: (h.distance or 0, h.frame_seconds or 0.0)):
+        unique.setdefault((h.entry_id, h.matched_on), h)
     return sorted(
         unique.values(), key=lambda h: (-h.severity, h.set_id, h.entry_id, h.matched_on, h.distance or 0)
     )

@@ -1,31 +1,41 @@
-"""One file, one read: digests, true type, and for pictures the bytes for PDQ/EXIF; archives opened."""
+"""One file, one read: digests, true type, and for pictures the bytes for PDQ/EXIF; archives opened.
+
+A video's bytes are copied to a temporary file during the same read (never held in memory) and a worker
+process decodes it for vPDQ; the copy is removed as soon as the worker is done with it.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import os
 import posixpath
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
+from pathlib import Path
+from typing import IO
 
 from vigilant.errors import VigilantError
-from vigilant.evidence.archives import ArchiveProblem, expand
+from vigilant.evidence.archive_budget import ArchiveProblem
+from vigilant.evidence.archives import expand
 from vigilant.evidence.base import EntryStatus, FileEntry
+from vigilant.imaging import vpdq
+from vigilant.imaging.vpdq import VideoLimits
 from vigilant.triage.identify import HEAD_BYTES, identify, is_archive_mime
 from vigilant.triage.imagefacts import ImageFacts, image_facts
 from vigilant.triage.records import FileRecord
 from vigilant.triage.settings import MiB, TriageSettings
+from vigilant.triage.videofacts import VideoFacts, video_facts
 
 # Bytes per read. Large, so that each hashing thread calls into hashlib (and must win the GIL back after
 # each call) as rarely as possible: with the main thread busy matching and writing, every return waits for
 # the GIL. Each thread keeps its own buffer for all its files: allocating (and zeroing) one per file cost
 # more than small files' reads. Results do not depend on it: any size >= HEAD_BYTES gives libmagic the same
 # first bytes.
-# Video perceptual hashing (vPDQ) is an optional extra; without it every video says so in its record.
-VPDQ_AVAILABLE = importlib.util.find_spec("vpdq") is not None
-VPDQ_MISSING = "video: perceptual hash (vPDQ) not available; install the optional vpdq extra"
 CHUNK = 4 * MiB
+
+Facts = ImageFacts | VideoFacts
 
 
 def _extension(name: str) -> str | None:
@@ -109,11 +119,16 @@ class EntryProcessor:
                 "deleted name whose inode now belongs to another file: its content is not this file's"
             )
             return
-        facts = self._read(entry, record)
-        if record.status != EntryStatus.OK.value:
-            return
-        if facts is not None:
-            self._apply(record, facts.result() if isinstance(facts, Future) else facts)
+        spool: list[Path] = []  # a video's temporary copy, once there is one
+        try:
+            facts = self._read(entry, record, spool)
+            if record.status != EntryStatus.OK.value:
+                return
+            if facts is not None:
+                self._apply(record, facts.result() if isinstance(facts, Future) else facts)
+        finally:
+            for path in spool:
+                path.unlink(missing_ok=True)
         # Members of a nested archive come from the outermost archive's expansion, not from here.
         if (
             not nested
@@ -123,7 +138,9 @@ class EntryProcessor:
         ):
             self._members(position, entry, record, out=out, counter=counter)
 
-    def _read(self, entry: FileEntry, record: FileRecord) -> Future[ImageFacts] | ImageFacts | None:
+    def _read(
+        self, entry: FileEntry, record: FileRecord, spool: list[Path]
+    ) -> Future[ImageFacts] | Future[VideoFacts] | Facts | None:
         md5, sha1, sha256 = (
             hashlib.md5(usedforsecurity=False),
             hashlib.sha1(usedforsecurity=False),
@@ -132,6 +149,7 @@ class EntryProcessor:
         view = self._buffer()
         head = b""
         picture: bytearray | None = None
+        video: IO[bytes] | None = None
         decided = False
         size = 0
         try:
@@ -155,18 +173,23 @@ class EntryProcessor:
                         record.mime, record.magic = kind.mime, kind.description
                         record.extension_mismatch = kind.extension_mismatch
                         record.is_image = kind.is_image
-                        if kind.mime.startswith("video/") and self.settings.pdq and not VPDQ_AVAILABLE:
-                            record.pdq_note = VPDQ_MISSING
+                        if kind.mime.startswith("video/") and self.settings.pdq:
+                            video = self._video_spool(entry, record, spool)
                         if kind.is_image and (self.settings.pdq or self.settings.exif):
                             picture = bytearray() if entry.size <= self.settings.max_image_bytes else None
                             if picture is None:
                                 record.pdq_note = "picture too large to decode for PDQ"
                     if picture is not None:
                         picture += part
+                    if video is not None:
+                        video.write(part)
         except (OSError, VigilantError, EOFError, ValueError) as exc:
             record.status = EntryStatus.UNREADABLE.value
             record.error = f"content could not be read: {exc}"
             return None
+        finally:
+            if video is not None:
+                video.close()
         if not decided and self.settings.identify:  # an empty file
             kind = identify(b"", record.extension)
             record.mime, record.magic, record.extension_mismatch = kind.mime, kind.description, False
@@ -174,6 +197,12 @@ class EntryProcessor:
             record.error = f"read {size} bytes where the file system says {record.size}"
             record.size = size
         record.md5, record.sha1, record.sha256 = md5.digest(), sha1.digest(), sha256.digest()
+        if video is not None:
+            s = self.settings
+            limits = VideoLimits(s.max_video_bytes, float(s.max_video_seconds), s.max_video_frames)
+            if self.pictures is None:
+                return video_facts(str(spool[0]), limits)
+            return self.pictures.submit(video_facts, str(spool[0]), limits)
         if picture is None:
             return None
         data = bytes(picture)
@@ -181,8 +210,26 @@ class EntryProcessor:
             return image_facts(data, self.settings.pdq)
         return self.pictures.submit(image_facts, data, self.settings.pdq)
 
+    def _video_spool(self, entry: FileEntry, record: FileRecord, spool: list[Path]) -> IO[bytes] | None:
+        """A temporary file to copy a video into for vPDQ, or None (and the reason in the record)."""
+        if not vpdq.VPDQ_AVAILABLE:
+            record.pdq_note = vpdq.VPDQ_MISSING
+            return None
+        if entry.size > self.settings.max_video_bytes:
+            record.pdq_note = (
+                f"vPDQ: video too large to decode ({entry.size} bytes, limit {self.settings.max_video_bytes})"
+            )
+            return None
+        handle, name = tempfile.mkstemp(prefix="vigilant-video-", suffix=record.extension or "")
+        spool.append(Path(name))
+        return os.fdopen(handle, "wb")
+
     @staticmethod
-    def _apply(record: FileRecord, facts: ImageFacts) -> None:
+    def _apply(record: FileRecord, facts: Facts) -> None:
+        if isinstance(facts, VideoFacts):
+            record.video_frames = list(facts.frames)
+            record.pdq_note = facts.error or facts.note
+            return
         record.pdq, record.pdq_quality = facts.pdq, facts.pdq_quality
         record.pdq_note = facts.error or facts.pdq_note or record.pdq_note
         record.exif_make, record.exif_model, record.exif_serial = facts.make, facts.model, facts.serial

@@ -4,6 +4,10 @@ A record keeps the address chain of its file (evidence item -> partition -> file
 -> archive members), so any hit can be traced to the exact bytes. Records sort by (position, member):
 ``position`` is the file's place in the evidence walk, ``member`` its place among the archive members
 found inside that file (0 for the file itself).
+
+Schema versions (``vigilant.schema`` in each file's metadata): 1 had no video frames; 2 adds
+``video_frames`` (a video's vPDQ frame hashes) and, on hits, the ``frame`` and ``frame_seconds`` of the
+video frame that matched. Files of version 1 still read: the missing values are empty.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+from vigilant.imaging.vpdq import FrameHash
+
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class Hit:
     category_class: str | None  # profile-independent class slug
     severity: int  # the class's severity rank (0 when uncategorised)
     series: str | None
+    frame: int | None = None  # a video's frame that matched by PDQ: its number among the decoded frames …
+    frame_seconds: float | None = None  # … and its presentation time, in seconds from the start
 
 
 @dataclass
@@ -69,6 +77,7 @@ class FileRecord:
     pdq: bytes | None = None
     pdq_quality: int | None = None
     pdq_note: str | None = None
+    video_frames: list[FrameHash] = field(default_factory=list)  # vPDQ: one PDQ per second of video
     exif_make: str | None = None
     exif_model: str | None = None
     exif_serial: str | None = None
@@ -103,7 +112,12 @@ HIT_TYPE = pa.struct(
         ("category_class", pa.string()),
         ("severity", pa.int8()),
         ("series", pa.string()),
+        ("frame", pa.int32()),
+        ("frame_seconds", pa.float64()),
     ]
+)
+FRAME_TYPE = pa.struct(
+    [("frame", pa.int32()), ("seconds", pa.float64()), ("pdq", pa.binary(32)), ("quality", pa.int16())]
 )
 SCHEMA = pa.schema(
     [
@@ -138,6 +152,7 @@ SCHEMA = pa.schema(
         ("pdq", pa.binary(32)),
         ("pdq_quality", pa.int16()),
         ("pdq_note", pa.string()),
+        ("video_frames", pa.list_(FRAME_TYPE)),
         ("exif_make", pa.string()),
         ("exif_model", pa.string()),
         ("exif_serial", pa.string()),
@@ -157,6 +172,7 @@ SCHEMA = pa.schema(
 _NAMES = [f.name for f in fields(FileRecord)]
 assert SCHEMA.names == _NAMES, "FileRecord and SCHEMA must list the same columns in the same order"
 _HIT_NAMES = [f.name for f in fields(Hit)]
+_FRAME_NAMES = [f.name for f in fields(FrameHash)]
 
 
 def to_table(records: list[FileRecord]) -> pa.Table:
@@ -166,17 +182,27 @@ def to_table(records: list[FileRecord]) -> pa.Table:
             value = getattr(record, name)
             if name == "hits":
                 value = [{n: getattr(h, n) for n in _HIT_NAMES} for h in value]
+            elif name == "video_frames":
+                value = [{n: getattr(f, n) for n in _FRAME_NAMES} for f in value]
             columns[name].append(value)
     return pa.table(columns, schema=SCHEMA)
 
 
 def records_of(table: pa.Table) -> Iterator[FileRecord]:
-    """The records of a table, column by column (several times faster than one dict per row)."""
-    columns = [table.column(name).to_pylist() for name in _NAMES]
+    """The records of a table, column by column (several times faster than one dict per row).
+
+    A column an older schema version lacks reads as empty (see the module's notes on versions).
+    """
+    present = set(table.column_names)
+    columns = [
+        table.column(name).to_pylist() if name in present else [None] * table.num_rows for name in _NAMES
+    ]
     hits_at = _NAMES.index("hits")
     members_at = _NAMES.index("members")
+    frames_at = _NAMES.index("video_frames")
     for values in zip(*columns, strict=True):
         row = list(values)
         row[hits_at] = [Hit(**h) for h in row[hits_at] or []]
         row[members_at] = list(row[members_at] or [])
+        row[frames_at] = [FrameHash(**f) for f in row[frames_at] or []]
         yield FileRecord(*row)

@@ -19,6 +19,11 @@ class TriageSettings:
     exif: bool = True
     archive_depth: int = 3  # archives inside archives, this deep
     max_image_bytes: int = 64 * MiB  # larger pictures are hashed but not decoded
+    # Videos (vPDQ, with the optional 'video' extra): one is copied to a temporary file while it is hashed
+    # and decoded from there by a worker process; larger ones are hashed but not decoded.
+    max_video_bytes: int = 1024 * MiB
+    max_video_seconds: int = 3600  # frames after this time are not hashed (the record says so)
+    max_video_frames: int = 250_000  # frames decoded per video, at most
     batch_files: int = 512  # a batch ends at this many files …
     batch_bytes: int = 512 * MiB  # … or this many bytes, whichever comes first
     threads: int = 2  # reading and hashing (hashlib releases the GIL)

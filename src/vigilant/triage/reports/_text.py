@@ -73,13 +73,22 @@ def member_path(record: FileRecord) -> str:
 def hit_label(hit: Hit) -> str:
     """``set@version:matched_on[:distance]:category``; the category part is empty when there is none.
 
-    The distance is there exactly when ``matched_on`` is ``pdq``, so the fields always parse back.
+    The distance is there exactly when ``matched_on`` is ``pdq``, so the fields always parse back; a video
+    frame's match adds its time to the distance, ``12@3.000s``.
     """
     parts = [f"{hit.set_name}@{hit.set_version}", hit.matched_on]
     if hit.matched_on == "pdq":
-        parts.append("" if hit.distance is None else str(hit.distance))
+        distance = "" if hit.distance is None else str(hit.distance)
+        parts.append(distance if hit.frame_seconds is None else f"{distance}@{hit.frame_seconds:.3f}s")
     parts.append(hit.category or "")
     return ":".join(parts)
+
+
+def frame_note(hit: Hit) -> str:
+    """Where in a video the matching frame is (`` at frame 75, 3.000 s``), or nothing for a still file."""
+    if hit.frame_seconds is None:
+        return ""
+    return f" at frame {hit.frame}, {hit.frame_seconds:.3f} s"
 
 
 def hit_order(hit: Hit) -> tuple[int, str, str, str, int, int]:

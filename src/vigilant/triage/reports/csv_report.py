@@ -2,8 +2,9 @@
 
 Digests are lower-case hex; times ISO 8601 UTC; booleans ``true``/``false``; archive member chains a JSON
 list; hits one cell, each ``set@version:matched_on[:distance]:category`` (see :func:`hit_label`), joined by
-``"; "``. UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding, and every text cell
-that a spreadsheet would run as a formula gets a leading ``'``: names come from seized media.
+``"; "``; a video's vPDQ frames one cell, each ``frame@seconds:pdq-hex:quality`` (``20@2.000s:…:100``),
+joined by a space. UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding, and every
+text cell that a spreadsheet would run as a formula gets a leading ``'``: names come from seized media.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import BinaryIO
 
+from vigilant.imaging.vpdq import FrameHash
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._sink import TextSink
 from vigilant.triage.reports._text import hit_label, hit_order, iso_utc, spreadsheet_safe
@@ -41,7 +43,15 @@ class CsvReport:
 
 
 def row(record: FileRecord) -> list[str]:
-    return [cell(getattr(record, name)) for name in COLUMNS[:-1]] + [hits_cell(record.hits)]
+    values = [
+        frames_cell(record.video_frames) if name == "video_frames" else cell(getattr(record, name))
+        for name in COLUMNS[:-1]
+    ]
+    return [*values, hits_cell(record.hits)]
+
+
+def frames_cell(frames: list[FrameHash]) -> str:
+    return " ".join(f"{f.frame}@{f.seconds:.3f}s:{f.hex}:{f.quality}" for f in frames)
 
 
 def hits_cell(hits: list[Hit]) -> str:

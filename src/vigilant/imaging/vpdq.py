@@ -1,0 +1,309 @@
+"""vPDQ: perceptual hashes of videos, as Meta's vPDQ defines them — a PDQ hash per second of video.
+
+A video is decoded as a stream (PyAV, whose wheels bundle FFmpeg: the optional ``video`` extra), never held
+in memory whole. Every frame is decoded, as vPDQ does; one frame per :data:`SECONDS_PER_HASH` is hashed: the
+first frame whose *presentation time* (from the first frame's) reaches 0 s, 1 s, 2 s, … — so variable
+frame rates and gaps are handled by time, not by counting frames. Each chosen frame goes through the same
+PDQ code path as a still picture (:func:`vigilant.imaging.pdq.pdq_of_pil`: RGB, box downscale to 512 px,
+pdqhash), so a known picture that appears as a frame hashes as the picture does.
+
+Deduplication: a sampled frame whose PDQ hash is *identical* to the previous kept frame's is dropped (a
+static shot keeps its first second only). Near-identical hashes are all kept. This never changes a
+:func:`vpdq_match` result, which, like python-threatexchange's vPDQ matcher, drops exact duplicates anyway.
+
+Decoding is bounded by a :class:`VideoLimits`: the file's size, the seconds of video and the frames decoded.
+A video cut short by a limit or by corruption keeps the frames hashed so far and says why in
+:attr:`VideoHash.note`; one that yields no frame at all raises :class:`VideoDecodeError`.
+
+FFmpeg opens the file through a Python file object and may not open anything else: playlists and
+concatenation lists (HLS, ``concat``) that name other files or URLs are refused.
+
+Without PyAV installed, :data:`VPDQ_AVAILABLE` is false and :func:`vpdq_of_video` raises
+:class:`VideoHashUnavailable`; triage writes :data:`VPDQ_MISSING` on every video instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import IO, Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from vigilant.digests import PDQ
+from vigilant.errors import BadInputError, ConfigError
+from vigilant.imaging.pdq import PDQ_MIN_QUALITY, ImageDecodeError, pdq_of_pil
+
+VPDQ_AVAILABLE: bool = importlib.util.find_spec("av") is not None
+"""Whether PyAV (the optional ``video`` extra) is installed; read at call time, so tests may patch it."""
+
+if VPDQ_AVAILABLE:
+    import av
+    import av.error
+
+VPDQ_MISSING: Final = (
+    "video: perceptual hash (vPDQ) not available; install the optional 'video' extra (PyAV): "
+    "pip install 'vigilant[video]'"
+)
+SECONDS_PER_HASH: Final = 1.0
+"""vPDQ's default: one hashed frame per second of video."""
+VPDQ_DISTANCE: Final = 31
+"""Two frames match when their PDQ hashes differ in at most this many bits (vPDQ's distance tolerance)."""
+VPDQ_QUALITY: Final = PDQ_MIN_QUALITY
+"""Frames below this PDQ quality are left out of a comparison (vPDQ's quality tolerance)."""
+TIMESTAMP_DIGITS: Final = 3
+"""Frame times are kept to the millisecond, as vPDQ writes them."""
+
+_VideoSource = str | os.PathLike[str] | IO[bytes]
+_READ_BUFFER: Final = 1 << 20
+
+
+class VideoDecodeError(BadInputError):
+    """A video cannot be decoded: corrupt, truncated before its first frame, no video stream, too large."""
+
+
+class VideoHashUnavailable(ConfigError):
+    """PyAV, which decodes videos, is not installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameHash:
+    """The PDQ hash of one sampled frame: its number among the decoded frames (from 0) and its time."""
+
+    frame: int
+    seconds: float
+    pdq: bytes
+    quality: int
+
+    @property
+    def hex(self) -> str:
+        return PDQ.format(self.pdq)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoLimits:
+    """How much of one video is decoded; a larger or longer one is refused or cut short, and says so."""
+
+    max_bytes: int = 1 << 30
+    max_seconds: float = 3600.0
+    max_frames: int = 250_000  # decoded frames, not hashed ones: bounds work on bogus frame rates
+
+
+@dataclass(frozen=True, slots=True)
+class VideoHash:
+    frames: tuple[FrameHash, ...]
+    decoded: int  # frames decoded
+    width: int
+    height: int
+    note: str | None = None  # why decoding stopped before the end of the video, if it did
+
+
+@dataclass(frozen=True, slots=True)
+class VpdqMatch:
+    """vPDQ's two figures: how much of each video is found in the other, in percent of its frames."""
+
+    query_match_percent: float
+    compared_match_percent: float
+
+    def matches(self, query_percent: float = 80.0, compared_percent: float = 0.0) -> bool:
+        """vPDQ's default decision: >= 80 % of the query's frames found, any share of the other's."""
+        return self.query_match_percent >= query_percent and self.compared_match_percent >= compared_percent
+
+
+def vpdq_of_video(
+    source: _VideoSource,
+    *,
+    limits: VideoLimits = VideoLimits(),
+    seconds_per_hash: float = SECONDS_PER_HASH,
+    name: str | None = None,
+) -> VideoHash:
+    """The vPDQ frame hashes of a video file (a path or a seekable binary file object).
+
+    ``name`` is how errors and notes refer to the video (default: its path); pass one when the path is a
+    temporary copy whose name must not reach a report.
+    """
+    if not VPDQ_AVAILABLE:
+        raise VideoHashUnavailable(VPDQ_MISSING)
+    if seconds_per_hash <= 0:
+        raise ValueError("seconds_per_hash must be positive")
+    label = name or _source_name(source)
+    if isinstance(source, str | os.PathLike):
+        try:
+            with open(source, "rb") as stream:
+                return _hash_stream(stream, limits, Fraction(seconds_per_hash), label)
+        except FileNotFoundError as exc:
+            raise VideoDecodeError(f"video {label} does not exist", hint="check the path") from exc
+    return _hash_stream(source, limits, Fraction(seconds_per_hash), label)
+
+
+def vpdq_match(
+    query: Sequence[FrameHash],
+    compared: Sequence[FrameHash],
+    *,
+    distance: int = VPDQ_DISTANCE,
+    quality: int = VPDQ_QUALITY,
+) -> VpdqMatch:
+    """Compare two videos' frame hashes as vPDQ does.
+
+    Frames of quality below ``quality`` are dropped and exact duplicate hashes kept once, in each video;
+    then the query-match percentage is the share of the query's remaining frames within ``distance`` bits
+    of some frame of the other video, and the compared-match percentage the same the other way round.
+    A video left with no frame matches nothing (0 %).
+    """
+    left, right = _prepared(query, quality), _prepared(compared, quality)
+    if not len(left) or not len(right):
+        return VpdqMatch(0.0, 0.0)
+    close = _within(left, right, distance)
+    return VpdqMatch(
+        100.0 * float(close.any(axis=1).sum()) / len(left),
+        100.0 * float(close.any(axis=0).sum()) / len(right),
+    )
+
+
+# --- decoding ---------------------------------------------------------------------------------------------
+
+
+def _source_name(source: _VideoSource) -> str:
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else "<video stream>"
+
+
+def _refuse_nested_open(url: str, flags: int, options: dict[str, Any]) -> Any:
+    """FFmpeg asks this for every file a container names (HLS segments, concat lists): always no."""
+    raise PermissionError(f"a video may not name other files or URLs ({url!r} refused)")
+
+
+def _size_of(stream: IO[bytes]) -> int:
+    here = stream.tell()
+    end = stream.seek(0, os.SEEK_END)
+    stream.seek(here)
+    return end
+
+
+def _reason(exc: BaseException) -> str:
+    """An FFmpeg error's reason without the file name FFmpeg appends (a temporary copy's, in triage)."""
+    strerror = getattr(exc, "strerror", None)
+    return strerror if isinstance(strerror, str) and strerror else str(exc)
+
+
+def _hash_stream(stream: IO[bytes], limits: VideoLimits, step: Fraction, label: str) -> VideoHash:
+    size = _size_of(stream)
+    if size > limits.max_bytes:
+        raise VideoDecodeError(
+            f"video {label} not decoded: {size} bytes is over the limit of {limits.max_bytes}",
+            hint="raise the maximum video size to hash it",
+        )
+    try:
+        container = av.open(stream, "r", buffer_size=_READ_BUFFER, io_open=_refuse_nested_open)
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise VideoDecodeError(
+            f"cannot decode video {label}: {_reason(exc)}", hint="the file may be corrupt or truncated"
+        ) from exc
+    with container:
+        if not container.streams.video:
+            raise VideoDecodeError(f"video {label} has no video stream")
+        video = container.streams.video[0]
+        width, height = video.codec_context.width, video.codec_context.height
+        if Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS:
+            raise VideoDecodeError(
+                f"refused video {label}: {width}x{height} frames are larger than pictures may be",
+                hint="it may be a decompression bomb",
+            )
+        frames: list[FrameHash] = []
+        decoded = 0
+        note: str | None = None
+        next_at = Fraction(0)  # the presentation time the next hashed frame must reach
+        last: Fraction | None = None  # the latest frame's time
+        try:
+            for index, seconds, frame in _timed_frames(container, video):
+                if index >= limits.max_frames:
+                    note = f"stopped after {limits.max_frames} decoded frames (the limit)"
+                    break
+                decoded += 1
+                last = seconds if seconds is not None else last
+                if seconds is None or seconds < next_at:
+                    continue
+                if seconds > limits.max_seconds:
+                    note = f"hashed the first {limits.max_seconds:g} s only (the limit)"
+                    break
+                # The first frame at or after k·step is hashed; a gap in the video skips the empty slots.
+                next_at = (math.floor(seconds / step) + 1) * step
+                hashed = _frame_hash(frame, index, seconds, label)
+                if frames and frames[-1].pdq == hashed.pdq:
+                    continue  # a static shot: the frame that starts it stands for it
+                frames.append(hashed)
+        except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
+            if not frames:
+                raise VideoDecodeError(
+                    f"cannot decode video {label}: {_reason(exc)}",
+                    hint="the file may be corrupt or truncated",
+                ) from exc
+            note = f"decoding stopped at {frames[-1].seconds:.3f} s: {_reason(exc)} (corrupt or truncated)"
+        if note is None:
+            note = _cut_short(container, last, step)
+    if not frames:
+        raise VideoDecodeError(f"video {label} has no decodable frame")
+    return VideoHash(tuple(frames), decoded, width, height, note)
+
+
+def _cut_short(container: Any, last: Fraction | None, step: Fraction) -> str | None:
+    """A note when the frames end well before the duration the container states (a truncated file)."""
+    if container.duration is None or last is None:
+        return None
+    stated = Fraction(container.duration, av.time_base)
+    if last + 2 * step >= stated:
+        return None
+    return f"frames end at {float(last):.3f} s, the file says it lasts {float(stated):.3f} s (truncated?)"
+
+
+def _timed_frames(container: Any, video: Any) -> Iterator[tuple[int, Fraction | None, Any]]:
+    """Decoded frames with their number and presentation time, in seconds from the first frame's."""
+    origin: int | None = None
+    rate = video.average_rate
+    for index, frame in enumerate(container.decode(video)):
+        if frame.pts is None:
+            yield index, (Fraction(index) / Fraction(rate)) if rate else None, frame
+            continue
+        if origin is None:
+            origin = frame.pts
+        base = frame.time_base or video.time_base
+        yield index, Fraction(frame.pts - origin) * Fraction(base), frame
+
+
+def _frame_hash(frame: Any, index: int, seconds: Fraction, label: str) -> FrameHash:
+    try:
+        result = pdq_of_pil(frame.to_image())
+    except ImageDecodeError as exc:
+        raise VideoDecodeError(f"cannot hash frame {index} of video {label}: {exc}") from exc
+    return FrameHash(index, round(float(seconds), TIMESTAMP_DIGITS), result.hash, result.quality)
+
+
+# --- comparing --------------------------------------------------------------------------------------------
+
+
+def _prepared(frames: Sequence[FrameHash], quality: int) -> npt.NDArray[np.uint64]:
+    """The distinct hashes of the frames of at least ``quality``, as rows of four 64-bit words."""
+    unique = dict.fromkeys(f.pdq for f in frames if f.quality >= quality)
+    if not unique:
+        return np.zeros((0, 4), np.uint64)
+    return np.frombuffer(b"".join(unique), np.uint64).reshape(-1, 4)
+
+
+def _within(
+    left: npt.NDArray[np.uint64], right: npt.NDArray[np.uint64], distance: int
+) -> npt.NDArray[np.bool_]:
+    """``close[i, j]``: hash i of ``left`` is within ``distance`` bits of hash j of ``right``."""
+    close = np.empty((len(left), len(right)), np.bool_)
+    block = max(1, (1 << 22) // max(1, len(right)))
+    for start in range(0, len(left), block):
+        part = left[start : start + block, np.newaxis, :] ^ right[np.newaxis, :, :]
+        close[start : start + block] = np.bitwise_count(part).sum(axis=2, dtype=np.int32) <= distance
+    return close
