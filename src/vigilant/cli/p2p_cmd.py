@@ -50,6 +50,10 @@ def observe(
         bool, typer.Option(help="allow peers, trackers and DHT nodes outside loopback")
     ] = False,
     case_id: Annotated[str | None, typer.Option("--case", help="case the session belongs to")] = None,
+    ntp: Annotated[
+        str | None,
+        typer.Option("--ntp", help="the agency's time server, IP:PORT: its offset is measured and logged"),
+    ] = None,
 ) -> None:
     """Find peers of each torrent (trackers, DHT, PEX, --peer) and confirm them as they arrive; writes a
     hash-chained session log and a Parquet file of observations (discoveries are tier 'announced')."""
@@ -80,6 +84,7 @@ def observe(
         case_id=case_id,
         torrent_trackers=torrent_trackers,
         max_probes=max_probes,
+        ntp_server=ntp,
     )
     observer = Observer(obs_settings, config.data_dir, sources)
     result = asyncio.run(observer.run(specs))
@@ -87,6 +92,7 @@ def observe(
         by = f" via {obs.reported_by}" if obs.tier == "announced" else ""
         line = f"{obs.tier:<10} {obs.method:<12} {obs.ip}:{obs.port} {obs.client or ''}{by}"
         console.print(line, markup=False, highlight=False)  # client names come from the peer
+    console.print(f"clock: {observer.clock_source}", markup=False, highlight=False)
     console.print(f"session log: {result.log_path}")
     console.print(
         f"observations: {result.parquet_path} ({len(result.observations)}, "

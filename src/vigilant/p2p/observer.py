@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from vigilant import __version__
 from vigilant.errors import ConfigError, VigilantError
+from vigilant.p2p import clock
 from vigilant.p2p.confirm import ConfirmSettings, Probe, ProbeResult, Target
 from vigilant.p2p.discovery import DiscoveredPeer, is_loopback
 from vigilant.p2p.observations import Method, Observation, Tier, to_table
@@ -80,6 +81,7 @@ class ObserverSettings:
     tracker_timeout: float = 10.0
     discovery_timeout: float = 60.0  # the most one source may take for one swarm
     max_probes: int = 10_000  # probes one session may start, PEX discoveries included
+    ntp_server: str | None = None  # IP:PORT of the agency's time server, measured at each session start
 
     def as_json(self) -> dict[str, Any]:
         text = json.dumps(asdict(self), default=lambda v: v.hex() if isinstance(v, bytes) else str(v))
@@ -142,9 +144,8 @@ class Observer:
         self._seen: dict[tuple[str, int, bytes], float] = {}
         self._global = asyncio.Semaphore(settings.concurrency)
         self._per_ip: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.per_ip))
-        self.clock_source = (
-            f"system clock ({time.get_clock_info('time').implementation}); NTP offset not measured"
-        )
+        self.clock_source = clock.ClockReport(None, None, "not measured yet").describe()
+        self.clock_offset_ms: float | None = None
         # per session: the discovery queue and the count of producers and probes still running
         self._queue: asyncio.Queue[_Found | None] = asyncio.Queue()
         self._busy = 0
@@ -158,6 +159,8 @@ class Observer:
             if isinstance(source, StaticPeers):
                 for ip, _ in source.addresses:
                     check_address(ip, self.s.allow_remote)
+        report = await asyncio.to_thread(clock.measure, self.s.ntp_server, allow_remote=self.s.allow_remote)
+        self.clock_source, self.clock_offset_ms = report.describe(), report.offset_ms
         session_id = uuid7()
         folder = self.data_dir / "observations"
         log = SessionLog(folder / f"session-{session_id}.jsonl")
@@ -179,6 +182,7 @@ class Observer:
             settings_sha256=self.s.sha256(),
             library_version=self.s.library_version,
             clock_source=self.clock_source,
+            clock_offset_ms=self.clock_offset_ms,
             operator=self.s.operator,
             case_id=self.s.case_id,
         )
@@ -387,6 +391,7 @@ class Observer:
             config_sha256=self.s.sha256(),
             library_version=self.s.library_version,
             clock_source=self.clock_source,
+            clock_offset_ms=self.clock_offset_ms,
             mono_ns=time.monotonic_ns(),
             reported_by=peer.reported_by,
             infohash_v1=target.infohash_v1,
@@ -410,6 +415,7 @@ class Observer:
             "config_sha256": self.s.sha256(),
             "library_version": self.s.library_version,
             "clock_source": self.clock_source,
+            "clock_offset_ms": self.clock_offset_ms,
             "reported_by": reported_by,
             "infohash_v1": r.target.infohash_v1 or (meta.infohash_v1 if meta else None),
             "infohash_v2": r.target.infohash_v2 or (meta.infohash_v2 if meta else None),
