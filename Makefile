@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Front-end packages come from the npm registry through package.json and its lock; only the built files are
+# copied under static/vendor/ (git-ignored), so no third-party code is ever committed.
+VENDOR := src/vigilant/web/static/vendor
+FRONTEND := $(VENDOR)/htmx.min.js
 
-.PHONY: demo test bench lint lock clean
+.PHONY: demo test bench lint lock clean frontend
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Vigilant needs Python 3.11"'
@@ -13,6 +17,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(FRONTEND): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	touch $(FRONTEND)
+
+frontend: $(FRONTEND)
+demo test: $(FRONTEND)
 
 demo: $(STAMP)
 	$(BIN)/vigilant demo
@@ -35,3 +48,4 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf node_modules $(VENDOR)

@@ -26,10 +26,13 @@ with warnings.catch_warnings():
     )
     from fastapi.testclient import TestClient
 
+from tests.web.world_work import add_work
 from vigilant.cases.access import LocalActor
 from vigilant.cases.agencies import add_agency
-from vigilant.cases.models import Distribution
+from vigilant.cases.models import Distribution, PersonRole, ProcessKind
 from vigilant.cases.operations import add_operation
+from vigilant.cases.people import add_person
+from vigilant.cases.process import add_legal_process
 from vigilant.cases.service import open_case
 from vigilant.config import Settings
 from vigilant.security import mfa
@@ -46,6 +49,8 @@ PASSWORD = "correct horse battery staple"
 ROOT = Actor.cli("root-on-server")
 OWN_TITLE = "Own agency case: Maple Street"
 OTHER_TITLE = "Other agency secret: Birch Lane"  # must never reach a user of the first agency
+OWN_PERSON = ("Maple", "Ownagency")  # a suspect in the first agency's case
+OTHER_PERSON = ("Birch", "Otheragencysecret")  # in the other agency's case: its surname must never leak
 
 
 @dataclass
@@ -83,6 +88,17 @@ class World:
     own_operation: int
     other_operation: int
     users: dict[Role, Login] = field(default_factory=dict)
+    own_person: int = 0  # a suspect named in own_case
+    other_person: int = 0  # a suspect named in other_case
+    own_process: int = 0  # an unexecuted search warrant in own_case
+    other_process: int = 0  # one in other_case
+    # Leads, evidence items and triage runs (tests/web/world_work.py).
+    own_lead: int = 0
+    other_lead: int = 0
+    own_evidence: int = 0
+    other_evidence: int = 0
+    own_run: int = 0
+    other_run: int = 0
 
 
 def build_world(db: Database) -> World:
@@ -104,6 +120,34 @@ def build_world(db: Database) -> World:
         )
         ids.append((op.id, case.id))
     world = World(own, other, ids[0][1], ids[1][1], ids[0][0], ids[1][0])
+    for agency, case_id, (given, surname) in (
+        (own, world.own_case, OWN_PERSON),
+        (other, world.other_case, OTHER_PERSON),
+    ):
+        coordinator = LocalActor(agency_id=agency, roles=frozenset({"coordinator"}), name=f"coord@{agency}")
+        person = add_person(
+            db,
+            coordinator,
+            case_id,
+            given_names=given,
+            surname=surname,
+            role=PersonRole.SUSPECT,
+            date_of_birth=date(1980, 5, 1),
+        )
+        warrant = add_legal_process(
+            db,
+            coordinator,
+            case_id,
+            kind=ProcessKind.SEARCH_WARRANT,
+            target=f"{surname} residence",
+            issued_at=T0 - timedelta(hours=6),
+            issued_by_court="Ontario Court of Justice",
+            issued_by_judge="J. Example",
+        )
+        if agency == own:
+            world.own_person, world.own_process = person.id, warrant.id
+        else:
+            world.other_person, world.other_process = person.id, warrant.id
     users = UserService(db, passwords=FAST)
     for role in Role:
         made = users.create(
@@ -111,6 +155,9 @@ def build_world(db: Database) -> World:
         )
         secret = parse_qs(urlparse(made.totp_uri).query)["secret"][0]
         world.users[role] = Login(made.user_id, made.username, secret, role, own)
+    work = add_work(db, own_case_number="OP-OWN-1", other_case_number="OP-OTHER-1", other_label=OTHER_TITLE)
+    for name, value in work.items():
+        setattr(world, name, value)
     return world
 
 
@@ -125,7 +172,9 @@ def world(db: Database) -> World:
 
 
 def make_app(db: Database, tmp_path: Path, clock: Clock, *, cookie_secure: bool = False) -> FastAPI:
-    settings = Settings(data_dir=tmp_path / "web-data", database_url=db.url, user="test")
+    # The key that sealed the users' TOTP seeds (UserService took it from the environment) opens them.
+    key = Settings.from_env().secret_key_file
+    settings = Settings(data_dir=tmp_path / "web-data", database_url=db.url, user="test", secret_key_path=key)
     return create_app(settings, WebOptions(cookie_secure=cookie_secure, clock=clock, passwords=FAST))
 
 

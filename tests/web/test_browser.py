@@ -1,7 +1,9 @@
 """The web application in a real browser: Debian's Chromium driven by Playwright, over loopback.
 
 An investigator logs in (password + TOTP), opens a case through the form, sees it in the list; a user of
-another agency logs in and sees neither that case nor anything of the first agency. Chromium is the
+another agency logs in and sees neither that case nor anything of the first agency. A second flow adds an
+accused with a date of birth and lays a charge through the case page's forms, and the dashboard's charges
+figure counts it; the other agency's user gets 404 for the case, the person and the charges. Chromium is the
 distribution's (``executable_path``), never a downloaded browser.
 """
 
@@ -132,5 +134,77 @@ def test_an_investigator_opens_a_case_that_another_agency_cannot_see(
             assert OTHER_TITLE in theirs
             assert "Opened in the browser" not in theirs
             assert OWN_TITLE not in theirs
+        finally:
+            browser.close()
+
+
+def _other_investigator(db: Database, world: World, clock: Clock, username: str) -> Login:
+    made = UserService(db, passwords=FAST).create(
+        ROOT, username, PASSWORD, roles=frozenset({Role.INVESTIGATOR}), agency_id=world.other_agency,
+        now=clock.now,
+    )  # fmt: skip
+    secret = parse_qs(urlparse(made.totp_uri).query)["secret"][0]
+    return Login(made.user_id, made.username, secret, Role.INVESTIGATOR, world.other_agency)
+
+
+def _charges_figure(page: Page, operation: str) -> int:
+    """The dashboard's charges figure for one operation, found by its column heading."""
+    column = page.locator("table thead th").all_inner_texts().index("Charges")
+    row = page.locator("table tbody tr", has_text=operation).first
+    return int(row.locator("td").nth(column).inner_text())
+
+
+@pytest.mark.slow
+def test_an_investigator_lays_a_charge_and_the_dashboard_counts_it(
+    chromium: str, site: tuple[str, World, Database, Clock]
+) -> None:
+    base, world, db, clock = site
+    stranger_login = _other_investigator(db, world, clock, "investigator-hrp-2")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_context().new_page()
+            _log_in(page, base, world.users[Role.INVESTIGATOR])
+            before = _charges_figure(page, "OP-OWN")
+
+            page.goto(f"{base}/cases")
+            page.click(f"a[href='/cases/{world.own_case}']")
+            page.wait_for_url(f"{base}/cases/{world.own_case}")
+            page.fill("#add-person input[name=given_names]", "Jordan")
+            page.fill("#add-person input[name=surname]", "Browserline")
+            page.select_option("#add-person select[name=role]", "accused")
+            page.fill("#add-person input[name=date_of_birth]", "1988-07-14")
+            page.click("#add-person button[type=submit]")
+            page.wait_for_url(f"{base}/cases/{world.own_case}#persons")
+            assert "Jordan Browserline" in page.content()
+
+            option = page.locator("#lay-charge select[name=person_id] option", has_text="Jordan Browserline")
+            person_id = option.get_attribute("value")
+            assert person_id
+            page.select_option("#lay-charge select[name=person_id]", person_id)
+            page.select_option("#lay-charge select[name=offence]", "cp-distributing")
+            page.fill("#lay-charge input[name=offence_from]", "2025-11-05")
+            page.press("#lay-charge input[name=offence_from]", "Enter")  # the keyboard submits the form
+            page.wait_for_url(f"{base}/cases/{world.own_case}#charges")
+            charges = page.locator("#charges table").inner_text()
+            assert "Distributing or making available child pornography" in charges
+            assert "Jordan Browserline" in charges
+
+            page.goto(f"{base}/")
+            assert _charges_figure(page, "OP-OWN") == before + 1
+
+            stranger = browser.new_context().new_page()
+            _log_in(stranger, base, stranger_login)
+            assert "OP-OWN" not in stranger.content()
+            for path in (
+                f"/cases/{world.own_case}",
+                f"/persons/{person_id}",
+                f"/api/v1/cases/{world.own_case}/charges",
+            ):
+                answer = stranger.goto(f"{base}{path}")
+                assert answer is not None
+                assert answer.status == 404, path
+                assert "Browserline" not in stranger.content()
+                assert "child pornography" not in stranger.content()
         finally:
             browser.close()

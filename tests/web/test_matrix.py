@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from tests.web.conftest import OTHER_TITLE, Clock, World, csrf, log_in
+from tests.web.conftest import OTHER_PERSON, OTHER_TITLE, Clock, World, csrf, log_in
 from vigilant.security.rights import PERMISSIONS, Permission, Role
 
 P = Permission
@@ -55,6 +55,36 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/library"): Rule(P.LIBRARY_READ),
     ("POST", "/library"): Rule(P.LIBRARY_READ),
     ("GET", "/audit"): Rule(P.AUDIT_READ),
+    # A case's records: persons, legal process, charges, victims, the release (api_records, pages_records).
+    ("GET", "/api/v1/offences"): Rule(None),  # the Criminal Code catalogue: public law
+    ("GET", "/api/v1/cases/{case_id}/persons"): Rule(P.PERSONS_READ, scoped=True),
+    ("POST", "/api/v1/cases/{case_id}/persons"): Rule(P.PERSONS_WRITE, ok=201, scoped=True),
+    ("GET", "/api/v1/cases/{case_id}/charges"): Rule(P.LEGAL_READ, scoped=True),
+    ("POST", "/api/v1/cases/{case_id}/charges"): Rule(P.LEGAL_WRITE, ok=201, scoped=True),
+    ("GET", "/api/v1/cases/{case_id}/legal-process"): Rule(P.LEGAL_READ, scoped=True),
+    ("POST", "/api/v1/cases/{case_id}/legal-process"): Rule(P.LEGAL_WRITE, ok=201, scoped=True),
+    ("GET", "/api/v1/persons/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
+    ("GET", "/api/v1/operations/{operation_id}/release"): Rule(P.RELEASE_PREVIEW, scoped=True),
+    ("POST", "/cases/{case_id}/persons"): Rule(P.PERSONS_WRITE, ok=303, scoped=True),
+    ("POST", "/cases/{case_id}/legal-process"): Rule(P.LEGAL_WRITE, ok=303, scoped=True),
+    ("POST", "/cases/{case_id}/legal-process/{process_id}/execution"): Rule(
+        P.LEGAL_WRITE, ok=303, scoped=True
+    ),
+    ("POST", "/cases/{case_id}/charges"): Rule(P.LEGAL_WRITE, ok=303, scoped=True),
+    ("POST", "/cases/{case_id}/victims"): Rule(P.PERSONS_WRITE, ok=303, scoped=True),
+    ("GET", "/persons/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
+    ("GET", "/operations/{operation_id}/release"): Rule(P.RELEASE_PREVIEW, scoped=True),
+    # Leads, evidence and triage runs (web/pages_leads.py, pages_triage.py, api_leads.py, api_triage.py).
+    ("GET", "/api/v1/leads"): Rule(P.LEADS_READ),
+    ("GET", "/api/v1/leads/{lead_id}"): Rule(P.LEADS_READ, scoped=True),
+    ("GET", "/api/v1/evidence"): Rule(P.EVIDENCE_READ),
+    ("GET", "/api/v1/triage/runs"): Rule(P.TRIAGE_READ),
+    ("GET", "/api/v1/triage/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/leads"): Rule(P.LEADS_READ),
+    ("GET", "/leads/{lead_id}"): Rule(P.LEADS_READ, scoped=True),
+    ("GET", "/evidence"): Rule(P.EVIDENCE_READ),
+    ("GET", "/triage/runs"): Rule(P.TRIAGE_READ),
+    ("GET", "/triage/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
 }
 
 
@@ -89,6 +119,10 @@ class Requests:
         return (
             path.replace("{case_id}", str(w.other_case if other else w.own_case))
             .replace("{operation_id}", str(w.other_operation if other else w.own_operation))
+            .replace("{lead_id}", str(w.other_lead if other else w.own_lead))
+            .replace("{run_id}", str(w.other_run if other else w.own_run))
+            .replace("{person_id}", str(w.other_person if other else w.own_person))
+            .replace("{process_id}", str(w.other_process if other else w.own_process))
             .replace("/static", "/static/app.css")
         )
 
@@ -110,6 +144,67 @@ class Requests:
             "/library": lambda: {"data": {"hashes": hashlib.sha1(b"x").hexdigest(), "csrf_token": token}},
             "/login": lambda: {"data": {"username": "nobody", "password": "p" * 12, "totp": "123456"}},
             "/logout": lambda: {"data": {"csrf_token": token}},
+            # A case's records: the same body for own and other case; another agency's case answers 404.
+            "/api/v1/cases/{case_id}/persons": lambda: {
+                "json": {"given_names": "Matrix", "surname": f"Person{n}", "role": "suspect"},
+                "headers": headers,
+            },
+            "/api/v1/cases/{case_id}/charges": lambda: {
+                "json": {
+                    "person_id": self.world.own_person,
+                    "offence": "163.1(4)",
+                    "offence_from": "2026-01-10",
+                },
+                "headers": headers,
+            },
+            "/api/v1/cases/{case_id}/legal-process": lambda: {
+                "json": {
+                    "kind": "preservation_demand",
+                    "target": f"provider {n}",
+                    "issued_at": "2026-03-01T10:00Z",
+                },
+                "headers": headers,
+            },
+            "/cases/{case_id}/persons": lambda: {
+                "data": {
+                    "given_names": "Matrix",
+                    "surname": f"Page{n}",
+                    "role": "accused",
+                    "date_of_birth": "1990-01-01",
+                    "csrf_token": token,
+                },
+            },
+            "/cases/{case_id}/legal-process": lambda: {
+                "data": {
+                    "kind": "preservation_demand",
+                    "target": f"provider {n}",
+                    "issued_at": "2026-03-01T10:00",
+                    "csrf_token": token,
+                },
+            },
+            "/cases/{case_id}/legal-process/{process_id}/execution": lambda: {
+                "data": {
+                    "executed_at": "2026-03-02T08:00",
+                    "where": "12 Example St",
+                    "by": "Cst. Matrix",
+                    "csrf_token": token,
+                },
+            },
+            "/cases/{case_id}/charges": lambda: {
+                "data": {
+                    "person_id": str(self.world.own_person),
+                    "offence": "cp-possessing",
+                    "offence_from": "2026-01-10",
+                    "csrf_token": token,
+                },
+            },
+            "/cases/{case_id}/victims": lambda: {
+                "data": {
+                    "person_id": str(self.world.own_person),
+                    "identified_on": "2026-02-01",
+                    "csrf_token": token,
+                },
+            },
         }
         return bodies[path]()
 
@@ -163,6 +258,8 @@ def test_every_route_every_role_every_agency(client: TestClient, world: World, c
             failures.append(f"{who} {method} {path} ({where}): {status}, expected {want}")
         if OTHER_TITLE in response.text:
             failures.append(f"{who} {method} {path} ({where}): LEAK of the other agency's case title")
+        if OTHER_PERSON[1] in response.text:
+            failures.append(f"{who} {method} {path} ({where}): LEAK of the other agency's person")
 
     for method, path in ordered:  # nobody logged in
         for other in (False, True) if RULES[(method, path)].scoped else (False,):

@@ -54,6 +54,10 @@ OPERATIONS_READ = "operations.read"
 OPERATIONS_MANAGE = "operations.manage"
 AGENCIES_MANAGE = "agencies.manage"
 RELEASE_PREVIEW = "release.preview"
+PERSONS_READ = "persons.read"
+PERSONS_WRITE = "persons.write"
+LEGAL_READ = "legal.read"  # legal process, seizures, arrests and charges
+LEGAL_WRITE = "legal.write"
 
 _ROLE_NAMES = {r.value for r in Role}
 
@@ -76,6 +80,13 @@ def require(actor: Actor, permission: str) -> None:
         f"your roles ({', '.join(sorted(actor.roles)) or 'none'}) do not allow {permission}",
         hint="ask an administrator of your agency for a role that grants it",
     )
+
+
+def allows(actor: Actor, permission: str) -> bool:
+    """Whether :func:`require` would let ``actor`` through: pages use it to leave out what a role may not
+    read instead of refusing the whole page."""
+    roles = [Role(r) for r in actor.roles if r in _ROLE_NAMES]
+    return Permission(permission) in permissions_of(roles)
 
 
 def agency_of(actor: Actor) -> int:

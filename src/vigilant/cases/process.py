@@ -1,4 +1,7 @@
-"""Legal process (preservation demands, production orders, warrants), seizures, arrests and charges."""
+"""Legal process (preservation demands, production orders, warrants), seizures, arrests and charges.
+
+Each change is audited in its own transaction; reading these records is :mod:`vigilant.cases.records`' job.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import Actor, actor_name
+from vigilant.cases.access import LEGAL_WRITE, Actor, actor_name, audit, require
 from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
 from vigilant.cases.identifiers import IdentifierKind, clean
 from vigilant.cases.models import (
@@ -24,6 +27,7 @@ from vigilant.cases.models import (
 )
 from vigilant.cases.offences import offence
 from vigilant.cases.service import load_case
+from vigilant.security.audit import RecordChanged
 from vigilant.store import Database
 from vigilant.store.models import EvidenceItemRow
 
@@ -48,8 +52,9 @@ def add_legal_process(
             f"a {kind.value.replace('_', ' ')} is issued by a court: give the court and the judge or justice",
             hint="record the issuing court and judicial officer as on the order",
         )
+    require(actor, LEGAL_WRITE)
     with db.session() as s:
-        load_case(s, actor, case_id, write=True)
+        case = load_case(s, actor, case_id, write=True)
         row = LegalProcessRow(
             case_id=case_id,
             kind=kind.value,
@@ -62,20 +67,56 @@ def add_legal_process(
             notes=notes,
         )
         s.add(row)
+        s.flush()
+        audit(
+            s,
+            actor,
+            RecordChanged,
+            change="create",
+            object_type="legal_process",
+            object_id=str(row.id),
+            case_ref=case.number,
+        )
     return row
 
 
 def record_execution(
-    db: Database, actor: Actor, process_id: int, *, executed_at: datetime, where: str, by: str
+    db: Database,
+    actor: Actor,
+    process_id: int,
+    *,
+    executed_at: datetime,
+    where: str,
+    by: str,
+    case_id: int | None = None,
 ) -> LegalProcessRow:
+    """Record where, when and by whom an order or warrant was executed; ``case_id``, when given, must be
+    the process's case (a page posts both)."""
+    require(actor, LEGAL_WRITE)
     with db.session() as s:
         row = s.get(LegalProcessRow, process_id)
-        if row is None:
-            raise RecordNotFoundError(f"no legal process {process_id}", hint="check the id")
-        load_case(s, actor, row.case_id, write=True)
+        try:
+            if row is None or (case_id is not None and row.case_id != case_id):
+                raise RecordNotFoundError(f"no legal process {process_id}")
+            case = load_case(s, actor, row.case_id, write=True)
+        except RecordNotFoundError:
+            # One answer for "none" and "not yours": neither the process nor its case id is disclosed.
+            raise RecordNotFoundError(
+                f"no legal process {process_id} that you may change", hint="check the id"
+            ) from None
         if executed_at < row.issued_at:
             raise InvalidRecordError("executed before it was issued", hint="check the execution time")
         row.executed_at, row.executed_where, row.executed_by = executed_at, where, by
+        audit(
+            s,
+            actor,
+            RecordChanged,
+            change="update",
+            object_type="legal_process",
+            object_id=str(row.id),
+            case_ref=case.number,
+            fields_changed=("executed_at", "executed_where", "executed_by"),
+        )
     return row
 
 
@@ -100,8 +141,9 @@ def record_seizure(
     devices: Sequence[DeviceSeized],
     legal_process_id: int | None = None,
 ) -> SeizureRow:
+    require(actor, LEGAL_WRITE)
     with db.session() as s:
-        load_case(s, actor, case_id, write=True)
+        case = load_case(s, actor, case_id, write=True)
         if legal_process_id is not None:
             authority = s.get(LegalProcessRow, legal_process_id)
             if authority is None or authority.case_id != case_id:
@@ -133,6 +175,16 @@ def record_seizure(
             ],
         )
         s.add(row)
+        s.flush()
+        audit(
+            s,
+            actor,
+            RecordChanged,
+            change="create",
+            object_type="seizure",
+            object_id=str(row.id),
+            case_ref=case.number,
+        )
     return row
 
 
@@ -146,8 +198,9 @@ def record_arrest(
     where: str | None,
     by: str,
 ) -> ArrestRow:
+    require(actor, LEGAL_WRITE)
     with db.session() as s:
-        load_case(s, actor, case_id, write=True)
+        case = load_case(s, actor, case_id, write=True)
         _require_named(s, case_id, person_id)
         row = ArrestRow(
             case_id=case_id,
@@ -157,6 +210,16 @@ def record_arrest(
             arrested_by=by,
         )
         s.add(row)
+        s.flush()
+        audit(
+            s,
+            actor,
+            RecordChanged,
+            change="create",
+            object_type="arrest",
+            object_id=str(row.id),
+            case_ref=case.number,
+        )
     return row
 
 
@@ -182,13 +245,14 @@ def lay_charge(
     laid_on: date,
 ) -> ChargeRow:
     """Lay one count; the person becomes 'accused' in the case. Offence dates decide youth under the YCJA."""
+    require(actor, LEGAL_WRITE)
     code = offence(offence_code).code
     if offence_to is not None and offence_to < offence_from:
         raise InvalidRecordError("the offence period ends before it starts", hint="check the offence dates")
     if laid_on < offence_from:
         raise InvalidRecordError("a charge is laid after the offence", hint="check --laid-on")
     with db.session() as s:
-        load_case(s, actor, case_id, write=True)
+        case = load_case(s, actor, case_id, write=True)
         _require_named(s, case_id, person_id)
         query = select(CasePersonRow.id).where(
             CasePersonRow.case_id == case_id,
@@ -207,4 +271,14 @@ def lay_charge(
             laid_by=actor_name(actor),
         )
         s.add(row)
+        s.flush()
+        audit(
+            s,
+            actor,
+            RecordChanged,
+            change="create",
+            object_type="charge",
+            object_id=str(row.id),
+            case_ref=case.number,
+        )
     return row

@@ -8,6 +8,7 @@ be shown. Withheld persons appear only as counts, never with a name, age, munici
 Naming an accused can identify an intra-familial victim, so an accused who shares a surname or an address
 with a victim of the operation is flagged for review; the flag points at the victim by internal id only.
 Names come only from cases the caller may see; the victim check looks at every case of the operation.
+Every build is audited (it reads protected records), in the transaction that reads them.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigilant.cases.access import RELEASE_PREVIEW, Actor, case_visible, require
+from vigilant.cases.access import RELEASE_PREVIEW, Actor, audit, case_visible, require
 from vigilant.cases.ages import age_on, was_youth
 from vigilant.cases.models import CasePersonRow, CaseRow, ChargeRow, PersonRole, PersonRow
 from vigilant.cases.offences import OFFENCES
 from vigilant.cases.operations import operation_by_ref
+from vigilant.security.audit import RecordRead
 from vigilant.store import Database
 
 
@@ -200,6 +202,7 @@ def build_release(db: Database, actor: Actor, operation: str | int, *, as_of: da
             for victim in victims
             if (flag := _flag(person, accused, victim))
         ]
+        audit(s, actor, RecordRead, object_type="release", object_id=op.code, records=len(people))
     order = [w.value for w in Withheld]
     return Release(
         operation=op.code,

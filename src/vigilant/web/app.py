@@ -25,10 +25,13 @@ from vigilant.library.store import LibraryStore
 from vigilant.security.audit import AuditLog
 from vigilant.security.auth import AuthPolicy, AuthService
 from vigilant.security.passwords import Passwords
+from vigilant.security.secretbox import SecretBox
 from vigilant.store import open_database
-from vigilant.web import api, pages
+from vigilant.web import api, api_leads, api_triage, pages, pages_leads, pages_triage
+from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
+from vigilant.web.pages_records import router as records_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_PREFIX = "/static"
@@ -102,7 +105,12 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     )
     app.state.vigilant = WebContext(
         db=db,
-        auth=AuthService(db, passwords=options.passwords, policy=options.auth_policy),
+        auth=AuthService(
+            db,
+            passwords=options.passwords,
+            policy=options.auth_policy,
+            box=SecretBox.from_settings(settings),
+        ),
         audit=AuditLog(db),
         library=LibraryService(LibraryStore(db), settings.index_dir),
         templates=templates(),
@@ -113,5 +121,11 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(records_api)
+    app.include_router(records_pages)
+    app.include_router(api_leads.router)
+    app.include_router(api_triage.router)
+    app.include_router(pages_leads.router)
+    app.include_router(pages_triage.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -12,9 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from vigilant.cases import figures, operations, service
+from vigilant.cases.breakdown import operation_breakdown
 from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.service import parse_distribution
 from vigilant.errors import BadInputError, ConflictError
@@ -31,7 +33,10 @@ from vigilant.web.auth import (
     same_token,
     set_session_cookies,
 )
+from vigilant.web.charts import operation_charts
 from vigilant.web.context import WebContext
+from vigilant.web.htmx import wants_fragment
+from vigilant.web.pages_records import CaseViewDep, render_case
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
@@ -107,11 +112,13 @@ def logout(request: Request, ctx: ContextDep, _caller: CallerDep) -> Response:
 @router.get("/")
 def dashboard(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     actor = caller.actor
-    rows: list[tuple[Any, Any]] = []
+    rows: list[tuple[Any, Any, list[Markup]]] = []
     refused: str | None = None
     try:
         for op in operations.list_operations(ctx.db, actor):
-            rows.append((op, figures.operation_figures(ctx.db, actor, op.id, as_of=ctx.clock().date())))
+            found = figures.operation_figures(ctx.db, actor, op.id, as_of=ctx.clock().date())
+            plots = operation_charts(found, operation_breakdown(ctx.db, actor, op.id))
+            rows.append((op, found, plots))
     except (PermissionDenied, PermissionDeniedError) as exc:
         refused = str(exc)  # the service said no: the dashboard says so instead of failing
     return render(ctx, "dashboard.html", caller=caller, rows=rows, refused=refused)
@@ -120,6 +127,7 @@ def dashboard(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
 # --- cases ----------------------------------------------------------------------------------------------
 @router.get("/cases")
 def cases_page(
+    request: Request,
     ctx: ContextDep,
     caller: CallerDep,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -127,8 +135,10 @@ def cases_page(
 ) -> HTMLResponse:
     offset = (page - 1) * PAGE_SIZE
     rows = service.list_cases(ctx.db, caller.actor, search=q or None, limit=PAGE_SIZE + 1, offset=offset)
+    # htmx (live search, paging) swaps in the results only; a plain browser gets the whole page.
+    name = "cases_results.html" if wants_fragment(request) else "cases.html"
     return render(
-        ctx, "cases.html", caller=caller, cases=rows[:PAGE_SIZE], q=q, page=page, more=len(rows) > PAGE_SIZE
+        ctx, name, caller=caller, cases=rows[:PAGE_SIZE], q=q, page=page, more=len(rows) > PAGE_SIZE
     )
 
 
@@ -167,9 +177,9 @@ def create_case(
 
 
 @router.get("/cases/{case_id}")
-def case_page(case_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
-    row = service.get_case(ctx.db, caller.actor, case_id)
-    return render(ctx, "case.html", caller=caller, case=row)
+def case_page(case_id: int, ctx: ContextDep, caller: CallerDep, view: CaseViewDep) -> HTMLResponse:
+    # The case with its record sections (persons, legal process, charges, victims): see pages_records.
+    return render_case(ctx, caller, case_id, view)
 
 
 # --- library --------------------------------------------------------------------------------------------

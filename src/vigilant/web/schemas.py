@@ -6,10 +6,23 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from vigilant.cases.ages import age_on
 from vigilant.cases.figures import OperationFigures
-from vigilant.cases.models import CaseRow, Distribution, OperationRow
+from vigilant.cases.models import (
+    CaseRow,
+    ChargeRow,
+    Distribution,
+    LegalProcessRow,
+    OperationRow,
+    PersonRole,
+    PersonRow,
+    ProcessKind,
+    VictimRow,
+)
+from vigilant.cases.offences import OFFENCES, Offence
+from vigilant.cases.release import Release
 from vigilant.library.records import HashSetInfo
 from vigilant.library.service import LookupResult
 from vigilant.security.audit import AuditRecord
@@ -206,3 +219,220 @@ class AuditEventOut(BaseModel):
     @classmethod
     def of(cls, record: AuditRecord) -> AuditEventOut:
         return cls.model_validate(asdict(record))
+
+
+# --- case records: persons, legal process, charges, release (vigilant.web.api_records) ------------------
+class PersonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    given_names: str = Field(min_length=1, max_length=200)
+    surname: str = Field(min_length=1, max_length=200)
+    role: PersonRole
+    date_of_birth: date | None = None
+    gender: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+    municipality: str | None = Field(default=None, max_length=200)
+    depicted: bool = Field(default=False, description="depicted in the material: never identified")
+
+
+class PersonOut(BaseModel):
+    id: int
+    given_names: str
+    surname: str
+    date_of_birth: date | None
+    age: int | None = Field(description="completed years on the server's today")
+    gender: str | None
+    address: str | None
+    municipality: str | None
+    depicted: bool
+
+    @classmethod
+    def of(cls, row: PersonRow, today: date) -> PersonOut:
+        return cls(
+            id=row.id,
+            given_names=row.given_names,
+            surname=row.surname,
+            date_of_birth=row.date_of_birth,
+            age=age_on(row.date_of_birth, today) if row.date_of_birth else None,
+            gender=row.gender,
+            address=row.address,
+            municipality=row.municipality,
+            depicted=row.depicted,
+        )
+
+
+class PersonInCaseOut(PersonOut):
+    role: str
+
+
+class PersonCaseOut(BaseModel):
+    case_id: int
+    number: str
+    role: str
+
+
+class VictimOut(BaseModel):
+    case_id: int
+    person_id: int
+    identified_on: date | None
+    safeguarded_on: date | None
+    referred_on: date | None
+    referred_to: str | None
+
+    @classmethod
+    def of(cls, row: VictimRow) -> VictimOut:
+        return cls(
+            case_id=row.case_id,
+            person_id=row.person_id,
+            identified_on=row.identified_on,
+            safeguarded_on=row.safeguarded_on,
+            referred_on=row.referred_on,
+            referred_to=row.referred_to,
+        )
+
+
+class OffenceOut(BaseModel):
+    code: str
+    section: str
+    title: str
+    citation: str
+    protects_complainants: bool
+
+    @classmethod
+    def of(cls, item: Offence) -> OffenceOut:
+        return cls(
+            code=item.code,
+            section=item.section,
+            title=item.title,
+            citation=item.citation,
+            protects_complainants=item.protects_complainants,
+        )
+
+
+class ChargeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int
+    offence: str = Field(min_length=1, max_length=40, description="catalogue code or section, e.g. 163.1(4)")
+    offence_from: date
+    offence_to: date | None = None
+    laid_on: date | None = Field(default=None, description="default: today")
+
+
+class ChargeOut(BaseModel):
+    id: int
+    case_id: int
+    person_id: int
+    offence_code: str
+    section: str
+    title: str
+    offence_from: date
+    offence_to: date | None
+    laid_on: date
+    laid_by: str
+
+    @classmethod
+    def of(cls, row: ChargeRow) -> ChargeOut:
+        found = OFFENCES[row.offence_code]
+        return cls(
+            id=row.id,
+            case_id=row.case_id,
+            person_id=row.person_id,
+            offence_code=row.offence_code,
+            section=found.section,
+            title=found.title,
+            offence_from=row.offence_from,
+            offence_to=row.offence_to,
+            laid_on=row.laid_on,
+            laid_by=row.laid_by,
+        )
+
+
+class PersonFileOut(BaseModel):
+    person: PersonOut
+    cases: list[PersonCaseOut]
+    charges: list[ChargeOut] | None = Field(description="null when your role may not read charges")
+    victim: list[VictimOut]
+
+
+class LegalProcessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ProcessKind
+    target: str = Field(min_length=1, max_length=1000, description="provider, account or premises")
+    issued_at: AwareDatetime
+    issued_by_court: str | None = Field(default=None, max_length=200)
+    issued_by_judge: str | None = Field(default=None, max_length=200)
+    reference: str | None = Field(default=None, max_length=100)
+    expires_at: AwareDatetime | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class LegalProcessOut(BaseModel):
+    id: int
+    case_id: int
+    kind: str
+    reference: str | None
+    target: str
+    issued_at: datetime
+    issued_by_court: str | None
+    issued_by_judge: str | None
+    expires_at: datetime | None
+    executed_at: datetime | None
+    executed_where: str | None
+    executed_by: str | None
+    notes: str | None
+
+    @classmethod
+    def of(cls, row: LegalProcessRow) -> LegalProcessOut:
+        return cls(
+            id=row.id,
+            case_id=row.case_id,
+            kind=row.kind,
+            reference=row.reference,
+            target=row.target,
+            issued_at=row.issued_at,
+            issued_by_court=row.issued_by_court,
+            issued_by_judge=row.issued_by_judge,
+            expires_at=row.expires_at,
+            executed_at=row.executed_at,
+            executed_where=row.executed_where,
+            executed_by=row.executed_by,
+            notes=row.notes,
+        )
+
+
+class ReleasedChargeOut(BaseModel):
+    section: str
+    title: str
+    counts: int
+
+
+class ReleasedAccusedOut(BaseModel):
+    name: str
+    age: int
+    municipality: str | None
+    charges: list[ReleasedChargeOut]
+
+
+class ReviewFlagOut(BaseModel):
+    accused_name: str
+    accused_person_id: int
+    victim_person_id: int
+    shared: list[str]
+
+
+class ReleaseOut(BaseModel):
+    operation: str
+    operation_name: str
+    as_of: date
+    named: list[ReleasedAccusedOut]
+    withheld: dict[str, int]
+    flags: list[ReviewFlagOut] = Field(description="for review before publication, never published")
+    public_text: str
+    review_text: str
+
+    @classmethod
+    def of(cls, release: Release) -> ReleaseOut:
+        texts = {"public_text": release.public_text, "review_text": release.review_text}
+        return cls.model_validate(asdict(release) | texts)

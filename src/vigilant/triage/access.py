@@ -1,0 +1,122 @@
+"""Evidence items and triage runs for a caller who logged in: the role must grant ``evidence.read`` or
+``triage.read``, and rows are scoped through the cases the caller may see. The CLI keeps using
+:class:`~vigilant.triage.service.TriageService` directly.
+
+Evidence items carry no agency of their own (the lab registers them). An item is visible when a seized
+device of a case the caller may see is linked to it (``SeizedDeviceRow.evidence_item_id``: exact), or when
+its ``case_number`` equals the number of a case the caller may see (weaker: case numbers are unique per
+agency only). An item linked to no case is visible to no one here. A triage run inherits its item's
+visibility; anything else answers "not found", like a missing record. Every read is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from sqlalchemy import ColumnElement, or_, select
+
+from vigilant.cases.access import audit, case_visible, visible_case_ids
+from vigilant.cases.models import CaseRow, SeizedDeviceRow, SeizureRow
+from vigilant.errors import NotFoundError
+from vigilant.security.audit import RecordRead
+from vigilant.security.rights import Actor, Permission, require
+from vigilant.store import Database
+from vigilant.store.models import EvidenceItemRow, TriageRunRow
+from vigilant.triage.records import FileRecord
+from vigilant.triage.results import iter_records
+
+T = TypeVar("T")
+HIT_LIMIT = 500  # hits shown on one run's page; the full list is in the run's reports
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    offset: int
+    limit: int
+    more: bool
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: TriageRunRow
+    evidence: EvidenceItemRow
+    hits: list[FileRecord] = field(default_factory=list)  # files that matched a library entry
+    truncated: bool = False  # more hits than HIT_LIMIT
+    results_available: bool = True  # the run's Parquet batches are where the run left them
+
+
+def evidence_visible(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause that keeps only the evidence items ``actor`` may see."""
+    seized = (
+        select(SeizedDeviceRow.evidence_item_id)
+        .join(SeizureRow, SeizureRow.id == SeizedDeviceRow.seizure_id)
+        .where(SeizureRow.case_id.in_(visible_case_ids(actor)), SeizedDeviceRow.evidence_item_id.is_not(None))
+    )
+    numbers = select(CaseRow.number).where(case_visible(actor))
+    return or_(EvidenceItemRow.id.in_(seized), EvidenceItemRow.case_number.in_(numbers))
+
+
+def list_evidence_for(
+    db: Database, actor: Actor, *, limit: int = 50, offset: int = 0
+) -> Page[EvidenceItemRow]:
+    require(actor, Permission.EVIDENCE_READ)
+    query = (
+        select(EvidenceItemRow)
+        .where(evidence_visible(actor))
+        .order_by(EvidenceItemRow.id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+    )
+    with db.session() as s:
+        rows = list(s.scalars(query))
+        audit(s, actor, RecordRead, object_type="evidence", records=len(rows))
+    return Page(rows[:limit], offset, limit, len(rows) > limit)
+
+
+def list_runs_for(
+    db: Database, actor: Actor, *, evidence_id: int | None = None, limit: int = 50, offset: int = 0
+) -> Page[tuple[TriageRunRow, EvidenceItemRow]]:
+    """The caller's triage runs, newest first, each with its evidence item."""
+    require(actor, Permission.TRIAGE_READ)
+    query = (
+        select(TriageRunRow, EvidenceItemRow)
+        .join(EvidenceItemRow, EvidenceItemRow.id == TriageRunRow.evidence_id)
+        .where(evidence_visible(actor))
+    )
+    if evidence_id is not None:
+        query = query.where(TriageRunRow.evidence_id == evidence_id)
+    query = query.order_by(TriageRunRow.id.desc()).limit(limit + 1).offset(offset)
+    with db.session() as s:
+        rows = [(run, item) for run, item in s.execute(query)]
+        audit(s, actor, RecordRead, object_type="triage_run", records=len(rows))
+    return Page(rows[:limit], offset, limit, len(rows) > limit)
+
+
+def get_run_for(db: Database, actor: Actor, run_id: int, *, hit_limit: int = HIT_LIMIT) -> RunDetail:
+    """One run with its evidence item and its hits (each with its address chain), if the caller may see it."""
+    require(actor, Permission.TRIAGE_READ)
+    query = (
+        select(TriageRunRow, EvidenceItemRow)
+        .join(EvidenceItemRow, EvidenceItemRow.id == TriageRunRow.evidence_id)
+        .where(TriageRunRow.id == run_id, evidence_visible(actor))
+    )
+    with db.session() as s:
+        found = s.execute(query).one_or_none()
+        if found is None:
+            raise NotFoundError(
+                f"no triage run {run_id} that you may see", hint="see the list of triage runs"
+            )
+        run, item = found
+        audit(
+            s, actor, RecordRead, object_type="triage_run", object_id=str(run.id), case_ref=item.case_number
+        )
+    results = Path(run.results_dir) if run.results_dir else None
+    if results is None or not results.is_dir():
+        return RunDetail(run, item, results_available=False)
+    matched = (r for r in iter_records(results) if r.hits)
+    hits = list(islice(matched, hit_limit + 1))
+    return RunDetail(run, item, hits[:hit_limit], truncated=len(hits) > hit_limit)

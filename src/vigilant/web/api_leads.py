@@ -1,0 +1,154 @@
+"""The leads queue over the REST API, /api/v1/leads: one guarded service call per route.
+
+Which leads a caller sees is decided by :mod:`vigilant.leads.access` (role table and agency scoping), never
+here. The bodies carry the score's factors, so a client can show why one lead comes before another.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from vigilant.leads.access import LeadSort, get_lead_for, list_leads_for
+from vigilant.leads.lifecycle import Status
+from vigilant.store.models import LeadRow
+from vigilant.web.api import API_V1, ERRORS
+from vigilant.web.auth import ActorDep, ContextDep
+
+router = APIRouter(prefix=API_V1, responses=ERRORS, tags=["leads"])
+
+
+class LeadSummaryOut(BaseModel):
+    id: int
+    key: str
+    status: str
+    agency: str | None  # the agency working the lead, by name (leads do not hold agency ids yet)
+    routed_to: str | None  # the agency the jurisdiction table names
+    score: float
+    actionable: bool
+    tier: str
+    known_files: int
+    max_severity: int
+    max_category: str | None
+    seeding: bool
+    days_seen: int
+    first_seen: datetime
+    last_seen: datetime
+    ips: int
+
+    @classmethod
+    def fields_of(cls, row: LeadRow) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "key": row.key,
+            "status": row.status,
+            "agency": row.agency,
+            "routed_to": row.routed_to,
+            "score": row.score,
+            "actionable": row.actionable,
+            "tier": row.tier,
+            "known_files": row.known_files,
+            "max_severity": row.max_severity,
+            "max_category": row.max_category,
+            "seeding": row.seeding,
+            "days_seen": row.days_seen,
+            "first_seen": row.first_seen,
+            "last_seen": row.last_seen,
+            "ips": len(row.ips),
+        }
+
+    @classmethod
+    def of(cls, row: LeadRow) -> LeadSummaryOut:
+        return cls(**cls.fields_of(row))
+
+
+class LeadList(BaseModel):
+    leads: list[LeadSummaryOut]
+    offset: int
+    limit: int
+    more: bool
+
+
+class FactorOut(BaseModel):
+    name: str
+    value: float
+    weight: float
+    contribution: float
+    explanation: str
+
+
+class LeadIpOut(BaseModel):
+    ip: str
+    first_seen: datetime
+    last_seen: datetime
+    observation_count: int
+    agency: str | None
+    geo: dict[str, Any]
+
+
+class LeadEventOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+
+
+class LeadOut(LeadSummaryOut):
+    factors: list[FactorOut]
+    half_life_days: float | None
+    identities: dict[str, Any]
+    addresses: list[LeadIpOut]
+    events: list[LeadEventOut]
+
+    @classmethod
+    def detail(cls, row: LeadRow) -> LeadOut:
+        explanation = row.explanation or {}
+        return cls(
+            **cls.fields_of(row),
+            factors=[FactorOut(**f) for f in explanation.get("factors", [])],
+            half_life_days=explanation.get("half_life_days"),
+            identities=row.identities,
+            addresses=[
+                LeadIpOut(
+                    ip=i.ip,
+                    first_seen=i.first_seen,
+                    last_seen=i.last_seen,
+                    observation_count=i.observation_count,
+                    agency=i.agency,
+                    geo=i.geo,
+                )
+                for i in row.ips
+            ],
+            events=[
+                LeadEventOut(
+                    at=e.at, actor=e.actor, action=e.action, from_status=e.from_status, to_status=e.to_status
+                )
+                for e in sorted(row.events, key=lambda e: (e.at, e.id))
+            ],
+        )
+
+
+@router.get("/leads", response_model=LeadList)
+def list_leads(
+    *,
+    ctx: ContextDep,
+    actor: ActorDep,
+    status: Status | None = None,
+    agency: Annotated[str | None, Query(max_length=200, description="working or routed agency")] = None,
+    sort: LeadSort = LeadSort.SCORE,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> LeadList:
+    page = list_leads_for(ctx.db, actor, status=status, agency=agency, sort=sort, limit=limit, offset=offset)
+    return LeadList(
+        leads=[LeadSummaryOut.of(r) for r in page.leads], offset=offset, limit=limit, more=page.more
+    )
+
+
+@router.get("/leads/{lead_id}", response_model=LeadOut)
+def show_lead(lead_id: int, ctx: ContextDep, actor: ActorDep) -> LeadOut:
+    return LeadOut.detail(get_lead_for(ctx.db, actor, lead_id))
