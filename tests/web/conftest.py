@@ -36,6 +36,7 @@ from vigilant.cases.process import add_legal_process
 from vigilant.cases.service import open_case
 from vigilant.config import Settings
 from vigilant.security import mfa
+from vigilant.security.auth import AuthService
 from vigilant.security.passwords import ArgonParams, Passwords
 from vigilant.security.rights import Actor, Role
 from vigilant.security.users import UserService
@@ -99,6 +100,7 @@ class World:
     other_evidence: int = 0
     own_run: int = 0
     other_run: int = 0
+    other_token: int = 0  # an API token of a user in the other agency
 
 
 def build_world(db: Database) -> World:
@@ -155,6 +157,11 @@ def build_world(db: Database) -> World:
         )
         secret = parse_qs(urlparse(made.totp_uri).query)["secret"][0]
         world.users[role] = Login(made.user_id, made.username, secret, role, own)
+    stranger = users.create(
+        ROOT, "other-agency-user", PASSWORD, roles=frozenset({Role.INVESTIGATOR}), agency_id=other, now=T0
+    )
+    stranger_actor = Actor(stranger.user_id, "other-agency-user", frozenset({Role.INVESTIGATOR}), other)
+    world.other_token = AuthService(db, passwords=FAST).create_api_token(stranger_actor, "other's", now=T0).id
     work = add_work(db, own_case_number="OP-OWN-1", other_case_number="OP-OTHER-1", other_label=OTHER_TITLE)
     for name, value in work.items():
         setattr(world, name, value)

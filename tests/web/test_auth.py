@@ -177,6 +177,38 @@ def test_api_tokens(client: TestClient, db: Database, world: World, clock: Clock
         assert refused.json()["hint"]
 
 
+def test_a_person_makes_lists_and_revokes_their_own_tokens(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    user = world.users[Role.INVESTIGATOR]
+    assert log_in(client, user, clock) == 303
+    session_csrf = {"X-CSRF-Token": csrf(client)}
+    made = client.post("/api/v1/tokens", json={"name": "nightly import"}, headers=session_csrf)
+    assert made.status_code == 201
+    token = made.json()["token"]
+    assert token.startswith("vgt_")
+    listed = client.get("/api/v1/tokens").json()
+    assert [(t["name"], t["roles"], t["revoked_at"]) for t in listed] == [
+        ("nightly import", ["investigator"], None)
+    ]
+    assert token not in client.get("/api/v1/tokens").text  # shown once, never again
+    too_much = client.post(
+        "/api/v1/tokens", json={"name": "x", "roles": ["investigator", "admin"]}, headers=session_csrf
+    )
+    assert too_much.status_code == 403
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=bearer).json()["username"] == user.username
+    # A token cannot mint tokens: a leaked one cannot extend its own life.
+    minted = client.post("/api/v1/tokens", json={"name": "more"}, headers=bearer)
+    assert minted.status_code == 403
+    assert client.delete(f"/api/v1/tokens/{made.json()['id']}", headers=session_csrf).status_code == 204
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert client.get("/api/v1/tokens").json()[0]["revoked_at"] is not None
+    # Someone else's token: refused, and an id that does not exist gets the same answer.
+    assert client.delete(f"/api/v1/tokens/{world.other_token}", headers=session_csrf).status_code == 403
+    assert client.delete("/api/v1/tokens/999999", headers=session_csrf).status_code == 403
+
+
 def test_service_errors_map_to_http(client: TestClient, world: World, clock: Clock) -> None:
     assert log_in(client, world.users[Role.INVESTIGATOR], clock) == 303
     headers = {"X-CSRF-Token": csrf(client)}

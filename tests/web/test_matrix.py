@@ -47,6 +47,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/operations"): Rule(P.OPERATIONS_READ),
     ("GET", "/api/v1/operations/{operation_id}/figures"): Rule(P.OPERATIONS_READ, scoped=True),
     ("GET", "/api/v1/audit/events"): Rule(P.AUDIT_READ),
+    ("GET", "/api/v1/tokens"): Rule(None),  # one's own tokens
+    ("POST", "/api/v1/tokens"): Rule(None, ok=201),  # for oneself, with at most one's own roles
+    # Someone else's token (the other agency's user): only user managers revoke it.
+    ("DELETE", "/api/v1/tokens/{token_id}"): Rule(P.USERS_MANAGE, ok=204),
     ("GET", "/"): Rule(None),  # the dashboard says "no operations for your role" rather than failing
     ("GET", "/cases"): Rule(P.CASES_READ),
     ("GET", "/cases/new"): Rule(None),  # a blank form; the service checks cases.write when it is sent
@@ -123,19 +127,23 @@ class Requests:
             .replace("{run_id}", str(w.other_run if other else w.own_run))
             .replace("{person_id}", str(w.other_person if other else w.own_person))
             .replace("{process_id}", str(w.other_process if other else w.own_process))
+            .replace("{token_id}", str(w.other_token))
             .replace("/static", "/static/app.css")
         )
 
     def body(self, method: str, path: str, token: str) -> dict[str, Any]:
+        headers = {"X-CSRF-Token": token}
+        if method == "DELETE":
+            return {"headers": headers}
         if method != "POST":
             return {}
         n = next(self.serial)
-        headers = {"X-CSRF-Token": token}
         bodies: dict[str, Callable[[], dict[str, Any]]] = {
             "/api/v1/cases": lambda: {
                 "json": {"number": f"M-{n}", "title": f"Matrix {n}"},
                 "headers": headers,
             },
+            "/api/v1/tokens": lambda: {"json": {"name": f"matrix {n}"}, "headers": headers},
             "/api/v1/library/lookup": lambda: {
                 "json": {"hashes": [hashlib.md5(b"x").hexdigest()]},
                 "headers": headers,

@@ -62,6 +62,16 @@ class AuthPolicy:
 
 
 @dataclass(frozen=True)
+class ApiTokenInfo:
+    id: int
+    name: str
+    roles: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class NewApiToken:
     id: int
     token: str  # shown once; only its hash is kept
@@ -295,6 +305,21 @@ class AuthService:
             )
             append(s, ev, now=now)
             return NewApiToken(row.id, token)
+
+    def list_api_tokens(self, actor: Actor) -> list[ApiTokenInfo]:
+        """The caller's own tokens, newest first (never the token itself: only its digest is stored)."""
+        if actor.user_id is None:
+            return []
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(ApiTokenRow)
+                .where(ApiTokenRow.user_id == actor.user_id)
+                .order_by(ApiTokenRow.created_at.desc(), ApiTokenRow.id.desc())
+            )
+            return [
+                ApiTokenInfo(r.id, r.name, tuple(r.roles), r.created_at, r.last_used_at, r.revoked_at)
+                for r in rows
+            ]
 
     def revoke_api_token(self, actor: Actor, token_id: int, *, now: datetime) -> None:
         """Revoke a token: its owner may, and so may whoever manages users."""

@@ -27,7 +27,7 @@ from vigilant.security.auth import AuthPolicy, AuthService
 from vigilant.security.passwords import Passwords
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import open_database
-from vigilant.web import api, api_leads, api_triage, pages, pages_leads, pages_triage
+from vigilant.web import api, api_leads, api_tokens, api_triage, pages, pages_leads, pages_triage
 from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
@@ -127,5 +127,6 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(api_triage.router)
     app.include_router(pages_leads.router)
     app.include_router(pages_triage.router)
+    app.include_router(api_tokens.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -26,6 +26,7 @@ from vigilant.cases.release import Release
 from vigilant.library.records import HashSetInfo
 from vigilant.library.service import LookupResult
 from vigilant.security.audit import AuditRecord
+from vigilant.security.auth import ApiTokenInfo
 from vigilant.security.rights import Actor
 
 
@@ -436,3 +437,29 @@ class ReleaseOut(BaseModel):
     def of(cls, release: Release) -> ReleaseOut:
         texts = {"public_text": release.public_text, "review_text": release.review_text}
         return cls.model_validate(asdict(release) | texts)
+
+
+class ApiTokenOut(BaseModel):
+    id: int
+    name: str
+    roles: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, info: ApiTokenInfo) -> ApiTokenOut:
+        return cls(
+            id=info.id,
+            name=info.name,
+            roles=list(info.roles),
+            created_at=info.created_at,
+            last_used_at=info.last_used_at,
+            revoked_at=info.revoked_at,
+        )
+
+
+class NewApiTokenOut(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="shown once: store it now, only its digest is kept")
