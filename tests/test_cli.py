@@ -93,7 +93,7 @@ def test_hash_reports_a_corrupt_image_and_carries_on(
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["demo", "--folder", str(tmp_path / "demo")]) == 0
+    assert run(["demo", "--folder", str(tmp_path / "demo"), "--no-serve"]) == 0
     out = capsys.readouterr().out
     assert "already imported" in out
     assert "Demo VICS set" in out
@@ -106,3 +106,8 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "chain intact" in out
     [package] = (reports / "lead-1").glob("lead-*.json")
     assert '"status": "verified"' in package.read_text()
+    assert "Operation Lantern (OP-LANTERN): 27 agencies" in out  # generated: see tests/test_demo.py
+    assert "youths_charged" in out  # its figures
+    assert "The public release" in out
+    assert "registry-officer" in out  # the table of demo logins
+    assert not (tmp_path / "demo" / "server.pid").exists()  # --no-serve

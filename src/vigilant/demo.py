@@ -3,8 +3,11 @@
 Everything it uses is made here: abstract images drawn with Pillow (shapes on gradients), a VICS set
 built from their hashes, a synthetic NSRL RDS v3 database, a few "seized" files to look up, and a small
 ext4 disk image of a "seized laptop" (made with mke2fs, one file deleted with debugfs) that is added as
-evidence, triaged and reported on. It runs in its own data dir with its own SQLite database, so it never
-touches a real library.
+evidence, triaged and reported on; a loopback swarm is observed and turned into a lead. Then a
+province-wide operation is generated through the cases services (:mod:`vigilant.demo_operation`), with one
+login per role (:mod:`vigilant.demo_users`), and the web application is started in the background on
+127.0.0.1 (:mod:`vigilant.demo_server`). It runs in its own data dir with its own SQLite database, so it
+never touches a real library.
 """
 
 from __future__ import annotations
@@ -14,17 +17,33 @@ import os
 import random
 import shutil
 import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from vigilant.cases.access import LocalActor
+from vigilant.cases.release import build_release
+from vigilant.demo_operation import GENERATOR, GeneratedOperation, generate_operation
+from vigilant.demo_server import DEFAULT_LIFETIME_S, DEFAULT_PORT, start_server, stop_server
+from vigilant.demo_users import (
+    DemoLogin,
+    create_demo_users,
+    demo_database_url,
+    demo_key_file,
+    write_manifest,
+)
 from vigilant.hashing import digest_file
 from vigilant.imaging.pdq import pdq_of_image
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
 from vigilant.p2p.demo_swarm import make_demo_torrent, seeding
+from vigilant.security.secretbox import SecretBox
+from vigilant.store import open_database
 
 DEMO_IMAGES = 24
 
@@ -155,13 +174,27 @@ def build_seized_disk(root: Path, files: dict[str, Path]) -> tuple[Path, str]:
     return image, "ext4 disk image, one picture deleted"
 
 
-def run_demo(root: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str], None]) -> None:
-    """Run the demonstration in ``root`` (wiped first) through the real command line."""
+def run_demo(
+    root: Path,
+    cli: Callable[[Sequence[str]], int],
+    say: Callable[[str], None],
+    *,
+    serve: bool = True,
+    port: int = DEFAULT_PORT,
+    lifetime_s: int = DEFAULT_LIFETIME_S,
+) -> None:
+    """Run the demonstration in ``root`` (wiped first) through the real command line.
+
+    With ``serve``, the web application is left running in the background (it stops itself after
+    ``lifetime_s``); this function returns either way, so the demo ends on a machine with no one at it.
+    """
+    demo_started = time.perf_counter()
     if root.exists():
+        stop_server(root)  # a server left by an earlier demo holds the database about to be wiped
         shutil.rmtree(root)
     root.mkdir(parents=True)
     os.environ["VIGILANT_DATA_DIR"] = str(root / "data")
-    os.environ["VIGILANT_DATABASE_URL"] = f"sqlite:///{root / 'data' / 'vigilant.db'}"
+    os.environ["VIGILANT_DATABASE_URL"] = demo_database_url(root)
     say(f"Generating benign demonstration data in {root} …")
     files = build_demo_files(root)
     d_exact = digest_file(files["exact"])
@@ -253,10 +286,14 @@ def run_demo(root: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str
     triage.append(("The chain of custody", ["evidence", "show", "Demo laptop"], {0}))
     _run_steps(triage, cli, say)
     _p2p_demo(root, reports, cli, say)
+    logins = _operation_demo(root, cli, say)
     say(
-        f"\nDone. Reports are in {reports}; the demo's library and runs are in {root / 'data'}. Try:\n"
-        f"  VIGILANT_DATA_DIR={root / 'data'} vigilant triage status 1"
+        f"\nReports are in {reports}; the demo's library, runs and operation are in {root / 'data'}. Try:\n"
+        f"  VIGILANT_DATA_DIR={root / 'data'} vigilant triage status 1\n"
+        f"  VIGILANT_DATA_DIR={root / 'data'} vigilant cases release preview OP-LANTERN --agency PPS"
     )
+    _web_demo(root, logins, say, serve=serve, port=port, lifetime_s=lifetime_s)
+    say(f"\nDemo done in {time.perf_counter() - demo_started:.1f} s.")
 
 
 def _p2p_demo(
@@ -289,6 +326,79 @@ def _p2p_demo(
          ["leads", "export", "1", "-o", str(reports / "lead-1"), "--log", str(logs[-1])], {0}),
     ]  # fmt: skip
     _run_steps(steps, cli, say)
+
+
+def _operation_demo(
+    root: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str], None]
+) -> list[DemoLogin]:
+    """Generate the operation and the logins, then show its figures and its public release in numbers."""
+    say("\n[bold cyan]▶ A province-wide operation, generated through the cases services (fixed seed)[/]")
+    db = open_database(demo_database_url(root))
+    try:
+        op = generate_operation(db)
+        started = time.perf_counter()
+        box = SecretBox.from_file(demo_key_file(root))
+        logins = create_demo_users(db, op.coordinator, op.agencies[1], now=datetime.now(UTC), box=box)
+        users_s = time.perf_counter() - started
+        coordinator = LocalActor(op.coordinator.id, frozenset({"coordinator"}), GENERATOR)
+        release = build_release(db, coordinator, op.code)
+    finally:
+        db.dispose()
+    write_manifest(root, logins)
+    say(_operation_summary(op) + f"\n{len(logins)} users, one per role, in {users_s:.1f} s (argon2id)")
+    _run_steps(
+        [("The operation's figures, computed from its records",
+          ["cases", "operations", "figures", op.code, "--agency", op.coordinator.short_name], {0})],
+        cli, say,
+    )  # fmt: skip
+    withheld = sum(release.withheld.values())
+    reasons = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in release.withheld.items())
+    say(
+        f"\n[bold cyan]▶ The public release[/]: {len(release.named)} accused named, {withheld} charged but "
+        f"not named ({reasons}), {len(release.flags)} flagged for review before publication"
+    )
+    return logins
+
+
+def _operation_summary(op: GeneratedOperation) -> str:
+    return (
+        f"Operation {op.name} ({op.code}): {len(op.agencies)} agencies, {op.coordinator.name} coordinating; "
+        f"{op.cases} cases, {op.accused} accused ({op.youths} under 18 at the offence) on {op.charges} "
+        f"charges, {op.arrests} arrests, {op.victims} victims, {op.warrants_executed} warrants executed, "
+        f"{op.devices_seized} devices seized, {op.bans} publication bans, {op.ip_addresses} documentation-"
+        f"range IPs in {op.ip_links} sightings; generated in {op.seconds:.1f} s"
+    )
+
+
+def _web_demo(
+    root: Path,
+    logins: list[DemoLogin],
+    say: Callable[[str], None],
+    *,
+    serve: bool,
+    port: int,
+    lifetime_s: int,
+) -> None:
+    prog = sys.argv[0] if Path(sys.argv[0]).name == "vigilant" else "vigilant"
+    folder = "" if root == Path("demo-data").resolve() else f" --folder {root}"
+    say("\n[bold cyan]▶ The web application[/]")
+    if serve:
+        server = start_server(root, demo_database_url(root), port=port, lifetime_s=lifetime_s)
+        say(
+            f"Serving {server.url} from 127.0.0.1 only (pid {server.pid}, log {root / 'server.log'}); "
+            f"it stops itself in {lifetime_s // 60} min, or now with: {prog} demo stop{folder}"
+        )
+    else:
+        say("Not started (--no-serve).")
+    say(f"\nDemo logins (also in {root / 'demo-logins.json'}, readable by you only):")
+    rows = [("username", "password", "role", "agency")]
+    rows += [(x.username, x.password, x.role, x.agency) for x in logins]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        say("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    say(
+        f"Each login also asks for a TOTP code; print the current one with: {prog} demo code USERNAME{folder}"
+    )
 
 
 def _run_steps(

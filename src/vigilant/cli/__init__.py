@@ -47,7 +47,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(db_cmd.app, name="db")
-app.command("demo")(demo_cmd.demo)
+app.add_typer(demo_cmd.app, name="demo")
 
 
 @app.command("version")
