@@ -12,6 +12,7 @@ from types import TracebackType
 
 from vigilant.p2p import wire
 from vigilant.p2p.bencode import Value, decode, encode
+from vigilant.p2p.torrent import BLOCK, block_hashes, merkle_root, zero_subtree
 
 PIECE = 32 * 1024
 
@@ -21,7 +22,8 @@ class Content:
     data: bytes
     torrent: bytes
     info_raw: bytes
-    infohash: bytes
+    infohash: bytes  # v1: SHA-1 of the info dict; v2: SHA-256 (the magnet's btmh)
+    layer: tuple[bytes, ...] = ()  # v2: the file's piece layer (never in the info dict)
 
     def piece(self, index: int) -> bytes:
         return self.data[index * PIECE : (index + 1) * PIECE]
@@ -32,6 +34,36 @@ def make_v1(size: int = 5 * PIECE - 1000, seed: int = 7) -> Content:
     pieces = b"".join(hashlib.sha1(data[i : i + PIECE]).digest() for i in range(0, size, PIECE))
     info = encode({b"name": b"x.bin", b"piece length": PIECE, b"pieces": pieces, b"length": size})
     return Content(data, _torrent(info), info, hashlib.sha1(info).digest())
+
+
+def make_v2(size: int = 5 * PIECE - 1000, seed: int = 7) -> Content:
+    """A v2-only single-file torrent of several pieces (its piece layer kept aside, as a magnet lacks it)."""
+    data = random.Random(seed).randbytes(size)
+    per_piece = PIECE // BLOCK
+    layer = tuple(
+        merkle_root(block_hashes(data[i : i + PIECE]), width=per_piece) for i in range(0, size, PIECE)
+    )
+    root = merkle_root(list(layer), pad=zero_subtree(per_piece))
+    tree: dict[bytes, Value] = {b"x.bin": {b"": {b"length": size, b"pieces root": root}}}
+    info = encode({b"file tree": tree, b"meta version": 2, b"name": b"x.bin", b"piece length": PIECE})
+    return Content(data, _torrent(info), info, hashlib.sha256(info).digest(), layer)
+
+
+def hash_answer(content: Content, head: wire.HashHeader) -> list[bytes]:
+    """The honest BEP 52 answer: the requested piece-layer hashes, then the uncles up to the root."""
+    width = 1 << (len(content.layer) - 1).bit_length()
+    nodes = list(content.layer) + [zero_subtree(PIECE // BLOCK)] * (width - len(content.layer))
+    out = nodes[head.index : head.index + head.length]
+    levels = [nodes]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([hashlib.sha256(below[i] + below[i + 1]).digest() for i in range(0, len(below), 2)])
+    depth = (head.length - 1).bit_length()  # the level of the requested run's subtree root
+    position = head.index // head.length
+    for level in levels[depth:-1]:
+        out.append(level[position ^ 1])
+        position //= 2
+    return out
 
 
 def _torrent(info: bytes) -> bytes:
@@ -51,6 +83,9 @@ class Script:
     raw_after_handshake: bytes = b""
     drip: float = 0.0  # seconds between handshake bytes (slow-loris)
     trickle_haves: bool = False  # super-seeding: one HAVE per request round
+    # v2 hash request (BEP 52): serve | wrong_proof | wrong_piece_hash | reject | extra | flood | malformed
+    # | misaligned | other_index | ignore
+    on_hash_request: str = "serve"
 
 
 class FakePeer:
@@ -130,6 +165,8 @@ class FakePeer:
                     )
                 elif s.on_request == "reject":
                     writer.write(wire.frame(wire.MsgId.REJECT, msg.payload))
+            elif msg.id == wire.MsgId.HASH_REQUEST:
+                writer.write(self._hashes(wire.parse_hash_header(msg.payload)[0]))
             elif msg.id == wire.MsgId.EXTENDED and msg.payload[:1] == b"\x03" and s.metadata is not None:
                 req = decode(msg.payload[1:])
                 assert isinstance(req, dict)
@@ -139,3 +176,27 @@ class FakePeer:
                 head = encode({b"msg_type": 1, b"piece": piece, b"total_size": len(s.metadata)})
                 writer.write(wire.extended(wire.UT_METADATA_ID, head + chunk))
             await writer.drain()
+
+    def _hashes(self, head: wire.HashHeader) -> bytes:
+        mode = self.script.on_hash_request
+        hashes = hash_answer(self.content, head)
+        if mode == "wrong_proof":  # the last uncle altered: the proof no longer leads to the root
+            hashes[-1] = bytes(32)
+        elif mode == "wrong_piece_hash":  # a lie about the piece, with the other hashes honest
+            hashes[0] = hashlib.sha256(b"not the piece").digest()
+        elif mode == "reject":
+            return wire.frame(wire.MsgId.HASH_REJECT, head.pack())
+        elif mode == "extra":  # more hashes than were asked for (still inside the frame limit)
+            hashes += [bytes(32)] * 20_000
+        elif mode == "flood":  # a frame past the observer's limit
+            return struct.pack(">IB", (2 << 20) + 1, wire.MsgId.HASHES) + head.pack()
+        elif mode == "malformed":
+            return wire.frame(wire.MsgId.HASHES, head.pack()[:20])
+        elif mode == "misaligned":
+            return wire.frame(wire.MsgId.HASHES, head.pack() + b"".join(hashes) + b"\x01\x02")
+        elif mode == "other_index":  # an answer to a request we never made: must be ignored
+            other = wire.HashHeader(head.pieces_root, head.base, head.index + head.length, head.length, 0)
+            return wire.frame(wire.MsgId.HASHES, other.pack() + b"".join(hashes[: head.length]))
+        elif mode == "ignore":
+            return b""
+        return wire.frame(wire.MsgId.HASHES, head.pack() + b"".join(hashes))

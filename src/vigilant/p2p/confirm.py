@@ -6,8 +6,25 @@ collect the peer's have-state for a bounded window → optionally fetch the meta
 hashes to the infohash) → optionally download ONE advertised piece in 16 KiB blocks and verify it.
 Peers the peer names by PEX (BEP 11) on that connection are kept as discoveries (leads, never evidence);
 when the peer offers ut_pex the probe may wait up to ``pex_wait`` seconds for its first PEX message.
-We never unchoke, never answer a request, never send a piece. Every step is bounded in time and bytes;
-whatever the peer does, :meth:`Probe.run` returns a :class:`ProbeResult` and never raises.
+We never unchoke, never answer a request, never send a piece or a hash. Every step is bounded in time and
+bytes; whatever the peer does, :meth:`Probe.run` returns a :class:`ProbeResult` and never raises.
+
+BitTorrent v2 from a magnet (BEP 52): the verified info dict names each file's ``pieces root`` but not
+its piece layer. For a piece of a multi-piece file the probe sends ONE hash request (message 21) on the same
+connection for the piece-layer hashes around that piece plus the uncle hashes up to the root; the answer
+(22) must match the request exactly and prove itself against the pieces root before the piece is checked
+against the proven hash. The request and the proof are logged, so ``verify_log`` re-runs both checks.
+
+Tier rules (the observer turns a :class:`ProbeResult` into observations):
+
+* no echoed infohash → no observation at all;
+* echoed infohash + a stated have-state, or metadata that hashes to the infohash → ``confirmed``;
+* ``downloaded`` only when ``checks`` is non-empty: one advertised piece, every block from this one
+  connection, matching the v1 SHA-1 piece hash and/or the v2 Merkle hash from the torrent's piece layer,
+  the file's root (one-piece file), or a peer's proof that verified against the root;
+* once a v2 proof was asked for, a hash reject, no answer within ``hash_timeout``, a malformed or
+  oversized hashes message or a proof that does not lead to the root ends the download: the probe stays
+  ``confirmed`` and the reason is in the session log (``download_abandoned``).
 """
 
 from __future__ import annotations
@@ -22,7 +39,7 @@ from vigilant.p2p import wire
 from vigilant.p2p.discovery import DiscoveredPeer
 from vigilant.p2p.observations import VerifiedPiece
 from vigilant.p2p.pex import PexError, discoveries, parse_pex_dict
-from vigilant.p2p.pieces import PieceMismatch, verify_piece
+from vigilant.p2p.pieces import HashProof, PieceMismatch, proof_request, proven_piece_hash, verify_piece
 from vigilant.p2p.torrent import BLOCK, Metainfo, TorrentError, parse_info
 from vigilant.p2p.wire import MsgId, PeerError
 
@@ -43,6 +60,7 @@ class ConfirmSettings:
     max_frame: int = wire.MAX_FRAME
     max_metadata: int = 16 << 20
     max_rejects: int = 8
+    hash_timeout: float = 10.0  # how long to wait for the answer to our v2 hash request
     pex: bool = True  # ask for the peer's PEX (we never send any)
     pex_wait: float = 0.0  # once all else is done, wait this long after the LTEP handshake for PEX
     max_pex_peers: int = 200  # PEX discoveries kept from one connection
@@ -121,6 +139,10 @@ class Probe:
         self.outstanding: set[int] = set()
         self.rejects = 0
         self.interested_sent = False
+        # v2 from a magnet: one hash request (BEP 52) for the chosen piece, and its verified answer
+        self.hash_req: wire.HashHeader | None = None
+        self.hash_deadline: float | None = None
+        self.proof: HashProof | None = None
         # PEX: wait for it only if the peer offers it, only once the rest is done, and only until the deadline
         self.pex_received = False
         self.pex_deadline: float | None = None
@@ -205,21 +227,29 @@ class Probe:
         loop = asyncio.get_running_loop()
         have_deadline = loop.time() + self.s.have_window
         while not self._finished():
-            remaining: float | None = None
+            deadlines: list[float] = []
             if not self.have_closed:
-                remaining = have_deadline - loop.time()
+                deadlines.append(have_deadline)
             elif self._waiting_for_pex_only():
                 assert self.pex_deadline is not None
-                remaining = self.pex_deadline - loop.time()
+                deadlines.append(self.pex_deadline)
+            if self._hash_pending():
+                assert self.hash_deadline is not None
+                deadlines.append(self.hash_deadline)
+            remaining = min(deadlines) - loop.time() if deadlines else None
             try:
                 async with asyncio.timeout(remaining):
                     msg = await wire.read_message(reader, self.s.max_frame)
             except TimeoutError:
-                if self.have_closed:
+                now = loop.time()
+                if self._hash_pending() and self.hash_deadline is not None and now >= self.hash_deadline:
+                    self._download_failed(f"no answer to the hash request within {self.s.hash_timeout:g} s")
+                if not self.have_closed:
+                    if now >= have_deadline:
+                        self.have_closed = True
+                        await self._progress()
+                elif self.pex_deadline is not None and now >= self.pex_deadline:
                     self.pex_deadline = None  # the PEX wait is over: nothing came
-                    continue
-                self.have_closed = True
-                await self._progress()
                 continue
             await self._handle(msg)
             await self._progress()
@@ -240,6 +270,9 @@ class Probe:
 
     def _waiting_for_pex_only(self) -> bool:
         return self._evidence_done() and self._pex_pending()
+
+    def _hash_pending(self) -> bool:
+        return self.hash_req is not None and self.proof is None and not self.dl_done
 
     # --- sending and logging -------------------------------------------------------------------------------
     async def _send(self, data: bytes, name: str, **summary: Any) -> None:
@@ -314,6 +347,12 @@ class Probe:
                     self._download_failed(f"the peer rejected {self.rejects} requests")
         elif mid == MsgId.EXTENDED:
             self._extended(wire.parse_extended(payload))
+        elif mid == MsgId.HASHES:
+            self._hashes(payload)
+        elif mid == MsgId.HASH_REJECT:
+            self._hash_reject(payload)
+        elif mid == MsgId.HASH_REQUEST:  # we never serve hashes: logged, never answered
+            self._recv(name, bytes=len(payload), answered=False)
         else:
             self._recv(name, bytes=len(payload))
 
@@ -344,6 +383,70 @@ class Probe:
             return
         self.outstanding.discard(begin)
         self.blocks[begin] = data
+
+    def _hashes(self, payload: bytes) -> None:
+        """BEP 52 hashes: used only as the exact answer to our one request, and only with a valid proof."""
+        try:
+            head, body = wire.parse_hash_header(payload)
+        except PeerError as exc:
+            self._recv("hashes", bytes=len(payload), error=str(exc))
+            if self._hash_pending():
+                self._download_failed(f"malformed hashes message: {exc}")
+            return
+        count = len(body) // 32
+        self._recv(
+            "hashes",
+            pieces_root=head.pieces_root.hex(),
+            base=head.base,
+            index=head.index,
+            length=head.length,
+            proof_layers=head.proof_layers,
+            bytes=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            hashes=[body[i : i + 32].hex() for i in range(0, 32 * count, 32)] if count <= 64 else None,
+            requested=head == self.hash_req,
+        )
+        if head != self.hash_req or not self._hash_pending():
+            return  # unsolicited hashes are logged and dropped, never used as evidence
+        meta, index = self.r.meta, self.r.piece_index
+        assert meta is not None
+        assert index is not None
+        if len(body) % 32 or count < head.length:
+            self._download_failed(f"hashes message of {len(body)} bytes for {head.length} hashes")
+            return
+        proof = HashProof(
+            head.pieces_root,
+            head.base,
+            head.index,
+            tuple(body[i : i + 32] for i in range(0, 32 * head.length, 32)),
+            tuple(body[i : i + 32] for i in range(32 * head.length, 32 * count, 32)),
+        )
+        try:
+            piece_hash = proven_piece_hash(meta, index, proof)
+        except PieceMismatch as exc:
+            self.log.append("hash_proof_failed", probe=self.r.probe_id, index=index, reason=str(exc))
+            self._download_failed(f"hash proof rejected: {exc}")
+            return
+        self.proof = proof
+        self.log.append(
+            "hash_proof_verified",
+            probe=self.r.probe_id,
+            index=index,
+            piece_hash=piece_hash.hex(),
+            proof=proof.as_json(),
+        )
+
+    def _hash_reject(self, payload: bytes) -> None:
+        try:
+            head, rest = wire.parse_hash_header(payload)
+        except PeerError as exc:
+            self._recv("hash_reject", bytes=len(payload), error=str(exc))
+            if self._hash_pending():
+                self._download_failed(f"malformed hash reject: {exc}")
+            return
+        self._recv("hash_reject", pieces_root=head.pieces_root.hex(), index=head.index, bytes=len(rest))
+        if head == self.hash_req and self._hash_pending():
+            self._download_failed("the peer rejected our hash request: no proof for the piece")
 
     def _extended(self, ext: wire.Extended) -> None:
         if ext.ext_id == 0:
@@ -443,6 +546,7 @@ class Probe:
         self.dl_done = True
         self.outstanding.clear()
         self.r.notes.append(why)
+        self.log.append("download_abandoned", probe=self.r.probe_id, index=self.r.piece_index, reason=why)
 
     # --- what we ask for next ------------------------------------------------------------------------------
     async def _progress(self) -> None:
@@ -482,10 +586,24 @@ class Probe:
                 return
             self.r.piece_index = index
         index = self.r.piece_index
+        wanted = proof_request(meta, index) if self.t.kind == "v2" else None
+        if wanted is not None and self.hash_req is None:
+            self.hash_req = wire.HashHeader(*wanted)
+            self.hash_deadline = asyncio.get_running_loop().time() + self.s.hash_timeout
+            await self._send(
+                wire.hash_request(self.hash_req),
+                "hash_request",
+                pieces_root=self.hash_req.pieces_root.hex(),
+                base=self.hash_req.base,
+                index=self.hash_req.index,
+                length=self.hash_req.length,
+                proof_layers=self.hash_req.proof_layers,
+            )
         length = meta.piece_span(index).length
         if all(begin in self.blocks for begin in range(0, length, BLOCK)):
-            await self._finish_piece(meta, index)
-            return
+            if wanted is None or self.proof is not None:
+                await self._finish_piece(meta, index)
+            return  # else wait for the proof (bounded by hash_timeout)
         if self.choked and index not in self.allowed_fast:
             return  # wait for unchoke (or the probe's time limit)
         for begin in range(0, length, BLOCK):
@@ -505,19 +623,21 @@ class Probe:
         pick = fast or candidates
         return pick[0] if pick else None
 
-    @staticmethod
-    def _verifiable(meta: Metainfo, index: int) -> bool:
+    def _verifiable(self, meta: Metainfo, index: int) -> bool:
         span = meta.piece_span(index)
         if meta.v1_pieces:
             return True
         f = span.file
-        return f is not None and (f.length <= meta.piece_length or f.pieces_root in meta.piece_layers)
+        if f is None or f.pieces_root is None:
+            return False
+        # v2: the root is the hash of a one-piece file; else the piece layer, or a proof from the peer
+        return f.length <= meta.piece_length or f.pieces_root in meta.piece_layers or self.t.kind == "v2"
 
     async def _finish_piece(self, meta: Metainfo, index: int) -> None:
         self.dl_done = True
         data = b"".join(self.blocks[b] for b in sorted(self.blocks))
         try:
-            checks = verify_piece(meta, index, data)
+            checks = verify_piece(meta, index, data, self.proof)
         except PieceMismatch as exc:
             self.log.append(
                 "piece_failed",
@@ -544,4 +664,5 @@ class Probe:
             ip=self.r.ip,
             port=self.r.port,
             checks=[{"algo": c.algo, "digest": c.digest} for c in checks],
+            v2_proof=self.proof.as_json() if self.proof is not None else None,
         )

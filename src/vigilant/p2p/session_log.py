@@ -5,7 +5,9 @@ Every line is one record: ``seq``, ``ts_utc`` (RFC 3339, µs), ``mono_ns``, ``ki
 canonical JSON of the record without ``sha256`` (keys sorted, no spaces, UTF-8). Editing, deleting or
 reordering any line breaks the chain at a line the verifier names; a missing ``session_end`` shows
 truncation. Piece bytes and the torrents go in ``blobs/`` beside the log, named by their SHA-256, so a
-defence expert can re-run the piece check from the log alone (``verify_log``).
+defence expert can re-run the piece check from the log alone (``verify_log``). A v2 piece checked through
+a peer's hash proof (BEP 52) carries that proof (``v2_proof``: pieces root, layer, hashes, uncle hashes) in
+its ``piece_verified`` record; the verifier re-proves it against the root in the stored info dict.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vigilant.errors import BadInputError
-from vigilant.p2p.pieces import PieceMismatch, verify_piece
+from vigilant.p2p.pieces import HashProof, PieceMismatch, verify_piece
 from vigilant.p2p.torrent import TorrentError, parse_info, parse_torrent
 
 GENESIS = "0" * 64
@@ -194,7 +196,9 @@ def _recheck_piece(path: Path, record: dict[str, Any], meta: Any, where: str, re
     if data is None:
         return
     try:
-        checks = verify_piece(meta, int(record["index"]), data)
+        raw_proof = record.get("v2_proof")
+        proof = HashProof.from_json(raw_proof) if raw_proof is not None else None
+        checks = verify_piece(meta, int(record["index"]), data, proof)
     except (PieceMismatch, TorrentError, KeyError, ValueError) as exc:
         report.problems.append(f"{where}: piece no longer verifies: {exc}")
         return

@@ -1,4 +1,4 @@
-"""The BitTorrent peer wire (BEP 3, 6, 9, 10) over asyncio streams: handshake, framing, messages.
+"""The BitTorrent peer wire (BEP 3, 6, 9, 10, 52) over asyncio streams: handshake, framing, messages.
 
 Only what an observer needs: everything the peer sends is parsed defensively (a malformed or oversized
 frame is a :class:`PeerError`, never a crash), and the builders offer no way to send a piece or claim
@@ -163,6 +163,39 @@ def ltep_handshake(client_version: str | None, *, pex: bool = False) -> bytes:
 
 def metadata_request(ext_id: int, piece: int) -> bytes:
     return extended(ext_id, encode({b"msg_type": 0, b"piece": piece}))
+
+
+@dataclass(frozen=True)
+class HashHeader:
+    """The 48-byte head shared by BEP 52 hash request (21), hashes (22) and hash reject (23)."""
+
+    pieces_root: bytes  # the file's Merkle root (32 bytes)
+    base: int  # the requested layer: 0 = 16 KiB blocks, log2(piece length / 16 KiB) = the piece layer
+    index: int  # position of the first requested hash in that layer (a multiple of length)
+    length: int  # how many hashes of that layer (a power of two, >= 2)
+    proof_layers: int  # how many ancestor layers the uncle hashes cover, counted from the base layer
+
+    def pack(self) -> bytes:
+        return self.pieces_root + struct.pack(">IIII", self.base, self.index, self.length, self.proof_layers)
+
+
+HASH_HEADER_LEN = 48
+
+
+def hash_request(header: HashHeader) -> bytes:
+    """BEP 52 hash request. There is deliberately no builder for hashes (22) or hash reject (23): we never
+    serve hashes, so the observer cannot answer a peer's hash request."""
+    if len(header.pieces_root) != 32:
+        raise ValueError("a hash request needs a 32-byte pieces root")
+    return frame(MsgId.HASH_REQUEST, header.pack())
+
+
+def parse_hash_header(payload: bytes) -> tuple[HashHeader, bytes]:
+    """The 48-byte head of a hash request / hashes / hash reject and what follows it."""
+    if len(payload) < HASH_HEADER_LEN:
+        raise PeerError(f"hash message of {len(payload)} bytes is shorter than its 48-byte header")
+    base, index, length, proof_layers = struct.unpack(">IIII", payload[32:HASH_HEADER_LEN])
+    return HashHeader(payload[:32], base, index, length, proof_layers), payload[HASH_HEADER_LEN:]
 
 
 # --- message parsers ---------------------------------------------------------------------------------------
