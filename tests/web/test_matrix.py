@@ -76,6 +76,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/cases/{case_id}/charges"): Rule(P.LEGAL_WRITE, ok=303, scoped=True),
     ("POST", "/cases/{case_id}/victims"): Rule(P.PERSONS_WRITE, ok=303, scoped=True),
+    ("POST", "/cases/{case_id}/seizures"): Rule(P.LEGAL_WRITE, ok=303, scoped=True),
+    ("POST", "/cases/{case_id}/arrests"): Rule(P.LEGAL_WRITE, ok=303, scoped=True),
+    ("POST", "/cases/{case_id}/bans"): Rule(P.PERSONS_WRITE, ok=303, scoped=True),
     ("GET", "/persons/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
     ("GET", "/operations/{operation_id}/release"): Rule(P.RELEASE_PREVIEW, scoped=True),
     # Leads, evidence and triage runs (web/pages_leads.py, pages_triage.py, api_leads.py, api_triage.py).
@@ -86,6 +89,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/triage/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
     ("GET", "/leads"): Rule(P.LEADS_READ),
     ("GET", "/leads/{lead_id}"): Rule(P.LEADS_READ, scoped=True),
+    # Assigning the own lead to the own agency again is a recorded reassignment, so it repeats. Advancing
+    # asks for the subscriber with no production order on file: every caller the rule lets through reaches
+    # the lifecycle, which refuses (409, R v Spencer) and leaves the lead as it was for the next caller.
+    ("POST", "/leads/{lead_id}/assign"): Rule(P.LEADS_ASSIGN, ok=303, scoped=True),
+    ("POST", "/leads/{lead_id}/advance"): Rule(P.LEGAL_WRITE, ok=409, scoped=True),
+    ("POST", "/api/v1/leads/{lead_id}/assign"): Rule(P.LEADS_ASSIGN, scoped=True),
+    ("POST", "/api/v1/leads/{lead_id}/advance"): Rule(P.LEGAL_WRITE, ok=409, scoped=True),
     ("GET", "/evidence"): Rule(P.EVIDENCE_READ),
     ("GET", "/triage/runs"): Rule(P.TRIAGE_READ),
     ("GET", "/triage/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
@@ -205,6 +215,45 @@ class Requests:
                     "offence_from": "2026-01-10",
                     "csrf_token": token,
                 },
+            },
+            "/cases/{case_id}/seizures": lambda: {
+                "data": {
+                    "seized_at": "2026-03-02T08:30",
+                    "where": "12 Example St",
+                    "by": "Cst. Matrix",
+                    "description": f"phone {n}",
+                    "serial": f"SN-{n}",
+                    "csrf_token": token,
+                },
+            },
+            "/cases/{case_id}/arrests": lambda: {
+                "data": {
+                    "person_id": str(self.world.own_person),
+                    "arrested_at": "2026-03-02T09:00",
+                    "by": "Cst. Matrix",
+                    "csrf_token": token,
+                },
+            },
+            "/cases/{case_id}/bans": lambda: {
+                "data": {
+                    "person_id": str(self.world.own_person),
+                    "authority": "486.4(1)",
+                    "csrf_token": token,
+                },
+            },
+            "/leads/{lead_id}/assign": lambda: {
+                "data": {"agency_id": str(self.world.own_agency), "csrf_token": token},
+            },
+            "/leads/{lead_id}/advance": lambda: {
+                "data": {"step": "subscriber_identified", "csrf_token": token},
+            },
+            "/api/v1/leads/{lead_id}/assign": lambda: {
+                "json": {"agency_id": self.world.own_agency},
+                "headers": headers,
+            },
+            "/api/v1/leads/{lead_id}/advance": lambda: {
+                "json": {"step": "subscriber_identified"},
+                "headers": headers,
             },
             "/cases/{case_id}/victims": lambda: {
                 "data": {

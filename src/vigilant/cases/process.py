@@ -12,12 +12,21 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import LEGAL_WRITE, Actor, actor_name, audit, require
+from vigilant.cases.access import (
+    LEGAL_WRITE,
+    Actor,
+    actor_name,
+    audit,
+    case_visible,
+    require,
+    visible_case_ids,
+)
 from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
 from vigilant.cases.identifiers import IdentifierKind, clean
 from vigilant.cases.models import (
     ArrestRow,
     CasePersonRow,
+    CaseRow,
     ChargeRow,
     LegalProcessRow,
     PersonRole,
@@ -152,10 +161,8 @@ def record_seizure(
                     hint="cite this case's warrant",
                 )
         for d in devices:
-            if d.evidence_item_id is not None and s.get(EvidenceItemRow, d.evidence_item_id) is None:
-                raise RecordNotFoundError(
-                    f"no evidence item {d.evidence_item_id}", hint="add it with `vigilant evidence add` first"
-                )
+            if d.evidence_item_id is not None:
+                _require_linkable(s, actor, d.evidence_item_id)
         row = SeizureRow(
             case_id=case_id,
             legal_process_id=legal_process_id,
@@ -186,6 +193,33 @@ def record_seizure(
             case_ref=case.number,
         )
     return row
+
+
+def _require_linkable(s: Session, actor: Actor, item_id: int) -> None:
+    """An evidence item a seized device may point at: one the caller already sees through a case (its case
+    number, or a device seized in a visible case), or one no case claims yet. Linking makes an item visible
+    to the case's readers, so another agency's item is refused with the same words as a missing one."""
+    item = s.get(EvidenceItemRow, item_id)
+    visible_numbers = select(CaseRow.number).where(case_visible(actor))
+    linked = select(SeizedDeviceRow.id).where(SeizedDeviceRow.evidence_item_id == item_id)
+    seen_in = (
+        select(SeizedDeviceRow.id)
+        .join(SeizureRow, SeizureRow.id == SeizedDeviceRow.seizure_id)
+        .where(SeizedDeviceRow.evidence_item_id == item_id, SeizureRow.case_id.in_(visible_case_ids(actor)))
+    )
+    ok = item is not None and (
+        (item.case_number is None and s.scalars(linked).first() is None)
+        or (
+            item.case_number is not None
+            and s.scalars(visible_numbers.where(CaseRow.number == item.case_number)).first() is not None
+        )
+        or s.scalars(seen_in).first() is not None
+    )
+    if not ok:
+        raise InvalidRecordError(
+            f"no evidence item {item_id} that you may link",
+            hint="check the item number on the evidence page, or add it with `vigilant evidence add`",
+        )
 
 
 def record_arrest(

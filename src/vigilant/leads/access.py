@@ -12,6 +12,7 @@ missing one. Every list and every detail read is written to the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -19,11 +20,12 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import UnaryExpression
 
-from vigilant.cases.access import agency_of, audit
+from vigilant.cases.access import actor_name, agency_of, audit
 from vigilant.cases.models import AgencyRow
-from vigilant.leads.errors import LeadNotFoundError
-from vigilant.leads.lifecycle import Status
-from vigilant.security.audit import RecordRead
+from vigilant.leads import lifecycle, service
+from vigilant.leads.errors import LeadInputError, LeadNotFoundError, TransitionError
+from vigilant.leads.lifecycle import JudicialAuthority, Status
+from vigilant.security.audit import RecordChanged, RecordRead
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import LeadRow
@@ -129,3 +131,123 @@ def get_lead_for(db: Database, actor: Actor, lead_id: int) -> LeadRow:
 def _describe(status: Status | None, agency: str | None) -> str | None:
     parts = [f"status={status.value}" if status else "", f"agency={agency.strip()}" if agency else ""]
     return " ".join(p for p in parts if p) or None
+
+
+# --- changing a lead: assign and advance, for a caller who logged in ----------------------------------------
+def _require_visible(db: Database, actor: Actor, lead_id: int) -> LeadRow:
+    """The lead with its events if the caller's agency may see it; "not found" otherwise (no audit here:
+    the change that follows is audited)."""
+    query = select(LeadRow).where(LeadRow.id == lead_id).options(selectinload(LeadRow.events))
+    with db.session() as s:
+        visible = _visible(s, actor)
+        if visible is not None:
+            query = query.where(visible)
+        row = s.scalars(query).one_or_none()
+        if row is None:
+            raise LeadNotFoundError(f"no lead {lead_id} that your agency may see", hint="see the leads queue")
+        return row
+
+
+def _audit_change(db: Database, actor: Actor, row: LeadRow, fields: tuple[str, ...]) -> None:
+    with db.session() as s:
+        audit(
+            s,
+            actor,
+            RecordChanged,
+            change="update",
+            object_type="lead",
+            object_id=str(row.id),
+            fields_changed=fields,
+        )
+
+
+def assign_lead_for(db: Database, actor: Actor, lead_id: int, agency_id: int, *, at: datetime) -> LeadRow:
+    """Give a lead the caller may see to an agency (by id): ``leads.assign``; audited, and recorded in the
+    lead's history by :func:`vigilant.leads.service.assign`."""
+    require(actor, Permission.LEADS_ASSIGN)
+    _require_visible(db, actor, lead_id)
+    with db.session() as s:
+        agency = s.get(AgencyRow, agency_id)
+        if agency is None:
+            raise LeadInputError(f"no agency {agency_id}", hint="choose an agency from the list")
+        name = agency.name
+    service.assign(db, str(lead_id), name, actor=actor_name(actor), at=at)
+    row = service.get_lead(db, str(lead_id))  # with the new event (given elsewhere, the caller saw it last)
+    _audit_change(db, actor, row, ("agency", "status"))
+    return row
+
+
+def advance_lead_for(
+    db: Database,
+    actor: Actor,
+    lead_id: int,
+    step: Status,
+    *,
+    at: datetime,
+    authority: JudicialAuthority | None = None,
+    note: str | None = None,
+) -> LeadRow:
+    """Move a lead the caller may see one step along its legal life (``legal.write``: recording legal
+    process is casework). Only the agency working the lead moves it, or a coordinating agency; the law's
+    rules (:mod:`vigilant.leads.lifecycle`) then decide. Asking for the subscriber without a production
+    order on file is refused with the reason (R v Spencer), whatever the lead's status."""
+    require(actor, Permission.LEGAL_WRITE)
+    row = _require_visible(db, actor, lead_id)
+    with db.session() as s:
+        agency = s.get(AgencyRow, agency_of(actor))
+        names = {agency.name.lower(), agency.short_name.lower()} if agency else set()
+        coordinator = bool(agency and agency.is_coordinator)
+    if row.agency and row.agency.lower() not in names and not coordinator:
+        raise TransitionError(
+            f"the lead is worked by {row.agency}: only that agency moves it",
+            hint="ask the coordinating agency to reassign it",
+        )
+    if step is Status.SUBSCRIBER_IDENTIFIED:
+        lifecycle.require_subscriber_authority(service.production_order_on_file(row.events))
+    service.advance(db, str(lead_id), step, actor=actor_name(actor), at=at, authority=authority, note=note)
+    row = service.get_lead(db, str(lead_id))
+    _audit_change(db, actor, row, ("status",))
+    return row
+
+
+def can_see_lead(db: Database, actor: Actor, lead_id: int) -> bool:
+    """Whether the caller's agency sees the lead (after giving it away, it may not)."""
+    try:
+        _require_visible(db, actor, lead_id)
+    except LeadNotFoundError:
+        return False
+    return True
+
+
+AUTHORITY_KIND = {
+    Status.PRODUCTION_ORDER: "production order (Criminal Code s. 487.014)",
+    Status.SEARCH_WARRANT: "search warrant (Criminal Code s. 487)",
+}
+
+
+def authority_for(
+    step: Status, *, court: str | None, judge: str | None, order_date: str | None, number: str | None
+) -> JudicialAuthority | None:
+    """The judicial authority a step records: required (every field) for a production order or a search
+    warrant, none for the other steps."""
+    if step not in lifecycle.NEEDS_AUTHORITY:
+        return None
+    try:
+        return JudicialAuthority.from_fields(
+            court=court, judge=judge, order_date=order_date, number=number, kind=AUTHORITY_KIND[step]
+        )
+    except LeadInputError as exc:  # the same words, without the command line's flags
+        raise LeadInputError(
+            f"a {step.value.replace('_', ' ')} needs the order on file: {exc.message}",
+            hint="give the court, the judge or justice, the order's date (YYYY-MM-DD) and its number",
+        ) from None
+
+
+def next_steps(status: Status) -> list[Status]:
+    """The steps a lead in ``status`` may take next through :func:`advance_lead_for` (assigning is
+    :func:`assign_lead_for`'s); closing is always offered until the lead is closed."""
+    if status is Status.CLOSED:
+        return []
+    following = lifecycle.ORDER[lifecycle.ORDER.index(status) + 1]
+    steps = [following] if following not in {Status.ASSIGNED, Status.CLOSED} else []
+    return [*steps, Status.CLOSED]

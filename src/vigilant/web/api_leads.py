@@ -6,13 +6,20 @@ here. The bodies carry the score's factors, so a client can show why one lead co
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from vigilant.leads.access import LeadSort, get_lead_for, list_leads_for
+from vigilant.leads.access import (
+    LeadSort,
+    advance_lead_for,
+    assign_lead_for,
+    authority_for,
+    get_lead_for,
+    list_leads_for,
+)
 from vigilant.leads.lifecycle import Status
 from vigilant.store.models import LeadRow
 from vigilant.web.api import API_V1, ERRORS
@@ -95,6 +102,20 @@ class LeadEventOut(BaseModel):
     action: str
     from_status: str | None
     to_status: str | None
+    detail: dict[str, Any] = Field(default_factory=dict)  # the agency, the judicial authority, a note
+
+
+class AssignIn(BaseModel):
+    agency_id: int = Field(ge=1, description="the agency to give the lead to (see the agency directory)")
+
+
+class AdvanceIn(BaseModel):
+    step: Status = Field(description="the next step, or closed; assigning is POST …/assign")
+    court: str | None = Field(None, max_length=200)
+    judge: str | None = Field(None, max_length=200)
+    order_date: date | None = None
+    order_number: str | None = Field(None, max_length=100)
+    note: str | None = Field(None, max_length=2000)
 
 
 class LeadOut(LeadSummaryOut):
@@ -125,7 +146,12 @@ class LeadOut(LeadSummaryOut):
             ],
             events=[
                 LeadEventOut(
-                    at=e.at, actor=e.actor, action=e.action, from_status=e.from_status, to_status=e.to_status
+                    at=e.at,
+                    actor=e.actor,
+                    action=e.action,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    detail=e.detail or {},
                 )
                 for e in sorted(row.events, key=lambda e: (e.at, e.id))
             ],
@@ -152,3 +178,26 @@ def list_leads(
 @router.get("/leads/{lead_id}", response_model=LeadOut)
 def show_lead(lead_id: int, ctx: ContextDep, actor: ActorDep) -> LeadOut:
     return LeadOut.detail(get_lead_for(ctx.db, actor, lead_id))
+
+
+@router.post("/leads/{lead_id}/assign", response_model=LeadOut)
+def assign_lead(lead_id: int, body: AssignIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
+    """Give the lead to an agency (``leads.assign``); a lead already assigned is reassigned."""
+    return LeadOut.detail(assign_lead_for(ctx.db, actor, lead_id, body.agency_id, at=ctx.clock()))
+
+
+@router.post("/leads/{lead_id}/advance", response_model=LeadOut)
+def advance_lead(lead_id: int, body: AdvanceIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
+    """Record the lead's next step; 409 with the reason when the lifecycle refuses it (a production order
+    before subscriber identification: R v Spencer)."""
+    authority = authority_for(
+        body.step,
+        court=body.court,
+        judge=body.judge,
+        order_date=body.order_date.isoformat() if body.order_date else None,
+        number=body.order_number,
+    )
+    row = advance_lead_for(
+        ctx.db, actor, lead_id, body.step, at=ctx.clock(), authority=authority, note=body.note
+    )
+    return LeadOut.detail(row)

@@ -31,6 +31,7 @@ from vigilant.web import api, api_leads, api_tokens, api_triage, pages, pages_le
 from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
+from vigilant.web.pages_casework import router as casework_pages
 from vigilant.web.pages_records import router as records_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(pages.router)
     app.include_router(records_api)
     app.include_router(records_pages)
+    app.include_router(casework_pages)
     app.include_router(api_leads.router)
     app.include_router(api_triage.router)
     app.include_router(pages_leads.router)

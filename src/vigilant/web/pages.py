@@ -16,6 +16,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from vigilant.cases import figures, operations, service
+from vigilant.cases.access import RELEASE_PREVIEW, allows
 from vigilant.cases.breakdown import operation_breakdown
 from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.service import parse_distribution
@@ -121,7 +122,11 @@ def dashboard(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
             rows.append((op, found, plots))
     except (PermissionDenied, PermissionDeniedError) as exc:
         refused = str(exc)  # the service said no: the dashboard says so instead of failing
-    return render(ctx, "dashboard.html", caller=caller, rows=rows, refused=refused)
+    # The link to each release preview shows where the role grants it (the service decides: ``allows``).
+    preview = allows(actor, RELEASE_PREVIEW)
+    return render(
+        ctx, "dashboard.html", caller=caller, rows=rows, refused=refused, can_preview_release=preview
+    )
 
 
 # --- cases ----------------------------------------------------------------------------------------------
