@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import typer
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.leads.helpers import AS_OF, obs, peer, seed_library, write
 from vigilant.cli import common, leads_cmd
 from vigilant.cli.p2p_import_cmd import import_observations
+from vigilant.security.models import AuditEventRow
 
 
 def test_build_list_show_assign_advance_claim_export(tmp_path: Path, mmdb: Path, jurisdictions: Path) -> None:
@@ -40,6 +43,12 @@ def test_build_list_show_assign_advance_claim_export(tmp_path: Path, mmdb: Path,
     assert "new claim(s) recorded" in claimed.output
     exported = runner.invoke(leads_cmd.app, ["export", lead["key"], "-o", str(tmp_path / "pkg")])
     assert exported.exit_code == 0, exported.output
+    # The export is in the audit chain, each file named by its SHA-256.
+    with common.database().session() as s:
+        events = list(s.scalars(select(AuditEventRow).where(AuditEventRow.action == "export")))
+    written = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "pkg").iterdir()}
+    assert {e.detail["destination"]: e.detail["sha256"] for e in events} == written
+    assert {e.object_type for e in events} == {"lead"}
     assert (tmp_path / "pkg" / f"lead-{lead['key']}.html").exists()
     assert (tmp_path / "pkg" / f"lead-{lead['key']}.pdf").read_bytes().startswith(b"%PDF-")
 

@@ -62,3 +62,46 @@ def output_stream(output: Path | None) -> Iterator[BinaryIO]:
         partial.replace(output)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def audit_export(
+    *,
+    object_type: str,
+    object_id: str,
+    fmt: str,
+    files: list[Path] | None,
+    records: int | None = None,
+    case_ref: str | None = None,
+) -> None:
+    """Every export leaves an event in the audit chain: who exported what, in which format, where to, and
+    the SHA-256 of each file written (stdout has none), so a copy found later can be traced to its export."""
+    from datetime import UTC, datetime
+
+    from vigilant.security.audit import AuditLog, Exported
+    from vigilant.security.rights import Actor
+
+    actor = Actor.cli(settings().user)
+    log = AuditLog(database())
+    targets: list[Path | None] = list(files) if files else [None]
+    for target in targets:
+        event = Exported.by(
+            actor,
+            object_type=object_type,
+            object_id=object_id,
+            case_ref=case_ref,
+            format=fmt,
+            records=records,
+            destination="stdout" if target is None else str(target),
+            sha256=None if target is None else _file_sha256(target),
+        )
+        log.record(event, now=datetime.now(UTC))
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

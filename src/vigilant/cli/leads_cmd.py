@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vigilant.cli.common import console, database, settings
+from vigilant.cli.common import audit_export, console, database, settings
 from vigilant.errors import ExitCode
 from vigilant.leads.lifecycle import Status
 from vigilant.store.models import LeadRow
@@ -249,4 +249,7 @@ def export(
         verification=verification,
     )  # fmt: skip
     files = write_package(package, output)
+    audit_export(
+        object_type="lead", object_id=lead, fmt="lead-package", files=[files.json, files.html, files.pdf]
+    )
     console.print(f"wrote {files.json}, {files.html} and {files.pdf}")

@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vigilant.cli.common import console, console_err, library, output_stream, settings
+from vigilant.cli.common import audit_export, console, console_err, library, output_stream, settings
 from vigilant.errors import BadInputError, ExitCode
 from vigilant.library.categories import PROFILES
 from vigilant.library.formats import ReaderOptions, formats
@@ -328,7 +328,15 @@ def export(
     """Export sets as VICS 2.0 JSON, a hashdeep audit file, an md5sum-style list or CSV."""
     with output_stream(output) as out:
         count = library().export(sets or [], fmt, out)
-    if output is not None and str(output) != "-":
+    to_file = output is not None and str(output) != "-"
+    audit_export(
+        object_type="hash_set",
+        object_id=",".join(sets) if sets else "all",
+        fmt=fmt,
+        files=[output] if output and to_file else None,
+        records=count,
+    )
+    if to_file:
         console_err.print(f"wrote {count:,} entries to {output}")
 
 

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from vigilant.cli.common import console, console_err, database, output_stream, settings
+from vigilant.cli.common import audit_export, console, console_err, database, output_stream, settings
 from vigilant.triage import runner
 from vigilant.triage.reports import reports
 from vigilant.triage.service import TriageService
@@ -154,5 +154,12 @@ def report(
     reports()[fmt]  # an unknown format fails before anything is written
     with output_stream(output) as out:
         service.report(run_id, fmt, out, settings().user)
-    if output is not None and str(output) != "-":
+    to_file = output is not None and str(output) != "-"
+    audit_export(
+        object_type="triage_run",
+        object_id=str(run_id),
+        fmt=fmt,
+        files=[output] if output and to_file else None,
+    )
+    if to_file:
         console_err.print(f"wrote {output}")

@@ -146,7 +146,9 @@ class RecordChanged(AuditEvent):
 class Exported(AuditEvent):
     action: ClassVar[str] = "export"
     format: str
-    records: int
+    records: int | None = None  # None where the exporter does not count them
+    destination: str | None = None  # a file path, or "stdout"
+    sha256: str | None = None  # of the bytes written to a file: which copy left, provably
     receiving_agency: int | None = None
 
 
