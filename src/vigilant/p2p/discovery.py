@@ -8,16 +8,12 @@ lie (a tracker accepts an ``ip`` parameter). So every discovery becomes an obser
 from __future__ import annotations
 
 import ipaddress
-import os
-import time
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from vigilant.errors import ConfigError, VigilantError
-from vigilant.p2p.observations import Method, Observation, Tier
+from vigilant.p2p.observations import Method
 
 
 class DiscoveryError(VigilantError):
@@ -73,57 +69,3 @@ def check_infohash(infohash20: bytes) -> None:
             f"an infohash for trackers and the DHT is 20 bytes, got {len(infohash20)}: "
             "truncate a v2 (SHA-256) infohash to its first 20 bytes"
         )
-
-
-def _uuid7() -> str:
-    # UUIDv7 (RFC 9562): 48-bit Unix milliseconds then random bits, so ids sort by time. Python 3.11 lacks it.
-    ms = time.time_ns() // 1_000_000
-    value = (ms & ((1 << 48) - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return str(uuid.UUID(int=value))
-
-
-def to_observations(
-    discovered: Iterable[DiscoveredPeer],
-    *,
-    infohash20: bytes,
-    session_id: str,
-    operator: str,
-    case_id: str | None = None,
-    infohash_is_v2: bool = False,
-) -> list[Observation]:
-    """One ``announced`` observation per discovery; never a higher tier, whatever the source claimed."""
-    check_infohash(infohash20)
-    records = []
-    for peer in discovered:
-        records.append(
-            Observation(
-                obs_id=_uuid7(),
-                session_id=session_id,
-                ts_utc=peer.ts_utc,
-                network="bittorrent",
-                method=peer.method.value,
-                tier=Tier.ANNOUNCED.value,
-                ip=peer.ip,
-                port=peer.port,
-                source="observer",
-                operator=operator,
-                case_id=case_id,
-                reported_by=peer.reported_by,
-                # v2 discovery uses the truncated hash: the full 32 bytes belong to the torrent record
-                infohash_v1=None if infohash_is_v2 else infohash20,
-            )
-        )
-    return records
-
-
-class AddressSource:
-    """Adapts a :class:`PeerSource` to the observer's current ``(ip, port, reported_by)`` tuples
-    (``observer.PeerSource``); prefer the full :class:`DiscoveredPeer`, which keeps the method and time."""
-
-    def __init__(self, source: PeerSource) -> None:
-        self.source = source
-
-    async def peers(self, infohash: bytes) -> list[tuple[str, int, str]]:
-        return [(p.ip, p.port, p.reported_by) for p in await self.source.peers(infohash)]
