@@ -19,7 +19,9 @@ from vigilant.store import Database
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("VIGILANT_TEST_POSTGRES_URL")
-TEST_DB = "vigilant_test"
+# One database per test process: several runs on one server (engineers working side by side) must not
+# drop each other's database mid-run.
+TEST_DB = f"vigilant_test_{os.getpid()}"
 
 
 # --- network: tests talk to loopback and nowhere else -----------------------------------------------------
@@ -87,15 +89,21 @@ def _postgres_admin_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A dedicated test database on the configured server, created once per session."""
+def postgres_url() -> Iterator[str]:
+    """A test database of this process's own on the configured server, made once per session and dropped
+    at its end."""
     admin = make_url(_postgres_admin_url()).set(drivername="postgresql+psycopg")
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
     engine.dispose()
-    return admin.set(database=TEST_DB).render_as_string(hide_password=False)
+    yield admin.set(database=TEST_DB).render_as_string(hide_password=False)
+    common.close_databases()  # the CLI's cached engines may hold connections to it
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
+    engine.dispose()
 
 
 def _empty_postgres(url: str) -> None:
