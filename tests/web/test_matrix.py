@@ -99,6 +99,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/evidence"): Rule(P.EVIDENCE_READ),
     ("GET", "/triage/runs"): Rule(P.TRIAGE_READ),
     ("GET", "/triage/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
+    # Operations and the person search (web/pages_browse.py, api_browse.py).
+    ("GET", "/operations"): Rule(P.OPERATIONS_READ),
+    ("GET", "/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
+    ("GET", "/api/v1/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
+    ("GET", "/persons"): Rule(P.PERSONS_READ),
+    ("GET", "/api/v1/persons"): Rule(P.PERSONS_READ),
 }
 
 

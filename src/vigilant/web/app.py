@@ -28,9 +28,11 @@ from vigilant.security.passwords import Passwords
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import open_database
 from vigilant.web import api, api_leads, api_tokens, api_triage, pages, pages_leads, pages_triage
+from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
+from vigilant.web.pages_browse import router as browse_pages
 from vigilant.web.pages_casework import router as casework_pages
 from vigilant.web.pages_records import router as records_pages
 
@@ -130,5 +132,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(pages_leads.router)
     app.include_router(pages_triage.router)
     app.include_router(api_tokens.router)
+    app.include_router(browse_api)
+    app.include_router(browse_pages)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     return app
