@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
+from vigilant.cases.models import AgencyRow
 from vigilant.leads.known import KNOWN_SCHEMA
 from vigilant.p2p.observations import Observation, Tier, to_table
 from vigilant.store import Database
@@ -157,3 +158,26 @@ OPP ICE,0,CA,ON,,
 Sûreté du Québec,0,CA,QC,,
 RCMP BC ICE,0,CA,BC,,
 """
+
+# The agencies the jurisdiction table names, as the agency table holds them: NCECC by its short name only,
+# and no "Toronto Police ICE" (a name in the table that matches no agency).
+AGENCIES = (
+    ("National Child Exploitation Crime Centre", "NCECC", "ON", True),
+    ("Ottawa Police ICE", "OTTAWA", "ON", False),
+    ("OPP ICE", "OPP", "ON", False),
+    ("Sûreté du Québec", "SQ", "QC", False),
+    ("RCMP BC ICE", "RCMP", "BC", False),
+)
+
+
+def seed_agencies(db: Database) -> dict[str, int]:
+    """The agencies of :data:`AGENCIES`; their ids by short name."""
+    with db.session() as s:
+        rows = [
+            AgencyRow(name=name, short_name=short, province=province, municipalities=[], is_coordinator=coord,
+                      created_at=AS_OF)
+            for name, short, province, coord in AGENCIES
+        ]  # fmt: skip
+        s.add_all(rows)
+        s.flush()
+        return {row.short_name: row.id for row in rows}

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tests.leads.helpers import AS_OF, obs, peer, seed_library, write
+from tests.leads.helpers import AS_OF, obs, peer, seed_agencies, seed_library, write
 from vigilant.cli import common, leads_cmd
 from vigilant.cli.p2p_import_cmd import import_observations
 from vigilant.security.models import AuditEventRow
@@ -22,17 +22,41 @@ def test_build_list_show_assign_advance_claim_export(tmp_path: Path, mmdb: Path,
     folder = common.settings().data_dir / "observations"
     write(folder, "s", [obs("192.0.2.1", AS_OF - timedelta(days=1), 0, peer_id=peer(1), seeding=True)])
     runner = CliRunner()
-    built = runner.invoke(leads_cmd.app, ["build", "--as-of", AS_OF.isoformat(), "--mmdb", str(mmdb),
-                                          "--jurisdictions", str(jurisdictions)])  # fmt: skip
+    build = [
+        "build",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--mmdb",
+        str(mmdb),
+        "--jurisdictions",
+        str(jurisdictions),
+    ]
+    built = runner.invoke(leads_cmd.app, build)
     assert built.exit_code == 0, built.output
     assert "1 leads (1 new" in built.output
+    # No agency recorded yet: the table's name is reported, the lead left unrouted (the name kept).
+    said = " ".join(built.output.split())
+    assert "no agency named 'Ottawa Police ICE' (jurisdiction table): 1 lead(s) left unrouted" in said
+    [lead] = json.loads(runner.invoke(leads_cmd.app, ["list", "--json"]).output)
+    assert (lead["routed_to"], lead["routed_agency_id"]) == ("Ottawa Police ICE", None)
+    agencies = seed_agencies(common.database())
+    rebuilt = runner.invoke(leads_cmd.app, build)
+    assert "no agency named" not in rebuilt.output
     listed = runner.invoke(leads_cmd.app, ["list", "--json"])
     [lead] = json.loads(listed.output)
-    assert lead["routed_to"] == "Ottawa Police ICE"
+    assert (lead["routed_to"], lead["routed_agency_id"]) == ("Ottawa Police ICE", agencies["OTTAWA"])
+    assert len(json.loads(runner.invoke(leads_cmd.app, ["list", "--json", "--agency", "OTTAWA"]).output)) == 1
     shown = runner.invoke(leads_cmd.app, ["show", lead["key"]])
     assert "known_files" in shown.output
     assert "Vigilant-Test-City-ISP" in shown.output
-    assert runner.invoke(leads_cmd.app, ["assign", lead["key"], "Ottawa Police ICE"]).exit_code == 0
+    unknown = runner.invoke(leads_cmd.app, ["assign", lead["key"], "Nowhere PD"])
+    assert unknown.exit_code != 0
+    assert "no agency Nowhere PD" in str(unknown.exception)
+    assigned = runner.invoke(leads_cmd.app, ["assign", lead["key"], "ottawa"])  # by short name
+    assert assigned.exit_code == 0, assigned.output
+    assert "assigned to Ottawa Police ICE" in assigned.output
+    by_id = runner.invoke(leads_cmd.app, ["assign", lead["key"], str(agencies["OTTAWA"])])
+    assert by_id.exit_code == 0, by_id.output
     refused = runner.invoke(leads_cmd.app, ["advance", lead["key"], "subscriber_identified"])
     assert refused.exit_code != 0
     secret = tmp_path / "secret"

@@ -11,11 +11,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.leads.helpers import AS_OF, btih, obs, peer, seed_library, write
+from tests.leads.helpers import AS_OF, btih, obs, peer, seed_agencies, seed_library, write
 from vigilant.leads import service
 from vigilant.leads.aggregate import Window
 from vigilant.leads.deconfliction import check, ip_day_key
-from vigilant.leads.errors import TransitionError
+from vigilant.leads.errors import LeadInputError, TransitionError
 from vigilant.leads.geo import GeoLocator
 from vigilant.leads.jurisdiction import load_table
 from vigilant.leads.lifecycle import JudicialAuthority, Status, check_transition
@@ -23,7 +23,7 @@ from vigilant.leads.package import build_package, render_html, to_json_bytes, wr
 from vigilant.leads.package_pdf import pdf_text
 from vigilant.p2p.observations import Tier
 from vigilant.store import Database
-from vigilant.store.models import DeconflictionClaimRow, KnownFileRow
+from vigilant.store.models import DeconflictionClaimRow, KnownFileRow, LeadRow
 
 NOW = AS_OF + timedelta(hours=1)
 ORDER = JudicialAuthority("Ontario Court of Justice", "Justice A. Example", date(2024, 6, 3), "PO-2024-0042")
@@ -50,13 +50,16 @@ def test_build_persists_scored_routed_leads_and_a_rebuild_updates_them(
     db: Database, tmp_path: Path, mmdb: Path, jurisdictions: Path
 ) -> None:
     seed_library(db)
+    agencies = seed_agencies(db)
     _observe(tmp_path)
     report = _build(db, tmp_path, mmdb, jurisdictions)
     assert (report.leads, report.created, report.actionable) == (2, 2, 1)
+    assert report.unknown_agencies == {}
     leads = service.list_leads(db)
     top = leads[0]
     assert [ip.ip for ip in top.ips] == ["192.0.2.1", "198.51.100.7"]  # joined by peer id
     assert (top.routed_to, top.routing["reason"]) == ("NCECC", "multi-jurisdiction")
+    assert top.routed_agency_id == agencies["NCECC"]  # the table's name matched the short name
     assert top.ips[0].geo["subdivision"] == "ON"
     assert top.geo_databases[0]["database_type"] == "Vigilant-Test-City-ISP"
     assert top.score == round(sum(f["contribution"] for f in top.explanation["factors"]), 4)
@@ -64,11 +67,12 @@ def test_build_persists_scored_routed_leads_and_a_rebuild_updates_them(
     foreign = leads[1]
     assert (foreign.actionable, foreign.routing["reason"]) == (False, "no-jurisdiction")
 
-    service.assign(db, top.key, "OPP ICE", actor="coordinator", at=NOW)
+    service.assign(db, top.key, "opp", actor="coordinator", at=NOW)  # by short name, any case
     again = _build(db, tmp_path, mmdb, jurisdictions)
     assert (again.created, again.updated) == (0, 2)
     shown = service.get_lead(db, top.key)
-    assert (shown.status, shown.agency) == ("assigned", "OPP ICE")
+    assert (shown.status, shown.agency, shown.assigned_agency_id) == ("assigned", "OPP ICE", agencies["OPP"])
+    assert shown.events[1].detail == {"agency": "OPP ICE", "agency_id": agencies["OPP"]}
     assert [e.action for e in shown.events] == ["created", "assigned"]
     assert shown.events[1].actor == "coordinator"
 
@@ -77,12 +81,13 @@ def test_lifecycle_refuses_subscriber_steps_without_judicial_authority(
     db: Database, tmp_path: Path, mmdb: Path, jurisdictions: Path
 ) -> None:
     seed_library(db)
+    seed_agencies(db)
     _observe(tmp_path)
     _build(db, tmp_path, mmdb, jurisdictions)
     top, unconfirmed = service.list_leads(db)
     with pytest.raises(TransitionError, match="next step is assigned"):
         service.advance(db, top.key, Status.PRESERVATION_DEMAND, actor="inv", at=NOW)
-    service.assign(db, top.key, "OPP ICE", actor="coord", at=NOW)
+    service.assign(db, top.key, "OPP", actor="coord", at=NOW)
     service.advance(db, top.key, Status.PRESERVATION_DEMAND, actor="inv", at=NOW)
     with pytest.raises(TransitionError, match="production_order"):
         service.advance(db, top.key, Status.SUBSCRIBER_IDENTIFIED, actor="inv", at=NOW)
@@ -226,12 +231,13 @@ def _build_at(db: Database, folder: Path, as_of: datetime) -> service.BuildRepor
 
 def test_rebuild_keeps_the_lifecycle_and_records_evidence_history(db: Database, tmp_path: Path) -> None:
     seed_library(db)
+    seed_agencies(db)
     day = timedelta(days=1)
     write(tmp_path, "s1", [obs("192.0.2.1", AS_OF - 3 * day, 0, peer_id=peer(1), tier=Tier.ANNOUNCED)])
     _build_at(db, tmp_path, AS_OF)
     [lead] = service.list_leads(db)
     lead_id, first_key = lead.id, lead.key
-    service.assign(db, first_key, "OPP ICE", actor="coord", at=NOW)
+    service.assign(db, first_key, "OPP", actor="coord", at=NOW)
     service.claim_lead(db, first_key, SECRET, agency="OPP ICE", actor="coord", at=NOW)
 
     _build_at(db, tmp_path, AS_OF)  # same evidence, same as-of: nothing to record
@@ -281,6 +287,7 @@ def test_rebuild_keeps_the_lifecycle_and_records_evidence_history(db: Database, 
 
 def test_a_lead_split_in_two_keeps_its_lifecycle_in_one(db: Database, tmp_path: Path) -> None:
     seed_library(db)
+    seed_agencies(db)
     day = timedelta(days=1)
     write(tmp_path, "s1", [
         obs("192.0.2.1", AS_OF - 50 * day, 0, peer_id=peer(1)),  # the join: it leaves a 30-day window
@@ -289,7 +296,7 @@ def test_a_lead_split_in_two_keeps_its_lifecycle_in_one(db: Database, tmp_path: 
     ])  # fmt: skip
     service.build_leads(db, tmp_path, Window(AS_OF, days=90), actor="a", now=NOW)
     [lead] = service.list_leads(db)
-    service.assign(db, lead.key, "OPP ICE", actor="coord", at=NOW)
+    service.assign(db, lead.key, "OPP", actor="coord", at=NOW)
     report = service.build_leads(db, tmp_path, Window(AS_OF, days=30), actor="a", now=NOW)
     assert (report.created, report.updated) == (1, 1)
     kept = service.get_lead(db, str(lead.id))
@@ -317,3 +324,56 @@ def test_build_scores_hands_on_markers_and_jurisdiction_confidence(
     assert factors["jurisdiction"]["value"] == 1.0  # both addresses: city + ISP, each routed
     assert "2 city+ISP" in factors["jurisdiction"]["explanation"]
     assert top.score == round(sum(f["contribution"] for f in top.explanation["factors"]), 4)
+
+
+# --- agencies by id ----------------------------------------------------------------------------------------
+def test_a_jurisdiction_name_matching_no_agency_is_reported_and_left_unrouted(
+    db: Database, tmp_path: Path, mmdb: Path
+) -> None:
+    seed_library(db)
+    agencies = seed_agencies(db)
+    write(tmp_path, "s", [
+        obs("192.0.2.1", AS_OF - timedelta(days=1), 0, peer_id=peer(1)),  # Ottawa in the synthetic MMDB
+        obs("192.0.2.200", AS_OF - timedelta(days=1), 1, peer_id=peer(2)),  # Toronto
+    ])  # fmt: skip
+    table = tmp_path / "table.csv"
+    table.write_text(
+        "agency,priority,country,province,municipality,isp\n"
+        "ottawa police ice,10,CA,ON,Ottawa,\nToronto Police ICE,10,CA,ON,Toronto,\n",
+        encoding="utf-8",
+    )
+    report = _build(db, tmp_path, mmdb, table)
+    assert report.unknown_agencies == {"Toronto Police ICE": 1}
+    by_ip = {lead.ips[0].ip: lead for lead in service.list_leads(db)}
+    ottawa, toronto = by_ip["192.0.2.1"], by_ip["192.0.2.200"]
+    assert (ottawa.routed_to, ottawa.routed_agency_id) == ("ottawa police ice", agencies["OTTAWA"])
+    assert (toronto.routed_to, toronto.routed_agency_id) == ("Toronto Police ICE", None)  # kept as given
+    assert [lead.id for lead in service.list_leads(db, agency="ottawa")] == [ottawa.id]
+    assert [lead.id for lead in service.list_leads(db, agency="Ottawa Police ICE")] == [ottawa.id]
+    with pytest.raises(LeadInputError, match="no agency Toronto Police ICE"):
+        service.list_leads(db, agency="Toronto Police ICE")
+
+
+def test_assign_takes_an_id_or_a_short_name_and_refuses_unknown_agencies(
+    db: Database, tmp_path: Path
+) -> None:
+    seed_library(db)
+    agencies = seed_agencies(db)
+    write(tmp_path, "s", [obs("192.0.2.1", AS_OF - timedelta(days=1), 0, peer_id=peer(1), seeding=True)])
+    service.build_leads(db, tmp_path, Window(AS_OF), actor="a", now=NOW)
+    [lead] = service.list_leads(db)
+    for unknown in ("Nowhere PD", "OPP ICE", "999999", ""):  # a full name is not a short name
+        with pytest.raises(LeadInputError, match="no agency") as refused:
+            service.assign(db, lead.key, unknown, actor="coord", at=NOW)
+        assert "OPP (" in (refused.value.hint or "")  # the refusal lists the agencies there are
+    assert service.get_lead(db, lead.key).status == "new"
+    service.assign(db, lead.key, str(agencies["SQ"]), actor="coord", at=NOW)
+    service.assign(db, lead.key, agencies["OPP"], actor="coord", at=NOW)
+    row = service.get_lead(db, lead.key)
+    assert (row.agency, row.assigned_agency_id) == ("OPP ICE", agencies["OPP"])
+    assert row.events[-1].detail == {
+        "from": "Sûreté du Québec", "from_id": agencies["SQ"],
+        "agency": "OPP ICE", "agency_id": agencies["OPP"],
+    }  # fmt: skip
+    with db.session() as s:
+        assert s.get_one(LeadRow, lead.id).assigned_agency_id == agencies["OPP"]

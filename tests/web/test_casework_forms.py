@@ -240,6 +240,21 @@ def test_the_api_assigns_and_advances(client: TestClient, world: World, clock: C
     unknown = client.post(f"{base}/assign", json={"agency_id": 99_999}, headers=headers)
     assert unknown.status_code == 422
     assert "no agency 99999" in unknown.json()["error"]
+    unknown_name = client.post(f"{base}/assign", json={"agency": "Orillia Police"}, headers=headers)
+    assert unknown_name.status_code == 422  # a full name is not a short name
+    assert "no agency Orillia Police" in unknown_name.json()["error"]
+    assert "OPS (" in unknown_name.json()["hint"]  # the refusal names the agencies there are
+    both = client.post(
+        f"{base}/assign", json={"agency": "OPS", "agency_id": world.own_agency}, headers=headers
+    )
+    assert both.status_code == 422
+    by_short_name = client.post(f"{base}/assign", json={"agency": "ops"}, headers=headers)
+    assert by_short_name.status_code == 200, by_short_name.text
+    assert (by_short_name.json()["agency"], by_short_name.json()["agency_id"]) == (
+        "Orillia Police",
+        world.own_agency,
+    )
+    assert by_short_name.json()["events"][-1]["detail"]["agency_id"] == world.own_agency
     spencer = client.post(f"{base}/advance", json={"step": "subscriber_identified"}, headers=headers)
     assert spencer.status_code == 409
     assert "R v Spencer" in spencer.json()["error"]
@@ -266,6 +281,10 @@ def test_the_api_assigns_and_advances(client: TestClient, world: World, clock: C
 def test_giving_a_lead_away_goes_back_to_the_queue(client: TestClient, world: World, clock: Clock) -> None:
     token = _as(client, world, clock, Role.COORDINATOR)
     lead = world.own_lead
+    # An agency the directory does not hold is refused on the lead's page, with the reason.
+    refused = client.post(f"/leads/{lead}/assign", data={"agency_id": "NOPE", "csrf_token": token})
+    assert refused.status_code == 400
+    assert "no agency NOPE" in refused.text
     # Routed to OPS by short name, the lead stays visible after reassignment: to the lead's page.
     sent = client.post(
         f"/leads/{lead}/assign", data={"agency_id": str(world.other_agency), "csrf_token": token}

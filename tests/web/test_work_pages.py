@@ -1,7 +1,7 @@
 """Leads, evidence and triage pages and API; htmx fragments; the dashboard's plots; the npm-built vendor file.
 
 The matrix (test_matrix.py) checks who may call each route; these tests check what comes back: the queue's
-order and filters, a score explained, scoping by agency name and through cases, hits with their addresses.
+order and filters, a score explained, scoping by agency id and through cases, hits with their addresses.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from tests.web.world_work import OTHER_LEAD_IP, OTHER_LEAD_KEY, evidence
 from vigilant.cases.access import LocalActor
 from vigilant.cases.models import AgencyRow
 from vigilant.cases.process import DeviceSeized, record_seizure
-from vigilant.errors import NotFoundError
-from vigilant.leads.access import LeadSort, get_lead_for, list_leads_for
+from vigilant.errors import BadInputError, NotFoundError
+from vigilant.leads.access import LeadSort, get_lead_for, lead_agencies_for, list_leads_for
 from vigilant.leads.lifecycle import Status
 from vigilant.security.audit import AuditLog
 from vigilant.security.rights import Actor, Role
@@ -43,13 +43,38 @@ def other(world: World, role: Role = Role.INVESTIGATOR) -> Actor:
 
 
 # --- leads ------------------------------------------------------------------------------------------------
-def test_leads_are_scoped_by_agency_name(db: Database, world: World) -> None:
+def test_leads_are_scoped_by_agency_id(db: Database, world: World) -> None:
     mine = list_leads_for(db, own(world))
-    assert [lead.id for lead in mine.leads] == [world.own_lead]  # assigned by name, routed by short name
+    assert [lead.id for lead in mine.leads] == [world.own_lead]  # assigned and routed to its id
     theirs = list_leads_for(db, other(world))
     assert [lead.key for lead in theirs.leads] == [OTHER_LEAD_KEY]  # routed to "Halifax Police"
     with pytest.raises(NotFoundError):
         get_lead_for(db, own(world), world.other_lead)
+
+
+def test_an_agency_named_like_another_sees_none_of_its_leads(db: Database, world: World) -> None:
+    # The own lead records "Orillia Police" as the name it was assigned under; an agency whose name differs
+    # only by case (the old name comparison ignored case) sees nothing of it.
+    with db.session() as s:
+        lookalike = AgencyRow(name="ORILLIA POLICE", short_name="ORI", province="ON", municipalities=[],
+                              is_coordinator=False, created_at=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+        s.add(lookalike)
+        s.flush()
+        lookalike_id = lookalike.id
+    stranger = Actor(None, "lookalike-user", frozenset({Role.INVESTIGATOR}), lookalike_id)
+    assert list_leads_for(db, stranger).leads == []
+    assert lead_agencies_for(db, stranger) == []
+    with pytest.raises(NotFoundError):
+        get_lead_for(db, stranger, world.own_lead)
+    # Renamed, the own agency keeps its leads: the ids decide, not the names on the lead.
+    with db.session() as s:
+        s.execute(
+            update(AgencyRow)
+            .where(AgencyRow.id == world.own_agency)
+            .values(name="Orillia PS", short_name="OPSV")
+        )
+    assert [lead.id for lead in list_leads_for(db, own(world)).leads] == [world.own_lead]
+    assert lead_agencies_for(db, own(world)) == ["Orillia PS"]
 
 
 def test_a_coordinating_agency_sees_every_lead(db: Database, world: World) -> None:
@@ -61,8 +86,11 @@ def test_a_coordinating_agency_sees_every_lead(db: Database, world: World) -> No
     assert [lead.id for lead in low_first.leads] == [world.own_lead, world.other_lead]
     assigned = list_leads_for(db, own(world), status=Status.ASSIGNED)
     assert [lead.id for lead in assigned.leads] == [world.own_lead]
-    halifax = list_leads_for(db, own(world), agency="halifax police")
-    assert [lead.id for lead in halifax.leads] == [world.other_lead]
+    for name in ("halifax police", "HRP", str(world.other_agency)):  # name, short name or id
+        halifax = list_leads_for(db, own(world), agency=name)
+        assert [lead.id for lead in halifax.leads] == [world.other_lead]
+    with pytest.raises(BadInputError, match="no agency Nowhere"):
+        list_leads_for(db, own(world), agency="Nowhere")
     first = list_leads_for(db, own(world), limit=1)
     assert first.more
     assert not list_leads_for(db, own(world), limit=1, offset=1).more

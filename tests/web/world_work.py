@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vigilant.leads.agencies import AgencyNames
 from vigilant.store import Database
 from vigilant.store.models import EvidenceItemRow, LeadIpRow, LeadRow, TriageRunRow
 
@@ -47,12 +48,17 @@ def explanation(total: float) -> dict[str, Any]:
     }
 
 
-def lead(key: str, ip: str, *, score: float, agency: str | None, routed_to: str | None) -> LeadRow:
+def lead(
+    key: str, ip: str, *, score: float, agency: str | None, routed_to: str | None, names: AgencyNames
+) -> LeadRow:
+    """A lead with its agencies resolved as a build resolves them (by name or short name, to ids)."""
     row = LeadRow(
         key=key,
         status="assigned" if agency else "new",
         agency=agency,
         routed_to=routed_to,
+        assigned_agency_id=names.id_of(agency),
+        routed_agency_id=names.id_of(routed_to),
         routing={},
         window_days=30,
         as_of=T,
@@ -124,9 +130,14 @@ def add_work(
 ) -> dict[str, int]:
     """Leads, evidence and runs for both agencies; returns their ids by World field name."""
     with db.session() as s:
-        # The own lead is routed by short name and assigned by full name: both must match the agency.
-        own_lead = lead("L-OWN-1", OWN_LEAD_IP, score=42.5, agency="Orillia Police", routed_to="OPS")
-        other_lead = lead(OTHER_LEAD_KEY, OTHER_LEAD_IP, score=99.0, agency=None, routed_to="Halifax Police")
+        names = AgencyNames.load(s)
+        # The own lead is routed by short name and assigned by full name: both resolve to the agency's id.
+        own_lead = lead(
+            "L-OWN-1", OWN_LEAD_IP, score=42.5, agency="Orillia Police", routed_to="OPS", names=names
+        )
+        other_lead = lead(
+            OTHER_LEAD_KEY, OTHER_LEAD_IP, score=99.0, agency=None, routed_to="Halifax Police", names=names
+        )
         own_item = evidence("Own laptop", own_case_number)
         other_item = evidence(other_label, other_case_number)
         s.add_all([own_lead, other_lead, own_item, other_item])

@@ -83,12 +83,20 @@ def build(
     )
     for db in report.databases:
         console.print(f"  geolocation: {db.file} {db.database_type} built {db.build_utc}")
+    for name, count in sorted(report.unknown_agencies.items()):
+        console.print(
+            f"[yellow]  no agency named {name!r}[/] (jurisdiction table): {count:,} lead(s) left unrouted; "
+            "add it with `vigilant cases agencies add` or fix the table, then build again"
+        )
 
 
 @app.command("list")
 def list_cmd(
     status: Annotated[str | None, typer.Option(help="Only leads in this status.")] = None,
-    agency: Annotated[str | None, typer.Option(help="Only leads assigned or routed to this agency.")] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(help="Only leads assigned or routed to this agency (id, short or full name)."),
+    ] = None,
     limit: Annotated[int, typer.Option(help="How many leads, highest score first.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -119,7 +127,8 @@ def _summary(r: LeadRow) -> dict[str, object]:
         "key": r.key, "score": r.score, "actionable": r.actionable, "tier": r.tier,
         "known_files": r.known_files, "max_category": r.max_category, "seeding": r.seeding,
         "days_seen": r.days_seen, "last_seen": r.last_seen.isoformat(), "ips": [ip.ip for ip in r.ips],
-        "routed_to": r.routed_to, "agency": r.agency, "status": r.status,
+        "routed_to": r.routed_to, "routed_agency_id": r.routed_agency_id, "agency": r.agency,
+        "agency_id": r.assigned_agency_id, "status": r.status,
     }  # fmt: skip
 
 
@@ -164,9 +173,9 @@ def show(lead: Annotated[str, typer.Argument(help="Lead key (L-…) or id.")]) -
 @app.command("assign")
 def assign(
     lead: Annotated[str, typer.Argument(help="Lead key (L-…) or id.")],
-    agency: Annotated[str, typer.Argument(help="The agency that will work the lead.")],
+    agency: Annotated[str, typer.Argument(help="The agency that will work the lead: its id or short name.")],
 ) -> None:
-    """Assign a lead to an agency (new → assigned, or reassign)."""
+    """Assign a lead to an agency, by id or short name (new → assigned, or reassign); unknown ones refused."""
     from vigilant.leads.service import assign as assign_lead
 
     row = assign_lead(database(), lead, agency, actor=settings().user, at=_now())

@@ -1,12 +1,13 @@
 """Leads for a caller who logged in: the role must grant ``leads.read``, and rows are scoped to the caller's
 agency. The CLI keeps using :mod:`vigilant.leads.service` directly (whoever runs it holds the database).
 
-Scoping as the data allows today: a lead records the agency working it (``agency``, set by assignment) and
-the one the jurisdiction table routed it to (``routed_to``) as *names*, not agency ids, because the P2P work
-came before the agency table. A caller sees a lead when either names their agency (its name or short name,
-ignoring case). A coordinating agency (``AgencyRow.is_coordinator``) sees every lead, unrouted ones
-included, because it is the one that assigns them. Another agency's lead answers "not found", exactly like a
-missing one. Every list and every detail read is written to the audit log.
+Scoping compares agency ids: a lead records the agency working it (``assigned_agency_id``, set by
+assignment) and the one the jurisdiction table routed it to (``routed_agency_id``, resolved from the table's
+name when the leads are built). A caller sees a lead when either is their agency; the names kept beside the
+ids (``agency``, ``routed_to``) are for the record and decide nothing, so a renamed agency, a typo or two
+agencies with similar names cannot widen anyone's view. A coordinating agency (``AgencyRow.is_coordinator``)
+sees every lead, unrouted ones included, because it is the one that assigns them. Another agency's lead
+answers "not found", exactly like a missing one. Every list and every detail read is written to the audit log.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import UnaryExpression
 
 from vigilant.cases.access import actor_name, agency_of, audit
 from vigilant.cases.models import AgencyRow
 from vigilant.leads import lifecycle, service
+from vigilant.leads.agencies import agency_filter
 from vigilant.leads.errors import LeadInputError, LeadNotFoundError, TransitionError
 from vigilant.leads.lifecycle import JudicialAuthority, Status
 from vigilant.security.audit import RecordChanged, RecordRead
@@ -63,8 +65,7 @@ def _visible(s: Session, actor: Actor) -> ColumnElement[bool] | None:
         return false()
     if agency.is_coordinator:
         return None
-    names = sorted({agency.name.lower(), agency.short_name.lower()})
-    return or_(func.lower(LeadRow.agency).in_(names), func.lower(LeadRow.routed_to).in_(names))
+    return or_(LeadRow.assigned_agency_id == agency.id, LeadRow.routed_agency_id == agency.id)
 
 
 def list_leads_for(
@@ -77,16 +78,19 @@ def list_leads_for(
     limit: int = 50,
     offset: int = 0,
 ) -> LeadPage:
-    """The caller's leads, filtered by status and by working or routed agency name, one page at a time."""
+    """The caller's leads, filtered by status and by working or routed agency (id, short or full name), one
+    page at a time."""
     require(actor, Permission.LEADS_READ)
     query = select(LeadRow).options(selectinload(LeadRow.ips))
     if status is not None:
         query = query.where(LeadRow.status == status.value)
-    if agency and agency.strip():
-        name = agency.strip().lower()
-        query = query.where(or_(func.lower(LeadRow.agency) == name, func.lower(LeadRow.routed_to) == name))
     query = query.order_by(_ORDER[sort], LeadRow.key).limit(limit + 1).offset(offset)
     with db.session() as s:
+        if agency and agency.strip():
+            agency_id = agency_filter(s, agency).id
+            query = query.where(
+                or_(LeadRow.assigned_agency_id == agency_id, LeadRow.routed_agency_id == agency_id)
+            )
         visible = _visible(s, actor)
         if visible is not None:
             query = query.where(visible)
@@ -96,16 +100,17 @@ def list_leads_for(
 
 
 def lead_agencies_for(db: Database, actor: Actor) -> list[str]:
-    """The agency names on the caller's leads (working or routed): the choices of the queue's filter."""
+    """The names of the agencies on the caller's leads (working or routed): the queue filter's choices."""
     require(actor, Permission.LEADS_READ)
     with db.session() as s:
         visible = _visible(s, actor)
-        names: set[str] = set()
-        for column in (LeadRow.agency, LeadRow.routed_to):
+        ids: set[int] = set()
+        for column in (LeadRow.assigned_agency_id, LeadRow.routed_agency_id):
             query = select(column).distinct().where(column.is_not(None))
             if visible is not None:
                 query = query.where(visible)
-            names.update(n for n in s.scalars(query) if n)
+            ids.update(i for i in s.scalars(query) if i is not None)
+        names = list(s.scalars(select(AgencyRow.name).where(AgencyRow.id.in_(ids)))) if ids else []
     return sorted(names, key=str.lower)
 
 
@@ -161,17 +166,12 @@ def _audit_change(db: Database, actor: Actor, row: LeadRow, fields: tuple[str, .
         )
 
 
-def assign_lead_for(db: Database, actor: Actor, lead_id: int, agency_id: int, *, at: datetime) -> LeadRow:
-    """Give a lead the caller may see to an agency (by id): ``leads.assign``; audited, and recorded in the
-    lead's history by :func:`vigilant.leads.service.assign`."""
+def assign_lead_for(db: Database, actor: Actor, lead_id: int, agency: int | str, *, at: datetime) -> LeadRow:
+    """Give a lead the caller may see to an agency (by id or short name; an unknown one is refused):
+    ``leads.assign``; audited, and recorded in the lead's history by :func:`vigilant.leads.service.assign`."""
     require(actor, Permission.LEADS_ASSIGN)
     _require_visible(db, actor, lead_id)
-    with db.session() as s:
-        agency = s.get(AgencyRow, agency_id)
-        if agency is None:
-            raise LeadInputError(f"no agency {agency_id}", hint="choose an agency from the list")
-        name = agency.name
-    service.assign(db, str(lead_id), name, actor=actor_name(actor), at=at)
+    service.assign(db, str(lead_id), agency, actor=actor_name(actor), at=at)
     row = service.get_lead(db, str(lead_id))  # with the new event (given elsewhere, the caller saw it last)
     _audit_change(db, actor, row, ("agency", "status"))
     return row
@@ -195,9 +195,9 @@ def advance_lead_for(
     row = _require_visible(db, actor, lead_id)
     with db.session() as s:
         agency = s.get(AgencyRow, agency_of(actor))
-        names = {agency.name.lower(), agency.short_name.lower()} if agency else set()
         coordinator = bool(agency and agency.is_coordinator)
-    if row.agency and row.agency.lower() not in names and not coordinator:
+    working = row.agency or row.assigned_agency_id
+    if working and (agency is None or row.assigned_agency_id != agency.id) and not coordinator:
         raise TransitionError(
             f"the lead is worked by {row.agency}: only that agency moves it",
             hint="ask the coordinating agency to reassign it",

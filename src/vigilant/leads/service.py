@@ -12,6 +12,11 @@ that changes the evidence (observations, files, severity, seeding, days, tier, l
 ``evidence_changed`` event with each figure before and after and the score change; a score that moves by
 at least :data:`RESCORE_EVENT_MIN` with the evidence unchanged (recency decay, new weights) records
 ``rescored``.
+
+Agencies are rows of the agency table, referenced by id (``routed_agency_id``, ``assigned_agency_id``); the
+names stay beside them for the record. A jurisdiction table's agency name that matches no agency (by name or
+short name, ignoring case) leaves the lead unrouted, and the build reports the name
+(:attr:`BuildReport.unknown_agencies`): a coordinating agency still sees the lead and can assign it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from vigilant.leads import deconfliction, lifecycle
+from vigilant.leads.agencies import AgencyNames, agency_filter, agency_for
 from vigilant.leads.aggregate import LeadAggregate, Window, aggregate_leads
 from vigilant.leads.deconfliction import ClaimHit, SubjectKey
 from vigilant.leads.errors import LeadNotFoundError, TransitionError
@@ -60,6 +66,8 @@ class BuildReport:
     updated: int = 0
     actionable: int = 0
     databases: list[GeoDatabase] = field(default_factory=list)
+    # Jurisdiction-table names that match no agency, with how many leads they left unrouted.
+    unknown_agencies: dict[str, int] = field(default_factory=dict)
 
 
 def build_leads(
@@ -78,6 +86,8 @@ def build_leads(
     markers = known_markers(db)
     report = BuildReport(leads=len(aggregates), databases=list(geo.databases) if geo else [])
     used: set[int] = set()  # leads of earlier builds already matched in this one
+    with db.session() as s:
+        names = AgencyNames.load(s)
     for start in range(0, len(aggregates), _CHUNK):
         chunk = aggregates[start : start + _CHUNK]
         with db.session() as s:
@@ -98,6 +108,7 @@ def build_leads(
                         jurisdictions=jurisdictions,
                         score_settings=score_settings,
                         markers=markers,
+                        names=names,
                     )
                     s.flush()
                     detail = {"as_of": window.as_of.isoformat(), "window_days": window.days}
@@ -121,10 +132,14 @@ def build_leads(
                         jurisdictions=jurisdictions,
                         score_settings=score_settings,
                         markers=markers,
+                        names=names,
                     )
                     for event in _history(row, before, old_key, old_ips, actor=actor, now=now, window=window):
                         s.add(event)
                 report.actionable += row.actionable
+                if row.routed_to is not None and row.routed_agency_id is None:
+                    unknown = report.unknown_agencies
+                    unknown[row.routed_to] = unknown.get(row.routed_to, 0) + 1
     return report
 
 
@@ -220,6 +235,7 @@ def _fill(
     jurisdictions: JurisdictionTable | None,
     score_settings: ScoreSettings | None,
     markers: Mapping[int, tuple[str, ...]],
+    names: AgencyNames,
 ) -> None:
     geos = {ip: (geo.lookup(ip) if geo else GeoResult()) for ip in aggregate.ip_list}
     routing = jurisdictions.route(geos) if jurisdictions else None
@@ -246,7 +262,8 @@ def _fill(
     row.explanation = score.to_json()
     row.identities = {"peer_ids": aggregate.peer_ids, "clients": aggregate.clients, "guids": aggregate.guids}
     row.geo_databases = [d.to_json() for d in geo.databases] if geo else []
-    row.routed_to = routing.agency if routing else None
+    row.routed_to = routing.agency if routing else None  # as the table says it, matched or not
+    row.routed_agency_id = names.id_of(row.routed_to)
     row.routing = routing.to_json() if routing else {}
     row.built_at = now
     row.built_by = actor
@@ -311,23 +328,30 @@ def get_lead(db: Database, ref: str) -> LeadRow:
 def list_leads(
     db: Database, *, status: str | None = None, agency: str | None = None, limit: int = 100
 ) -> list[LeadRow]:
-    """Highest score first (ties by key, so the order is stable)."""
+    """Highest score first (ties by key, so the order is stable); ``agency`` (id, short or full name) keeps
+    the leads assigned or routed to it."""
     query = select(LeadRow).options(selectinload(LeadRow.ips)).order_by(LeadRow.score.desc(), LeadRow.key)
     if status:
         query = query.where(LeadRow.status == Status(status).value)
-    if agency:
-        query = query.where(or_(LeadRow.agency == agency, LeadRow.routed_to == agency))
     with db.session() as s:
+        if agency:
+            agency_id = agency_filter(s, agency).id
+            query = query.where(
+                or_(LeadRow.assigned_agency_id == agency_id, LeadRow.routed_agency_id == agency_id)
+            )
         return list(s.scalars(query.limit(limit)))
 
 
-def assign(db: Database, ref: str, agency: str, *, actor: str, at: datetime) -> LeadRow:
+def assign(db: Database, ref: str, agency: str | int, *, actor: str, at: datetime) -> LeadRow:
+    """Give the lead to an agency, by id or short name; an unknown one is refused (LeadInputError)."""
     with db.session() as s:
         row = _load(s, ref)
+        chosen = agency_for(s, agency)
+        given = {"agency": chosen.name, "agency_id": chosen.id}
         current = Status(row.status)
         if current is Status.ASSIGNED:  # re-assignment to another agency: recorded, status unchanged
-            before = row.agency
-            row.agency = agency
+            before = {"from": row.agency, "from_id": row.assigned_agency_id}
+            row.agency, row.assigned_agency_id = chosen.name, chosen.id
             s.add(
                 _event(
                     row,
@@ -336,12 +360,12 @@ def assign(db: Database, ref: str, agency: str, *, actor: str, at: datetime) -> 
                     action="reassigned",
                     before=current,
                     after=current,
-                    detail={"from": before, "agency": agency},
+                    detail={**before, **given},
                 )
             )
             return row
-        _check(row, Status.ASSIGNED, agency=agency, authority=None)
-        row.agency = agency
+        _check(row, Status.ASSIGNED, agency=chosen.name, authority=None)
+        row.agency, row.assigned_agency_id = chosen.name, chosen.id
         row.status = Status.ASSIGNED.value
         s.add(
             _event(
@@ -351,7 +375,7 @@ def assign(db: Database, ref: str, agency: str, *, actor: str, at: datetime) -> 
                 action="assigned",
                 before=current,
                 after=Status.ASSIGNED,
-                detail={"agency": agency},
+                detail=given,
             )
         )
         return row

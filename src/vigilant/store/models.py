@@ -225,8 +225,8 @@ class TriageRunRow(Base):
 
 
 # --- leads (issue 4): a lead, its IPs, its lifecycle events, and deconfliction claims ----------------------
-# Agencies are plain names here; routing reads a jurisdiction table file. The agencies/operations domain
-# (issue 5) will give them rows and foreign keys.
+# A lead points at the agency table (issue 5) by id and keeps the names it was given for the record; routing
+# reads a jurisdiction table file. Deconfliction claims name agencies as the shared system knows them.
 
 
 class LeadRow(Base):
@@ -238,8 +238,12 @@ class LeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(40), index=True)
-    agency: Mapped[str | None] = mapped_column(String(200))  # who works it (assigned)
-    routed_to: Mapped[str | None] = mapped_column(String(200))  # what the jurisdiction table says
+    agency: Mapped[str | None] = mapped_column(String(200))  # who works it: the agency's name, for the record
+    routed_to: Mapped[str | None] = mapped_column(String(200))  # the name as the jurisdiction table says it
+    # The agencies themselves (migration 0007): what scoping compares. A routed name that names no agency
+    # leaves routed_agency_id empty (the build reports it); only a coordinating agency then sees the lead.
+    assigned_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    routed_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     window_days: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[datetime]

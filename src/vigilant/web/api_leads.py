@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from vigilant.leads.access import (
     LeadSort,
@@ -32,8 +32,10 @@ class LeadSummaryOut(BaseModel):
     id: int
     key: str
     status: str
-    agency: str | None  # the agency working the lead, by name (leads do not hold agency ids yet)
-    routed_to: str | None  # the agency the jurisdiction table names
+    agency: str | None  # the agency working the lead, by name
+    agency_id: int | None  # … and by id (the agency directory's)
+    routed_to: str | None  # the agency the jurisdiction table names, as it names it
+    routed_agency_id: int | None  # that agency's id; none when the name matches no agency
     score: float
     actionable: bool
     tier: str
@@ -53,7 +55,9 @@ class LeadSummaryOut(BaseModel):
             "key": row.key,
             "status": row.status,
             "agency": row.agency,
+            "agency_id": row.assigned_agency_id,
             "routed_to": row.routed_to,
+            "routed_agency_id": row.routed_agency_id,
             "score": row.score,
             "actionable": row.actionable,
             "tier": row.tier,
@@ -106,7 +110,20 @@ class LeadEventOut(BaseModel):
 
 
 class AssignIn(BaseModel):
-    agency_id: int = Field(ge=1, description="the agency to give the lead to (see the agency directory)")
+    """The agency to give the lead to (see the agency directory): its id, or its short name."""
+
+    agency_id: int | None = Field(None, ge=1, description="the agency's id")
+    agency: str | None = Field(None, min_length=1, max_length=40, description="or its short name (or id)")
+
+    @model_validator(mode="after")
+    def _one_agency(self) -> AssignIn:
+        if (self.agency_id is None) == (self.agency is None):
+            raise ValueError("give the agency once: agency_id or agency (its short name)")
+        return self
+
+    @property
+    def ref(self) -> int | str:
+        return self.agency_id if self.agency_id is not None else str(self.agency)
 
 
 class AdvanceIn(BaseModel):
@@ -183,7 +200,7 @@ def show_lead(lead_id: int, ctx: ContextDep, actor: ActorDep) -> LeadOut:
 @router.post("/leads/{lead_id}/assign", response_model=LeadOut)
 def assign_lead(lead_id: int, body: AssignIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
     """Give the lead to an agency (``leads.assign``); a lead already assigned is reassigned."""
-    return LeadOut.detail(assign_lead_for(ctx.db, actor, lead_id, body.agency_id, at=ctx.clock()))
+    return LeadOut.detail(assign_lead_for(ctx.db, actor, lead_id, body.ref, at=ctx.clock()))
 
 
 @router.post("/leads/{lead_id}/advance", response_model=LeadOut)

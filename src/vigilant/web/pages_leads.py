@@ -138,9 +138,10 @@ def assign_lead(
     *, lead_id: int, ctx: ContextDep, caller: CallerDep, agency_id: Annotated[str, Form(max_length=20)] = ""
 ) -> Response:
     try:
-        if not agency_id.strip().isdigit():
+        if not agency_id.strip():
             raise BadInputError("choose the agency to give the lead to", hint="pick one from the list")
-        assign_lead_for(ctx.db, caller.actor, lead_id, int(agency_id), at=ctx.clock())
+        # The list sends an id; an id or a short name typed by hand is resolved, an unknown one refused.
+        assign_lead_for(ctx.db, caller.actor, lead_id, agency_id.strip(), at=ctx.clock())
     except (BadInputError, ConflictError) as exc:
         return _refused(ctx, caller, lead_id, section="assign", exc=exc, values={"agency_id": agency_id})
     # Given to another agency, the lead may leave the caller's view: back to the queue then.
