@@ -24,7 +24,7 @@ from vigilant.cases.models import (
     OperationAgencyRow,
     SharingGroupAgencyRow,
 )
-from vigilant.security.audit import AuditEvent, append
+from vigilant.security.audit import AuditEvent, RecordChanged, append
 from vigilant.security.rights import Permission, Role, permissions_of
 from vigilant.store.models import utcnow
 
@@ -136,3 +136,12 @@ def audit(session: Session, actor: Actor, event: type[AuditEvent], **fields: Any
         ),
         now=utcnow(),
     )
+
+
+def add_audited(session: Session, actor: Actor, row: Any, *, object_type: str, case_ref: str) -> None:
+    """Store a new record and write its 'created' audit event in the same transaction (the event names the
+    record's id, so the row is flushed first to have one)."""
+    session.add(row)
+    session.flush()
+    audit(session, actor, RecordChanged, change="create", object_type=object_type, object_id=str(row.id),
+          case_ref=case_ref)  # fmt: skip

@@ -16,6 +16,7 @@ from vigilant.cases.access import (
     PERSONS_WRITE,
     READ,
     Actor,
+    add_audited,
     agency_of,
     audit,
     require,
@@ -80,18 +81,8 @@ def add_person(
             depicted=depicted,
             created_at=utcnow(),
         )
-        s.add(person)
-        s.flush()
+        add_audited(s, actor, person, object_type="person", case_ref=case.number)
         _ensure_role(s, case_id, person.id, role)
-        audit(
-            s,
-            actor,
-            RecordChanged,
-            change="create",
-            object_type="person",
-            object_id=str(person.id),
-            case_ref=case.number,
-        )
     return person
 
 
@@ -179,17 +170,7 @@ def record_ban(
             ordered_on=ordered_on,
             details=details,
         )
-        s.add(ban)
-        s.flush()
-        audit(
-            s,
-            actor,
-            RecordChanged,
-            change="create",
-            object_type="publication_ban",
-            object_id=str(ban.id),
-            case_ref=case.number,
-        )
+        add_audited(s, actor, ban, object_type="publication_ban", case_ref=case.number)
     return ban
 
 

@@ -16,6 +16,7 @@ from vigilant.cases.access import (
     LEGAL_WRITE,
     Actor,
     actor_name,
+    add_audited,
     audit,
     case_visible,
     require,
@@ -75,17 +76,7 @@ def add_legal_process(
             expires_at=expires_at,
             notes=notes,
         )
-        s.add(row)
-        s.flush()
-        audit(
-            s,
-            actor,
-            RecordChanged,
-            change="create",
-            object_type="legal_process",
-            object_id=str(row.id),
-            case_ref=case.number,
-        )
+        add_audited(s, actor, row, object_type="legal_process", case_ref=case.number)
     return row
 
 
@@ -181,17 +172,7 @@ def record_seizure(
                 for d in devices
             ],
         )
-        s.add(row)
-        s.flush()
-        audit(
-            s,
-            actor,
-            RecordChanged,
-            change="create",
-            object_type="seizure",
-            object_id=str(row.id),
-            case_ref=case.number,
-        )
+        add_audited(s, actor, row, object_type="seizure", case_ref=case.number)
     return row
 
 
@@ -243,17 +224,7 @@ def record_arrest(
             arrested_where=where,
             arrested_by=by,
         )
-        s.add(row)
-        s.flush()
-        audit(
-            s,
-            actor,
-            RecordChanged,
-            change="create",
-            object_type="arrest",
-            object_id=str(row.id),
-            case_ref=case.number,
-        )
+        add_audited(s, actor, row, object_type="arrest", case_ref=case.number)
     return row
 
 
@@ -304,15 +275,5 @@ def lay_charge(
             laid_on=laid_on,
             laid_by=actor_name(actor),
         )
-        s.add(row)
-        s.flush()
-        audit(
-            s,
-            actor,
-            RecordChanged,
-            change="create",
-            object_type="charge",
-            object_id=str(row.id),
-            case_ref=case.number,
-        )
+        add_audited(s, actor, row, object_type="charge", case_ref=case.number)
     return row
