@@ -29,6 +29,7 @@ from vigilant.store import Database
 from vigilant.store.models import TriageRunRow
 from vigilant.triage.access import get_run_for, list_evidence_for, list_runs_for
 from vigilant.triage.records import FileRecord, Hit, to_table
+from vigilant.web.api_triage import HitOut
 from vigilant.web.app import STATIC_DIR
 
 VENDOR = STATIC_DIR / "vendor" / "htmx.min.js"
@@ -261,3 +262,11 @@ def test_the_audit_log_search_finds_evidence_reads(
     assert client.get("/api/v1/evidence").status_code == 200
     events = AuditLog(db).search(ROOT, now=datetime.now(UTC), action="record.read")
     assert any(e.object_type == "evidence" for e in events)
+
+
+def test_the_api_names_the_video_frame_a_hit_came_from() -> None:
+    hit = Hit(1, "Known", "1", "known-bad", "pdq", 12, 7, "1", "CAT 1", "csam-a", 3, None, 20, 2.0)
+    out = HitOut.of(hit)
+    assert (out.matched_on, out.distance, out.frame, out.frame_seconds) == ("pdq", 12, 20, 2.0)
+    still = HitOut.of(Hit(1, "Known", "1", "known-bad", "md5", None, 7, None, None, None, 0, None))
+    assert (still.frame, still.frame_seconds) == (None, None)

@@ -105,6 +105,8 @@ class HitOut(BaseModel):
     category_class: str | None
     severity: int
     series: str | None
+    frame: int | None = None  # a video's matching frame, by number and presentation time in seconds
+    frame_seconds: float | None = None
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
@@ -119,6 +121,8 @@ class HitOut(BaseModel):
             category_class=hit.category_class,
             severity=hit.severity,
             series=hit.series,
+            frame=hit.frame,
+            frame_seconds=hit.frame_seconds,
         )
 
 
