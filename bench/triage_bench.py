@@ -14,6 +14,7 @@ import hashlib
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -29,6 +30,7 @@ from vigilant.triage.settings import TriageSettings
 
 Row = dict[str, object]
 CEILING = 750e6  # bytes/s: md5+sha1+sha256 on two cores, measured (shared/design.md)
+REPEATS = 3  # hashdeep and vigilant over the folder, alternated
 SCALES = {"quick": (2_000, 200), "full": (20_000, 600)}  # files, pictures among them
 
 
@@ -48,6 +50,12 @@ def _make_folder(root: Path, files: int, pictures: int, seed: int = 7) -> int:
             path.write_bytes(rng.randbytes(size))
         total += path.stat().st_size
     return total
+
+
+def _one_file(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "one.bin").write_bytes(os.urandom(4096))
+    return folder
 
 
 def _timed(action: Callable[[], object]) -> float:
@@ -102,15 +110,30 @@ def _folder_rows(work: Path, scale: str) -> list[Row]:
     folder = work / "seized"
     size = _make_folder(folder, files, pictures)
     data = f"{files:,} files, {size / 1e9:.2f} GB"
-    _warm(folder)
-    peer = _timed(
-        lambda: subprocess.run(
-            ["hashdeep", "-c", "md5,sha1,sha256", "-r", str(folder)], check=True, stdout=subprocess.DEVNULL
+    digests = TriageSettings(pdq=False, exif=False, identify=False)
+    # One run on a single file first, as a server or a second run would be: this process's one-time costs
+    # (imports, and pyarrow probing for pandas, 0.4 s in this development install; a production install
+    # has no pandas) are not what an examiner waits for on each device.
+    _vigilant(work / "warm-up", _one_file(work / "warm-up-folder"), digests)
+    peers: list[float] = []
+    runs: list[_Timing] = []
+    for repeat in range(REPEATS):  # alternated, so a busy spell on a shared machine hits both alike
+        _warm(folder)
+        peers.append(
+            _timed(
+                lambda: subprocess.run(
+                    ["hashdeep", "-c", "md5,sha1,sha256", "-r", str(folder)],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
         )
-    )
-    _warm(folder)
-    run = _vigilant(work / "v1", folder, TriageSettings(pdq=False, exif=False, identify=False))
+        _warm(folder)
+        runs.append(_vigilant(work / f"v1-{repeat}", folder, digests))
+    peer = statistics.median(peers)
+    run = sorted(runs, key=lambda r: r.triage)[len(runs) // 2]
     ours = run.triage
+    spread = f"median of {REPEATS} alternated runs each"
     full = _vigilant(work / "v2", folder, TriageSettings()).total
     return [
         {
@@ -122,7 +145,8 @@ def _folder_rows(work: Path, scale: str) -> list[Row]:
             "unit": "MB/s",
             "target": ">= 2.5x hashdeep",
             "met": peer / ours >= 2.5,
-            "note": f"{files / ours:,.0f} files/s; the triage pass (to the last batch written)",
+            "note": f"{files / ours:,.0f} files/s; the triage pass (to the last batch written); "
+            f"{spread}: {', '.join(f'{size / r.triage / 1e6:.0f}' for r in runs)} MB/s",
         },
         {
             "benchmark": "hash a folder",
@@ -142,6 +166,7 @@ def _folder_rows(work: Path, scale: str) -> list[Row]:
             "value": round(size / peer / 1e6),
             "unit": "MB/s",
             "ratio": round(peer / ours, 2),
+            "note": f"{spread}: {', '.join(f'{size / p / 1e6:.0f}' for p in peers)} MB/s",
         },
         {
             "benchmark": "full triage of a folder",

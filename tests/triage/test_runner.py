@@ -194,3 +194,28 @@ def test_a_file_that_only_looks_like_a_video_says_why_it_has_no_vpdq(db: Databas
     assert record.mime.startswith("video/")
     assert record.pdq_note is not None
     assert "vPDQ" in record.pdq_note
+
+
+def test_progress_is_told_the_totals_once_and_the_run_records_them(db: Database, tmp_path: Path) -> None:
+    # The count walks beside the pass; the bar and the run's row must still get it, exactly once, and
+    # never after the last step (a bar must not end with more done than it was told there was).
+    scenario = build(tmp_path, db)
+    events: list[tuple[str, int, int]] = []
+    progress = Progress(
+        on_total=lambda files, size: events.append(("total", files, size)),
+        on_advance=lambda files, size: events.append(("advance", files, size)),
+    )
+    service = TriageService(db, tmp_path / "data")
+    evidence = service.evidence.add(scenario.seized, actor="examiner")
+    run_id = service.start(evidence.id, SMALL_BATCHES, "examiner", progress)
+
+    totals = [e for e in events if e[0] == "total"]
+    advances = [e for e in events if e[0] == "advance"]
+    assert len(totals) == 1
+    assert events.index(totals[0]) < len(events) - 1  # told before the last advance
+    files = sum(1 for p in scenario.seized.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in scenario.seized.rglob("*") if p.is_file())
+    assert totals[0][1:] == (files, size)
+    assert (sum(a[1] for a in advances), sum(a[2] for a in advances)) == (files, size)
+    row = service.status(run_id)
+    assert (row.files_total, row.bytes_total) == (files, size)

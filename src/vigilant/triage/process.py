@@ -91,6 +91,13 @@ class EntryProcessor:
             view = self._local.buffer = memoryview(bytearray(CHUNK))
         return view
 
+    def process_group(self, group: list[tuple[int, FileEntry]]) -> list[FileRecord]:
+        """The records of several files, in the order given."""
+        records: list[FileRecord] = []
+        for position, entry in group:
+            records.extend(self.process(position, entry))
+        return records
+
     def process(self, position: int, entry: FileEntry) -> list[FileRecord]:
         records: list[FileRecord] = []
         counter = iter(range(1, 1 << 31))

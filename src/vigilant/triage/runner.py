@@ -13,7 +13,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from vigilant import __version__
+from vigilant.evidence.base import FileEntry
 from vigilant.evidence.directory import DirectoryWalk
 from vigilant.evidence.sources import sources
 from vigilant.library.indexes import LibraryIndexes
@@ -115,13 +116,15 @@ def execute(
             batch.files += 1
             batch.size += entry.size
             if not batch.done:
-                batch.work.append(threads.submit(processor.process, position, entry))
+                batch.add(position, entry, threads, processor)
             if batch_ends(batch.files, batch.size, settings):
+                batch.submit(threads, processor)
                 pending.append(batch)
                 batch = None
                 while len(pending) > _AHEAD:
                     _finish(pending.popleft(), matcher, progress, on_batch)
         if batch is not None:
+            batch.submit(threads, processor)
             pending.append(batch)
         while pending:
             _finish(pending.popleft(), matcher, progress, on_batch)
@@ -129,6 +132,11 @@ def execute(
 
 
 _AHEAD = 1  # whole batches queued beyond the one being finished: enough to keep the threads busy
+# Small files go to the threads in groups (a group is one task): a task per file cost the walking thread
+# a future, a lock and a wake-up per file, as much as hashing a 20 KB file. A group stays small enough
+# that the two threads finish a batch together.
+_GROUP_FILES = 32
+_GROUP_BYTES = 4 << 20
 
 
 @dataclass
@@ -139,6 +147,19 @@ class _Batch:
     files: int = 0
     size: int = 0
     work: list[Future[list[FileRecord]]] = field(default_factory=list)
+    group: list[tuple[int, FileEntry]] = field(default_factory=list)  # walked, not yet given to a thread
+    group_size: int = 0
+
+    def add(self, position: int, entry: FileEntry, threads: Executor, processor: EntryProcessor) -> None:
+        self.group.append((position, entry))
+        self.group_size += entry.size
+        if len(self.group) >= _GROUP_FILES or self.group_size >= _GROUP_BYTES:
+            self.submit(threads, processor)
+
+    def submit(self, threads: Executor, processor: EntryProcessor) -> None:
+        if self.group:
+            self.work.append(threads.submit(processor.process_group, self.group))
+            self.group, self.group_size = [], 0
 
 
 def _finish(
