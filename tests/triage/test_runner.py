@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from tests.triage.scenario import build
 
+from vigilant.errors import ConflictError
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord
 from vigilant.triage.results import iter_records
@@ -219,3 +220,39 @@ def test_progress_is_told_the_totals_once_and_the_run_records_them(db: Database,
     assert (sum(a[1] for a in advances), sum(a[2] for a in advances)) == (files, size)
     row = service.status(run_id)
     assert (row.files_total, row.bytes_total) == (files, size)
+
+
+def test_a_run_another_process_works_on_is_refused_and_free_again_when_it_stops(
+    db: Database, tmp_path: Path
+) -> None:
+    # The lock is flock: held while a process works, released by the kernel when it ends.
+    scenario = build(tmp_path, db)
+    service = TriageService(db, tmp_path / "data")
+    evidence = service.evidence.add(scenario.seized, actor="examiner")
+    run_id = service.create(evidence.id, SMALL_BATCHES, "examiner")
+    assert service.status(run_id).status == "queued"
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(service.lock_path(run_id))], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "held"
+            assert service.worker(run_id) == holder.pid
+            with pytest.raises(ConflictError, match=f"pid {holder.pid}"):
+                service.resume(run_id, "examiner", Progress())
+        finally:
+            holder.kill()  # as kill -9 would: no chance to let go
+    assert service.worker(run_id) is None
+    service.resume(run_id, "examiner", Progress())
+    assert service.status(run_id).status == "finished"
+
+
+_HOLD = """
+import sys
+from pathlib import Path
+from vigilant.triage.runlock import RunLock
+lock = RunLock.take(Path(sys.argv[1]))
+print("held", flush=True)
+import time
+time.sleep(60)
+"""

@@ -99,6 +99,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/evidence"): Rule(P.EVIDENCE_READ),
     ("GET", "/triage/runs"): Rule(P.TRIAGE_READ),
     ("GET", "/triage/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/triage/runs/{run_id}/progress"): Rule(P.TRIAGE_READ, scoped=True),
+    # Starting and resuming runs. The world's evidence items name sources this server does not have, and
+    # its runs have finished: every caller the rule lets through reaches the launcher, which refuses
+    # (422: no source here; 409: finished), so nothing is started and the next caller finds the same.
+    ("POST", "/evidence/{evidence_id}/triage"): Rule(P.TRIAGE_RUN, ok=422, scoped=True),
+    ("POST", "/triage/runs/{run_id}/resume"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
+    ("POST", "/api/v1/evidence/{evidence_id}/triage-runs"): Rule(P.TRIAGE_RUN, ok=422, scoped=True),
+    ("POST", "/api/v1/triage/runs/{run_id}/resume"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
     # Operations and the person search (web/pages_browse.py, api_browse.py).
     ("GET", "/operations"): Rule(P.OPERATIONS_READ),
     ("GET", "/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
@@ -141,6 +149,7 @@ class Requests:
             .replace("{operation_id}", str(w.other_operation if other else w.own_operation))
             .replace("{lead_id}", str(w.other_lead if other else w.own_lead))
             .replace("{run_id}", str(w.other_run if other else w.own_run))
+            .replace("{evidence_id}", str(w.other_evidence if other else w.own_evidence))
             .replace("{person_id}", str(w.other_person if other else w.own_person))
             .replace("{process_id}", str(w.other_process if other else w.own_process))
             .replace("{token_id}", str(w.other_token))
@@ -261,6 +270,15 @@ class Requests:
                 "json": {"step": "subscriber_identified"},
                 "headers": headers,
             },
+            "/evidence/{evidence_id}/triage": lambda: {
+                "data": {"identify": "on", "pdq": "on", "archive_depth": "3", "csrf_token": token},
+            },
+            "/triage/runs/{run_id}/resume": lambda: {"data": {"csrf_token": token}},
+            "/api/v1/evidence/{evidence_id}/triage-runs": lambda: {
+                "json": {"pdq": False},
+                "headers": headers,
+            },
+            "/api/v1/triage/runs/{run_id}/resume": lambda: {"headers": headers},
             "/cases/{case_id}/victims": lambda: {
                 "data": {
                     "person_id": str(self.world.own_person),

@@ -207,7 +207,7 @@ class TriageRunRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20))  # running | finished | failed
+    status: Mapped[str] = mapped_column(String(20))  # queued | running | finished | failed
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     settings_digest: Mapped[str] = mapped_column(String(64))
     tool: Mapped[str] = mapped_column(String(100))
@@ -219,6 +219,8 @@ class TriageRunRow(Base):
     files_total: Mapped[int | None] = mapped_column(BigInteger)
     bytes_total: Mapped[int | None] = mapped_column(BigInteger)
     batches_done: Mapped[int] = mapped_column(Integer, default=0)
+    files_done: Mapped[int | None] = mapped_column(BigInteger)  # this execution's progress (0008)
+    bytes_done: Mapped[int | None] = mapped_column(BigInteger)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)

@@ -19,6 +19,7 @@ from vigilant.triage.evidence_service import EvidenceService
 from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
 from vigilant.triage.runinfo import LibrarySetInfo, RunInfo
+from vigilant.triage.runlock import RunLock, holder
 from vigilant.triage.runner import TOOL, Progress, count_entries, execute, library_snapshot
 from vigilant.triage.settings import NOT_IN_RESULTS, TriageSettings
 
@@ -38,13 +39,14 @@ class TriageService:
             sets = [s for s in sets if s.id in wanted]
         return sorted(sets, key=lambda s: s.id)
 
-    def start(self, evidence_ref: str | int, settings: TriageSettings, actor: str, progress: Progress) -> int:
+    def create(self, evidence_ref: str | int, settings: TriageSettings, actor: str) -> int:
+        """Register a run (queued: nothing read yet) and its start in the item's custody log."""
         evidence = self.evidence.get(evidence_ref)
         sets = self._sets(settings)
         with self.db.session() as s:
             row = TriageRunRow(
                 evidence_id=evidence.id,
-                status="running",
+                status="queued",
                 settings=settings.to_json(),
                 settings_digest=settings.digest(),
                 tool=TOOL,
@@ -62,10 +64,29 @@ class TriageService:
         self.evidence.record(
             evidence.id, actor, "triage-started", {"run": run_id, "settings": settings.to_json()}
         )
-        self._run(run_id, actor, progress)
         return run_id
 
-    def resume(self, run_id: int, actor: str, progress: Progress, threads: int | None = None) -> int:
+    def start(self, evidence_ref: str | int, settings: TriageSettings, actor: str, progress: Progress) -> int:
+        run_id = self.create(evidence_ref, settings, actor)
+        self.work(run_id, actor, progress)
+        return run_id
+
+    def resume(
+        self,
+        run_id: int,
+        actor: str,
+        progress: Progress,
+        threads: int | None = None,
+        lock: RunLock | None = None,
+    ) -> int:
+        self.check_resumable(run_id)
+        row = self._row(run_id)
+        self.evidence.record(row.evidence_id, actor, "triage-resumed", {"run": run_id})
+        self.work(run_id, actor, progress, threads=threads, lock=lock)
+        return run_id
+
+    def check_resumable(self, run_id: int) -> None:
+        """Refuse (ConflictError) a run that finished, or whose library changed since it started."""
         row = self._row(run_id)
         if row.status == "finished":
             raise ConflictError(f"run {run_id} has already finished", hint="`vigilant triage report` it")
@@ -76,9 +97,25 @@ class TriageService:
                 f"the library changed since run {run_id} started: resuming would mix two libraries",
                 hint="start a new run with `vigilant triage run`",
             )
-        self.evidence.record(row.evidence_id, actor, "triage-resumed", {"run": run_id})
-        self._run(run_id, actor, progress, threads=threads)
-        return run_id
+
+    def lock_path(self, run_id: int) -> Path:
+        return self.data_dir / "runs" / f"run-{run_id:06d}.lock"
+
+    def worker(self, run_id: int) -> int | None:
+        """The pid of the process working on the run now (0: not known yet), or None."""
+        return holder(self.lock_path(run_id))
+
+    def work(
+        self,
+        run_id: int,
+        actor: str,
+        progress: Progress,
+        threads: int | None = None,
+        lock: RunLock | None = None,
+    ) -> None:
+        """Do the run's missing batches, holding its lock (taken here unless handed over)."""
+        with lock or RunLock.take(self.lock_path(run_id)):
+            self._run(run_id, actor, progress, threads=threads)
 
     def _run(self, run_id: int, actor: str, progress: Progress, threads: int | None = None) -> None:
         row = self._row(run_id)
@@ -89,7 +126,7 @@ class TriageService:
         with self.db.session() as s:
             stored = s.get(TriageRunRow, run_id)
             assert stored is not None
-            stored.status = "running"
+            stored.status, stored.error, stored.files_done, stored.bytes_done = "running", None, 0, 0
         results = Path(row.results_dir)
         try:
             # The count only feeds the progress bar and the run's totals, so it walks the evidence beside
@@ -177,15 +214,23 @@ class TriageService:
 
 
 class _Totals:
-    """The count of files and bytes, reported once (to the progress bar and the run's row) when known."""
+    """The progress of a run, told to the caller's progress (a bar) and kept in the run's row (for the web
+    and `triage status`): the count of files and bytes once known, and how many are done."""
 
     def __init__(self, counted: Future[tuple[int, int]], progress: Progress, run_id: int, db: Database):
         self.counted, self.progress, self.run_id, self.db = counted, progress, run_id, db
         self.reported = False
+        self.files = self.size = 0
 
     def advance(self, files: int, size: int) -> None:
         self.report()  # the total first, once known: a bar never shows more done than there is
         self.progress.on_advance(files, size)
+        self.files += files
+        self.size += size
+        with self.db.session() as s:
+            stored = s.get(TriageRunRow, self.run_id)
+            assert stored is not None
+            stored.files_done, stored.bytes_done = self.files, self.size
 
     def report(self, wait: bool = False) -> None:
         if self.reported or not (wait or self.counted.done()):

@@ -8,16 +8,20 @@ file system → path → archive members), so any hit can be traced to the exact
 from __future__ import annotations
 
 from datetime import datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vigilant.store.models import EvidenceItemRow, TriageRunRow
-from vigilant.triage.access import get_run_for, list_evidence_for, list_runs_for
+from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
+from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.triage.records import FileRecord, Hit
+from vigilant.triage.settings import TriageSettings
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
+from vigilant.web.context import WebContext
 
 router = APIRouter(prefix=API_V1, responses=ERRORS, tags=["evidence and triage"])
 
@@ -60,28 +64,36 @@ class RunSummaryOut(BaseModel):
     evidence_id: int
     evidence_label: str
     case_number: str | None
-    status: str  # running | finished | failed
+    status: str  # queued | running | finished | failed
+    working: bool  # a process is working on the run now (false for a "running" run that was killed)
     tool: str
     actor: str
     created_at: datetime
     finished_at: datetime | None
     files_total: int | None
+    bytes_total: int | None
+    files_done: int | None  # progress of the run's latest execution
+    bytes_done: int | None
     summary: dict[str, Any]  # files, known_bad, by_class (counts by category class), by_set, …
     verified: bool | None  # the evidence re-verified after the run
 
     @classmethod
-    def fields_of(cls, run: TriageRunRow, item: EvidenceItemRow) -> dict[str, Any]:
+    def fields_of(cls, run: TriageRunRow, item: EvidenceItemRow, working: bool) -> dict[str, Any]:
         return {
             "id": run.id,
             "evidence_id": item.id,
             "evidence_label": item.label,
             "case_number": item.case_number,
             "status": run.status,
+            "working": working,
             "tool": run.tool,
             "actor": run.actor,
             "created_at": run.created_at,
             "finished_at": run.finished_at,
             "files_total": run.files_total,
+            "bytes_total": run.bytes_total,
+            "files_done": run.files_done,
+            "bytes_done": run.bytes_done,
             "summary": dict(run.summary),
             "verified": (run.verification or {}).get("ok"),
         }
@@ -178,18 +190,60 @@ def list_runs(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RunList:
     page = list_runs_for(ctx.db, actor, evidence_id=evidence, limit=limit, offset=offset)
-    runs = [RunSummaryOut(**RunSummaryOut.fields_of(run, item)) for run, item in page.items]
+    service = ctx.runs.service()
+    runs = [
+        RunSummaryOut(**RunSummaryOut.fields_of(run, item, service.worker(run.id) is not None))
+        for run, item in page.items
+    ]
     return RunList(runs=runs, offset=offset, limit=limit, more=page.more)
 
 
 @router.get("/triage/runs/{run_id}", response_model=RunOut)
 def show_run(run_id: int, ctx: ContextDep, actor: ActorDep) -> RunOut:
     found = get_run_for(ctx.db, actor, run_id)
+    return _run_out(ctx, found)
+
+
+def _run_out(ctx: WebContext, found: RunDetail) -> RunOut:
+    working = ctx.runs.service().worker(found.run.id) is not None
     return RunOut(
-        **RunSummaryOut.fields_of(found.run, found.evidence),
+        **RunSummaryOut.fields_of(found.run, found.evidence, working),
         settings=dict(found.run.settings),
         library=list(found.run.library),
         results_available=found.results_available,
         hits_truncated=found.truncated,
         hits=[HitFileOut.of(r) for r in found.hits],
     )
+
+
+class TriageStartIn(BaseModel):
+    """What to do beside the digests (always taken): the same choices as `vigilant triage run`."""
+
+    identify: bool = True  # true type by content, extension check, archives opened
+    pdq: bool = True  # perceptual hashes of pictures (and vPDQ of videos)
+    exif: bool = True
+    archive_depth: int = Field(default=3, ge=0, le=ARCHIVE_DEPTH_LIMIT)
+    set_ids: list[int] | None = Field(default=None, description="only these library sets (all when absent)")
+
+    def settings(self) -> TriageSettings:
+        return web_triage_settings(
+            identify=self.identify,
+            pdq=self.pdq,
+            exif=self.exif,
+            archive_depth=self.archive_depth,
+            set_ids=self.set_ids,
+        )
+
+
+@router.post("/evidence/{evidence_id}/triage-runs", response_model=RunOut, status_code=HTTPStatus.ACCEPTED)
+def start_run(evidence_id: int, body: TriageStartIn, ctx: ContextDep, actor: ActorDep) -> RunOut:
+    """Start a triage run of the item, worked on by its own process; follow it at /triage/runs/{id}."""
+    run_id = ctx.runs.start(actor, evidence_id, body.settings())
+    return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))
+
+
+@router.post("/triage/runs/{run_id}/resume", response_model=RunOut, status_code=HTTPStatus.ACCEPTED)
+def resume_run(run_id: int, ctx: ContextDep, actor: ActorDep) -> RunOut:
+    """Start a process on an unfinished run nobody is working on; it ends as an uninterrupted run would."""
+    ctx.runs.resume(actor, run_id)
+    return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))

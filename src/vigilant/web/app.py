@@ -27,6 +27,7 @@ from vigilant.security.auth import AuthPolicy, AuthService
 from vigilant.security.passwords import Passwords
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import open_database
+from vigilant.triage.launcher import RunLauncher
 from vigilant.web import api, api_leads, api_tokens, api_triage, pages, pages_leads, pages_triage
 from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_records import router as records_api
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
         templates=templates(),
         clock=options.clock,
         cookie_secure=options.cookie_secure,
+        runs=RunLauncher(settings, db),
     )
     app.middleware("http")(secure_headers)
     install_error_handlers(app)

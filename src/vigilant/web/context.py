@@ -17,6 +17,7 @@ from vigilant.library.service import LibraryService
 from vigilant.security.audit import AuditLog
 from vigilant.security.auth import AuthService
 from vigilant.store import Database
+from vigilant.triage.launcher import RunLauncher
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class WebContext:
     templates: Environment
     clock: Callable[[], datetime]
     cookie_secure: bool
+    runs: RunLauncher  # triage runs started from the web, each worked on by its own process
 
 
 def web_context(request: Request) -> WebContext:

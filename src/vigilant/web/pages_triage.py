@@ -3,18 +3,29 @@
 Visibility is decided by :mod:`vigilant.triage.access` with the caller. A run's page shows its figures,
 counts by category class and by hash set, and every hit with its address chain, so an examiner can go from
 the page to the exact bytes.
+
+An examiner (``triage.run``) starts a run from the evidence page and resumes an interrupted one from its
+page (:mod:`vigilant.triage.launcher`); the run's page follows its progress (htmx asks for the progress
+block every two seconds while a process works on the run, and reloads the page when it stops; without
+JavaScript, reloading the page does the same).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from http import HTTPStatus
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigilant.triage.access import get_run_for, list_evidence_for, list_runs_for
-from vigilant.web.auth import CallerDep, ContextDep
+from vigilant.errors import BadInputError, ConflictError
+from vigilant.security.rights import Permission
+from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
+from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
+from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.charts import Bar, bar_chart
+from vigilant.web.context import WebContext
+from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages import PAGE_SIZE, render
 
 router = APIRouter(include_in_schema=False)
@@ -23,8 +34,53 @@ PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 
 @router.get("/evidence")
 def evidence_page(ctx: ContextDep, caller: CallerDep, page: PageQuery = 1) -> HTMLResponse:
+    return _evidence(ctx, caller, page)
+
+
+def _evidence(
+    ctx: WebContext, caller: Caller, page: int, *, status: int = 200, refused: tuple[int, str] | None = None
+) -> HTMLResponse:
     found = list_evidence_for(ctx.db, caller.actor, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render(ctx, "evidence.html", caller=caller, items=found.items, page=page, more=found.more)
+    return render(
+        ctx,
+        "evidence.html",
+        status=status,
+        caller=caller,
+        items=found.items,
+        page=page,
+        more=found.more,
+        can_run=caller.actor.may(Permission.TRIAGE_RUN),
+        depth_limit=ARCHIVE_DEPTH_LIMIT,
+        refused=refused,
+    )
+
+
+Choice = Annotated[str, Form(max_length=10)]
+
+
+@router.post("/evidence/{evidence_id}/triage")
+def start_triage(
+    *,
+    evidence_id: int,
+    ctx: ContextDep,
+    caller: CallerDep,
+    identify: Choice = "",
+    pdq: Choice = "",
+    exif: Choice = "",
+    archive_depth: Choice = "3",
+) -> Response:
+    # A checkbox sends its value only when ticked: absent means off.
+    try:
+        depth = int(archive_depth) if archive_depth.strip().isdigit() else -1
+        options = web_triage_settings(
+            identify=bool(identify), pdq=bool(pdq), exif=bool(exif), archive_depth=depth
+        )
+        run_id = ctx.runs.start(caller.actor, evidence_id, options)
+    except (BadInputError, ConflictError) as exc:
+        status = HTTPStatus.CONFLICT if isinstance(exc, ConflictError) else HTTPStatus.UNPROCESSABLE_ENTITY
+        message = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
+        return _evidence(ctx, caller, 1, status=status, refused=(evidence_id, message))
+    return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
 
 
 @router.get("/triage/runs")
@@ -50,6 +106,46 @@ def runs_page(
 
 @router.get("/triage/runs/{run_id}")
 def run_page(run_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+    return _run(ctx, caller, run_id)
+
+
+@router.get("/triage/runs/{run_id}/progress")
+def run_progress(run_id: int, request: Request, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+    """The progress block alone, for htmx to swap in; once no process works on the run, htmx reloads the
+    whole page (its summary and hits are new)."""
+    found = get_run_for(ctx.db, caller.actor, run_id, hit_limit=0)
+    progress = _progress(ctx, caller, found)
+    response = render(ctx, "triage_progress.html", caller=caller, run=found.run, **progress)
+    if wants_fragment(request) and not progress["working"]:
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@router.post("/triage/runs/{run_id}/resume")
+def resume_triage(run_id: int, ctx: ContextDep, caller: CallerDep) -> Response:
+    try:
+        ctx.runs.resume(caller.actor, run_id)
+    except ConflictError as exc:
+        message = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
+        return _run(ctx, caller, run_id, status=HTTPStatus.CONFLICT, refused=message)
+    return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
+
+
+def _progress(ctx: WebContext, caller: Caller, found: RunDetail) -> dict[str, Any]:
+    run = found.run
+    pid = ctx.runs.service().worker(run.id)
+    done, total = run.bytes_done or 0, run.bytes_total
+    return {
+        "working": pid is not None,
+        "pid": pid,
+        "percent": None if not total else min(100, round(100 * done / total)),
+        "can_resume": pid is None and run.status != "finished" and caller.actor.may(Permission.TRIAGE_RUN),
+    }
+
+
+def _run(
+    ctx: WebContext, caller: Caller, run_id: int, *, status: int = 200, refused: str | None = None
+) -> HTMLResponse:
     found = get_run_for(ctx.db, caller.actor, run_id)
     summary = found.run.summary or {}
     by_class = sorted((summary.get("by_class") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
@@ -62,10 +158,14 @@ def run_page(run_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     return render(
         ctx,
         "triage_run.html",
+        status=status,
         caller=caller,
         found=found,
+        run=found.run,
         summary=summary,
         by_class=by_class,
         by_set=by_set,
         plot=plot,
+        refused=refused,
+        **_progress(ctx, caller, found),
     )

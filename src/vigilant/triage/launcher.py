@@ -1,0 +1,140 @@
+"""Starting and resuming triage runs for a caller of the web application or the API.
+
+The caller needs ``triage.run`` and must see the evidence item (the same scoping as reading it, see
+:mod:`vigilant.triage.access`); anything else answers as if the item did not exist. One item is triaged by
+one run at a time: a second start while a run is being worked on is refused (409), naming that run. The
+item's source must be reachable from the server (a folder or image path the server can read), or the start
+is refused (422) before anything is registered.
+
+The run is registered here (queued, with its start in the item's custody log and a ``record.changed``
+event in the audit chain), then worked on by its own process (:mod:`vigilant.triage.worker`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from vigilant.cases.access import audit
+from vigilant.config import Settings
+from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.security.audit import RecordChanged
+from vigilant.security.rights import Actor, Permission, require
+from vigilant.store import Database
+from vigilant.store.models import EvidenceItemRow, TriageRunRow
+from vigilant.triage.access import evidence_visible, get_run_for
+from vigilant.triage.runlock import RunLock
+from vigilant.triage.service import TriageService
+from vigilant.triage.settings import TriageSettings
+from vigilant.triage.worker import launch
+
+UNFINISHED = ("queued", "running", "failed")
+ARCHIVE_DEPTH_LIMIT = 10  # archives inside archives: deeper is a bomb more often than evidence
+
+
+def web_triage_settings(
+    *, identify: bool, pdq: bool, exif: bool, archive_depth: int, set_ids: Sequence[int] | None = None
+) -> TriageSettings:
+    """A run's settings from a caller's choices; the rest (threads, batches, limits) as the CLI's defaults.
+
+    Without type identification nothing is known to be a picture: PDQ and EXIF are off with it.
+    """
+    if not 0 <= archive_depth <= ARCHIVE_DEPTH_LIMIT:
+        raise BadInputError(
+            f"archive depth {archive_depth} is out of range", hint=f"give 0 to {ARCHIVE_DEPTH_LIMIT}"
+        )
+    return TriageSettings(
+        identify=identify,
+        pdq=pdq and identify,
+        exif=exif and identify,
+        archive_depth=archive_depth if identify else 0,
+        set_ids=tuple(sorted(set(set_ids))) if set_ids else None,
+    )
+
+
+@dataclass
+class RunLauncher:
+    settings: Settings
+    db: Database
+    # Starts in this server are one at a time, so two clicks cannot both find the item free.
+    _starting: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def service(self) -> TriageService:
+        return TriageService(self.db, self.settings.data_dir)
+
+    def start(self, actor: Actor, evidence_id: int, options: TriageSettings) -> int:
+        """Register a run of ``options`` over the item, start its worker; return the run's id."""
+        require(actor, Permission.TRIAGE_RUN)
+        item = self._visible_item(actor, evidence_id)
+        if not Path(item.path).exists():
+            raise BadInputError(
+                f"evidence item {item.id} ({item.label}): its source {item.path} is not on this server",
+                hint="triage it on the machine that holds it, with `vigilant triage run`",
+            )
+        service = self.service()
+        with self._starting:
+            busy = self.working_on(service, item.id)
+            if busy is not None:
+                raise ConflictError(
+                    f"evidence item {item.id} is being triaged by run {busy}",
+                    hint=f"follow run {busy}; start another when it has finished",
+                )
+            run_id = service.create(item.id, options, actor.username)
+            lock = RunLock.take(service.lock_path(run_id))
+            self._audit(actor, run_id, item, change="create")
+            launch(self.settings, service, run_id, actor.username, lock)
+        return run_id
+
+    def resume(self, actor: Actor, run_id: int) -> None:
+        """Start a worker on an unfinished run nobody is working on (one killed, or that failed)."""
+        require(actor, Permission.TRIAGE_RUN)
+        found = get_run_for(self.db, actor, run_id, hit_limit=0)
+        service = self.service()
+        with self._starting:
+            if service.worker(run_id) is not None:
+                raise ConflictError(f"run {run_id} is being worked on", hint="follow its progress")
+            service.check_resumable(run_id)
+            lock = RunLock.take(service.lock_path(run_id))
+            service.evidence.record(found.evidence.id, actor.username, "triage-resumed", {"run": run_id})
+            self._audit(actor, run_id, found.evidence, change="update")
+            launch(self.settings, service, run_id, actor.username, lock)
+
+    def working_on(self, service: TriageService, evidence_id: int) -> int | None:
+        """The run of this item a process is working on now, if any."""
+        with self.db.session() as s:
+            runs = s.scalars(
+                select(TriageRunRow.id).where(
+                    TriageRunRow.evidence_id == evidence_id, TriageRunRow.status.in_(UNFINISHED)
+                )
+            )
+            candidates = list(runs)
+        return next((run for run in candidates if service.worker(run) is not None), None)
+
+    def _visible_item(self, actor: Actor, evidence_id: int) -> EvidenceItemRow:
+        with self.db.session() as s:
+            item = s.scalars(
+                select(EvidenceItemRow).where(EvidenceItemRow.id == evidence_id, evidence_visible(actor))
+            ).one_or_none()
+            if item is None:
+                raise NotFoundError(
+                    f"no evidence item {evidence_id} that you may see", hint="see the list of evidence"
+                )
+            s.expunge(item)
+            return item
+
+    def _audit(self, actor: Actor, run_id: int, item: EvidenceItemRow, *, change: str) -> None:
+        with self.db.session() as s:
+            audit(
+                s,
+                actor,
+                RecordChanged,
+                change=change,
+                object_type="triage_run",
+                object_id=str(run_id),
+                case_ref=item.case_number,
+                fields_changed=() if change == "create" else ("status",),
+            )

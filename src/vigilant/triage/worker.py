@@ -1,0 +1,89 @@
+"""Triage runs started from the web application: each worked on by a process of its own.
+
+A run takes minutes to hours and both cores; the web server must go on answering meanwhile, and a run
+must survive the server being restarted. So the server registers the run (queued), takes the run's lock,
+and starts ``python -m vigilant.triage.worker RUN ACTOR --lock-fd N`` in a new session, which inherits the
+lock (see :mod:`vigilant.triage.runlock`) and works on the run exactly as `vigilant triage resume` would.
+The worker's output goes to ``run-NNNNNN.log`` beside the run's results; its progress, status and errors
+go to the run's row, which the pages read.
+
+The worker gets the server's database URL and data folder through its environment (never its command
+line, which other users of the machine can read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from vigilant.config import Settings
+from vigilant.errors import VigilantError
+from vigilant.store import open_database
+from vigilant.triage.runlock import RunLock
+from vigilant.triage.runner import Progress
+from vigilant.triage.service import TriageService
+
+
+def log_path(service: TriageService, run_id: int) -> Path:
+    return service.lock_path(run_id).with_suffix(".log")
+
+
+def launch(settings: Settings, service: TriageService, run_id: int, actor: str, lock: RunLock) -> int:
+    """Start the worker for a run whose lock this process holds; return its pid. The lock passes to it."""
+    env = {
+        **os.environ,
+        "VIGILANT_DATA_DIR": str(settings.data_dir),
+        "VIGILANT_DATABASE_URL": settings.database_url,
+        "VIGILANT_USER": actor,
+    }
+    if settings.secret_key_path is not None:
+        env["VIGILANT_SECRET_KEY_FILE"] = str(settings.secret_key_path)
+    fd = lock.hand_over()
+    try:
+        with log_path(service, run_id).open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "vigilant.triage.worker", str(run_id), actor, "--lock-fd", str(fd)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(fd,),
+                start_new_session=True,  # not stopped with the server, nor by a terminal's Ctrl-C
+            )
+    finally:
+        lock.close()  # the worker has its own copy now (or, if it could not start, the lock ends here)
+    # Someone must collect the worker's exit status, or it lingers as a zombie while the server lives.
+    threading.Thread(target=process.wait, name=f"triage-worker-{run_id}", daemon=True).start()
+    return process.pid
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vigilant.triage.worker", description=__doc__)
+    parser.add_argument("run_id", type=int)
+    parser.add_argument("actor")
+    parser.add_argument("--lock-fd", type=int, required=True, help="the run's lock, inherited")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    db = open_database(settings.database_url)
+    try:
+        service = TriageService(db, settings.data_dir)
+        lock = RunLock.adopt(service.lock_path(args.run_id), args.lock_fd)
+        print(f"worker {os.getpid()}: run {args.run_id} for {args.actor}", flush=True)
+        # The server recorded the start (or the resumption) in the custody log before starting us.
+        service.work(args.run_id, args.actor, Progress(), lock=lock)
+        print(f"worker {os.getpid()}: run {args.run_id} finished", flush=True)
+        return 0
+    except VigilantError as exc:
+        print(f"worker {os.getpid()}: run {args.run_id}: {exc}", flush=True)
+        return int(exc.exit_code)
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
