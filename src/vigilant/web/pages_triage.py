@@ -25,6 +25,7 @@ from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.charts import Bar, bar_chart
 from vigilant.web.context import WebContext
+from vigilant.web.errors import status_of
 from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages import PAGE_SIZE, render
 
@@ -77,9 +78,7 @@ def start_triage(
         )
         run_id = ctx.runs.start(caller.actor, evidence_id, options)
     except (BadInputError, ConflictError) as exc:
-        status = HTTPStatus.CONFLICT if isinstance(exc, ConflictError) else HTTPStatus.UNPROCESSABLE_ENTITY
-        message = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
-        return _evidence(ctx, caller, 1, status=status, refused=(evidence_id, message))
+        return _evidence(ctx, caller, 1, status=status_of(exc), refused=(evidence_id, str(exc)))
     return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
 
 
@@ -126,8 +125,7 @@ def resume_triage(run_id: int, ctx: ContextDep, caller: CallerDep) -> Response:
     try:
         ctx.runs.resume(caller.actor, run_id)
     except ConflictError as exc:
-        message = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
-        return _run(ctx, caller, run_id, status=HTTPStatus.CONFLICT, refused=message)
+        return _run(ctx, caller, run_id, status=status_of(exc), refused=str(exc))
     return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
 
 
