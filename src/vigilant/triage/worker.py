@@ -46,8 +46,10 @@ def launch(settings: Settings, service: TriageService, run_id: int, actor: str, 
     fd = lock.hand_over()
     try:
         with log_path(service, run_id).open("ab") as log:
+            # "--": a user name is data, even one that starts with a dash.
+            command = [sys.executable, "-m", "vigilant.triage.worker", "--lock-fd", str(fd), "--"]
             process = subprocess.Popen(
-                [sys.executable, "-m", "vigilant.triage.worker", str(run_id), actor, "--lock-fd", str(fd)],
+                [*command, str(run_id), actor],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
