@@ -7,6 +7,7 @@ order and filters, a score explained, scoping by agency id and through cases, hi
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -186,7 +187,19 @@ def test_run_page_shows_hits_with_addresses(
     clean = FileRecord(
         **{**_hit_record(world.own_evidence).__dict__, "position": 4, "hits": [], "known_bad": False}
     )
-    pq.write_table(to_table([_hit_record(world.own_evidence), clean]), results / "batch-000000.parquet")
+    video_hit = Hit(1, "Test set", "1", "known-bad", "vpdq", None, 8, "A", "Category A", "csam-a", 5, None)
+    video = FileRecord(
+        **{
+            **_hit_record(world.own_evidence).__dict__,
+            "position": 5,
+            "path": "/clip.mp4",
+            "address": "item 1 → /clip.mp4",
+            "hits": [replace(video_hit, query_match_percent=92.0, compared_match_percent=61.5)],
+        }
+    )
+    pq.write_table(
+        to_table([_hit_record(world.own_evidence), clean, video]), results / "batch-000000.parquet"
+    )
     with db.session() as s:
         s.execute(
             update(TriageRunRow).where(TriageRunRow.id == world.own_run).values(results_dir=str(results))
@@ -197,8 +210,10 @@ def test_run_page_shows_hits_with_addresses(
     assert "/DCIM/img&lt;1&gt;.jpg" in page.text  # the address, escaped
     assert "Category A" in page.text
     assert "csam-a" in page.text  # counts by category
+    assert "92.0 % of the video found in the known video, 61.5 % of the known video found" in page.text
     body = client.get(f"/api/v1/triage/runs/{world.own_run}").json()
-    assert [h["path"] for h in body["hits"]] == ["/DCIM/img<1>.jpg"]
+    assert [h["path"] for h in body["hits"]] == ["/DCIM/img<1>.jpg", "/clip.mp4"]
+    assert body["hits"][1]["hits"][0]["query_match_percent"] == 92.0
     assert body["summary"]["by_class"] == {"csam-a": 2}
     assert body["results_available"]
     assert client.get("/evidence").status_code == 200

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.categories import PROFILES, CategoryProfile, InvalidCategoryError
 from vigilant.library.formats import ReaderOptions, SourceError, formats
 from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetKind
@@ -23,6 +24,7 @@ from vigilant.library.store import PROBLEMS_KEPT, LibraryStore, entry_row, set_i
 from vigilant.store.models import HashSetRow, utcnow
 
 BATCH_ROWS = 5000
+BATCH_FRAMES = 100_000  # known videos' vPDQ frames held before a batch is written (an hour of video: 3,600)
 PDQ_DEFAULT_THRESHOLD = 31
 
 
@@ -121,6 +123,8 @@ def import_hash_set(
             s.add(row)
             s.flush()
             batch: list[dict[str, Any]] = []
+            videos: list[tuple[FrameHash, ...]] = []  # each entry's vPDQ frames, parallel to ``batch``
+            frames = 0
             for item in reader.read(path, request.options):
                 report.rows_read += 1
                 checked = (
@@ -132,13 +136,17 @@ def import_hash_set(
                     category = checked
                     assert isinstance(item, KnownEntry)
                     batch.append(entry_row(row.id, item, category))
+                    videos.append(item.video_frames)
+                    frames += len(item.video_frames)
                     report.rows_taken += 1
-                    if len(batch) >= BATCH_ROWS:
-                        store.insert_entries(s, batch)
+                    if len(batch) >= BATCH_ROWS or frames >= BATCH_FRAMES:
+                        store.insert_entries(s, batch, videos)
                         batch.clear()
+                        videos.clear()
+                        frames = 0
                 if progress is not None and report.rows_read % BATCH_ROWS == 0:
                     progress(report.rows_read)
-            store.insert_entries(s, batch)
+            store.insert_entries(s, batch, videos)
             row.entry_count = report.rows_taken
             row.refused_count = report.rows_refused
             s.flush()
@@ -165,7 +173,7 @@ def _check(
     entry: KnownEntry, profile: CategoryProfile, category_map: Mapping[str, str]
 ) -> str | RowProblem | None:
     """The entry's category normalised through the profile, or the reason to refuse the entry."""
-    if not entry.digests():
+    if not entry.matchable:
         return RowProblem(entry.location, "no-digest", "the entry carries no hash")
     if entry.pdq_quality is not None and not 0 <= entry.pdq_quality <= 100:
         return RowProblem(entry.location, "bad-pdq-quality", f"PDQ quality {entry.pdq_quality} is not 0..100")

@@ -1,4 +1,4 @@
-"""Per-set indexes kept in the data dir: exact (MD5, SHA-1, SHA-256) and PDQ.
+"""Per-set indexes kept in the data dir: exact (MD5, SHA-1, SHA-256), PDQ, and the frames of known videos.
 
 A set's entries never change after its import, so each set's indexes are built once, on first use, from
 the store, into a folder named by the set's id, source SHA-256 and import time: a removed and re-imported
@@ -16,6 +16,7 @@ import numpy as np
 from vigilant.digests import FILE_DIGESTS, DigestKind
 from vigilant.errors import NotFoundError
 from vigilant.imaging.pdq import PDQ_MIN_QUALITY
+from vigilant.imaging.vpdq import VPDQ_QUALITY
 from vigilant.library.exact_index import ExactIndex
 from vigilant.library.pdq_index import PdqIndex
 from vigilant.library.records import HashSetInfo
@@ -33,6 +34,7 @@ class LibraryIndexes:
         self.root = root
         self._exact: dict[tuple[int, str], ExactIndex] = {}
         self._pdq: dict[int, PdqIndex] = {}
+        self._video: dict[int, PdqIndex] = {}
 
     def folder(self, info: HashSetInfo) -> Path:
         return self.root / set_folder_name(info)
@@ -64,6 +66,26 @@ class LibraryIndexes:
             self._pdq[info.id] = index
         return self._pdq[info.id]
 
+    def video(self, info: HashSetInfo) -> PdqIndex:
+        """The set's index of every usable frame of its known videos (vPDQ); searches return entry ids.
+
+        It is how triage finds the few known videos worth comparing with a seized one: those with a frame
+        within vPDQ's distance of one of its frames. A PDQ index like the pictures' one, on disk and
+        memory-mapped, so a set of many known videos costs no memory until searched: 40 bytes a frame
+        (code and entry id), plus 64 bytes a frame and 8 MB of bucket tables from 65,536 frames on.
+        """
+        if info.id not in self._video:
+            path = self.folder(info) / "vpdq"
+            if (path / "manifest.json").is_file():
+                index = PdqIndex.load(path)
+            else:
+                ids, codes = self.store.video_frame_codes(info.id, VPDQ_QUALITY)
+                array = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
+                index = PdqIndex.build(array, np.asarray(ids, dtype=np.int64))
+                index.save(path, overwrite=True)
+            self._video[info.id] = index
+        return self._video[info.id]
+
     def build_all(self, sets: list[HashSetInfo] | None = None) -> list[tuple[HashSetInfo, str, int, int]]:
         """Build every index of every set; return (set, index, entries, bytes) rows."""
         rows: list[tuple[HashSetInfo, str, int, int]] = []
@@ -73,6 +95,8 @@ class LibraryIndexes:
                 rows.append((info, kind.name, len(exact), exact.nbytes))
             pdq = self.pdq(info)
             rows.append((info, "pdq", len(pdq), pdq.nbytes))
+            video = self.video(info)
+            rows.append((info, "vpdq", len(video), video.nbytes))
         return rows
 
     def prune(self) -> list[Path]:

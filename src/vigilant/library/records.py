@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from vigilant.imaging.vpdq import FrameHash
+
 
 class SetKind(StrEnum):
     """What a hit against the set means."""
@@ -45,9 +47,16 @@ class KnownEntry:
     file_name: str | None = None
     # Anything else worth keeping, kept opaque: PhotoDNA, MediaID, NSRL product codes, file paths, …
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # A known video's vPDQ hash: the PDQ hash of one frame per second, in frame order (empty: not a video).
+    video_frames: tuple[FrameHash, ...] = ()
 
     def digests(self) -> dict[str, bytes]:
         return {name: value for name in ENTRY_DIGEST_FIELDS if (value := getattr(self, name)) is not None}
+
+    @property
+    def matchable(self) -> bool:
+        """Whether the entry carries anything to match on: a digest or a vPDQ hash."""
+        return bool(self.video_frames) or bool(self.digests())
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigilant.errors import NotFoundError
+from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.records import (
     ENTRY_DIGEST_FIELDS,
     HashSetInfo,
@@ -22,6 +23,7 @@ from vigilant.store import Database
 from vigilant.store.models import (
     HashSetRow,
     KnownFileRow,
+    KnownVideoFrameRow,
     LibraryImportProblemRow,
     LibraryImportRow,
     utcnow,
@@ -152,6 +154,8 @@ class LibraryStore:
             row = self._find_set(s, ref)
             info = set_info(row)
             # Bulk delete: the ORM cascade would load every entry first.
+            entries = select(KnownFileRow.id).where(KnownFileRow.hash_set_id == row.id)
+            s.execute(delete(KnownVideoFrameRow).where(KnownVideoFrameRow.entry_id.in_(entries)))
             s.execute(delete(KnownFileRow).where(KnownFileRow.hash_set_id == row.id))
             s.execute(
                 update(LibraryImportRow)
@@ -163,9 +167,59 @@ class LibraryStore:
 
     # --- entries ---------------------------------------------------------------------------------------
     @staticmethod
-    def insert_entries(s: Session, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
+    def insert_entries(
+        s: Session, rows: Sequence[dict[str, Any]], videos: Sequence[Sequence[FrameHash]] = ()
+    ) -> None:
+        """Insert entries; ``videos``, when given, holds each row's vPDQ frames (empty for a file)."""
+        if not rows:
+            return
+        if not any(videos):
             s.execute(insert(KnownFileRow), list(rows))
+            return
+        if len(videos) != len(rows):
+            raise ValueError(f"{len(videos)} frame lists for {len(rows)} entries")
+        # The new ids in the order of the rows (both engines return them for a bulk insert).
+        ids = s.scalars(
+            insert(KnownFileRow).returning(KnownFileRow.id, sort_by_parameter_order=True), list(rows)
+        ).all()
+        frames = [
+            {"entry_id": entry_id, "frame": f.frame, "seconds": f.seconds, "pdq": f.pdq, "quality": f.quality}
+            for entry_id, video in zip(ids, videos, strict=True)
+            for f in video
+        ]
+        s.execute(insert(KnownVideoFrameRow), frames)
+
+    def video_frames(self, entry_ids: Iterable[int]) -> dict[int, list[FrameHash]]:
+        """The vPDQ frames of the given entries that are known videos, in frame order."""
+        wanted = list(dict.fromkeys(entry_ids))
+        found: dict[int, list[FrameHash]] = {}
+        with self.db.session() as s:
+            for start in range(0, len(wanted), 500):
+                rows = s.execute(
+                    select(
+                        KnownVideoFrameRow.entry_id,
+                        KnownVideoFrameRow.frame,
+                        KnownVideoFrameRow.seconds,
+                        KnownVideoFrameRow.pdq,
+                        KnownVideoFrameRow.quality,
+                    )
+                    .where(KnownVideoFrameRow.entry_id.in_(wanted[start : start + 500]))
+                    .order_by(KnownVideoFrameRow.entry_id, KnownVideoFrameRow.id)
+                ).all()
+                for r in rows:
+                    found.setdefault(r[0], []).append(FrameHash(r[1], r[2], bytes(r[3]), r[4]))
+        return found
+
+    def video_frame_codes(self, set_id: int, min_quality: int) -> tuple[list[int], list[bytes]]:
+        """Entry ids and PDQ hashes of every frame of at least ``min_quality`` of a set's known videos."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(KnownVideoFrameRow.entry_id, KnownVideoFrameRow.pdq)
+                .join(KnownFileRow, KnownFileRow.id == KnownVideoFrameRow.entry_id)
+                .where(KnownFileRow.hash_set_id == set_id, KnownVideoFrameRow.quality >= min_quality)
+                .order_by(KnownVideoFrameRow.id)
+            ).all()
+        return [r[0] for r in rows], [bytes(r[1]) for r in rows]
 
     def entries_by_digest(self, column: str, values: Iterable[bytes]) -> list[StoredEntry]:
         """Every entry, in any set, whose ``column`` (md5, sha1, …) equals one of ``values``."""

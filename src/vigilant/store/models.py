@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -132,6 +133,20 @@ class KnownFileRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     hash_set: Mapped[HashSetRow] = relationship(back_populates="entries")
+
+
+class KnownVideoFrameRow(Base):
+    """One frame of a known video's vPDQ hash (a PDQ hash per second of video), in frame order."""
+
+    __tablename__ = "known_video_frame"
+    __table_args__ = (Index("ix_known_video_frame_entry_id", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("known_file.id", ondelete="CASCADE"))
+    frame: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Double)
+    pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
+    quality: Mapped[int] = mapped_column(SmallInteger)
 
 
 class LibraryImportRow(Base):

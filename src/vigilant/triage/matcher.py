@@ -4,6 +4,13 @@ A video's frame hashes (vPDQ) are looked up like pictures' PDQ hashes: a known p
 frame is a ``pdq`` hit on the video, with the frame's number and time; when several frames match one entry,
 the closest (then the earliest) is the one reported.
 
+A video is also compared as a whole with the sets' known videos (entries carrying a vPDQ hash): a ``vpdq``
+hit when vPDQ's default decision says so (at least 80 % of the video's frames found in the known video),
+with both of vPDQ's percentages. Not every known video is compared with every seized one: each set's index
+of its known videos' frames (:meth:`LibraryIndexes.video`) names the candidates, the known videos with a
+frame within vPDQ's distance of one of the video's frames; only those are compared. That loses nothing: a
+known video with no such frame matches 0 % of the video.
+
 Membership is answered by each set's memory-mapped index for the whole batch at once; only the hits
 (rare, except known-good) go to the database for their category and series.
 """
@@ -16,14 +23,22 @@ import numpy as np
 
 from vigilant.digests import FILE_DIGESTS, PDQ
 from vigilant.imaging.pdq import PDQ_MIN_QUALITY
-from vigilant.imaging.vpdq import FrameHash
+from vigilant.imaging.vpdq import VPDQ_DISTANCE, VPDQ_QUALITY, FrameHash, VpdqMatch, vpdq_match
 from vigilant.library.categories import PROFILES
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.triage.records import FileRecord, Hit
 
+VPDQ = "vpdq"  # how a video that matched a known video as a whole is said to have matched
 
-def _hit(entry: StoredEntry, matched_on: str, distance: int | None, frame: FrameHash | None = None) -> Hit:
+
+def _hit(
+    entry: StoredEntry,
+    matched_on: str,
+    distance: int | None,
+    frame: FrameHash | None = None,
+    video: VpdqMatch | None = None,
+) -> Hit:
     info = entry.hash_set
     category = PROFILES[info.profile].get(entry.category)
     return Hit(
@@ -41,6 +56,8 @@ def _hit(entry: StoredEntry, matched_on: str, distance: int | None, frame: Frame
         series=entry.series,
         frame=None if frame is None else frame.frame,
         frame_seconds=None if frame is None else frame.seconds,
+        query_match_percent=None if video is None else video.query_match_percent,
+        compared_match_percent=None if video is None else video.compared_match_percent,
     )
 
 
@@ -72,6 +89,7 @@ class Matcher:
                     for entry in by_digest.get(getattr(records[i], kind.name), []):
                         found.setdefault(i, []).append(_hit(entry, kind.name, None))
         self._match_pdq(records, found)
+        self._match_videos(records, found)
         for i, record in enumerate(records):
             hits = _dedupe(found.get(i, []))
             record.hits = hits
@@ -105,6 +123,35 @@ class Matcher:
         for query, entry_id, distance in pairs:
             i, frame = rows[query]
             found.setdefault(i, []).append(_hit(entries[entry_id], PDQ.name, distance, frame))
+
+    def _match_videos(self, records: list[FileRecord], found: dict[int, list[Hit]]) -> None:
+        """Compare each video with the sets' known videos that share a frame with it (see the module)."""
+        owners: list[int] = []  # the record of each query frame
+        queries: list[bytes] = []
+        for i, r in enumerate(records):
+            for video_frame in r.video_frames:
+                if video_frame.quality >= VPDQ_QUALITY:  # vpdq_match leaves the others out too
+                    owners.append(i)
+                    queries.append(video_frame.pdq)
+        if not queries:
+            return
+        candidates: set[tuple[int, int]] = set()  # (record, known video's entry id)
+        # Each set's frame index is a PDQ index on disk, memory-mapped, built once per set (not per run):
+        # 40 bytes a known frame, more from 65,536 frames on; see LibraryIndexes.video.
+        for info in self.sets:
+            index = self.indexes.video(info)
+            if len(index):
+                near = index.search(queries, VPDQ_DISTANCE)
+                candidates.update((owners[q], entry_id) for q, entry_id, _ in near)
+        if not candidates:
+            return
+        wanted = {entry_id for _, entry_id in candidates}
+        known = self.indexes.store.video_frames(wanted)
+        entries = {e.id: e for e in self.indexes.store.entries_by_id(wanted)}
+        for i, entry_id in sorted(candidates):
+            result = vpdq_match(records[i].video_frames, known.get(entry_id, []))
+            if result.matches():
+                found.setdefault(i, []).append(_hit(entries[entry_id], VPDQ, None, video=result))
 
 
 def _dedupe(hits: list[Hit]) -> list[Hit]:

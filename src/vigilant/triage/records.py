@@ -7,7 +7,9 @@ found inside that file (0 for the file itself).
 
 Schema versions (``vigilant.schema`` in each file's metadata): 1 had no video frames; 2 adds
 ``video_frames`` (a video's vPDQ frame hashes) and, on hits, the ``frame`` and ``frame_seconds`` of the
-video frame that matched. Files of version 1 still read: the missing values are empty.
+video frame that matched. 3 adds, on hits, ``query_match_percent`` and ``compared_match_percent``: a video
+that matched a known video as a whole (``matched_on`` ``vpdq``), with vPDQ's two figures. Files of versions
+1 and 2 still read: the missing values are empty.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pyarrow as pa
 
 from vigilant.imaging.vpdq import FrameHash
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Hit:
     set_name: str
     set_version: str
     set_kind: str  # known-bad | known-good | alert
-    matched_on: str  # md5 | sha1 | sha256 | pdq
+    matched_on: str  # md5 | sha1 | sha256 | pdq | vpdq
     distance: int | None  # PDQ Hamming distance
     entry_id: int
     category: str | None  # code in the set's profile
@@ -42,6 +44,9 @@ class Hit:
     series: str | None
     frame: int | None = None  # a video's frame that matched by PDQ: its number among the decoded frames …
     frame_seconds: float | None = None  # … and its presentation time, in seconds from the start
+    # A video matched against a known video (vpdq): the share of its frames found in the known video …
+    query_match_percent: float | None = None
+    compared_match_percent: float | None = None  # … and the share of the known video's found in it
 
 
 @dataclass
@@ -114,6 +119,8 @@ HIT_TYPE = pa.struct(
         ("series", pa.string()),
         ("frame", pa.int32()),
         ("frame_seconds", pa.float64()),
+        ("query_match_percent", pa.float64()),
+        ("compared_match_percent", pa.float64()),
     ]
 )
 FRAME_TYPE = pa.struct(

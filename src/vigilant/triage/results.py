@@ -40,7 +40,8 @@ def summarise(records: Iterator[FileRecord]) -> RunSummary:
         s.known_good += r.known_good
         s.alert += r.alert
         bad_hits = [h for h in r.hits if h.set_kind != "known-good"]
-        if bad_hits and all(h.matched_on == "pdq" for h in bad_hits):
+        # Found only perceptually (a picture by PDQ, a video by vPDQ): worth a reviewer's eyes first.
+        if bad_hits and all(h.matched_on in ("pdq", "vpdq") for h in bad_hits):
             s.pdq_only += 1
         if r.known_bad and r.top_class:
             s.by_class[r.top_class] = s.by_class.get(r.top_class, 0) + 1

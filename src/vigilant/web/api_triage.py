@@ -119,6 +119,9 @@ class HitOut(BaseModel):
     series: str | None
     frame: int | None = None  # a video's matching frame, by number and presentation time in seconds
     frame_seconds: float | None = None
+    # matched_on "vpdq": the share of the video's frames found in the known video, and the reverse (vPDQ).
+    query_match_percent: float | None = None
+    compared_match_percent: float | None = None
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
@@ -135,6 +138,8 @@ class HitOut(BaseModel):
             series=hit.series,
             frame=hit.frame,
             frame_seconds=hit.frame_seconds,
+            query_match_percent=hit.query_match_percent,
+            compared_match_percent=hit.compared_match_percent,
         )
 
 

@@ -95,6 +95,7 @@ def test_unknown_files_are_not_guessed(tmp_path: Path, name: str, content: bytes
 def test_registry_order_is_most_specific_first() -> None:
     assert formats().names() == [
         "vics",
+        "vpdq",
         "nsrl-v3",
         "encase",
         "nsrl-v2",

@@ -65,3 +65,13 @@ def test_a_file_counts_once_per_set_and_class_only_when_known_bad() -> None:
     s = summarise(iter([twice, alert]))
     assert s.by_set == {f"{CAM.name} {CAM.version}": 1, f"{WATCH.name} {WATCH.version}": 1}
     assert s.by_class == {"abuse": 1}
+
+
+def test_a_video_found_only_by_vpdq_counts_as_perceptual_only() -> None:
+    base = file_record(0, "/clip.mp4", content("v"))
+    by_vpdq = replace(
+        BY_PDQ, matched_on="vpdq", distance=None, query_match_percent=92.0, compared_match_percent=60.0
+    )
+    video = replace(base, hits=[by_vpdq], known_bad=True)
+    with_md5 = replace(base, position=1, hits=[by_vpdq, BY_MD5], known_bad=True)
+    assert summarise(iter([video, with_md5])).pdq_only == 1

@@ -36,10 +36,12 @@ def _builtin_readers() -> list[HashSetReader]:
         nsrl_v3,
         plain_csv,
         vics,
+        vpdq,
     )
 
     return [
         vics.VicsReader(),
+        vpdq.VpdqReader(),
         nsrl_v3.NsrlV3Reader(),
         encase.EncaseHashReader(),
         nsrl_v2.NsrlV2Reader(),

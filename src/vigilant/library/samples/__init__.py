@@ -27,6 +27,7 @@ from vigilant.library.samples.nsrl import (
 from vigilant.library.samples.readback import read_source
 from vigilant.library.samples.text import write_csv, write_hashdeep, write_hashkeeper, write_sums
 from vigilant.library.samples.vics import write_vics
+from vigilant.library.samples.vpdq import write_vpdq
 
 __all__ = [
     "NSRL_MANUFACTURERS",
@@ -49,4 +50,5 @@ __all__ = [
     "write_nsrl_v3",
     "write_sums",
     "write_vics",
+    "write_vpdq",
 ]

@@ -18,7 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from vigilant.triage.records import FileRecord, Hit
-from vigilant.triage.reports._text import frame_note, hit_order, iso_utc, member_path, split_tool
+from vigilant.triage.reports._text import (
+    frame_note,
+    hit_order,
+    iso_utc,
+    member_path,
+    split_tool,
+    vpdq_text,
+)
 from vigilant.triage.runinfo import EvidenceInfo, LibrarySetInfo, RunInfo
 
 KB = "urn:vigilant:"
@@ -349,7 +356,7 @@ def annotation_node(record: FileRecord, file_iri: str, ids: CaseIds) -> dict[str
 
 def _statement(hit: Hit) -> str:
     how = hit.matched_on.upper() if hit.distance is None else f"PDQ at distance {hit.distance}"
-    how += frame_note(hit)
+    how = (vpdq_text(hit) or how) + frame_note(hit)
     text = f"Matched {hit.set_kind} hash set {hit.set_name} {hit.set_version} on {how}"
     if hit.category is None:
         return text

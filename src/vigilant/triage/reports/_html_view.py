@@ -16,7 +16,7 @@ from typing import Any
 from vigilant.library.categories import CategoryClass
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._spool import SortedSpool
-from vigilant.triage.reports._text import frame_note, hit_order, visible
+from vigilant.triage.reports._text import frame_note, hit_order, visible, vpdq_text
 from vigilant.triage.runinfo import RunInfo, RunSummary
 
 _SEVERITY = {cls.slug: cls.severity for cls in CategoryClass}
@@ -139,7 +139,7 @@ def spool_rows(records: Iterator[FileRecord], hits: SortedSpool, errors: SortedS
 
 def _hit_row(record: FileRecord, hit: Hit) -> HitRow:
     matched = hit.matched_on if hit.distance is None else f"{hit.matched_on} (distance {hit.distance})"
-    matched += frame_note(hit)
+    matched = (vpdq_text(hit) or matched) + frame_note(hit)
     # A deleted file is said so beside its address: where the bytes came from matters in court.
     state = "" if record.allocated else " [DELETED]"
     return HitRow(

@@ -71,17 +71,35 @@ def member_path(record: FileRecord) -> str:
 
 
 def hit_label(hit: Hit) -> str:
-    """``set@version:matched_on[:distance]:category``; the category part is empty when there is none.
+    """``set@version:matched_on[:detail]:category``; the category part is empty when there is none.
 
-    The distance is there exactly when ``matched_on`` is ``pdq``, so the fields always parse back; a video
-    frame's match adds its time to the distance, ``12@3.000s``.
+    The detail is there exactly when ``matched_on`` is ``pdq`` or ``vpdq``, so the fields always parse back:
+    for ``pdq`` the distance, to which a video frame's match adds its time, ``12@3.000s``; for ``vpdq`` (a
+    video matched as a whole with a known video) vPDQ's two figures, ``92.0%/88.0%``: the share of the
+    video's frames found in the known video, then the share of the known video's found in the video.
     """
     parts = [f"{hit.set_name}@{hit.set_version}", hit.matched_on]
     if hit.matched_on == "pdq":
         distance = "" if hit.distance is None else str(hit.distance)
         parts.append(distance if hit.frame_seconds is None else f"{distance}@{hit.frame_seconds:.3f}s")
+    elif hit.matched_on == "vpdq":
+        parts.append(f"{_percent(hit.query_match_percent)}%/{_percent(hit.compared_match_percent)}%")
     parts.append(hit.category or "")
     return ":".join(parts)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def vpdq_text(hit: Hit) -> str | None:
+    """For a video matched as a whole with a known video, vPDQ's two figures in words; else ``None``."""
+    if hit.query_match_percent is None or hit.compared_match_percent is None:
+        return None
+    return (
+        f"vPDQ {hit.query_match_percent:.1f} % of the video found in the known video,"
+        f" {hit.compared_match_percent:.1f} % of the known video found"
+    )
 
 
 def frame_note(hit: Hit) -> str:

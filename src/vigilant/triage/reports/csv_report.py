@@ -1,9 +1,10 @@
 """CSV: one header row, then one row per record with every column of the results, in record order.
 
 Digests are lower-case hex; times ISO 8601 UTC; booleans ``true``/``false``; archive member chains a JSON
-list; hits one cell, each ``set@version:matched_on[:distance]:category`` (see :func:`hit_label`), joined by
-``"; "``; a video's vPDQ frames one cell, each ``frame@seconds:pdq-hex:quality`` (``20@2.000s:…:100``),
-joined by a space. UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding, and every
+list; hits one cell, each ``set@version:matched_on[:detail]:category`` (see :func:`hit_label`: the detail is
+a PDQ distance, or for a ``vpdq`` match vPDQ's two percentages ``92.0%/88.0%``), joined by ``"; "``; a
+video's vPDQ frames one cell, each ``frame@seconds:pdq-hex:quality`` (``20@2.000s:…:100``), joined by a
+space. UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding, and every
 text cell that a spreadsheet would run as a formula gets a leading ``'``: names come from seized media.
 """
 
