@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
+from tests.imaging.videos import frames_of, write_video
 from tests.library.helpers import entry, md5_of
 from vigilant.cli import run
+from vigilant.cli.common import database
 from vigilant.demo import draw_image
 from vigilant.errors import ExitCode
 from vigilant.library.samples import write_vics
+from vigilant.triage.results import iter_records
+from vigilant.triage.service import TriageService
+from vigilant.triage.settings import TriageSettings
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,3 +117,69 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "The public release" in out
     assert "registry-officer" in out  # the table of demo logins
     assert not (tmp_path / "demo" / "server.pid").exists()  # --no-serve
+
+
+def _triage(tmp_path: Path, *options: str) -> dict[str, Any]:
+    """Run `vigilant triage run` on the evidence labelled 'phone' and return the settings it recorded."""
+    assert run(["triage", "run", "phone", "--processes", "0", *options]) == ExitCode.OK
+    service = TriageService(database(), tmp_path / "vigilant-data")
+    settings: dict[str, Any] = service.status(service.runs()[-1].id).settings
+    return settings
+
+
+def test_triage_run_records_what_it_decodes_and_the_video_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    write_video(seized / "clip.mp4", frames_of([1, 2], 5, (160, 120)), fps=5)
+    draw_image(2).save(seized / "p.jpg", "JPEG")
+    assert run(["evidence", "add", str(seized), "--label", "phone"]) == ExitCode.OK
+    keys = ("identify", "pdq", "exif", "max_video_bytes", "max_video_seconds", "max_video_frames")
+    defaults = TriageSettings().to_json()
+
+    recorded = _triage(tmp_path)  # as before these options: everything on, the settings' limits
+    assert {k: recorded[k] for k in keys} == {k: defaults[k] for k in keys}
+    assert (recorded["identify"], recorded["pdq"], recorded["exif"]) == (True, True, True)
+
+    limited = _triage(
+        tmp_path, "--max-video-bytes", "1000", "--max-video-seconds", "7", "--max-video-frames", "99"
+    )
+    assert (limited["max_video_bytes"], limited["max_video_seconds"], limited["max_video_frames"]) == (
+        1000,
+        7,
+        99,
+    )
+    # The limit reached the run: the clip is larger than 1000 bytes, so it is hashed but not decoded.
+    service = TriageService(database(), tmp_path / "vigilant-data")
+    records = {r.path: r for r in iter_records(Path(service.status(service.runs()[-1].id).results_dir))}
+    assert records["/clip.mp4"].sha256 is not None
+    assert "too large" in (records["/clip.mp4"].pdq_note or "")
+    assert not records["/clip.mp4"].video_frames
+
+    def chosen(*options: str) -> tuple[bool, bool, bool]:
+        settings = _triage(tmp_path, *options)
+        return settings["identify"], settings["pdq"], settings["exif"]
+
+    assert chosen("--no-pdq") == (True, False, False)  # EXIF follows --pdq unless asked, as it did
+    assert chosen("--no-pdq", "--exif") == (True, False, True)
+    assert chosen("--no-exif") == (True, True, False)
+    assert chosen("--no-identify") == (False, False, False)  # digests only
+    assert chosen("--no-identify", "--pdq", "--exif") == (False, False, False)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("option", ["--max-video-bytes", "--max-video-seconds", "--max-video-frames"])
+@pytest.mark.parametrize("value", ["0", "-5", "ten"])
+def test_triage_run_refuses_a_bad_video_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    (seized / "a.txt").write_bytes(b"synthetic-1")
+    assert run(["evidence", "add", str(seized), "--label", "phone"]) == ExitCode.OK
+    capsys.readouterr()
+    assert run(["triage", "run", "phone", option, value]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"Invalid value for '{option}'" in err
+    assert TriageService(database(), tmp_path / "vigilant-data").runs() == []  # nothing was started

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.imaging.videos import frames_of, scene, write_video
+from PIL import Image
+from tests.imaging.videos import damage_inter_frames, frames_of, scene, write_video
 
 from vigilant.imaging import vpdq
-from vigilant.imaging.pdq import pdq_of_pil
+from vigilant.imaging.pdq import PdqResult, pdq_of_pil
 from vigilant.imaging.vpdq import (
+    DECODER_THREADS,
     FrameHash,
     VideoDecodeError,
     VideoHashUnavailable,
@@ -166,6 +169,53 @@ def test_broken_videos(videos: dict[str, Path], tmp_path: Path) -> None:
         vpdq_of_video(tmp_path / "noise.mp4")
     with pytest.raises(VideoDecodeError, match="does not exist"):
         vpdq_of_video(tmp_path / "missing.mp4")
+
+
+def test_errors_the_decoder_concealed_are_counted_and_decoding_goes_on(tmp_path: Path) -> None:
+    # One encoder thread: x264 writes the same bytes on every machine, so the same frames are damaged.
+    frames = frames_of(range(1, 7), 10, SMALL)
+    clip = write_video(tmp_path / "clip.mp4", frames, fps=10, options={"threads": "1"})
+    intact = vpdq_of_video(clip)
+    assert (intact.corrupt, intact.note) == (0, None)
+
+    damaged = vpdq_of_video(damage_inter_frames(clip, 3))
+    assert damaged.decoded == 60  # nothing stopped: every frame decoded, every second hashed
+    assert [f.seconds for f in damaged.frames] == [f.seconds for f in intact.frames]
+    assert damaged.corrupt == 3
+    assert damaged.note == "3 frames decoded with errors (concealed by the decoder)"
+    # A limit that cuts the video short is said as well.
+    cut = vpdq_of_video(clip, limits=VideoLimits(max_frames=55))
+    assert cut.corrupt == 3
+    assert cut.note == (
+        "stopped after 55 decoded frames (the limit); 3 frames decoded with errors (concealed by the decoder)"
+    )
+    one = write_video(tmp_path / "one.mp4", frames, fps=10, options={"threads": "1"})
+    assert vpdq_of_video(damage_inter_frames(one, 1)).note == (
+        "1 frame decoded with errors (concealed by the decoder)"
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts the threads in /proc (Linux)")
+def test_ffmpeg_decodes_with_one_thread_unless_asked(
+    videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert DECODER_THREADS == 1
+    seen: list[int] = []  # this process's threads at each hashed frame, the decoder open
+
+    def counting(image: Image.Image) -> PdqResult:
+        seen.append(len(os.listdir("/proc/self/task")))
+        return pdq_of_pil(image)
+
+    monkeypatch.setattr(vpdq, "pdq_of_pil", counting)
+    before = len(os.listdir("/proc/self/task"))
+    vpdq_of_video(videos["original"])
+    assert seen
+    assert max(seen) == before  # FFmpeg started no thread of its own
+    seen.clear()
+    vpdq_of_video(videos["original"], decoder_threads=2)
+    assert min(seen) > before
+    with pytest.raises(ValueError, match="decoder_threads"):
+        vpdq_of_video(videos["original"], decoder_threads=-1)
 
 
 def test_a_playlist_may_not_open_other_files(videos: dict[str, Path], tmp_path: Path) -> None:

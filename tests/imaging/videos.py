@@ -63,3 +63,24 @@ def write_video(
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
+
+
+def damage_inter_frames(path: Path, count: int = 3) -> Path:
+    """Zero the last 16 bytes of ``count`` inter frames (P or B) spread over the video, in place.
+
+    Each such frame's slice is broken near its end: the decoder finds the error, conceals the damaged
+    macroblocks from the frame before and decodes on, flagging the frame; nothing stops the decoding. The
+    container is untouched (the packets keep their size), so the demuxer sees nothing wrong.
+    """
+    with av.open(str(path)) as container:
+        inter = [
+            (packet.pos, packet.size)
+            for packet in container.demux(container.streams.video[0])
+            if packet.size and not packet.is_keyframe and packet.pos is not None
+        ]
+    data = bytearray(path.read_bytes())
+    for k in range(1, count + 1):
+        pos, size = inter[k * len(inter) // (count + 1)]
+        data[pos + size - 16 : pos + size] = bytes(16)
+    path.write_bytes(data)
+    return path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.imaging.videos import frames_of, scene, write_video
+from tests.imaging.videos import damage_inter_frames, frames_of, scene, write_video
 
 from vigilant.imaging import vpdq
 from vigilant.imaging.pdq import pdq_of_pil
@@ -105,6 +105,22 @@ def test_a_known_picture_is_found_as_a_frame_of_a_video(
     assert f"20@2.000s:{clip.video_frames[2].hex}:" in reports["csv"]
     assert "at frame 20, 2.000 s" in reports["html"]
     assert "at frame 20, 2.000 s" in reports["case"]
+
+
+def test_a_damaged_video_is_hashed_and_says_how_many_frames_had_errors(db: Database, tmp_path: Path) -> None:
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    # One encoder thread: the same bytes on every machine, so the same frames are damaged.
+    clip = write_video(
+        seized / "clip.mp4", frames_of(range(1, 7), 10, (320, 240)), fps=10, options={"threads": "1"}
+    )
+    damage_inter_frames(clip, 2)
+    service, run_id = _run(db, tmp_path, seized)  # decoded in a worker process, as triage does
+    [record] = _records(service, run_id).values()
+    assert record.status == "ok"
+    assert record.error is None
+    assert [f.seconds for f in record.video_frames] == [float(i) for i in range(6)]  # every second hashed
+    assert record.pdq_note == "vPDQ: 2 frames decoded with errors (concealed by the decoder)"
 
 
 def test_videos_say_so_when_pyav_is_missing(

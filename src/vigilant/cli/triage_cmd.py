@@ -27,6 +27,7 @@ from vigilant.triage.settings import TriageSettings
 app = typer.Typer(
     help="Triage: hash, identify and match every file of an evidence item.", no_args_is_help=True
 )
+DEFAULTS = TriageSettings()
 
 
 def _service() -> TriageService:
@@ -77,27 +78,59 @@ def run(
     evidence: Annotated[
         str, typer.Argument(help="Evidence item id or label (`vigilant evidence add` first).")
     ],
-    pdq: Annotated[bool, typer.Option(help="Perceptual hashes of pictures (off: digests only).")] = True,
+    identify: Annotated[
+        bool,
+        typer.Option(
+            help="True type by content, extension check, archives opened; --no-identify: digests only "
+            "(also turns off --pdq and --exif)."
+        ),
+    ] = DEFAULTS.identify,
+    pdq: Annotated[
+        bool, typer.Option(help="Perceptual hashes: PDQ of pictures, vPDQ of videos.")
+    ] = DEFAULTS.pdq,
+    exif: Annotated[
+        bool | None,
+        typer.Option("--exif/--no-exif", help="EXIF metadata of pictures (default: on when --pdq is)."),
+    ] = None,
     archive_depth: Annotated[int, typer.Option(help="How deep to open archives inside archives.")] = 3,
     threads: Annotated[int, typer.Option(help="Threads reading and hashing.")] = 2,
-    processes: Annotated[int, typer.Option(help="Processes decoding pictures.")] = 2,
+    processes: Annotated[int, typer.Option(help="Processes decoding pictures and videos.")] = 2,
     sets: Annotated[
         list[int] | None, typer.Option("--set", help="Only these library set ids; repeatable.")
     ] = None,
     batch_files: Annotated[
         int, typer.Option(help="Files per checkpoint (a killed run redoes at most one).")
     ] = 512,
+    max_video_bytes: Annotated[
+        int,
+        typer.Option(min=1, help="Larger videos are hashed but not decoded for vPDQ."),
+    ] = DEFAULTS.max_video_bytes,
+    max_video_seconds: Annotated[
+        int,
+        typer.Option(
+            min=1, help="vPDQ hashes a video's first this many seconds; the record says when it stopped."
+        ),
+    ] = DEFAULTS.max_video_seconds,
+    max_video_frames: Annotated[
+        int,
+        typer.Option(min=1, help="Frames decoded per video, at most; the record says when it stopped."),
+    ] = DEFAULTS.max_video_frames,
 ) -> None:
-    """Triage an evidence item: digests, true type, PDQ and EXIF, matches; resumable."""
+    """Triage an evidence item: digests, true type, PDQ, vPDQ and EXIF, matches; resumable."""
     service = _service()
     options = TriageSettings(
-        pdq=pdq,
-        exif=pdq,
+        identify=identify,
+        # Digests only: nothing is identified, so no picture or video is decoded either.
+        pdq=pdq and identify,
+        exif=(pdq if exif is None else exif) and identify,
         archive_depth=archive_depth,
         threads=threads,
         processes=processes,
         set_ids=tuple(sets) if sets else None,
         batch_files=batch_files,
+        max_video_bytes=max_video_bytes,
+        max_video_seconds=max_video_seconds,
+        max_video_frames=max_video_frames,
     )
     with _bar(f"triage {evidence}") as progress:
         run_id = service.start(evidence, options, settings().user, progress)

@@ -15,6 +15,14 @@ Decoding is bounded by a :class:`VideoLimits`: the file's size, the seconds of v
 A video cut short by a limit or by corruption keeps the frames hashed so far and says why in
 :attr:`VideoHash.note`; one that yields no frame at all raises :class:`VideoDecodeError`.
 
+Damage that FFmpeg *conceals* (it patches a broken slice from the frames around it and decodes on) stops
+nothing: the frames FFmpeg flags as decoded with errors are counted in :attr:`VideoHash.corrupt` and the
+note says how many, so a reviewer knows that some frames, and the ones predicted from them, are not exactly
+what was recorded.
+
+FFmpeg decodes each video, and converts its frames to RGB, with :data:`DECODER_THREADS` threads (one):
+triage already runs one decoding process per core.
+
 FFmpeg opens the file through a Python file object and may not open anything else: playlists and
 concatenation lists (HLS, ``concat``) that name other files or URLs are refused.
 
@@ -47,6 +55,9 @@ if VPDQ_AVAILABLE:
     import av
     import av.error
 
+    # PyAV 17 converts frames with threads of its own (one per core unless told); older ones with none.
+    _CONVERTER_THREADS = int(av.__version__.split(".")[0]) >= 17
+
 VPDQ_MISSING: Final = (
     "video: perceptual hash (vPDQ) not available; install the optional 'video' extra (PyAV): "
     "pip install 'vigilant[video]'"
@@ -59,6 +70,15 @@ VPDQ_QUALITY: Final = PDQ_MIN_QUALITY
 """Frames below this PDQ quality are left out of a comparison (vPDQ's quality tolerance)."""
 TIMESTAMP_DIGITS: Final = 3
 """Frame times are kept to the millisecond, as vPDQ writes them."""
+DECODER_THREADS: Final = 1
+"""Threads FFmpeg decodes one video with, and converts its frames to RGB with (0: FFmpeg chooses, by cores).
+
+One, because triage decodes videos in a pool of worker processes, one per core: the cores are busy already,
+and FFmpeg's own threads (PyAV asks for one per core, for the decoder and, from PyAV 17, for every frame
+converted) would only make those processes take turns on them. One thread also keeps the H.264 decoder's
+flag on the frames it concealed errors in: with slice threads (PyAV's default) FFmpeg 8.1 drops it for some
+damaged frames. A caller decoding a single video on an otherwise idle machine may ask for more.
+"""
 
 _VideoSource = str | os.PathLike[str] | IO[bytes]
 _READ_BUFFER: Final = 1 << 20
@@ -101,7 +121,9 @@ class VideoHash:
     decoded: int  # frames decoded
     width: int
     height: int
-    note: str | None = None  # why decoding stopped before the end of the video, if it did
+    # Why decoding stopped before the end of the video, if it did, and how many frames had errors.
+    note: str | None = None
+    corrupt: int = 0  # decoded frames FFmpeg flagged: errors in the stream, concealed by the decoder
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,24 +144,28 @@ def vpdq_of_video(
     limits: VideoLimits = VideoLimits(),
     seconds_per_hash: float = SECONDS_PER_HASH,
     name: str | None = None,
+    decoder_threads: int = DECODER_THREADS,
 ) -> VideoHash:
     """The vPDQ frame hashes of a video file (a path or a seekable binary file object).
 
     ``name`` is how errors and notes refer to the video (default: its path); pass one when the path is a
-    temporary copy whose name must not reach a report.
+    temporary copy whose name must not reach a report. ``decoder_threads``: see :data:`DECODER_THREADS`.
     """
     if not VPDQ_AVAILABLE:
         raise VideoHashUnavailable(VPDQ_MISSING)
     if seconds_per_hash <= 0:
         raise ValueError("seconds_per_hash must be positive")
+    if decoder_threads < 0:
+        raise ValueError("decoder_threads must be 0 (FFmpeg chooses) or more")
     label = name or _source_name(source)
+    step = Fraction(seconds_per_hash)
     if isinstance(source, str | os.PathLike):
         try:
             with open(source, "rb") as stream:
-                return _hash_stream(stream, limits, Fraction(seconds_per_hash), label)
+                return _hash_stream(stream, limits, step, label, decoder_threads)
         except FileNotFoundError as exc:
             raise VideoDecodeError(f"video {label} does not exist", hint="check the path") from exc
-    return _hash_stream(source, limits, Fraction(seconds_per_hash), label)
+    return _hash_stream(source, limits, step, label, decoder_threads)
 
 
 def vpdq_match(
@@ -194,7 +220,9 @@ def _reason(exc: BaseException) -> str:
     return strerror if isinstance(strerror, str) and strerror else str(exc)
 
 
-def _hash_stream(stream: IO[bytes], limits: VideoLimits, step: Fraction, label: str) -> VideoHash:
+def _hash_stream(
+    stream: IO[bytes], limits: VideoLimits, step: Fraction, label: str, threads: int
+) -> VideoHash:
     size = _size_of(stream)
     if size > limits.max_bytes:
         raise VideoDecodeError(
@@ -211,6 +239,7 @@ def _hash_stream(stream: IO[bytes], limits: VideoLimits, step: Fraction, label: 
         if not container.streams.video:
             raise VideoDecodeError(f"video {label} has no video stream")
         video = container.streams.video[0]
+        _decode_with(video.codec_context, threads)
         width, height = video.codec_context.width, video.codec_context.height
         if Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS:
             raise VideoDecodeError(
@@ -219,6 +248,7 @@ def _hash_stream(stream: IO[bytes], limits: VideoLimits, step: Fraction, label: 
             )
         frames: list[FrameHash] = []
         decoded = 0
+        corrupt = 0  # frames FFmpeg decoded with errors and concealed them
         note: str | None = None
         next_at = Fraction(0)  # the presentation time the next hashed frame must reach
         last: Fraction | None = None  # the latest frame's time
@@ -228,6 +258,8 @@ def _hash_stream(stream: IO[bytes], limits: VideoLimits, step: Fraction, label: 
                     note = f"stopped after {limits.max_frames} decoded frames (the limit)"
                     break
                 decoded += 1
+                if frame.is_corrupt:
+                    corrupt += 1
                 last = seconds if seconds is not None else last
                 if seconds is None or seconds < next_at:
                     continue
@@ -236,7 +268,7 @@ def _hash_stream(stream: IO[bytes], limits: VideoLimits, step: Fraction, label: 
                     break
                 # The first frame at or after k·step is hashed; a gap in the video skips the empty slots.
                 next_at = (math.floor(seconds / step) + 1) * step
-                hashed = _frame_hash(frame, index, seconds, label)
+                hashed = _frame_hash(frame, index, seconds, label, threads)
                 if frames and frames[-1].pdq == hashed.pdq:
                     continue  # a static shot: the frame that starts it stands for it
                 frames.append(hashed)
@@ -251,7 +283,21 @@ def _hash_stream(stream: IO[bytes], limits: VideoLimits, step: Fraction, label: 
             note = _cut_short(container, last, step)
     if not frames:
         raise VideoDecodeError(f"video {label} has no decodable frame")
-    return VideoHash(tuple(frames), decoded, width, height, note)
+    return VideoHash(tuple(frames), decoded, width, height, _with_errors(note, corrupt), corrupt)
+
+
+def _decode_with(context: Any, threads: int) -> None:
+    """Decode with ``threads`` threads (see :data:`DECODER_THREADS`); set before the decoder opens."""
+    context.thread_count = threads
+    context.thread_type = "NONE" if threads == 1 else "AUTO"  # more than one: frame and slice threads
+
+
+def _with_errors(note: str | None, corrupt: int) -> str | None:
+    """The note, and how many frames had errors FFmpeg concealed, if any did."""
+    if not corrupt:
+        return note
+    errors = f"{corrupt} frame{'s' if corrupt != 1 else ''} decoded with errors (concealed by the decoder)"
+    return errors if note is None else f"{note}; {errors}"
 
 
 def _cut_short(container: Any, last: Fraction | None, step: Fraction) -> str | None:
@@ -278,9 +324,9 @@ def _timed_frames(container: Any, video: Any) -> Iterator[tuple[int, Fraction | 
         yield index, Fraction(frame.pts - origin) * Fraction(base), frame
 
 
-def _frame_hash(frame: Any, index: int, seconds: Fraction, label: str) -> FrameHash:
+def _frame_hash(frame: Any, index: int, seconds: Fraction, label: str, threads: int) -> FrameHash:
     try:
-        result = pdq_of_pil(frame.to_image())
+        result = pdq_of_pil(frame.to_image(threads=threads) if _CONVERTER_THREADS else frame.to_image())
     except ImageDecodeError as exc:
         raise VideoDecodeError(f"cannot hash frame {index} of video {label}: {exc}") from exc
     return FrameHash(index, round(float(seconds), TIMESTAMP_DIGITS), result.hash, result.quality)

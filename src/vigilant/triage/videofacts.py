@@ -1,8 +1,9 @@
 """Facts from a video: its vPDQ frame hashes (one PDQ per second), or why there are none.
 
-Runs in the picture worker processes (decoding holds the GIL), so it takes and returns plain values. The
-video is read from a temporary copy the reading thread wrote; notes never name that copy, so two runs on
-the same evidence give the same records.
+Runs in the picture worker processes (decoding holds the GIL), so it takes and returns plain values. Those
+processes share the cores between them, so FFmpeg decodes each video with one thread of its own (vpdq's
+``DECODER_THREADS``). The video is read from a temporary copy the reading thread wrote; notes never name
+that copy, so two runs on the same evidence give the same records.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from vigilant.imaging.vpdq import FrameHash, VideoLimits, vpdq_of_video
 @dataclass(frozen=True)
 class VideoFacts:
     frames: tuple[FrameHash, ...] = ()
-    note: str | None = None  # decoding stopped early (a limit, or corruption after some frames)
+    # Decoding stopped early (a limit, or corruption after some frames); frames with errors, concealed.
+    note: str | None = None
     error: str | None = None  # nothing could be hashed
 
 
