@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from vigilant.cases.access import LocalActor
-from vigilant.cases.agencies import add_agency
+from vigilant.cases.agencies import add_agency, list_agencies
 from vigilant.cases.ages import was_youth
 from vigilant.cases.figures import operation_figures
 from vigilant.cases.identifiers import IdentifierKind
@@ -30,7 +30,9 @@ from vigilant.cases.models import (
     PersonRow,
 )
 from vigilant.cases.release import build_release
+from vigilant.cases.service import open_case
 from vigilant.cli import run
+from vigilant.demo import _seize_demo_laptop
 from vigilant.demo_operation import (
     AGENCIES,
     DOCUMENTATION_NETWORKS,
@@ -58,6 +60,8 @@ from vigilant.security.rights import Actor, Role
 from vigilant.security.secretbox import SecretBox
 from vigilant.security.users import UserService
 from vigilant.store import Database, open_database
+from vigilant.triage.access import list_evidence_for
+from vigilant.triage.evidence_service import EvidenceService
 
 AS_OF = date(2026, 11, 23)
 
@@ -294,3 +298,22 @@ def test_the_background_server_stops_itself_after_its_lifetime(tmp_path: Path) -
         assert "lifetime of 3 s over" in (root / "server.log").read_text()
     finally:
         stop_server(root)
+
+
+def test_the_demo_laptop_is_seized_in_a_partner_case_so_its_examiner_sees_it(
+    demo_folder: tuple[Path, Database], tmp_path: Path
+) -> None:
+    # The CLI part of the demo adds the laptop with no case: visible to no one on the web until a case of
+    # the partner agency records it as a seized device.
+    _, db = demo_folder
+    mps = next(a for a in list_agencies(db) if a.short_name == "MPS")
+    partner = DemoAgency(mps.id, mps.name, mps.short_name, tuple(mps.municipalities))
+    investigator = LocalActor(partner.id, frozenset({"investigator"}), "test")
+    open_case(db, investigator, number="MPS-2026-0001", title="Demo case")
+    image = tmp_path / "laptop.img"
+    image.write_bytes(bytes(4096))
+    item = EvidenceService(db).add(image, actor="lab", label="Demo laptop")
+    examiner = Actor(None, "examiner", frozenset({Role.EXAMINER}), partner.id)
+    assert list_evidence_for(db, examiner).items == []
+    assert _seize_demo_laptop(db, partner) == "MPS-2026-0001"
+    assert [e.id for e in list_evidence_for(db, examiner).items] == [item.id]

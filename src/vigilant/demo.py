@@ -25,10 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
+from sqlalchemy import select
 
 from vigilant.cases.access import LocalActor
+from vigilant.cases.models import CaseRow
+from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.release import build_release
-from vigilant.demo_operation import GENERATOR, GeneratedOperation, generate_operation
+from vigilant.demo_operation import GENERATOR, DemoAgency, GeneratedOperation, generate_operation
 from vigilant.demo_server import DEFAULT_LIFETIME_S, DEFAULT_PORT, start_server, stop_server
 from vigilant.demo_users import (
     DemoLogin,
@@ -37,13 +40,15 @@ from vigilant.demo_users import (
     demo_key_file,
     write_manifest,
 )
+from vigilant.errors import VigilantError
 from vigilant.hashing import digest_file
 from vigilant.imaging.pdq import pdq_of_image
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
 from vigilant.p2p.demo_swarm import make_demo_torrent, seeding
 from vigilant.security.secretbox import SecretBox
-from vigilant.store import open_database
+from vigilant.store import Database, open_database
+from vigilant.triage.evidence_service import EvidenceService
 
 DEMO_IMAGES = 24
 
@@ -262,8 +267,10 @@ def run_demo(
     say(f"\nA seized laptop: {disk.name} ({what})")
     triage: list[tuple[str, list[str], set[int]]] = [
         (
+            # No case number yet: the lab registers it; the operation below records it as a device seized
+            # in a case, which is what shows it to that case's agency on the web.
             "Add it as evidence: read-only, hashes recorded",
-            ["evidence", "add", str(disk), "--label", "Demo laptop", "--case", "DEMO-2026-001"],
+            ["evidence", "add", str(disk), "--label", "Demo laptop"],
             {0},
         ),
         ("Triage it against the library", ["triage", "run", "Demo laptop"], {0}),
@@ -340,12 +347,17 @@ def _operation_demo(
         box = SecretBox.from_file(demo_key_file(root))
         logins = create_demo_users(db, op.coordinator, op.agencies[1], now=datetime.now(UTC), box=box)
         users_s = time.perf_counter() - started
+        seized_in = _seize_demo_laptop(db, op.agencies[1])
         coordinator = LocalActor(op.coordinator.id, frozenset({"coordinator"}), GENERATOR)
         release = build_release(db, coordinator, op.code)
     finally:
         db.dispose()
     write_manifest(root, logins)
     say(_operation_summary(op) + f"\n{len(logins)} users, one per role, in {users_s:.1f} s (argon2id)")
+    say(
+        f"The demo laptop is a device seized in case {seized_in}: its examiner sees it on the web's "
+        "Evidence page and can triage it again from there"
+    )
     _run_steps(
         [("The operation's figures, computed from its records",
           ["cases", "operations", "figures", op.code, "--agency", op.coordinator.short_name], {0})],
@@ -358,6 +370,28 @@ def _operation_demo(
         f"not named ({reasons}), {len(release.flags)} flagged for review before publication"
     )
     return logins
+
+
+def _seize_demo_laptop(db: Database, partner: DemoAgency) -> str:
+    """Record the demo laptop as seized in the partner agency's first case, through the cases services
+    (audited): the link that makes the evidence item visible to that agency on the web."""
+    with db.session() as s:
+        case_id, number = s.execute(
+            select(CaseRow.id, CaseRow.number).where(CaseRow.agency_id == partner.id).order_by(CaseRow.id)
+        ).first() or (None, None)
+    item = EvidenceService(db).get("Demo laptop")
+    if case_id is None or number is None:
+        raise VigilantError(f"the generated operation gave {partner.short_name} no case")
+    record_seizure(
+        db,
+        LocalActor(partner.id, frozenset({"investigator"}), GENERATOR),
+        case_id,
+        seized_at=datetime.now(UTC),
+        where="the suspect's home office",
+        by=f"{partner.short_name} Internet Child Exploitation unit",
+        devices=[DeviceSeized("Demo laptop (raw image)", exhibit="EX-1", evidence_item_id=item.id)],
+    )
+    return number
 
 
 def _operation_summary(op: GeneratedOperation) -> str:

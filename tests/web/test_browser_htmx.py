@@ -101,6 +101,8 @@ def test_an_examiner_starts_a_triage_run_and_watches_it_finish(
             page.wait_for_url(f"{base}/triage/runs/*")
             # The page comes back at once; the worker (a new Python process) is still starting.
             assert "Worked on by process" in page.inner_text("#run-progress")
+            # ... by the worker, which the lock names from the start, not the server that took it.
+            assert f"process {os.getpid()}" not in page.inner_text("#run-progress")
             page.wait_for_function("typeof htmx !== 'undefined'")
             # htmx polls the progress block, then reloads the page when the worker is done.
             page.wait_for_selector("#run-progress >> text=Finished:", timeout=90_000)

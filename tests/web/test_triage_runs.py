@@ -7,6 +7,7 @@ the audit chain. Who may call the routes is the matrix's business (test_matrix.p
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -72,6 +73,8 @@ def test_an_examiner_starts_a_run_through_the_api_and_a_worker_finishes_it(
     assert answer.status_code == 202, answer.text
     started = answer.json()
     assert started["status"] == "queued"
+    # The lock names the worker from the start, never the server that took it and handed it over.
+    assert _service(tmp_path, db).worker(started["id"]) != os.getpid()
     assert started["actor"] == world.users[Role.EXAMINER].username
 
     run = _wait_finished(client, started["id"])

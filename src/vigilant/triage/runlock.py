@@ -63,6 +63,12 @@ class RunLock:
         assert self.fd is not None, "the lock was already released"
         return self.fd
 
+    def passed_to(self, pid: int) -> None:
+        """The child that inherited the descriptor works on the run now: name it, and let go of ours."""
+        assert self.fd is not None, "the lock was already released"
+        _write_pid(self.fd, pid)
+        self.close()
+
     def close(self) -> None:
         """Let go of this process's descriptor (the lock ends when no process has it open)."""
         if self.fd is not None:

@@ -57,8 +57,11 @@ def launch(settings: Settings, service: TriageService, run_id: int, actor: str, 
                 pass_fds=(fd,),
                 start_new_session=True,  # not stopped with the server, nor by a terminal's Ctrl-C
             )
-    finally:
-        lock.close()  # the worker has its own copy now (or, if it could not start, the lock ends here)
+    except BaseException:
+        lock.close()  # it could not start: the lock ends here, and the run can be resumed
+        raise
+    # The worker has its own copy of the descriptor; until it writes its pid itself, the lock names it.
+    lock.passed_to(process.pid)
     # Someone must collect the worker's exit status, or it lingers as a zombie while the server lives.
     threading.Thread(target=process.wait, name=f"triage-worker-{run_id}", daemon=True).start()
     return process.pid
