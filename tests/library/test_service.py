@@ -101,7 +101,8 @@ def test_figures_count_sets_entries_and_categories(db: Database, tmp_path: Path)
 def test_export_as_vics_carries_every_entry(db: Database, tmp_path: Path) -> None:
     service = _library(db, tmp_path)
     out = io.BytesIO()
-    assert service.export(["Bad"], "vics", out) == 3
+    result = service.export(["Bad"], "vics", out)
+    assert (result.written, result.skipped) == (3, 0)
     document = json.loads(out.getvalue())
     assert "@odata.context" in document
     assert sorted(m["MD5"].lower() for m in document["value"]) == sorted(md5_of(i) for i in (1, 2, 3))

@@ -14,6 +14,7 @@ from rich.table import Table
 from vigilant.cli.common import audit_export, console, console_err, library, output_stream, settings
 from vigilant.errors import BadInputError, ExitCode
 from vigilant.library.categories import PROFILES
+from vigilant.library.exporters import exporters
 from vigilant.library.formats import ReaderOptions, formats
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import ImportReport, SetKind
@@ -318,31 +319,33 @@ def _print_results(results: list[LookupResult]) -> None:
 @app.command("export")
 def export(
     sets: Annotated[list[str] | None, typer.Argument(help="Set ids or names (default: every set).")] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="vics, hashdeep, md5sum, sha1sum, sha256sum, csv.")
-    ] = "vics",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"{', '.join(exporters().names())}.")] = "vics",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write ('-' or none: stdout).")
     ] = None,
 ) -> None:
-    """Export sets as VICS 2.0 JSON, a hashdeep audit file, an md5sum-style list or CSV."""
+    """Export sets as VICS 2.0 JSON, a hashdeep audit file, an md5sum-style list, CSV or known videos as
+    vPDQ JSON lines. Entries with no hash the format can hold are left out, and counted."""
     with output_stream(output) as out:
-        count = library().export(sets or [], fmt, out)
+        result = library().export(sets or [], fmt, out)
     to_file = output is not None and str(output) != "-"
     audit_export(
         object_type="hash_set",
         object_id=",".join(sets) if sets else "all",
         fmt=fmt,
         files=[output] if output and to_file else None,
-        records=count,
+        records=result.written,
     )
     if to_file:
-        console_err.print(f"wrote {count:,} entries to {output}")
+        console_err.print(f"wrote {result.written:,} entries to {output}")
+    if result.skipped:
+        hint = "" if fmt == "vpdq" else " (known videos: --format vpdq)"
+        console_err.print(f"skipped {result.skipped:,} entries with no hash the {fmt} format can hold{hint}")
 
 
 @app.command("stats")
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Figures: sets and entries by kind, entries by category class across profiles."""
+    """Figures: sets and entries by kind, entries by category class across profiles, known videos."""
     figures = library().figures()
     by_class: dict[str, int] = {}
     for f in figures.sets:
@@ -360,6 +363,8 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
             k: sum(f.digests.get(k, 0) for f in figures.sets)
             for k in ("md5", "sha1", "sha256", "pdq", "btih_v1", "btih_v2", "bt_v2_root")
         },
+        "known_videos": figures.videos,
+        "video_frames": figures.video_frames,
     }
     if as_json:
         console.print_json(json.dumps(data))
@@ -373,6 +378,8 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         table.add_row(f"  category class {slug}", f"{count:,}")
     for k, count in data["digests"].items():  # type: ignore[attr-defined]
         table.add_row(f"  with {k}", f"{count:,}")
+    table.add_row("known videos (vPDQ)", f"{figures.videos:,}")
+    table.add_row("  their frames", f"{figures.video_frames:,}")
     console.print(table)
 
 

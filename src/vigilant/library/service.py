@@ -6,7 +6,7 @@ perceptual matches the distance.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -46,6 +46,8 @@ class SetFigures:
     info: HashSetInfo
     digests: dict[str, int]  # digest kind -> entries carrying it
     categories: dict[str | None, int]  # profile code (None: uncategorised) -> entries
+    videos: int = 0  # known videos: entries carrying a vPDQ hash
+    video_frames: int = 0  # the frames of their vPDQ hashes
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,20 @@ class LibraryFigures:
 
     def entries_of_kind(self, kind: SetKind) -> int:
         return sum(s.info.entry_count for s in self.sets if s.info.kind is kind)
+
+    @property
+    def videos(self) -> int:
+        return sum(s.videos for s in self.sets)
+
+    @property
+    def video_frames(self) -> int:
+        return sum(s.video_frames for s in self.sets)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    written: int
+    skipped: int  # entries carrying nothing the format can hold (e.g. known videos in an md5sum list)
 
 
 class LibraryService:
@@ -148,16 +164,32 @@ class LibraryService:
         categories: dict[int, dict[str | None, int]] = {}
         for set_id, code, count in self.store.category_counts():
             categories.setdefault(set_id, {})[code] = count
+        videos = self.store.video_counts()
         return LibraryFigures(
             [
-                SetFigures(info, digests.get(info.id, {}), categories.get(info.id, {}))
+                SetFigures(
+                    info,
+                    digests.get(info.id, {}),
+                    categories.get(info.id, {}),
+                    *videos.get(info.id, (0, 0)),
+                )
                 for info in self.store.list_sets()
             ]
         )
 
-    def export(self, set_refs: Sequence[str], fmt: str, out: BinaryIO) -> int:
+    def export(self, set_refs: Sequence[str], fmt: str, out: BinaryIO) -> ExportResult:
+        """Write the sets (default: all) to ``out``; entries the format cannot hold are skipped, counted."""
         writer = exporters()[fmt]
         sets = [self.store.get_set(ref) for ref in set_refs] if set_refs else self.store.list_sets()
         if not sets:
             raise BadInputError("the library is empty: nothing to export", hint="import a hash set first")
-        return writer.write(sets, self.store.iter_entries([s.id for s in sets]), out)
+        read = 0
+
+        def entries() -> Iterator[StoredEntry]:
+            nonlocal read
+            for entry in self.store.iter_entries([s.id for s in sets]):
+                read += 1
+                yield entry
+
+        written = writer.write(sets, entries(), out, self.store.video_frames)
+        return ExportResult(written, read - written)

@@ -319,6 +319,20 @@ class LibraryStore:
             ).all()
         return {r[0]: dict(zip(ENTRY_DIGEST_FIELDS, r[1:], strict=True)) for r in rows}
 
+    def video_counts(self) -> dict[int, tuple[int, int]]:
+        """Per set holding known videos: (known videos, their vPDQ frames)."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(
+                    KnownFileRow.hash_set_id,
+                    func.count(func.distinct(KnownVideoFrameRow.entry_id)),
+                    func.count(KnownVideoFrameRow.id),
+                )
+                .join(KnownFileRow, KnownFileRow.id == KnownVideoFrameRow.entry_id)
+                .group_by(KnownFileRow.hash_set_id)
+            ).all()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     # --- the import log --------------------------------------------------------------------------------
     def record_import(
         self, s: Session, report: ImportReport, *, actor: str, status: str, started_at: Any, error: str | None

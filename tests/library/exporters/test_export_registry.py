@@ -10,8 +10,8 @@ from vigilant.library.exporters.csv_export import CsvWriter
 
 
 def test_builtin_writers_in_their_listed_order() -> None:
-    assert exporters().names() == ["vics", "hashdeep", "md5sum", "sha1sum", "sha256sum", "csv"]
-    assert [w.suffix for w in exporters()] == [".json", ".txt", ".md5", ".sha1", ".sha256", ".csv"]
+    assert exporters().names() == ["vics", "hashdeep", "md5sum", "sha1sum", "sha256sum", "csv", "vpdq"]
+    assert [w.suffix for w in exporters()] == [".json", ".txt", ".md5", ".sha1", ".sha256", ".csv", ".jsonl"]
 
 
 def test_duplicate_names_are_refused() -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from vigilant.digests import MD5, SHA1, SHA256
-from vigilant.library.exporters.base import HashSetWriter
+from vigilant.library.exporters.base import HashSetWriter, VideoFrames
 from vigilant.library.exporters.csv_export import CsvWriter
 from vigilant.library.exporters.hashdeep import HashdeepWriter
 from vigilant.library.exporters.sums import SumsWriter
 from vigilant.library.exporters.vics import VicsWriter
+from vigilant.library.exporters.vpdq import VpdqWriter
 from vigilant.registry import Registry
 
 
@@ -27,6 +28,7 @@ def _builtin_writers() -> list[HashSetWriter]:
         SumsWriter(SHA1),
         SumsWriter(SHA256),
         CsvWriter(),
+        VpdqWriter(),
     ]
 
 
@@ -40,4 +42,4 @@ def exporters() -> ExportRegistry:
     return _registry
 
 
-__all__ = ["ExportRegistry", "HashSetWriter", "exporters"]
+__all__ = ["ExportRegistry", "HashSetWriter", "VideoFrames", "exporters"]

@@ -1,5 +1,6 @@
 """Export as CSV: one header row, then one row per entry with its set, category and every digest.
 
+Entries carrying none of those digests (a known video known only by its vPDQ hash) are left out.
 Written as UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding. Free-text cells
 that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``) get a leading ``'``:
 file names and comments come from seized media and must not execute on an analyst's machine.
@@ -15,6 +16,7 @@ from typing import BinaryIO
 from vigilant.errors import BadInputError
 from vigilant.library.categories import PROFILES
 from vigilant.library.exporters._common import Utf8Sink
+from vigilant.library.exporters.base import VideoFrames
 from vigilant.library.records import HashSetInfo, StoredEntry
 
 HEADER = (
@@ -49,12 +51,20 @@ class CsvWriter:
     title = "CSV, one row per entry with set and category"
     suffix = ".csv"
 
-    def write(self, sets: Sequence[HashSetInfo], entries: Iterable[StoredEntry], out: BinaryIO) -> int:
+    def write(
+        self,
+        sets: Sequence[HashSetInfo],
+        entries: Iterable[StoredEntry],
+        out: BinaryIO,
+        videos: VideoFrames | None = None,
+    ) -> int:
         out.write(codecs.BOM_UTF8)
         writer = csv.writer(Utf8Sink(out), lineterminator="\r\n")
         writer.writerow(HEADER)
         count = 0
         for entry in entries:
+            if not any(getattr(entry, name) is not None for name in _DIGESTS):
+                continue  # e.g. a known video by vPDQ alone: a row with no hash would match nothing
             writer.writerow(row(entry))
             count += 1
         return count

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
 from vigilant.library.exporters._common import name_of
+from vigilant.library.exporters.base import VideoFrames
 from vigilant.library.records import HashSetInfo, StoredEntry
 
 COLUMNS = ("size", "md5", "sha1", "sha256", "filename")
@@ -21,7 +22,13 @@ class HashdeepWriter:
     title = "hashdeep audit file (size, MD5, SHA-1, SHA-256)"
     suffix = ".txt"
 
-    def write(self, sets: Sequence[HashSetInfo], entries: Iterable[StoredEntry], out: BinaryIO) -> int:
+    def write(
+        self,
+        sets: Sequence[HashSetInfo],
+        entries: Iterable[StoredEntry],
+        out: BinaryIO,
+        videos: VideoFrames | None = None,
+    ) -> int:
         labels = ", ".join(s.label for s in sets).replace("\r", " ").replace("\n", " ")
         out.write(
             (

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from vigilant.digests import DigestKind
 from vigilant.library.exporters._common import paths_of
+from vigilant.library.exporters.base import VideoFrames
 from vigilant.library.records import HashSetInfo, StoredEntry
 
 
@@ -21,7 +22,13 @@ class SumsWriter:
         self.title = f"{kind.name}sum list ({kind.label}, GNU style)"
         self.suffix = f".{kind.name}"
 
-    def write(self, sets: Sequence[HashSetInfo], entries: Iterable[StoredEntry], out: BinaryIO) -> int:
+    def write(
+        self,
+        sets: Sequence[HashSetInfo],
+        entries: Iterable[StoredEntry],
+        out: BinaryIO,
+        videos: VideoFrames | None = None,
+    ) -> int:
         count = 0
         for entry in entries:
             value = getattr(entry, self.kind.name)

@@ -3,7 +3,8 @@
 The header names the US data model unless every exported set uses the UK CAID profile. Categories of
 other profiles are carried over through their profile-independent class (e.g. DHS "1 Illegal" becomes
 US "1 Child Abuse Material"); a code the target profile cannot express is written as null
-(uncategorised) rather than a number that would mean something else there.
+(uncategorised) rather than a number that would mean something else there. An entry with no hash VICS
+can carry (a known video known only by its vPDQ hash) is left out rather than written as an empty Media.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from vigilant.errors import BadInputError
 from vigilant.library import vics_model as vm
 from vigilant.library.categories import PROFILES, CategoryProfile
 from vigilant.library.exporters._common import paths_of
+from vigilant.library.exporters.base import VideoFrames
 from vigilant.library.records import HashSetInfo, StoredEntry
 
 UK_PROFILE = "caid-uk"
@@ -27,17 +29,32 @@ class VicsWriter:
     title = "Project VIC VICS 2.0 JSON"
     suffix = ".json"
 
-    def write(self, sets: Sequence[HashSetInfo], entries: Iterable[StoredEntry], out: BinaryIO) -> int:
+    def write(
+        self,
+        sets: Sequence[HashSetInfo],
+        entries: Iterable[StoredEntry],
+        out: BinaryIO,
+        videos: VideoFrames | None = None,
+    ) -> int:
         uk = bool(sets) and all(s.profile == UK_PROFILE for s in sets)
         target = PROFILES[UK_PROFILE if uk else US_PROFILE]
         context = vm.v2_context("UK" if uk else "US")
         out.write(f'{{"{vm.V2_CONTEXT_KEY}": {json.dumps(context)},\n"value": ['.encode())
         count = 0
-        for count, entry in enumerate(entries, 1):
+        for entry in entries:
+            if not has_hash(entry):
+                continue
+            count += 1
             line = json.dumps(media_object(entry, count, target), ensure_ascii=False)
             out.write((("," if count > 1 else "") + "\n" + line).encode("utf-8"))
         out.write(b"\n]}\n")
         return count
+
+
+def has_hash(entry: StoredEntry) -> bool:
+    """Whether a Media object of the entry would carry a hash (MD5, SHA-1, SHA-256 or an alternative)."""
+    digests = (entry.md5, entry.sha1, entry.sha256)
+    return any(v is not None for v in digests) or bool(_alternative_hashes(entry))
 
 
 def media_object(entry: StoredEntry, media_id: int, target: CategoryProfile) -> dict[str, Any]:
