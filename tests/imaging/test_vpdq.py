@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tests.imaging.videos import damage_inter_frames, frames_of, scene, write_video
+from tests.imaging.videos import (
+    damage_inter_frames,
+    frames_of,
+    scene,
+    scramble_inter_frames,
+    scramble_matroska_clusters,
+    write_video,
+)
 
 from vigilant.imaging import vpdq
 from vigilant.imaging.pdq import PdqResult, pdq_of_pil
@@ -76,6 +83,7 @@ def test_one_frame_per_second_by_timestamp(videos: dict[str, Path]) -> None:
     assert result.decoded == 60
     assert (result.width, result.height) == LARGE
     assert result.note is None
+    assert (result.corrupt, result.rejected, result.gaps) == (0, 0, ())
     assert all(f.quality == 100 for f in result.frames)
     thirty = vpdq_of_video(videos["thirty"])
     assert [(f.frame, f.seconds) for f in thirty.frames] == [(0, 0.0), (30, 1.0), (60, 2.0)]
@@ -193,6 +201,103 @@ def test_errors_the_decoder_concealed_are_counted_and_decoding_goes_on(tmp_path:
     assert vpdq_of_video(damage_inter_frames(one, 1)).note == (
         "1 frame decoded with errors (concealed by the decoder)"
     )
+
+
+def test_a_packet_the_decoder_rejects_is_skipped_and_decoding_goes_on(tmp_path: Path) -> None:
+    # One encoder thread: the same bytes on every machine. x264 (ultrafast) makes frame 0 the only key
+    # frame, so inter frame k is frame k + 1: frames 20 and 40 (2 s and 4 s) are rejected.
+    frames = frames_of(range(1, 7), 10, SMALL)
+    clip = write_video(tmp_path / "clip.mp4", frames, fps=10, options={"threads": "1"})
+    result = vpdq_of_video(scramble_inter_frames(clip, [19, 39]))
+    assert result.decoded == 58
+    assert result.rejected == 2
+    # Every second is still hashed; at 2 s and 4 s by the next frame, the first one decoded.
+    assert [(f.frame, f.seconds) for f in result.frames] == [
+        (0, 0.0),
+        (10, 1.0),
+        (20, 2.1),
+        (29, 3.0),
+        (39, 4.1),
+        (48, 5.0),
+    ]
+    assert result.note == "2 packets rejected by the decoder (skipped)"
+    assert result.gaps == ()
+
+
+def test_many_rejected_packets_leave_a_gap_and_too_many_in_a_row_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames = frames_of(range(1, 7), 10, SMALL)
+    clip = write_video(tmp_path / "clip.mp4", frames, fps=10, options={"threads": "1"})
+    # Frames 20 to 44 rejected: no frame from 2 s (where frame 19 ends) to 4.5 s.
+    result = vpdq_of_video(scramble_inter_frames(clip, range(19, 44)))
+    assert result.rejected == 25
+    assert [f.seconds for f in result.frames] == [0.0, 1.0, 4.5, 5.0]
+    assert result.gaps == ((2.0, 4.5),)
+    assert result.note == (
+        "video missing from 2.000 s to 4.500 s (not decoded: packets rejected by the decoder); "
+        "25 packets rejected by the decoder (skipped)"
+    )
+    # So many in a row stop the decoding (garbage must not keep a worker busy), and the note says where.
+    monkeypatch.setattr(vpdq, "MAX_REJECTED_IN_A_ROW", 10)
+    stopped = vpdq_of_video(clip)
+    assert stopped.decoded == 20
+    assert [f.seconds for f in stopped.frames] == [0.0, 1.0]
+    assert stopped.note == (
+        "decoding stopped at 1.900 s: 10 packets in a row rejected by the decoder "
+        "(Invalid data found when processing input); 10 packets rejected by the decoder (skipped)"
+    )
+    # More (frames 5, 10, 15, …), but never two in a row, stop nothing.
+    spread = write_video(tmp_path / "spread.mp4", frames, fps=10, options={"threads": "1"})
+    result = vpdq_of_video(scramble_inter_frames(spread, range(4, 59, 5)))
+    assert (result.rejected, result.decoded) == (11, 49)
+    assert [f.seconds for f in result.frames] == [0.0, 1.1, 2.1, 3.1, 4.1, 5.1]
+    assert result.note == "11 packets rejected by the decoder (skipped)"
+
+
+def test_the_frames_the_decoder_holds_back_are_decoded_at_the_end(tmp_path: Path) -> None:
+    # x264's medium preset uses B-frames: the decoder holds the last frames until it is flushed.
+    frames = frames_of(range(1, 4), 10, SMALL)
+    clip = write_video(tmp_path / "b.mp4", frames, fps=10, options={"threads": "1", "preset": "medium"})
+    result = vpdq_of_video(clip)
+    assert result.decoded == 30
+    assert (result.note, result.rejected) == (None, 0)
+
+
+def test_a_stretch_the_demuxer_skipped_is_reported_as_a_gap(tmp_path: Path) -> None:
+    # mpeg4 in Matroska: a key frame, and a cluster, every 1.2 s (0, 1.2, 2.4, 3.6, 4.8, …).
+    frames = frames_of(range(1, 9), 10, SMALL)
+    clip = write_video(tmp_path / "clip.mkv", frames, fps=10, codec="mpeg4")
+    assert vpdq_of_video(clip).note is None
+    # Clusters 2 and 3 (2.4 s to 4.8 s) overwritten: the demuxer skips them without a word, no frame is
+    # flagged, and the last frame is still near the end, so nothing looks truncated.
+    result = vpdq_of_video(scramble_matroska_clusters(clip, 2, 2, seed=7))
+    assert result.decoded == 56
+    assert (result.corrupt, result.rejected) == (0, 0)
+    assert [f.seconds for f in result.frames] == [0.0, 1.0, 2.0, 4.8, 5.0, 6.0, 7.0]
+    assert result.gaps == ((2.4, 4.8),)
+    assert result.note == "video missing from 2.400 s to 4.800 s (not decoded: gap in the stream)"
+
+
+def test_gaps_in_the_presentation_times_are_reported_and_the_note_stays_short(tmp_path: Path) -> None:
+    # Five seconds of video, one shown every four seconds: frames at 0-0.9 s, 4-4.9 s, … 16-16.9 s.
+    frames = frames_of(range(1, 6), 10, SMALL)
+    times = [i + 30 * (i // 10) for i in range(len(frames))]
+    clip = write_video(tmp_path / "gaps.mkv", frames, fps=10, codec="mpeg4", times=times)
+    result = vpdq_of_video(clip)
+    assert [f.seconds for f in result.frames] == [0.0, 4.0, 8.0, 12.0, 16.0]
+    assert result.gaps == ((1.0, 4.0), (5.0, 8.0), (9.0, 12.0), (13.0, 16.0))
+    assert result.note == (
+        "video missing from 1.000 s to 4.000 s (not decoded: gap in the stream); "
+        "video missing from 5.000 s to 8.000 s (not decoded: gap in the stream); "
+        "video missing from 9.000 s to 12.000 s (not decoded: gap in the stream); and 1 more gap"
+    )
+    # A gap counts from two hashing intervals: hashing every 2 s, 3 s without a frame is not one.
+    assert vpdq_of_video(clip, seconds_per_hash=2).gaps == ()
+    # Two seconds without a frame are not a gap at 1 s a hash either (more than two are).
+    short = [i + 20 * (i // 10) for i in range(20)]  # 1 s to 3 s: exactly 2 s
+    near = write_video(tmp_path / "near.mkv", frames[:20], fps=10, codec="mpeg4", times=short)
+    assert vpdq_of_video(near).note is None
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts the threads in /proc (Linux)")

@@ -6,6 +6,7 @@ scene per second, drifting by a pixel a frame, so that no two frames are identic
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy.typing as npt
 from PIL import Image
 
 SIZE = (640, 480)
+_CLUSTER_ID = b"\x1f\x43\xb6\x75"  # a Matroska cluster element starts with these bytes
 
 
 def scene(seed: int, size: tuple[int, int] = SIZE) -> Image.Image:
@@ -43,8 +45,13 @@ def write_video(
     size: tuple[int, int] | None = None,
     bit_rate: int | None = None,
     options: dict[str, str] | None = None,
+    times: Sequence[int] | None = None,
 ) -> Path:
-    """Encode RGB frames as a video; the container follows the file's suffix (.mp4, .mkv, .ts, …)."""
+    """Encode RGB frames as a video; the container follows the file's suffix (.mp4, .mkv, .ts, …).
+
+    ``times``: each frame's presentation time, in frames (1/``fps`` s); default 0, 1, 2, … A jump in them
+    leaves a stretch with no frame, as a demuxer skipping damaged data does.
+    """
     height, width = frames[0].shape[:2]
     out_width, out_height = size or (width, height)
     with av.open(str(path), "w") as container:
@@ -59,7 +66,7 @@ def write_video(
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
             if size is not None:
                 frame = frame.reformat(width=out_width, height=out_height)
-            frame.pts, frame.time_base = index, Fraction(1, fps)
+            frame.pts, frame.time_base = index if times is None else times[index], Fraction(1, fps)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
@@ -72,15 +79,55 @@ def damage_inter_frames(path: Path, count: int = 3) -> Path:
     macroblocks from the frame before and decodes on, flagging the frame; nothing stops the decoding. The
     container is untouched (the packets keep their size), so the demuxer sees nothing wrong.
     """
-    with av.open(str(path)) as container:
-        inter = [
-            (packet.pos, packet.size)
-            for packet in container.demux(container.streams.video[0])
-            if packet.size and not packet.is_keyframe and packet.pos is not None
-        ]
+    inter = _inter_packets(path)
     data = bytearray(path.read_bytes())
     for k in range(1, count + 1):
         pos, size = inter[k * len(inter) // (count + 1)]
         data[pos + size - 16 : pos + size] = bytes(16)
+    path.write_bytes(data)
+    return path
+
+
+def _inter_packets(path: Path) -> list[tuple[int, int]]:
+    """Where the inter frames' packets (P or B) lie in the file: (offset, size), in file order."""
+    with av.open(str(path)) as container:
+        return [
+            (packet.pos, packet.size)
+            for packet in container.demux(container.streams.video[0])
+            if packet.size and not packet.is_keyframe and packet.pos is not None
+        ]
+
+
+def scramble_inter_frames(path: Path, which: Sequence[int], seed: int = 0) -> Path:
+    """Overwrite the first half of some inter frames' packets with random bytes (fixed seed), in place.
+
+    ``which``: the frames' numbers among the inter frames, in file order. In MP4 an H.264 packet starts with
+    its NAL units' lengths: with those overwritten the decoder cannot even split the packet and rejects it
+    (``InvalidDataError``) instead of concealing anything. The container is untouched.
+    """
+    inter = _inter_packets(path)
+    rng = random.Random(seed)
+    data = bytearray(path.read_bytes())
+    for k in which:
+        pos, size = inter[k]
+        data[pos : pos + size // 2] = rng.randbytes(size // 2)
+    path.write_bytes(data)
+    return path
+
+
+def scramble_matroska_clusters(path: Path, first: int, count: int, seed: int = 0) -> Path:
+    """Overwrite ``count`` Matroska clusters from cluster ``first`` (from 0) with random bytes, in place.
+
+    The demuxer finds no cluster there, resynchronises on the next cluster's ID and goes on without a word:
+    the frames of those clusters are simply never seen. A cluster is found by its element ID.
+    """
+    data = bytearray(path.read_bytes())
+    starts: list[int] = []
+    at = data.find(_CLUSTER_ID)
+    while at >= 0:
+        starts.append(at)
+        at = data.find(_CLUSTER_ID, at + len(_CLUSTER_ID))
+    end = starts[first + count] if first + count < len(starts) else len(data)
+    data[starts[first] : end] = random.Random(seed).randbytes(end - starts[first])
     path.write_bytes(data)
     return path

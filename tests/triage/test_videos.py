@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.imaging.videos import damage_inter_frames, frames_of, scene, write_video
+from tests.imaging.videos import (
+    damage_inter_frames,
+    frames_of,
+    scene,
+    scramble_inter_frames,
+    scramble_matroska_clusters,
+    write_video,
+)
 
 from vigilant.imaging import vpdq
 from vigilant.imaging.pdq import pdq_of_pil
@@ -107,7 +114,7 @@ def test_a_known_picture_is_found_as_a_frame_of_a_video(
     assert "at frame 20, 2.000 s" in reports["case"]
 
 
-def test_a_damaged_video_is_hashed_and_says_how_many_frames_had_errors(db: Database, tmp_path: Path) -> None:
+def test_damaged_videos_are_hashed_and_say_what_was_not_decoded(db: Database, tmp_path: Path) -> None:
     seized = tmp_path / "seized"
     seized.mkdir()
     # One encoder thread: the same bytes on every machine, so the same frames are damaged.
@@ -115,12 +122,25 @@ def test_a_damaged_video_is_hashed_and_says_how_many_frames_had_errors(db: Datab
         seized / "clip.mp4", frames_of(range(1, 7), 10, (320, 240)), fps=10, options={"threads": "1"}
     )
     damage_inter_frames(clip, 2)
+    # Packets the decoder rejects are skipped; a stretch the demuxer skips is a gap, with its times.
+    rejected = write_video(
+        seized / "rejected.mp4", frames_of(range(1, 7), 10, (320, 240)), fps=10, options={"threads": "1"}
+    )
+    scramble_inter_frames(rejected, [19])
+    gap = write_video(seized / "gap.mkv", frames_of(range(1, 9), 10, (320, 240)), fps=10, codec="mpeg4")
+    scramble_matroska_clusters(gap, 2, 2, seed=7)
     service, run_id = _run(db, tmp_path, seized)  # decoded in a worker process, as triage does
-    [record] = _records(service, run_id).values()
+    records = _records(service, run_id)
+    record = records["/clip.mp4"]
     assert record.status == "ok"
     assert record.error is None
     assert [f.seconds for f in record.video_frames] == [float(i) for i in range(6)]  # every second hashed
     assert record.pdq_note == "vPDQ: 2 frames decoded with errors (concealed by the decoder)"
+    assert [f.seconds for f in records["/rejected.mp4"].video_frames] == [0.0, 1.0, 2.1, 3.0, 4.0, 5.0]
+    assert records["/rejected.mp4"].pdq_note == "vPDQ: 1 packet rejected by the decoder (skipped)"
+    assert records["/gap.mkv"].pdq_note == (
+        "vPDQ: video missing from 2.400 s to 4.800 s (not decoded: gap in the stream)"
+    )
 
 
 def test_videos_say_so_when_pyav_is_missing(

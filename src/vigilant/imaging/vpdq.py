@@ -20,6 +20,19 @@ nothing: the frames FFmpeg flags as decoded with errors are counted in :attr:`Vi
 note says how many, so a reviewer knows that some frames, and the ones predicted from them, are not exactly
 what was recorded.
 
+Damage the decoder *rejects* (it refuses a packet outright, as FFmpeg does with an H.264 frame whose NAL
+unit lengths are overwritten) stops nothing either: frames are decoded packet by packet, a rejected packet is
+skipped and counted in :attr:`VideoHash.rejected`, and decoding goes on with the next packet, as FFmpeg's own
+command line does. Only :data:`MAX_REJECTED_IN_A_ROW` rejected packets in a row stop the decoding (the rest
+is not video the decoder can read; going on would let garbage keep a worker busy), and the note says so.
+
+Stretches of video with no frame at all — the demuxer skipped damaged data without a word (a Matroska
+cluster overwritten, say), or the decoder rejected every packet there — are reported as gaps
+(:attr:`VideoHash.gaps`, and the note): see :data:`GAP_INTERVALS` for when a stretch counts. Not seen this
+way: video missing before the first decoded frame (times count from it), missing at the end (the truncation
+note covers that when the container states a duration), and packets the decoder takes without error but
+returns no frame for (H.264 does so after some lost reference frames) unless the stretch is long enough.
+
 FFmpeg decodes each video, and converts its frames to RGB, with :data:`DECODER_THREADS` threads (one):
 triage already runs one decoding process per core.
 
@@ -80,6 +93,25 @@ flag on the frames it concealed errors in: with slice threads (PyAV's default) F
 damaged frames. A caller decoding a single video on an otherwise idle machine may ask for more.
 """
 
+MAX_REJECTED_IN_A_ROW: Final = 100
+"""Packets the decoder rejects in a row before decoding stops (four seconds at 25 frames a second).
+
+A rejected packet is skipped and decoding goes on; so many in a row mean the rest of the stream is not video
+the decoder can read, and stopping bounds the work a file of garbage can cause (rejected packets are not
+frames, so :attr:`VideoLimits.max_frames` does not bound them).
+"""
+GAP_INTERVALS: Final = 2
+"""A stretch of more than this many hashing intervals (2 s by default) with no frame is reported as a gap.
+
+The stretch is measured from the end of one decoded frame (its presentation time plus its duration) to the
+start of the next, so a variable-frame-rate video whose frame stays on screen for seconds (it lasts that
+long) has no gap, while a frame of a tenth of a second followed by nothing for three seconds has one. Longer
+than two intervals, a stretch always holds a whole interval that no frame falls in: a hash vPDQ would have
+taken is missing. Shorter stretches only move a hashed frame within its second, below vPDQ's resolution.
+"""
+MAX_GAPS_NOTED: Final = 3
+"""Gaps listed in the note; any more are counted ("and 2 more"), and all are in :attr:`VideoHash.gaps`."""
+
 _VideoSource = str | os.PathLike[str] | IO[bytes]
 _READ_BUFFER: Final = 1 << 20
 
@@ -124,6 +156,9 @@ class VideoHash:
     # Why decoding stopped before the end of the video, if it did, and how many frames had errors.
     note: str | None = None
     corrupt: int = 0  # decoded frames FFmpeg flagged: errors in the stream, concealed by the decoder
+    rejected: int = 0  # packets the decoder refused outright: skipped, their frames not decoded
+    # Stretches with no decoded frame (from, to: seconds, as frame times), see GAP_INTERVALS.
+    gaps: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +287,9 @@ def _hash_stream(
         note: str | None = None
         next_at = Fraction(0)  # the presentation time the next hashed frame must reach
         last: Fraction | None = None  # the latest frame's time
+        decoding = _Decoding(container, video, step * GAP_INTERVALS)
         try:
-            for index, seconds, frame in _timed_frames(container, video):
+            for index, seconds, frame in decoding.frames():
                 if index >= limits.max_frames:
                     note = f"stopped after {limits.max_frames} decoded frames (the limit)"
                     break
@@ -279,11 +315,91 @@ def _hash_stream(
                     hint="the file may be corrupt or truncated",
                 ) from exc
             note = f"decoding stopped at {frames[-1].seconds:.3f} s: {_reason(exc)} (corrupt or truncated)"
+        if decoding.refused is not None:
+            if not frames:
+                raise VideoDecodeError(
+                    f"cannot decode video {label}: {decoding.refused}",
+                    hint="the file may be corrupt, or not a video",
+                )
+            stopped = frames[-1].seconds if last is None else float(last)  # the last frame decoded
+            note = (
+                f"decoding stopped at {stopped:.3f} s: {MAX_REJECTED_IN_A_ROW} packets in a row "
+                f"rejected by the decoder ({decoding.refused})"
+            )
         if note is None:
             note = _cut_short(container, last, step)
     if not frames:
         raise VideoDecodeError(f"video {label} has no decodable frame")
-    return VideoHash(tuple(frames), decoded, width, height, _with_errors(note, corrupt), corrupt)
+    gaps = tuple(
+        (round(float(a), TIMESTAMP_DIGITS), round(float(b), TIMESTAMP_DIGITS)) for a, b, _ in decoding.gaps
+    )
+    note = _joined(note, _gap_note(decoding.gaps), _counted(decoding.rejected, corrupt))
+    return VideoHash(tuple(frames), decoded, width, height, note, corrupt, decoding.rejected, gaps)
+
+
+class _Decoding:
+    """A video stream decoded packet by packet: the frames, timed, and what could not be decoded.
+
+    A packet the decoder rejects is skipped and counted (:attr:`rejected`); :data:`MAX_REJECTED_IN_A_ROW`
+    in a row end the frames, with the decoder's reason in :attr:`refused`. A stretch longer than ``gap`` with
+    no frame is recorded in :attr:`gaps` (from, to, whether packets were rejected in it). Errors reading the
+    file (the demuxer's) end the frames by raising, as before.
+    """
+
+    def __init__(self, container: Any, video: Any, gap: Fraction) -> None:
+        self._container = container
+        self._video = video
+        self._gap = gap
+        self.rejected = 0
+        self.refused: str | None = None
+        self.gaps: list[tuple[Fraction, Fraction, bool]] = []
+
+    def frames(self) -> Iterator[tuple[int, Fraction | None, Any]]:
+        """Decoded frames with their number and presentation time, in seconds from the first frame's."""
+        origin: int | None = None
+        rate = self._video.average_rate
+        covered: Fraction | None = None  # where the frames so far end: the latest time + duration
+        rejected_at_cover = 0  # rejected packets when the latest frame came
+        for index, frame in enumerate(self._decoded()):
+            if frame.pts is None:
+                yield index, (Fraction(index) / Fraction(rate)) if rate else None, frame
+                continue
+            if origin is None:
+                origin = frame.pts
+            base = Fraction(frame.time_base or self._video.time_base)
+            seconds = Fraction(frame.pts - origin) * base
+            if covered is not None and seconds - covered > self._gap:
+                self.gaps.append((covered, seconds, self.rejected > rejected_at_cover))
+            ticks = getattr(frame, "duration", None)  # in time_base units; not every PyAV version has it
+            duration = ticks * base if ticks else (1 / Fraction(rate) if rate else 0)
+            covered = seconds + duration if covered is None else max(covered, seconds + duration)
+            rejected_at_cover = self.rejected
+            yield index, seconds, frame
+
+    def _decoded(self) -> Iterator[Any]:
+        in_a_row = 0
+        for packet in self._container.demux(self._video):
+            if not packet.size:
+                continue  # the demuxer's end-of-stream packet: the decoder is flushed below
+            try:
+                decoded = self._video.decode(packet)
+            except av.error.EOFError:
+                break
+            except av.FFmpegError as exc:
+                self.rejected += 1
+                in_a_row += 1
+                if in_a_row >= MAX_REJECTED_IN_A_ROW:
+                    self.refused = _reason(exc)
+                    return
+                continue
+            in_a_row = 0
+            yield from decoded
+        try:
+            yield from self._video.decode(None)  # the frames the decoder still holds
+        except av.error.EOFError:
+            pass
+        except av.FFmpegError:
+            self.rejected += 1
 
 
 def _decode_with(context: Any, threads: int) -> None:
@@ -292,12 +408,35 @@ def _decode_with(context: Any, threads: int) -> None:
     context.thread_type = "NONE" if threads == 1 else "AUTO"  # more than one: frame and slice threads
 
 
-def _with_errors(note: str | None, corrupt: int) -> str | None:
-    """The note, and how many frames had errors FFmpeg concealed, if any did."""
-    if not corrupt:
-        return note
-    errors = f"{corrupt} frame{'s' if corrupt != 1 else ''} decoded with errors (concealed by the decoder)"
-    return errors if note is None else f"{note}; {errors}"
+def _counted(rejected: int, corrupt: int) -> str | None:
+    """How many packets the decoder rejected and how many frames had errors it concealed, if any."""
+    parts = []
+    if rejected:
+        parts.append(f"{rejected} packet{'s' if rejected != 1 else ''} rejected by the decoder (skipped)")
+    if corrupt:
+        parts.append(
+            f"{corrupt} frame{'s' if corrupt != 1 else ''} decoded with errors (concealed by the decoder)"
+        )
+    return "; ".join(parts) or None
+
+
+def _gap_note(gaps: Sequence[tuple[Fraction, Fraction, bool]]) -> str | None:
+    """The first :data:`MAX_GAPS_NOTED` gaps, and how many more there are."""
+    if not gaps:
+        return None
+    listed = [
+        f"video missing from {float(a):.3f} s to {float(b):.3f} s "
+        f"(not decoded: {'packets rejected by the decoder' if rejected else 'gap in the stream'})"
+        for a, b, rejected in gaps[:MAX_GAPS_NOTED]
+    ]
+    if len(gaps) > MAX_GAPS_NOTED:
+        more = len(gaps) - MAX_GAPS_NOTED
+        listed.append(f"and {more} more gap{'s' if more != 1 else ''}")
+    return "; ".join(listed)
+
+
+def _joined(*parts: str | None) -> str | None:
+    return "; ".join(part for part in parts if part) or None
 
 
 def _cut_short(container: Any, last: Fraction | None, step: Fraction) -> str | None:
@@ -308,20 +447,6 @@ def _cut_short(container: Any, last: Fraction | None, step: Fraction) -> str | N
     if last + 2 * step >= stated:
         return None
     return f"frames end at {float(last):.3f} s, the file says it lasts {float(stated):.3f} s (truncated?)"
-
-
-def _timed_frames(container: Any, video: Any) -> Iterator[tuple[int, Fraction | None, Any]]:
-    """Decoded frames with their number and presentation time, in seconds from the first frame's."""
-    origin: int | None = None
-    rate = video.average_rate
-    for index, frame in enumerate(container.decode(video)):
-        if frame.pts is None:
-            yield index, (Fraction(index) / Fraction(rate)) if rate else None, frame
-            continue
-        if origin is None:
-            origin = frame.pts
-        base = frame.time_base or video.time_base
-        yield index, Fraction(frame.pts - origin) * Fraction(base), frame
 
 
 def _frame_hash(frame: Any, index: int, seconds: Fraction, label: str, threads: int) -> FrameHash:
