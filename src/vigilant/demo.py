@@ -40,6 +40,7 @@ from vigilant.demo_users import (
     demo_key_file,
     write_manifest,
 )
+from vigilant.demo_video import make_demo_videos
 from vigilant.errors import VigilantError
 from vigilant.hashing import digest_file
 from vigilant.imaging.pdq import pdq_of_image
@@ -151,7 +152,7 @@ def build_seized_disk(root: Path, files: dict[str, Path]) -> tuple[Path, str]:
     Made with the real tools (mke2fs -d, debugfs), so The Sleuth Kit reads it as it would a real disk.
     """
     device = root / "device"
-    for folder in ("DCIM", "Pictures", "lib", "Downloads", "Documents"):
+    for folder in ("DCIM", "Pictures", "lib", "Downloads", "Documents"):  # and Videos, with PyAV
         (device / folder).mkdir(parents=True)
     media = root / "reference-media"
     shutil.copyfile(files["exact"], device / "DCIM" / "IMG_0003.jpg")
@@ -159,6 +160,9 @@ def build_seized_disk(root: Path, files: dict[str, Path]) -> tuple[Path, str]:
     shutil.copyfile(media / "synthetic-10.jpg", device / "DCIM" / "IMG_0010.jpg")  # deleted below
     shutil.copyfile(files["unknown"], device / "Pictures" / "holiday.jpg")
     shutil.copyfile(files["system"], device / "lib" / "libexample.so")
+    if "video" in files:  # a re-encoded copy of the known video: found by vPDQ only
+        (device / "Videos").mkdir()
+        shutil.copyfile(files["video"], device / "Videos" / "holiday-clip.mkv")
     with zipfile.ZipFile(device / "Downloads" / "photos.zip", "w") as archive:
         archive.write(media / "synthetic-11.jpg", "2026/synthetic-11.jpg")
         archive.writestr("readme.txt", "generated for the Vigilant demo\n")
@@ -202,6 +206,9 @@ def run_demo(
     os.environ["VIGILANT_DATABASE_URL"] = demo_database_url(root)
     say(f"Generating benign demonstration data in {root} …")
     files = build_demo_files(root)
+    videos = make_demo_videos(root, draw_image)
+    if videos is not None:
+        files["video"] = videos.seized_copy
     d_exact = digest_file(files["exact"])
     d_system = digest_file(files["system"])
     pdq_near = pdq_of_image(files["near"])
@@ -222,6 +229,29 @@ def run_demo(
             {0},
         ),
         ("Import an NSRL RDS v3 sample (known-good)", ["library", "import", str(files["nsrl"])], {0}),
+        *(
+            [
+                (
+                    "Import a known video by its vPDQ hash (a PDQ hash per second of video)",
+                    [
+                        "library",
+                        "import",
+                        str(videos.known_set),
+                        "--kind",
+                        "known-bad",
+                        "--profile",
+                        "vic-us",
+                        "--name",
+                        "Demo known videos",
+                        "--version",
+                        "2026.11",
+                    ],
+                    {0},
+                )
+            ]
+            if videos is not None
+            else []
+        ),
         (
             "Import the VICS set again: nothing changes",
             ["library", "import", str(files["vics"]), "--name", "Demo VICS set", "--version", "2026.11"],
