@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -32,7 +33,7 @@ from vigilant.cases.models import (
 from vigilant.cases.release import build_release
 from vigilant.cases.service import open_case
 from vigilant.cli import run
-from vigilant.demo import _seize_demo_laptop
+from vigilant.demo import _seize_demo_laptop, draw_image
 from vigilant.demo_operation import (
     AGENCIES,
     DOCUMENTATION_NETWORKS,
@@ -52,7 +53,11 @@ from vigilant.demo_users import (
     read_manifest,
     write_manifest,
 )
+from vigilant.demo_video import make_demo_videos
 from vigilant.errors import ExitCode, NotFoundError
+from vigilant.hashing import digest_file
+from vigilant.imaging.vpdq import vpdq_match, vpdq_of_video
+from vigilant.library.formats.vpdq import frames_of
 from vigilant.security import mfa
 from vigilant.security.auth import AuthService
 from vigilant.security.passwords import Passwords
@@ -317,3 +322,14 @@ def test_the_demo_laptop_is_seized_in_a_partner_case_so_its_examiner_sees_it(
     assert list_evidence_for(db, examiner).items == []
     assert _seize_demo_laptop(db, partner) == "MPS-2026-0001"
     assert [e.id for e in list_evidence_for(db, examiner).items] == [item.id]
+
+
+def test_the_demo_videos_differ_in_bytes_but_match_by_vpdq(tmp_path: Path) -> None:
+    videos = make_demo_videos(tmp_path, draw_image)
+    assert videos is not None  # PyAV is in the development install the demo runs in
+    [line] = videos.known_set.read_text().splitlines()
+    known = json.loads(line)
+    assert known["md5"] != digest_file(videos.seized_copy).md5.hex()
+    match = vpdq_match(vpdq_of_video(videos.seized_copy).frames, frames_of(known["vpdq"]))
+    assert match.matches()
+    assert match.compared_match_percent >= 80.0
