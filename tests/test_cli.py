@@ -107,7 +107,12 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     reports = tmp_path / "demo" / "reports"
     suffixes = ["case.jsonld", "csv", "dfxml", "hashdeep.txt", "html", "vics.json"]
     assert sorted(p.name for p in reports.glob("run-1.*")) == [f"run-1.{s}" for s in suffixes]
-    assert "4 known-bad" in out  # exact, near-duplicate, deleted and zipped pictures on the seized disk
+    # The exact, near-duplicate, deleted and zipped pictures, and the re-encoded video (by vPDQ).
+    assert "5 known-bad" in out
+    csv = (reports / "run-1.csv").read_text()
+    [clip] = [line for line in csv.splitlines() if "/Videos/holiday-clip.mkv" in line]
+    assert "Demo known videos@2026.11:vpdq:" in clip
+    assert "seized in case" in out  # the laptop linked to a partner case, for the web
     assert "downloaded piece" in out  # the loopback swarm was observed down to a verified piece
     assert "chain intact" in out
     [package] = (reports / "lead-1").glob("lead-*.json")
