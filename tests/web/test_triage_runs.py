@@ -181,6 +181,9 @@ def test_the_evidence_page_offers_triage_to_examiners_only_and_says_why_a_start_
     assert log_in(client, world.users[Role.EXAMINER], clock) == 303
     page = client.get("/evidence")
     assert f'action="/evidence/{item}/triage"' in page.text
+    assert "<div>manifest-sha256 " in page.text  # the folder's listing digest
+    for figure in ("bytes", "files"):  # counts, not acquisition hashes: the size has its own column
+        assert f"<div>{figure} " not in page.text
     token = csrf(client)
     bad = client.post(
         f"/evidence/{item}/triage", data={"identify": "on", "archive_depth": "99", "csrf_token": token}
