@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from sqlalchemy import select, update
 
 from tests.triage.scenario import Scenario, build
 from tests.web.conftest import Clock, World, csrf, log_in
+from vigilant.cases.access import LocalActor
+from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.security.audit import verify_chain
 from vigilant.security.models import AuditEventRow
 from vigilant.security.rights import Role
@@ -184,6 +187,24 @@ def test_the_evidence_page_offers_triage_to_examiners_only_and_says_why_a_start_
     assert "<div>manifest-sha256 " in page.text  # the folder's listing digest
     for figure in ("bytes", "files"):  # counts, not acquisition hashes: the size has its own column
         assert f"<div>{figure} " not in page.text
+    # An item registered with no case shows the visible cases that seized it.
+    loose_folder = tmp_path / "loose"
+    loose_folder.mkdir()
+    (loose_folder / "a.bin").write_bytes(b"loose")
+    loose = _service(tmp_path, db).evidence.add(loose_folder, actor="lab", label="Loose phone")
+    investigator = world.users[Role.INVESTIGATOR].actor()
+    record_seizure(
+        db,
+        LocalActor(agency_id=investigator.agency_id, roles=frozenset({"coordinator"}), name="c"),
+        world.own_case,
+        seized_at=datetime(2026, 2, 1, tzinfo=UTC),
+        where="a house",
+        by="DC Test",
+        devices=[DeviceSeized("phone", evidence_item_id=loose.id)],
+    )
+    page = client.get("/evidence")
+    assert "Loose phone" in page.text
+    assert "seized in OP-OWN-1" in page.text
     token = csrf(client)
     bad = client.post(
         f"/evidence/{item}/triage", data={"identify": "on", "archive_depth": "99", "csrf_token": token}

@@ -60,6 +60,26 @@ def evidence_visible(actor: Actor) -> ColumnElement[bool]:
     return or_(EvidenceItemRow.id.in_(seized), EvidenceItemRow.case_number.in_(numbers))
 
 
+def seized_in_for(db: Database, actor: Actor, item_ids: list[int]) -> dict[int, list[str]]:
+    """For each item, the numbers of the cases ``actor`` may see that record it as a seized device."""
+    if not item_ids:
+        return {}
+    query = (
+        select(SeizedDeviceRow.evidence_item_id, CaseRow.number)
+        .join(SeizureRow, SeizureRow.id == SeizedDeviceRow.seizure_id)
+        .join(CaseRow, CaseRow.id == SeizureRow.case_id)
+        .where(SeizedDeviceRow.evidence_item_id.in_(item_ids), case_visible(actor))
+        .distinct()
+        .order_by(CaseRow.number)
+    )
+    found: dict[int, list[str]] = {}
+    with db.session() as s:
+        for item_id, number in s.execute(query):
+            if item_id is not None:  # the query asks for linked devices only
+                found.setdefault(item_id, []).append(number)
+    return found
+
+
 def list_evidence_for(
     db: Database, actor: Actor, *, limit: int = 50, offset: int = 0
 ) -> Page[EvidenceItemRow]:

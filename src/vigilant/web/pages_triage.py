@@ -20,7 +20,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.security.rights import Permission
-from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
+from vigilant.triage.access import (
+    RunDetail,
+    get_run_for,
+    list_evidence_for,
+    list_runs_for,
+    seized_in_for,
+)
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.charts import Bar, bar_chart
@@ -45,6 +51,7 @@ def _evidence(
     return render(
         ctx,
         "evidence.html",
+        seized_in=seized_in_for(ctx.db, caller.actor, [item.id for item in found.items]),
         status=status,
         caller=caller,
         items=found.items,
