@@ -16,10 +16,11 @@ from tests.imaging.videos import (
     scene,
     scramble_inter_frames,
     scramble_matroska_clusters,
+    scramble_packets,
     write_video,
 )
 
-from vigilant.imaging import vpdq
+from vigilant.imaging import vpdq, vpdq_decode
 from vigilant.imaging.pdq import PdqResult, pdq_of_pil
 from vigilant.imaging.vpdq import (
     DECODER_THREADS,
@@ -239,7 +240,7 @@ def test_many_rejected_packets_leave_a_gap_and_too_many_in_a_row_stop(
         "25 packets rejected by the decoder (skipped)"
     )
     # So many in a row stop the decoding (garbage must not keep a worker busy), and the note says where.
-    monkeypatch.setattr(vpdq, "MAX_REJECTED_IN_A_ROW", 10)
+    monkeypatch.setattr(vpdq_decode, "MAX_REJECTED_IN_A_ROW", 10)
     stopped = vpdq_of_video(clip)
     assert stopped.decoded == 20
     assert [f.seconds for f in stopped.frames] == [0.0, 1.0]
@@ -300,6 +301,42 @@ def test_gaps_in_the_presentation_times_are_reported_and_the_note_stays_short(tm
     assert vpdq_of_video(near).note is None
 
 
+def test_video_missing_at_the_start_is_reported_as_a_gap(tmp_path: Path) -> None:
+    # A key frame every second; those at 0, 1 and 2 s rejected: H.264 returns no frame until the key frame
+    # at 3 s, though the stream starts at 0. Times count from the start, so nothing looks truncated.
+    frames = frames_of(range(1, 7), 10, SMALL)
+    options = {"threads": "1", "g": "10"}
+    clip = write_video(tmp_path / "clip.mp4", frames, fps=10, options=options)
+    result = vpdq_of_video(scramble_packets(clip, [0, 10, 20]))
+    assert (result.decoded, result.rejected) == (30, 3)
+    assert [(f.frame, f.seconds) for f in result.frames] == [(0, 3.0), (10, 4.0), (20, 5.0)]
+    assert result.gaps == ((0.0, 3.0),)
+    assert result.note == (
+        "video missing from 0.000 s to 3.000 s (not decoded: packets rejected by the decoder); "
+        "3 packets rejected by the decoder (skipped)"
+    )
+    # Only the first second missing is not a gap (two intervals are not): times count from the first frame.
+    one = write_video(tmp_path / "one.mp4", frames, fps=10, options=options)
+    result = vpdq_of_video(scramble_packets(one, [0]))
+    assert [f.seconds for f in result.frames] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert result.gaps == ()
+    assert result.note == "1 packet rejected by the decoder (skipped)"
+
+
+@pytest.mark.parametrize("name", ["late.ts", "late.mp4", "bframes.ts"])
+def test_a_stream_that_starts_late_is_not_missing_video(tmp_path: Path, name: str) -> None:
+    # MPEG-TS and MP4 whose first frame is at 3 s, and MPEG-TS whose B-frames delay the first frame: the
+    # file states that start, so nothing is missing, and times count from the first frame.
+    frames = frames_of(range(1, 5), 10, SMALL)
+    late = [30 + i for i in range(len(frames))] if name.startswith("late") else None
+    options = {"threads": "1"} | ({"preset": "medium"} if name.startswith("bframes") else {})
+    clip = write_video(tmp_path / name, frames, fps=10, options=options, times=late)
+    result = vpdq_of_video(clip)
+    assert result.decoded == 40
+    assert [f.seconds for f in result.frames] == [0.0, 1.0, 2.0, 3.0]
+    assert (result.gaps, result.note) == ((), None)
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts the threads in /proc (Linux)")
 def test_ffmpeg_decodes_with_one_thread_unless_asked(
     videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
@@ -311,7 +348,7 @@ def test_ffmpeg_decodes_with_one_thread_unless_asked(
         seen.append(len(os.listdir("/proc/self/task")))
         return pdq_of_pil(image)
 
-    monkeypatch.setattr(vpdq, "pdq_of_pil", counting)
+    monkeypatch.setattr(vpdq_decode, "pdq_of_pil", counting)
     before = len(os.listdir("/proc/self/task"))
     vpdq_of_video(videos["original"])
     assert seen

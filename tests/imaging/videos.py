@@ -90,11 +90,16 @@ def damage_inter_frames(path: Path, count: int = 3) -> Path:
 
 def _inter_packets(path: Path) -> list[tuple[int, int]]:
     """Where the inter frames' packets (P or B) lie in the file: (offset, size), in file order."""
+    return _packets(path, inter_only=True)
+
+
+def _packets(path: Path, *, inter_only: bool = False) -> list[tuple[int, int]]:
+    """Where the video packets (only inter frames', P or B, if asked) lie in the file: (offset, size)."""
     with av.open(str(path)) as container:
         return [
             (packet.pos, packet.size)
             for packet in container.demux(container.streams.video[0])
-            if packet.size and not packet.is_keyframe and packet.pos is not None
+            if packet.size and not (inter_only and packet.is_keyframe) and packet.pos is not None
         ]
 
 
@@ -105,11 +110,19 @@ def scramble_inter_frames(path: Path, which: Sequence[int], seed: int = 0) -> Pa
     its NAL units' lengths: with those overwritten the decoder cannot even split the packet and rejects it
     (``InvalidDataError``) instead of concealing anything. The container is untouched.
     """
-    inter = _inter_packets(path)
+    return _scramble(path, _inter_packets(path), which, seed)
+
+
+def scramble_packets(path: Path, which: Sequence[int], seed: int = 0) -> Path:
+    """As :func:`scramble_inter_frames`, with ``which`` numbering all the video packets, key frames too."""
+    return _scramble(path, _packets(path), which, seed)
+
+
+def _scramble(path: Path, packets: Sequence[tuple[int, int]], which: Sequence[int], seed: int) -> Path:
     rng = random.Random(seed)
     data = bytearray(path.read_bytes())
     for k in which:
-        pos, size = inter[k]
+        pos, size = packets[k]
         data[pos : pos + size // 2] = rng.randbytes(size // 2)
     path.write_bytes(data)
     return path
