@@ -9,6 +9,7 @@ workstation builds its own copies from the same rows.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -54,17 +55,7 @@ class LibraryIndexes:
 
     def pdq(self, info: HashSetInfo) -> PdqIndex:
         """The set's PDQ index over entries of usable quality; searches return entry ids."""
-        if info.id not in self._pdq:
-            path = self.folder(info) / "pdq"
-            if (path / "manifest.json").is_file():
-                index = PdqIndex.load(path)
-            else:
-                ids, codes = self.store.pdq_codes(info.id, PDQ_MIN_QUALITY)
-                array = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
-                index = PdqIndex.build(array, np.asarray(ids, dtype=np.int64))
-                index.save(path, overwrite=True)
-            self._pdq[info.id] = index
-        return self._pdq[info.id]
+        return self._pdq_index(self._pdq, info, "pdq", lambda: self.store.pdq_codes(info.id, PDQ_MIN_QUALITY))
 
     def video(self, info: HashSetInfo) -> PdqIndex:
         """The set's index of every usable frame of its known videos (vPDQ); searches return entry ids.
@@ -74,17 +65,30 @@ class LibraryIndexes:
         memory-mapped, so a set of many known videos costs no memory until searched: 40 bytes a frame
         (code and entry id), plus 64 bytes a frame and 8 MB of bucket tables from 65,536 frames on.
         """
-        if info.id not in self._video:
-            path = self.folder(info) / "vpdq"
+        return self._pdq_index(
+            self._video, info, "vpdq", lambda: self.store.video_frame_codes(info.id, VPDQ_QUALITY)
+        )
+
+    def _pdq_index(
+        self,
+        cache: dict[int, PdqIndex],
+        info: HashSetInfo,
+        name: str,
+        codes: Callable[[], tuple[list[int], list[bytes]]],
+    ) -> PdqIndex:
+        """A set's PDQ-style index ``name``: loaded from its folder, or built from ``codes`` (entry ids and
+        32-byte hashes) and saved there first."""
+        if info.id not in cache:
+            path = self.folder(info) / name
             if (path / "manifest.json").is_file():
                 index = PdqIndex.load(path)
             else:
-                ids, codes = self.store.video_frame_codes(info.id, VPDQ_QUALITY)
-                array = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
+                ids, hashes = codes()
+                array = np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, 32)
                 index = PdqIndex.build(array, np.asarray(ids, dtype=np.int64))
                 index.save(path, overwrite=True)
-            self._video[info.id] = index
-        return self._video[info.id]
+            cache[info.id] = index
+        return cache[info.id]
 
     def build_all(self, sets: list[HashSetInfo] | None = None) -> list[tuple[HashSetInfo, str, int, int]]:
         """Build every index of every set; return (set, index, entries, bytes) rows."""
