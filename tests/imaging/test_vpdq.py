@@ -323,10 +323,11 @@ def test_video_missing_at_the_start_is_reported_as_a_gap(tmp_path: Path) -> None
     assert result.note == "1 packet rejected by the decoder (skipped)"
 
 
-@pytest.mark.parametrize("name", ["late.ts", "late.mp4", "bframes.ts"])
+@pytest.mark.parametrize("name", ["late.ts", "late.mp4", "late.mkv", "bframes.ts"])
 def test_a_stream_that_starts_late_is_not_missing_video(tmp_path: Path, name: str) -> None:
-    # MPEG-TS and MP4 whose first frame is at 3 s, and MPEG-TS whose B-frames delay the first frame: the
-    # file states that start, so nothing is missing, and times count from the first frame.
+    # MPEG-TS, MP4 and Matroska whose first frame is at 3 s, and MPEG-TS whose B-frames delay the first
+    # frame: the file states that start, so nothing is missing, and times count from the first frame.
+    # Nor is it truncated (Matroska states its end, not its length: that read as truncation before).
     frames = frames_of(range(1, 5), 10, SMALL)
     late = [30 + i for i in range(len(frames))] if name.startswith("late") else None
     options = {"threads": "1"} | ({"preset": "medium"} if name.startswith("bframes") else {})

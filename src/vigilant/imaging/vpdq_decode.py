@@ -135,7 +135,7 @@ def hash_stream(
                 f"rejected by the decoder ({decoding.refused})"
             )
         if note is None:
-            note = _cut_short(container, last, step)
+            note = _cut_short(container, last, decoding.origin or Fraction(0), step)
     if not frames:
         raise VideoDecodeError(f"video {label} has no decodable frame")
     gaps = tuple(
@@ -162,6 +162,7 @@ class _Decoding:
         self.rejected = 0
         self.refused: str | None = None
         self.gaps: list[_Gap] = []
+        self.origin: Fraction | None = None  # the absolute time (s) frame times count from, once known
 
     def frames(self) -> Iterator[tuple[int, Fraction | None, Any]]:
         """Decoded frames with their number and presentation time, in seconds from the first frame's.
@@ -179,7 +180,7 @@ class _Decoding:
                 continue
             base = Fraction(frame.time_base or self._video.time_base)
             if origin is None:
-                origin = self._origin(frame.pts * base)
+                origin = self.origin = self._origin(frame.pts * base)
                 covered = None if origin == frame.pts * base else Fraction(0)
             seconds = frame.pts * base - origin
             if covered is not None and seconds - covered > self._gap:
@@ -284,12 +285,19 @@ def _joined(*parts: str | None) -> str | None:
     return "; ".join(part for part in parts if part) or None
 
 
-def _cut_short(container: Any, last: Fraction | None, step: Fraction) -> str | None:
-    """A note when the frames end well before the duration the container states (a truncated file)."""
+def _cut_short(container: Any, last: Fraction | None, origin: Fraction, step: Fraction) -> str | None:
+    """A note when the frames end well before the end the container states (a truncated file).
+
+    ``last`` is the last frame's time, counted from ``origin`` (absolute, s). Containers state their length
+    two ways: MPEG-TS and MP4 as end minus start, Matroska as the end itself; a frame reaching the smaller
+    of the two readings ends the video as far as the file says, so a stream that starts late is never
+    called truncated (it was, in Matroska). The price: a cut within the start time of the end goes
+    unnoticed.
+    """
     if container.duration is None or last is None:
         return None
     stated = Fraction(container.duration, av.time_base)
-    if last + 2 * step >= stated:
+    if origin + last + 2 * step >= stated:
         return None
     return f"frames end at {float(last):.3f} s, the file says it lasts {float(stated):.3f} s (truncated?)"
 
