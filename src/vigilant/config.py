@@ -24,6 +24,9 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGILANT_SECRET_KEY_FILE": (
         "key file sealing TOTP seeds in the database (default: secret.key in the data dir)"
     ),
+    "VIGILANT_TRIAGE_WORKERS": (
+        "triage runs the web application lets work at once (default 1: a run uses two cores already)"
+    ),
 }
 
 
@@ -33,6 +36,7 @@ class Settings:
     database_url: str
     user: str
     secret_key_path: Path | None = None  # None: secret.key in the data dir
+    triage_workers: int = 1  # runs started from the web working at once, server-wide
 
     @property
     def secret_key_file(self) -> Path:
@@ -51,7 +55,19 @@ class Settings:
         user = env.get("VIGILANT_USER") or _login_name()
         key_file = env.get("VIGILANT_SECRET_KEY_FILE")
         key_path = Path(key_file).expanduser() if key_file else None
-        return cls(data_dir=data_dir, database_url=url, user=user, secret_key_path=key_path)
+        workers = env.get("VIGILANT_TRIAGE_WORKERS") or "1"
+        if not workers.isdigit() or int(workers) < 1:
+            raise ConfigError(
+                f"VIGILANT_TRIAGE_WORKERS={workers!r} is not a whole number of at least 1",
+                hint="1 suits a two-core machine: a triage run keeps two cores busy",
+            )
+        return cls(
+            data_dir=data_dir,
+            database_url=url,
+            user=user,
+            secret_key_path=key_path,
+            triage_workers=int(workers),
+        )
 
 
 def normalise_database_url(url: str) -> str:

@@ -100,3 +100,12 @@ def test_postgres_urls_use_psycopg3() -> None:
     assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     with pytest.raises(ConfigError, match="unsupported database URL"):
         normalise_database_url("mysql://u@h/db")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_triage_workers_must_be_a_whole_number_of_at_least_one(tmp_path: object, value: str) -> None:
+    env = {"VIGILANT_DATA_DIR": f"{tmp_path}/d", "VIGILANT_TRIAGE_WORKERS": value}
+    with pytest.raises(ConfigError, match="VIGILANT_TRIAGE_WORKERS"):
+        Settings.from_env(env)
+    assert Settings.from_env({**env, "VIGILANT_TRIAGE_WORKERS": "3"}).triage_workers == 3
+    assert Settings.from_env({"VIGILANT_DATA_DIR": f"{tmp_path}/d"}).triage_workers == 1

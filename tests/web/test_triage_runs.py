@@ -139,6 +139,16 @@ def test_a_second_start_while_a_run_is_worked_on_is_refused_and_an_interrupted_r
         assert f"being triaged by run {busy}" in page.text
         api = client.post(f"/api/v1/triage/runs/{busy}/resume", headers={"X-CSRF-Token": token})
         assert api.status_code == 409
+        # Another item waits too: the server lets one run work at a time (VIGILANT_TRIAGE_WORKERS).
+        other_folder = tmp_path / "other-folder"
+        other_folder.mkdir()
+        (other_folder / "b.bin").write_bytes(b"other")
+        other = service.evidence.add(other_folder, actor="lab", label="Other", case_number="OP-OWN-1")
+        full = client.post(
+            f"/api/v1/evidence/{other.id}/triage-runs", json={}, headers={"X-CSRF-Token": token}
+        )
+        assert full.status_code == 409
+        assert f"already working on this server (run {busy})" in full.json()["error"]
         progress = client.get(f"/triage/runs/{busy}/progress", headers={"HX-Request": "true"})
         assert 'hx-trigger="every 2s"' in progress.text
         assert "HX-Refresh" not in progress.headers

@@ -83,6 +83,7 @@ class RunLauncher:
                     f"evidence item {item.id} is being triaged by run {busy}",
                     hint=f"follow run {busy}; start another when it has finished",
                 )
+            self._check_capacity(service)
             run_id = service.create(item.id, options, actor.username)
             lock = RunLock.take(service.lock_path(run_id))
             self._audit(actor, run_id, item, change="create")
@@ -98,21 +99,36 @@ class RunLauncher:
             if service.worker(run_id) is not None:
                 raise ConflictError(f"run {run_id} is being worked on", hint="follow its progress")
             service.check_resumable(run_id)
+            self._check_capacity(service)
             lock = RunLock.take(service.lock_path(run_id))
             service.evidence.record(found.evidence.id, actor.username, "triage-resumed", {"run": run_id})
             self._audit(actor, run_id, found.evidence, change="update")
             launch(self.settings, service, run_id, actor.username, lock)
 
-    def working_on(self, service: TriageService, evidence_id: int) -> int | None:
-        """The run of this item a process is working on now, if any."""
+    def working_on(self, service: TriageService, evidence_id: int | None = None) -> int | None:
+        """The run (of this item, or of any) a process is working on now, if any."""
+        return next(iter(self._working(service, evidence_id)), None)
+
+    def _working(self, service: TriageService, evidence_id: int | None = None) -> list[int]:
+        query = select(TriageRunRow.id).where(TriageRunRow.status.in_(UNFINISHED))
+        if evidence_id is not None:
+            query = query.where(TriageRunRow.evidence_id == evidence_id)
         with self.db.session() as s:
-            runs = s.scalars(
-                select(TriageRunRow.id).where(
-                    TriageRunRow.evidence_id == evidence_id, TriageRunRow.status.in_(UNFINISHED)
-                )
+            candidates = list(s.scalars(query.order_by(TriageRunRow.id)))
+        return [run for run in candidates if service.worker(run) is not None]
+
+    def _check_capacity(self, service: TriageService) -> None:
+        """Refuse a start while the server's share of runs is working (a run keeps two cores busy: more at
+        once only slows each, and the web pages with them). Runs of the CLI count too: they share the
+        machine."""
+        working = self._working(service)
+        if len(working) >= self.settings.triage_workers:
+            listed = ", ".join(str(run) for run in working)
+            raise ConflictError(
+                f"{len(working)} triage run(s) already working on this server (run {listed}); "
+                f"it runs {self.settings.triage_workers} at once",
+                hint="start it when one has finished, or raise VIGILANT_TRIAGE_WORKERS",
             )
-            candidates = list(runs)
-        return next((run for run in candidates if service.worker(run) is not None), None)
 
     def _visible_item(self, actor: Actor, evidence_id: int) -> EvidenceItemRow:
         with self.db.session() as s:
