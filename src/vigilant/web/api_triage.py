@@ -17,16 +17,17 @@ from pydantic import BaseModel, Field
 from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
-from vigilant.triage.records import FileRecord, Hit
+from vigilant.triage.records import FileRecord
 from vigilant.triage.settings import TriageSettings
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.context import WebContext
+from vigilant.web.schemas import FromRecord
 
 router = APIRouter(prefix=API_V1, responses=ERRORS, tags=["evidence and triage"])
 
 
-class EvidenceOut(BaseModel):
+class EvidenceOut(FromRecord):
     id: int
     label: str
     case_number: str | None
@@ -36,20 +37,6 @@ class EvidenceOut(BaseModel):
     hashes: dict[str, str]
     added_at: datetime
     added_by: str
-
-    @classmethod
-    def of(cls, row: EvidenceItemRow) -> EvidenceOut:
-        return cls(
-            id=row.id,
-            label=row.label,
-            case_number=row.case_number,
-            description=row.description,
-            source_type=row.source_type,
-            size=row.size,
-            hashes=dict(row.hashes),
-            added_at=row.added_at,
-            added_by=row.added_by,
-        )
 
 
 class EvidenceList(BaseModel):
@@ -106,7 +93,7 @@ class RunList(BaseModel):
     more: bool
 
 
-class HitOut(BaseModel):
+class HitOut(FromRecord):
     set_name: str
     set_version: str
     set_kind: str
@@ -122,25 +109,6 @@ class HitOut(BaseModel):
     # matched_on "vpdq": the share of the video's frames found in the known video, and the reverse (vPDQ).
     query_match_percent: float | None = None
     compared_match_percent: float | None = None
-
-    @classmethod
-    def of(cls, hit: Hit) -> HitOut:
-        return cls(
-            set_name=hit.set_name,
-            set_version=hit.set_version,
-            set_kind=hit.set_kind,
-            matched_on=hit.matched_on,
-            distance=hit.distance,
-            category=hit.category,
-            category_label=hit.category_label,
-            category_class=hit.category_class,
-            severity=hit.severity,
-            series=hit.series,
-            frame=hit.frame,
-            frame_seconds=hit.frame_seconds,
-            query_match_percent=hit.query_match_percent,
-            compared_match_percent=hit.compared_match_percent,
-        )
 
 
 class HitFileOut(BaseModel):

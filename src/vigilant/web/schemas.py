@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from vigilant.cases.ages import age_on
 from vigilant.cases.figures import OperationFigures
 from vigilant.cases.models import (
-    CaseRow,
     ChargeRow,
     Distribution,
-    LegalProcessRow,
     OperationRow,
     PersonRole,
     PersonRow,
     ProcessKind,
-    VictimRow,
 )
 from vigilant.cases.offences import OFFENCES, Offence
 from vigilant.cases.release import Release
@@ -28,6 +25,17 @@ from vigilant.library.service import LookupResult
 from vigilant.security.audit import AuditRecord
 from vigilant.security.auth import ApiTokenInfo
 from vigilant.security.rights import Actor
+
+
+class FromRecord(BaseModel):
+    """A response body whose every field is the same-named attribute of a service record (a row, a
+    dataclass): ``of`` reads them, so a field added to both needs no copying code."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        return cls.model_validate(record)
 
 
 class ErrorOut(BaseModel):
@@ -53,7 +61,7 @@ class MeOut(BaseModel):
         )
 
 
-class CaseOut(BaseModel):
+class CaseOut(FromRecord):
     id: int
     agency_id: int
     number: str
@@ -62,19 +70,6 @@ class CaseOut(BaseModel):
     distribution: str
     status: str
     opened_at: datetime
-
-    @classmethod
-    def of(cls, row: CaseRow) -> CaseOut:
-        return cls(
-            id=row.id,
-            agency_id=row.agency_id,
-            number=row.number,
-            title=row.title,
-            operation_id=row.operation_id,
-            distribution=row.distribution,
-            status=row.status,
-            opened_at=row.opened_at,
-        )
 
 
 class CaseList(BaseModel):
@@ -272,24 +267,13 @@ class PersonCaseOut(BaseModel):
     role: str
 
 
-class VictimOut(BaseModel):
+class VictimOut(FromRecord):
     case_id: int
     person_id: int
     identified_on: date | None
     safeguarded_on: date | None
     referred_on: date | None
     referred_to: str | None
-
-    @classmethod
-    def of(cls, row: VictimRow) -> VictimOut:
-        return cls(
-            case_id=row.case_id,
-            person_id=row.person_id,
-            identified_on=row.identified_on,
-            safeguarded_on=row.safeguarded_on,
-            referred_on=row.referred_on,
-            referred_to=row.referred_to,
-        )
 
 
 class OffenceOut(BaseModel):
@@ -369,7 +353,7 @@ class LegalProcessIn(BaseModel):
     notes: str | None = Field(default=None, max_length=5000)
 
 
-class LegalProcessOut(BaseModel):
+class LegalProcessOut(FromRecord):
     id: int
     case_id: int
     kind: str
@@ -383,24 +367,6 @@ class LegalProcessOut(BaseModel):
     executed_where: str | None
     executed_by: str | None
     notes: str | None
-
-    @classmethod
-    def of(cls, row: LegalProcessRow) -> LegalProcessOut:
-        return cls(
-            id=row.id,
-            case_id=row.case_id,
-            kind=row.kind,
-            reference=row.reference,
-            target=row.target,
-            issued_at=row.issued_at,
-            issued_by_court=row.issued_by_court,
-            issued_by_judge=row.issued_by_judge,
-            expires_at=row.expires_at,
-            executed_at=row.executed_at,
-            executed_where=row.executed_where,
-            executed_by=row.executed_by,
-            notes=row.notes,
-        )
 
 
 class ReleasedChargeOut(BaseModel):
