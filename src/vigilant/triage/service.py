@@ -140,9 +140,9 @@ class TriageService:
                     sets=self._sets(settings),
                     results_dir=results,
                     progress=Progress(on_advance=totals.advance),
-                    on_batch=lambda index: self._batch_done(run_id),
+                    on_batch=totals.batch_done,
                 )
-                totals.report(wait=True)
+                totals.finish()
         except BaseException as exc:
             with self.db.session() as s:
                 stored = s.get(TriageRunRow, run_id)
@@ -167,12 +167,6 @@ class TriageService:
             "triage-finished",
             {"run": run_id, "files": summary.files, "known_bad": summary.known_bad},
         )
-
-    def _batch_done(self, run_id: int) -> None:
-        with self.db.session() as s:
-            stored = s.get(TriageRunRow, run_id)
-            assert stored is not None
-            stored.batches_done += 1
 
     def _row(self, run_id: int) -> TriageRunRow:
         with self.db.session() as s:
@@ -215,33 +209,40 @@ class TriageService:
 
 class _Totals:
     """The progress of a run, told to the caller's progress (a bar) and kept in the run's row (for the web
-    and `triage status`): the count of files and bytes once known, and how many are done."""
+    and `triage status`): the count of files and bytes once known, and how many are done. The row is
+    written once per batch written (with the checkpoint count), and once at the end."""
 
     def __init__(self, counted: Future[tuple[int, int]], progress: Progress, run_id: int, db: Database):
         self.counted, self.progress, self.run_id, self.db = counted, progress, run_id, db
-        self.reported = False
+        self.total: tuple[int, int] | None = None  # (files, bytes), once the count is in
         self.files = self.size = 0
 
     def advance(self, files: int, size: int) -> None:
-        self.report()  # the total first, once known: a bar never shows more done than there is
+        self._count()  # the total first, once known: a bar never shows more done than there is
         self.progress.on_advance(files, size)
         self.files += files
         self.size += size
+
+    def batch_done(self, index: int) -> None:
+        self._store(batches=1)
+
+    def finish(self) -> None:
+        self._count(wait=True)
+        self._store(batches=0)
+
+    def _count(self, wait: bool = False) -> None:
+        if self.total is None and (wait or self.counted.done()):
+            self.total = self.counted.result()
+            self.progress.on_total(*self.total)
+
+    def _store(self, batches: int) -> None:
         with self.db.session() as s:
             stored = s.get(TriageRunRow, self.run_id)
             assert stored is not None
             stored.files_done, stored.bytes_done = self.files, self.size
-
-    def report(self, wait: bool = False) -> None:
-        if self.reported or not (wait or self.counted.done()):
-            return
-        self.reported = True
-        files, size = self.counted.result()
-        self.progress.on_total(files, size)
-        with self.db.session() as s:
-            stored = s.get(TriageRunRow, self.run_id)
-            assert stored is not None
-            stored.files_total, stored.bytes_total = files, size
+            stored.batches_done += batches
+            if self.total is not None:
+                stored.files_total, stored.bytes_total = self.total
 
 
 def _report_settings(settings: dict[str, Any]) -> dict[str, Any]:
