@@ -28,6 +28,7 @@ from vigilant.security.audit import AuditLog
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.store.models import TriageRunRow
+from vigilant.triage import access as triage_access
 from vigilant.triage.access import get_run_for, list_evidence_for, list_runs_for
 from vigilant.triage.records import FileRecord, Hit, to_table
 from vigilant.web.api_triage import HitOut
@@ -225,6 +226,29 @@ def test_run_without_results_on_this_server(db: Database, world: World) -> None:
     found = get_run_for(db, own(world), world.own_run)
     assert not found.results_available
     assert found.hits == []
+
+
+def test_a_progress_read_does_not_read_the_runs_results(
+    db: Database, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run page's progress block is asked for every two seconds while a run works: the run's row is
+    # all it needs, never its Parquet batches.
+    results = tmp_path / "run"
+    results.mkdir()
+    with db.session() as s:
+        s.execute(
+            update(TriageRunRow).where(TriageRunRow.id == world.own_run).values(results_dir=str(results))
+        )
+
+    def refuse(_results: Path) -> None:
+        raise AssertionError("the results were read")
+
+    monkeypatch.setattr(triage_access, "iter_records", refuse)
+    found = get_run_for(db, own(world), world.own_run, hit_limit=None)
+    assert found.results_available
+    assert found.hits == []
+    with pytest.raises(AssertionError, match="the results were read"):
+        get_run_for(db, own(world), world.own_run, hit_limit=0)
 
 
 # --- htmx, plots, vendor ----------------------------------------------------------------------------------

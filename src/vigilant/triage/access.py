@@ -116,8 +116,11 @@ def list_runs_for(
     return Page(rows[:limit], offset, limit, len(rows) > limit)
 
 
-def get_run_for(db: Database, actor: Actor, run_id: int, *, hit_limit: int = HIT_LIMIT) -> RunDetail:
-    """One run with its evidence item and its hits (each with its address chain), if the caller may see it."""
+def get_run_for(db: Database, actor: Actor, run_id: int, *, hit_limit: int | None = HIT_LIMIT) -> RunDetail:
+    """One run with its evidence item and its hits (each with its address chain), if the caller may see it.
+
+    ``hit_limit`` None: the run and its item only, without reading the run's results (a progress poll).
+    """
     require(actor, Permission.TRIAGE_READ)
     query = (
         select(TriageRunRow, EvidenceItemRow)
@@ -137,6 +140,8 @@ def get_run_for(db: Database, actor: Actor, run_id: int, *, hit_limit: int = HIT
     results = Path(run.results_dir) if run.results_dir else None
     if results is None or not results.is_dir():
         return RunDetail(run, item, results_available=False)
+    if hit_limit is None:
+        return RunDetail(run, item)
     matched = (r for r in iter_records(results) if r.hits)
     hits = list(islice(matched, hit_limit + 1))
     return RunDetail(run, item, hits[:hit_limit], truncated=len(hits) > hit_limit)

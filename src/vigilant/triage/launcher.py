@@ -93,7 +93,7 @@ class RunLauncher:
     def resume(self, actor: Actor, run_id: int) -> None:
         """Start a worker on an unfinished run nobody is working on (one killed, or that failed)."""
         require(actor, Permission.TRIAGE_RUN)
-        found = get_run_for(self.db, actor, run_id, hit_limit=0)
+        found = get_run_for(self.db, actor, run_id, hit_limit=None)
         service = self.service()
         with self._starting:
             if service.worker(run_id) is not None:

@@ -119,7 +119,7 @@ def run_page(run_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
 def run_progress(run_id: int, request: Request, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     """The progress block alone, for htmx to swap in; once no process works on the run, htmx reloads the
     whole page (its summary and hits are new)."""
-    found = get_run_for(ctx.db, caller.actor, run_id, hit_limit=0)
+    found = get_run_for(ctx.db, caller.actor, run_id, hit_limit=None)
     progress = _progress(ctx, caller, found)
     response = render(ctx, "triage_progress.html", caller=caller, run=found.run, **progress)
     if wants_fragment(request) and not progress["working"]:
