@@ -16,12 +16,14 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import IO
 
+from vigilant import md5_lanes
 from vigilant.errors import VigilantError
 from vigilant.evidence.archive_budget import ArchiveProblem
 from vigilant.evidence.archives import expand
 from vigilant.evidence.base import EntryStatus, FileEntry
 from vigilant.imaging import vpdq
 from vigilant.imaging.vpdq import VideoLimits
+from vigilant.md5_lanes import Md5Lanes
 from vigilant.triage.identify import HEAD_BYTES, identify, is_archive_mime
 from vigilant.triage.imagefacts import ImageFacts, image_facts
 from vigilant.triage.records import FileRecord
@@ -34,6 +36,11 @@ from vigilant.triage.videofacts import VideoFacts, video_facts
 # more than small files' reads. Results do not depend on it: any size >= HEAD_BYTES gives libmagic the same
 # first bytes.
 CHUNK = 4 * MiB
+# Files smaller than a chunk are read into the thread's arena and their MD5s computed together, in SIMD lanes
+# (vigilant.md5_lanes), when a group of files is done. The arena holds a whole group (GROUP_BYTES, plus the
+# chunk the last file may need), so that lanes get many files of all sizes at once and stay busy.
+GROUP_BYTES = 32 * MiB
+ARENA = GROUP_BYTES + CHUNK
 
 Facts = ImageFacts | VideoFacts
 
@@ -70,6 +77,43 @@ def base_record(evidence_id: int, position: int, member: int, entry: FileEntry) 
     )
 
 
+class _HashlibMd5:
+    """MD5 as each chunk is read, for files too large for the arena (or where lanes are not available)."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._view = view
+
+    def buffer(self) -> memoryview:
+        return self._view
+
+    def add(self, part: memoryview) -> None:
+        self._md5.update(part)
+
+    def deliver(self, record: FileRecord) -> None:
+        record.md5 = self._md5.digest()
+
+
+class _LaneMd5:
+    """MD5 computed later, with other files', when the thread's arena is flushed."""
+
+    def __init__(self, lanes: Md5Lanes) -> None:
+        self._lanes = lanes
+        self._state = lanes.start()
+
+    def buffer(self) -> memoryview:
+        return self._lanes.buffer()
+
+    def add(self, part: memoryview) -> None:
+        self._lanes.add(self._state, part)
+
+    def deliver(self, record: FileRecord) -> None:
+        def store(digest: bytes) -> None:
+            record.md5 = digest
+
+        self._lanes.deliver(self._state, store)
+
+
 class EntryProcessor:
     """Turns a file entry into its records (the file, then any archive members inside it)."""
 
@@ -91,17 +135,35 @@ class EntryProcessor:
             view = self._local.buffer = memoryview(bytearray(CHUNK))
         return view
 
-    def process_group(self, group: list[tuple[int, FileEntry]]) -> list[FileRecord]:
-        """The records of several files, in the order given."""
-        records: list[FileRecord] = []
-        for position, entry in group:
-            records.extend(self.process(position, entry))
-        return records
+    def _lanes(self) -> Md5Lanes | None:
+        """This thread's MD5 arena, or None where lanes are not available."""
+        if not md5_lanes.AVAILABLE:
+            return None
+        lanes: Md5Lanes | None = getattr(self._local, "lanes", None)
+        if lanes is None:
+            lanes = self._local.lanes = Md5Lanes(ARENA, CHUNK)
+        return lanes
 
-    def process(self, position: int, entry: FileEntry) -> list[FileRecord]:
+    def _md5_for(self, entry: FileEntry) -> _HashlibMd5 | _LaneMd5:
+        lanes = self._lanes()
+        if lanes is not None and entry.size < CHUNK:
+            return _LaneMd5(lanes)
+        return _HashlibMd5(self._buffer())
+
+    def process_group(self, group: list[tuple[int, FileEntry]]) -> list[FileRecord]:
+        """The records of several files, in the order given (their MD5s computed together at the end)."""
         records: list[FileRecord] = []
-        counter = iter(range(1, 1 << 31))
-        self._process(position, 0, entry, out=records, counter=counter, nested=False)
+        lanes = self._lanes()
+        try:
+            for position, entry in group:
+                counter = iter(range(1, 1 << 31))
+                self._process(position, 0, entry, out=records, counter=counter, nested=False)
+            if lanes is not None:
+                lanes.flush()
+        except BaseException:
+            if lanes is not None:
+                lanes.reset()  # the records are lost with the failure: leave the arena clean for the next
+            raise
         return records
 
     def _process(
@@ -148,12 +210,8 @@ class EntryProcessor:
     def _read(
         self, entry: FileEntry, record: FileRecord, spool: list[Path]
     ) -> Future[ImageFacts] | Future[VideoFacts] | Facts | None:
-        md5, sha1, sha256 = (
-            hashlib.md5(usedforsecurity=False),
-            hashlib.sha1(usedforsecurity=False),
-            hashlib.sha256(),
-        )
-        view = self._buffer()
+        md5 = self._md5_for(entry)
+        sha1, sha256 = hashlib.sha1(usedforsecurity=False), hashlib.sha256()
         head = b""
         picture: bytearray | None = None
         video: IO[bytes] | None = None
@@ -162,11 +220,12 @@ class EntryProcessor:
         try:
             with entry.open() as stream:
                 while True:
+                    view = md5.buffer()
                     n = stream.readinto(view)  # type: ignore[attr-defined]
                     if not n:
                         break
                     part = view[:n]
-                    md5.update(part)
+                    md5.add(part)
                     sha1.update(part)
                     sha256.update(part)
                     size += n
@@ -203,7 +262,8 @@ class EntryProcessor:
         if size != record.size:
             record.error = f"read {size} bytes where the file system says {record.size}"
             record.size = size
-        record.md5, record.sha1, record.sha256 = md5.digest(), sha1.digest(), sha256.digest()
+        md5.deliver(record)
+        record.sha1, record.sha256 = sha1.digest(), sha256.digest()
         if video is not None:
             s = self.settings
             limits = VideoLimits(s.max_video_bytes, float(s.max_video_seconds), s.max_video_frames)

@@ -28,7 +28,7 @@ from vigilant.evidence.sources import sources
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.triage.matcher import Matcher
-from vigilant.triage.process import EntryProcessor
+from vigilant.triage.process import GROUP_BYTES, EntryProcessor
 from vigilant.triage.records import FileRecord, to_table
 from vigilant.triage.runinfo import EvidenceInfo
 from vigilant.triage.settings import TriageSettings
@@ -133,10 +133,10 @@ def execute(
 
 _AHEAD = 1  # whole batches queued beyond the one being finished: enough to keep the threads busy
 # Small files go to the threads in groups (a group is one task): a task per file cost the walking thread
-# a future, a lock and a wake-up per file, as much as hashing a 20 KB file. A group stays small enough
-# that the two threads finish a batch together.
-_GROUP_FILES = 32
-_GROUP_BYTES = 4 << 20
+# a future, a lock and a wake-up per file, as much as hashing a 20 KB file. A group's small files also have
+# their MD5s computed together (SIMD lanes, see process.py): the more files, the fuller the lanes.
+_GROUP_FILES = 256
+_GROUP_BYTES = GROUP_BYTES
 
 
 @dataclass
