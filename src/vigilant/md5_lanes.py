@@ -87,6 +87,7 @@ class Md5Lanes:
             raise ValueError("the arena must hold at least one chunk")
         self._module = _MODULE
         self.chunk = chunk
+        self.width: int = _MODULE.LANES  # messages hashed side by side
         self._arena = memoryview(bytearray(arena_bytes))
         self._used = 0
         self._pending: list[tuple[Md5, memoryview]] = []

@@ -11,7 +11,8 @@ import os
 import posixpath
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Generator, Iterator
 from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import IO
@@ -43,6 +44,7 @@ GROUP_BYTES = 32 * MiB
 ARENA = GROUP_BYTES + CHUNK
 
 Facts = ImageFacts | VideoFacts
+Steps = Generator[None, None, None]  # a file's processing, paused after each chunk read
 
 
 def _extension(name: str) -> str | None:
@@ -114,6 +116,23 @@ class _LaneMd5:
         self._lanes.deliver(self._state, store)
 
 
+def _in_turn(files: list[Steps], lanes: Md5Lanes) -> None:
+    """Run the files' processing side by side, a chunk of each in turn, up to one file per lane at a time;
+    the lanes are flushed after each turn, so that each flush holds one chunk of each file."""
+    waiting, active = deque(files), deque[Steps]()
+    while waiting or active:
+        while waiting and len(active) < lanes.width:
+            active.append(waiting.popleft())
+        for _ in range(len(active)):
+            steps = active.popleft()
+            try:
+                next(steps)
+            except StopIteration:
+                continue
+            active.append(steps)
+        lanes.flush()
+
+
 class EntryProcessor:
     """Turns a file entry into its records (the file, then any archive members inside it)."""
 
@@ -144,27 +163,51 @@ class EntryProcessor:
             lanes = self._local.lanes = Md5Lanes(ARENA, CHUNK)
         return lanes
 
-    def _md5_for(self, entry: FileEntry) -> _HashlibMd5 | _LaneMd5:
+    def _md5_for(self, entry: FileEntry, interleaved: bool) -> _HashlibMd5 | _LaneMd5:
         lanes = self._lanes()
-        if lanes is not None and entry.size < CHUNK:
+        if lanes is not None and (entry.size < CHUNK or interleaved):
             return _LaneMd5(lanes)
         return _HashlibMd5(self._buffer())
 
     def process_group(self, group: list[tuple[int, FileEntry]]) -> list[FileRecord]:
-        """The records of several files, in the order given (their MD5s computed together at the end)."""
-        records: list[FileRecord] = []
+        """The records of several files, in the order given.
+
+        Small files are read one after another and their MD5s computed together at the end. Large files
+        (a chunk or more) are read side by side, a chunk of each in turn, so that their MD5s go through the
+        lanes together too, one chunk of each file per flush; where there is only one, or no lanes, hashlib.
+        """
         lanes = self._lanes()
+        outs: list[list[FileRecord]] = [[] for _ in group]
+        large = sum(entry.size >= CHUNK for _, entry in group)
+        interleaved = lanes is not None and large > 1
+        side_by_side: list[Steps] = []
         try:
-            for position, entry in group:
-                counter = iter(range(1, 1 << 31))
-                self._process(position, 0, entry, out=records, counter=counter, nested=False)
+            for (position, entry), out in zip(group, outs, strict=True):
+                steps = self._process(
+                    position,
+                    0,
+                    entry,
+                    out=out,
+                    counter=iter(range(1, 1 << 31)),
+                    nested=False,
+                    interleaved=interleaved,
+                )
+                if interleaved and entry.size >= CHUNK:
+                    side_by_side.append(steps)
+                else:
+                    for _ in steps:
+                        pass
             if lanes is not None:
                 lanes.flush()
+                if side_by_side:
+                    _in_turn(side_by_side, lanes)
         except BaseException:
+            for steps in side_by_side:
+                steps.close()  # closes their files and removes their video copies
             if lanes is not None:
                 lanes.reset()  # the records are lost with the failure: leave the arena clean for the next
             raise
-        return records
+        return [record for out in outs for record in out]
 
     def _process(
         self,
@@ -175,7 +218,9 @@ class EntryProcessor:
         out: list[FileRecord],
         counter: Iterator[int],
         nested: bool,
-    ) -> None:
+        interleaved: bool,
+    ) -> Steps:
+        """Fill ``out`` with the entry's records; pauses (yields) after each chunk read."""
         record = base_record(self.evidence_id, position, member, entry)
         out.append(record)
         if entry.status is not EntryStatus.OK:
@@ -190,7 +235,7 @@ class EntryProcessor:
             return
         spool: list[Path] = []  # a video's temporary copy, once there is one
         try:
-            facts = self._read(entry, record, spool)
+            facts = yield from self._read(entry, record, spool, interleaved)
             if record.status != EntryStatus.OK.value:
                 return
             if facts is not None:
@@ -205,12 +250,14 @@ class EntryProcessor:
             and is_archive_mime(record.mime)
             and self.settings.archive_depth
         ):
-            self._members(position, entry, record, out=out, counter=counter)
+            yield from self._members(
+                position, entry, record, out=out, counter=counter, interleaved=interleaved
+            )
 
     def _read(
-        self, entry: FileEntry, record: FileRecord, spool: list[Path]
-    ) -> Future[ImageFacts] | Future[VideoFacts] | Facts | None:
-        md5 = self._md5_for(entry)
+        self, entry: FileEntry, record: FileRecord, spool: list[Path], interleaved: bool
+    ) -> Generator[None, None, Future[ImageFacts] | Future[VideoFacts] | Facts | None]:
+        md5 = self._md5_for(entry, interleaved)
         sha1, sha256 = hashlib.sha1(usedforsecurity=False), hashlib.sha256()
         head = b""
         picture: bytearray | None = None
@@ -249,6 +296,7 @@ class EntryProcessor:
                         picture += part
                     if video is not None:
                         video.write(part)
+                    yield  # the chunk is used up: another file may read into its own buffer now
         except (OSError, VigilantError, EOFError, ValueError) as exc:
             record.status = EntryStatus.UNREADABLE.value
             record.error = f"content could not be read: {exc}"
@@ -311,7 +359,8 @@ class EntryProcessor:
         *,
         out: list[FileRecord],
         counter: Iterator[int],
-    ) -> None:
+        interleaved: bool,
+    ) -> Steps:
         # expand() walks nested archives itself, under one byte and member budget for the whole tree (a
         # nested zip bomb cannot reset it); each member it yields gets its own record here.
         listed = 0
@@ -321,5 +370,7 @@ class EntryProcessor:
                 record.error = note if record.error is None else f"{record.error}; {note}"
                 continue
             listed += 1
-            self._process(position, next(counter), item, out=out, counter=counter, nested=True)
+            yield from self._process(
+                position, next(counter), item, out=out, counter=counter, nested=True, interleaved=interleaved
+            )
         record.archive_members = listed

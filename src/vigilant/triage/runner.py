@@ -28,7 +28,7 @@ from vigilant.evidence.sources import sources
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.triage.matcher import Matcher
-from vigilant.triage.process import GROUP_BYTES, EntryProcessor
+from vigilant.triage.process import CHUNK, GROUP_BYTES, EntryProcessor
 from vigilant.triage.records import FileRecord, to_table
 from vigilant.triage.runinfo import EvidenceInfo
 from vigilant.triage.settings import TriageSettings
@@ -134,9 +134,12 @@ def execute(
 _AHEAD = 1  # whole batches queued beyond the one being finished: enough to keep the threads busy
 # Small files go to the threads in groups (a group is one task): a task per file cost the walking thread
 # a future, a lock and a wake-up per file, as much as hashing a 20 KB file. A group's small files also have
-# their MD5s computed together (SIMD lanes, see process.py): the more files, the fuller the lanes.
+# their MD5s computed together (SIMD lanes, see process.py): the more files, the fuller the lanes. Large
+# files (a chunk or more) are read side by side within a group, one per lane: up to eight of them a group
+# (a batch's byte limit may end it sooner).
 _GROUP_FILES = 256
 _GROUP_BYTES = GROUP_BYTES
+_GROUP_LARGE = 8
 
 
 @dataclass
@@ -148,18 +151,26 @@ class _Batch:
     size: int = 0
     work: list[Future[list[FileRecord]]] = field(default_factory=list)
     group: list[tuple[int, FileEntry]] = field(default_factory=list)  # walked, not yet given to a thread
-    group_size: int = 0
+    group_size: int = 0  # bytes of its small files
+    group_large: int = 0  # its files of a chunk or more
 
     def add(self, position: int, entry: FileEntry, threads: Executor, processor: EntryProcessor) -> None:
         self.group.append((position, entry))
-        self.group_size += entry.size
-        if len(self.group) >= _GROUP_FILES or self.group_size >= _GROUP_BYTES:
+        if entry.size >= CHUNK:
+            self.group_large += 1
+        else:
+            self.group_size += entry.size
+        if (
+            len(self.group) >= _GROUP_FILES
+            or self.group_size >= _GROUP_BYTES
+            or self.group_large >= _GROUP_LARGE
+        ):
             self.submit(threads, processor)
 
     def submit(self, threads: Executor, processor: EntryProcessor) -> None:
         if self.group:
             self.work.append(threads.submit(processor.process_group, self.group))
-            self.group, self.group_size = [], 0
+            self.group, self.group_size, self.group_large = [], 0, 0
 
 
 def _finish(
