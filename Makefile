@@ -10,7 +10,7 @@ FRONTEND := $(VENDOR)/htmx.min.js
 
 .PHONY: demo test bench lint lock clean frontend
 
-$(STAMP): requirements.lock pyproject.toml src/vigilant/_multimd5.c
+$(STAMP): requirements.lock pyproject.toml setup.py src/vigilant/_multimd5.c
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Vigilant needs Python 3.11"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -47,5 +47,5 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache src/vigilant/*.so
 	rm -rf node_modules $(VENDOR)

@@ -32,23 +32,23 @@ except ImportError:  # pragma: no cover - depends on the install
         allow_module_level=True,
     )
 
-SIMD = [pytest.param(True, id="lanes"), pytest.param(False, id="scalar")]
+KERNELS = _multimd5.KERNELS  # every kernel this CPU runs: "scalar", then "avx2", "avx512vl" where it can
 
 
 def _md5(data: bytes) -> bytes:
     return hashlib.md5(data, usedforsecurity=False).digest()
 
 
-def _many(messages: list[bytes], *, simd: bool) -> list[bytes]:
+def _many(messages: list[bytes], *, kernel: str | None = None) -> list[bytes]:
     states = [_multimd5.Md5() for _ in messages]
-    _multimd5.update_many(list(zip(states, messages, strict=True)), simd=simd)
+    _multimd5.update_many(list(zip(states, messages, strict=True)), kernel=kernel)
     return [s.digest() for s in states]
 
 
-@pytest.mark.parametrize("simd", SIMD)
-def test_rfc1321_test_suite(simd: bool) -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_rfc1321_test_suite(kernel: str) -> None:
     messages = list(RFC1321_VECTORS)
-    assert [d.hex() for d in _many(messages, simd=simd)] == list(RFC1321_VECTORS.values())
+    assert [d.hex() for d in _many(messages, kernel=kernel)] == list(RFC1321_VECTORS.values())
 
 
 def test_update_alone_gives_the_rfc1321_digests() -> None:
@@ -59,28 +59,29 @@ def test_update_alone_gives_the_rfc1321_digests() -> None:
         assert state.digest().hex() == expected
 
 
-@pytest.mark.parametrize("simd", SIMD)
-def test_every_length_around_the_padding_boundaries(simd: bool) -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_every_length_around_the_padding_boundaries(kernel: str) -> None:
     rng = random.Random(5)
     messages = [rng.randbytes(n) for n in range(300)]  # 55/56/63/64/119/120/127/128... all in one call
-    assert _many(messages, simd=simd) == [_md5(m) for m in messages]
+    assert _many(messages, kernel=kernel) == [_md5(m) for m in messages]
 
 
-def test_lanes_of_very_different_lengths() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_lanes_of_very_different_lengths(kernel: str) -> None:
     # One long message and many short ones: the lanes refill while the long one goes on, then it ends alone.
     rng = random.Random(8)
     messages = [rng.randbytes(3_000_000)] + [rng.randbytes(rng.randrange(0, 20_000)) for _ in range(40)]
     messages += [rng.randbytes(200_000) for _ in range(7)]
-    assert _many(messages, simd=True) == [_md5(m) for m in messages]
+    assert _many(messages, kernel=kernel) == [_md5(m) for m in messages]
 
 
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.binary(max_size=700), min_size=1, max_size=12),
     st.randoms(use_true_random=False),
-    st.booleans(),
+    st.sampled_from(KERNELS),
 )
-def test_streaming_in_random_pieces_through_update_many(messages: list[bytes], rng: Any, simd: bool) -> None:
+def test_streaming_in_random_pieces_through_update_many(messages: list[bytes], rng: Any, kernel: str) -> None:
     states = [_multimd5.Md5() for _ in messages]
     offsets = [0] * len(messages)
     while any(o < len(m) for o, m in zip(offsets, messages, strict=True)):
@@ -90,7 +91,7 @@ def test_streaming_in_random_pieces_through_update_many(messages: list[bytes], r
                 n = rng.randrange(0, 150)
                 pairs.append((states[i], message[offsets[i] : offsets[i] + n]))
                 offsets[i] += n
-        _multimd5.update_many(pairs, simd=simd)
+        _multimd5.update_many(pairs, kernel=kernel)
     assert [s.digest() for s in states] == [_md5(m) for m in messages]
 
 
@@ -128,7 +129,7 @@ def test_threads_hash_their_own_states_at_the_same_time() -> None:
     results: dict[int, list[bytes]] = {}
 
     def hash_all(k: int) -> None:
-        results[k] = [d for _ in range(5) for d in _many(work[k], simd=True)]
+        results[k] = [d for _ in range(5) for d in _many(work[k])]
 
     threads = [threading.Thread(target=hash_all, args=(k,)) for k in range(2)]
     for t in threads:
@@ -139,9 +140,17 @@ def test_threads_hash_their_own_states_at_the_same_time() -> None:
 
 
 def test_lanes_are_used_where_the_cpu_has_them() -> None:
-    # Where the module loads, triage uses it unless the CPU lacks AVX2; the note says which MD5 a run used.
-    assert (_multimd5.LANES > 1) == md5_lanes.AVAILABLE
+    # Where the module loads, triage uses it unless the CPU lacks AVX2; the note names the fastest kernel.
+    assert KERNELS[0] == "scalar"
+    assert (_multimd5.LANES > 1) == (len(KERNELS) > 1) == md5_lanes.AVAILABLE
     assert ("SIMD lanes" in md5_lanes.NOTE) == md5_lanes.AVAILABLE
+    if md5_lanes.AVAILABLE:
+        assert KERNELS[-1] in md5_lanes.NOTE
+
+
+def test_an_unknown_kernel_is_refused() -> None:
+    with pytest.raises(ValueError, match="no kernel avx1024"):
+        _multimd5.update_many([(_multimd5.Md5(), b"x")], kernel="avx1024")
 
 
 def test_the_self_test_catches_a_wrong_md5() -> None:
@@ -152,7 +161,7 @@ def test_the_self_test_catches_a_wrong_md5() -> None:
         def digest(self) -> bytes:
             return _md5(self.data + (b"!" if len(self.data) == 65 else b""))
 
-    def update_many(pairs: list[tuple[WrongState, bytes]], simd: bool = True) -> None:
+    def update_many(pairs: list[tuple[WrongState, bytes]], kernel: str | None = None) -> None:
         for state, data in pairs:
             state.data += bytes(data)
 
@@ -160,7 +169,8 @@ def test_the_self_test_catches_a_wrong_md5() -> None:
     broken = ModuleType("broken")
     broken.Md5 = WrongState  # type: ignore[attr-defined]
     broken.update_many = update_many  # type: ignore[attr-defined]
-    assert self_test(broken) == "its MD5 of a 65-byte message in lanes differs from RFC 1321/hashlib"
+    broken.KERNELS = ("fast",)  # type: ignore[attr-defined]
+    assert self_test(broken) == "its fast MD5 of a 65-byte message differs from RFC 1321/hashlib"
 
 
 needs_lanes = pytest.mark.skipif(not md5_lanes.AVAILABLE, reason=md5_lanes.NOTE)

@@ -1,4 +1,4 @@
-"""Large files of a group are read side by side (MD5 in lanes): same records, same order, nothing left open."""
+"""Large files of a group are read side by side (MD5 in lanes): same records, same order, none left open."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def test_side_by_side_gives_the_records_of_one_file_after_another(monkeypatch: p
 def test_a_failure_while_side_by_side_closes_every_file() -> None:
     opened: list[_Stream] = []
     group, _ = _group(opened)
-    position, failing = group[3]
+    position = group[3][0]
     group[3] = (position, _entry("fails.bin", b"x" * (3 * CHUNK), 3, opened, fail_after=1))
     processor = EntryProcessor(1, TriageSettings(pdq=False, exif=False), None)
     with pytest.raises(KeyboardInterrupt):
