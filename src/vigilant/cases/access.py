@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from vigilant.cases.errors import PermissionDeniedError
@@ -26,7 +26,7 @@ from vigilant.cases.models import (
 )
 from vigilant.security.audit import AuditEvent, RecordChanged, append
 from vigilant.security.rights import Permission, Role, permissions_of
-from vigilant.store.models import utcnow
+from vigilant.store.models import EvidenceItemRow, utcnow
 
 
 class Actor(Protocol):
@@ -121,6 +121,27 @@ def case_visible(actor: Actor) -> ColumnElement[bool]:
 
 def visible_case_ids(actor: Actor) -> Select[int]:
     return select(CaseRow.id).where(case_visible(actor))
+
+
+def item_numbered_in_visible_case(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause on evidence items whose case number names a case ``actor`` may see.
+
+    Case numbers are unique per agency only: an item that records its agency is named by that agency's
+    case alone; an item that does not (added without one) is named by its number only while a single
+    agency has a case with that number, so another agency's same number never makes it visible."""
+    shared = (
+        select(CaseRow.number).group_by(CaseRow.number).having(func.count(distinct(CaseRow.agency_id)) > 1)
+    )
+    return exists(
+        select(CaseRow.id).where(
+            case_visible(actor),
+            CaseRow.number == EvidenceItemRow.case_number,
+            or_(
+                CaseRow.agency_id == EvidenceItemRow.agency_id,
+                and_(EvidenceItemRow.agency_id.is_(None), CaseRow.number.not_in(shared)),
+            ),
+        )
+    )
 
 
 def audit(session: Session, actor: Actor, event: type[AuditEvent], **fields: Any) -> None:

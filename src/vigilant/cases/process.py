@@ -18,7 +18,7 @@ from vigilant.cases.access import (
     actor_name,
     add_audited,
     audit,
-    case_visible,
+    item_numbered_in_visible_case,
     require,
     visible_case_ids,
 )
@@ -27,7 +27,6 @@ from vigilant.cases.identifiers import IdentifierKind, clean
 from vigilant.cases.models import (
     ArrestRow,
     CasePersonRow,
-    CaseRow,
     ChargeRow,
     LegalProcessRow,
     PersonRole,
@@ -178,10 +177,13 @@ def record_seizure(
 
 def _require_linkable(s: Session, actor: Actor, item_id: int) -> None:
     """An evidence item a seized device may point at: one the caller already sees through a case (its case
-    number, or a device seized in a visible case), or one no case claims yet. Linking makes an item visible
+    number, as :func:`item_numbered_in_visible_case` reads it, or a device seized in a visible case), or
+    one no case claims yet. Linking makes an item visible
     to the case's readers, so another agency's item is refused with the same words as a missing one."""
     item = s.get(EvidenceItemRow, item_id)
-    visible_numbers = select(CaseRow.number).where(case_visible(actor))
+    numbered = select(EvidenceItemRow.id).where(
+        EvidenceItemRow.id == item_id, item_numbered_in_visible_case(actor)
+    )
     linked = select(SeizedDeviceRow.id).where(SeizedDeviceRow.evidence_item_id == item_id)
     seen_in = (
         select(SeizedDeviceRow.id)
@@ -190,10 +192,7 @@ def _require_linkable(s: Session, actor: Actor, item_id: int) -> None:
     )
     ok = item is not None and (
         (item.case_number is None and s.scalars(linked).first() is None)
-        or (
-            item.case_number is not None
-            and s.scalars(visible_numbers.where(CaseRow.number == item.case_number)).first() is not None
-        )
+        or s.scalars(numbered).first() is not None
         or s.scalars(seen_in).first() is not None
     )
     if not ok:

@@ -29,6 +29,14 @@ def add(
     ],
     label: Annotated[str | None, typer.Option(help="Name for the item (default: the file name).")] = None,
     case: Annotated[str | None, typer.Option(help="Case number the item belongs to.")] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            help="The agency whose case number --case is (id or short name). Case numbers are unique per "
+            "agency only: with it, the number makes the item visible through that agency's case alone; "
+            "without it, only while no two agencies have a case with that number."
+        ),
+    ] = None,
     description: Annotated[str | None, typer.Option(help="Free text: device, where it was seized.")] = None,
     source_type: Annotated[
         str | None, typer.Option("--type", help="directory, raw or e01 (detected).")
@@ -40,6 +48,7 @@ def add(
         actor=settings().user,
         label=label,
         case_number=case,
+        agency=agency,
         description=description,
         source_type=source_type,
     )
@@ -48,12 +57,34 @@ def add(
         console.print(f"  {name}: {value}")
 
 
+@app.command("agency")
+def agency_cmd(
+    ref: Annotated[str, typer.Argument(help="Evidence item id or label.")],
+    agency: Annotated[
+        str, typer.Argument(help="The agency whose case number the item's is (id or short name).")
+    ],
+) -> None:
+    """Record the agency whose case number an item's case number is (items added without --agency)."""
+    name = _service().set_agency(ref, agency, settings().user)
+    console.print(f"evidence item {ref}: case number of agency [bold]{name}[/] (in its chain of custody)")
+
+
 @app.command("list")
 def list_cmd() -> None:
     """List the evidence items."""
-    table = Table("id", "label", "case", "type", "size", "path")
-    for e in _service().items():
-        table.add_row(str(e.id), e.label, e.case_number or "", e.source_type, f"{e.size:,}", e.path)
+    service = _service()
+    agencies = service.agencies()
+    table = Table("id", "label", "case", "agency", "type", "size", "path")
+    for e in service.items():
+        table.add_row(
+            str(e.id),
+            e.label,
+            e.case_number or "",
+            agencies.get(e.id, ""),
+            e.source_type,
+            f"{e.size:,}",
+            e.path,
+        )
     console.print(table)
 
 

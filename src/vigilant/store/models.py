@@ -195,6 +195,9 @@ class EvidenceItemRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     label: Mapped[str] = mapped_column(String(200))
     case_number: Mapped[str | None] = mapped_column(String(100), index=True)
+    # The agency whose case number case_number is (numbers are unique per agency only). None: an item
+    # added without it, which its number links only while no two agencies have a case with that number.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     source_type: Mapped[str] = mapped_column(String(20))
     path: Mapped[str] = mapped_column(Text)

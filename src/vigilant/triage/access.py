@@ -2,10 +2,11 @@
 ``triage.read``, and rows are scoped through the cases the caller may see. The CLI keeps using
 :class:`~vigilant.triage.service.TriageService` directly.
 
-Evidence items carry no agency of their own (the lab registers them). An item is visible when a seized
-device of a case the caller may see is linked to it (``SeizedDeviceRow.evidence_item_id``: exact), or when
-its ``case_number`` equals the number of a case the caller may see (weaker: case numbers are unique per
-agency only). An item linked to no case is visible to no one here. A triage run inherits its item's
+The lab registers evidence items (CLI). An item is visible when a seized device of a case the caller may
+see is linked to it (``SeizedDeviceRow.evidence_item_id``: exact), or when its ``case_number`` names a case
+the caller may see: that of the item's agency, or, for an item registered without its agency, the one case
+with that number while no other agency has one (case numbers are unique per agency only). An item linked
+to no case is visible to no one here. A triage run inherits its item's
 visibility; anything else answers "not found", like a missing record. Every read is audited.
 """
 
@@ -18,7 +19,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select
 
-from vigilant.cases.access import audit, case_visible, visible_case_ids
+from vigilant.cases.access import audit, case_visible, item_numbered_in_visible_case, visible_case_ids
 from vigilant.cases.models import CaseRow, SeizedDeviceRow, SeizureRow
 from vigilant.errors import NotFoundError
 from vigilant.security.audit import RecordRead
@@ -56,8 +57,7 @@ def evidence_visible(actor: Actor) -> ColumnElement[bool]:
         .join(SeizureRow, SeizureRow.id == SeizedDeviceRow.seizure_id)
         .where(SeizureRow.case_id.in_(visible_case_ids(actor)), SeizedDeviceRow.evidence_item_id.is_not(None))
     )
-    numbers = select(CaseRow.number).where(case_visible(actor))
-    return or_(EvidenceItemRow.id.in_(seized), EvidenceItemRow.case_number.in_(numbers))
+    return or_(EvidenceItemRow.id.in_(seized), item_numbered_in_visible_case(actor))
 
 
 def seized_in_for(db: Database, actor: Actor, item_ids: list[int]) -> dict[int, list[str]]:

@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigilant.errors import ConflictError, NotFoundError
+from vigilant.cases.agencies import agency_by_ref
+from vigilant.cases.models import AgencyRow
+from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
 from vigilant.store import Database
 from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
@@ -47,10 +49,12 @@ class EvidenceService:
         actor: str,
         label: str | None = None,
         case_number: str | None = None,
+        agency: str | int | None = None,
         description: str | None = None,
         source_type: str | None = None,
     ) -> EvidenceInfo:
-        """Register a source, read-only, recording its acquisition hashes as they are now."""
+        """Register a source, read-only, recording its acquisition hashes as they are now. ``agency`` (id or
+        short name): the agency whose case number ``case_number`` is."""
         path = path.resolve()
         source = sources()[source_type] if source_type else sources().detect(path)
         with self.db.session() as s:
@@ -60,11 +64,21 @@ class EvidenceService:
                     f"{path} is already evidence item {existing.id} ({existing.label})",
                     hint="triage it with `vigilant triage run " + str(existing.id) + "`",
                 )
+        agency_row = None
+        if agency is not None:
+            if case_number is None:
+                raise BadInputError(
+                    "an agency is recorded for the item's case number: give the case number too",
+                    hint="--case NUMBER --agency SHORT",
+                )
+            with self.db.session() as s:
+                agency_row = agency_by_ref(s, agency)
         hashes = source.acquisition_hashes(path)
         with self.db.session() as s:
             row = EvidenceItemRow(
                 label=label or path.name,
                 case_number=case_number,
+                agency_id=agency_row.id if agency_row is not None else None,
                 description=description,
                 source_type=source.name,
                 path=str(path),
@@ -81,7 +95,11 @@ class EvidenceService:
                     at=utcnow(),
                     actor=actor,
                     action="added",
-                    detail={"hashes": hashes, "source_type": source.name},
+                    detail={
+                        "hashes": hashes,
+                        "source_type": source.name,
+                        **({"agency": agency_row.short_name} if agency_row is not None else {}),
+                    },
                 )
             )
             return evidence_info(row)
@@ -99,6 +117,41 @@ class EvidenceService:
         if row is None:
             raise NotFoundError(f"no evidence item {text!r}", hint="`vigilant evidence list` shows them")
         return row  # type: ignore[no-any-return]
+
+    def set_agency(self, ref: str | int, agency: str | int, actor: str) -> str:
+        """Record the agency whose case number the item's case number is (for items added without it);
+        returns the agency's short name. Changing it is written to the chain of custody."""
+        with self.db.session() as s:
+            row = self._row(s, ref)
+            if row.case_number is None:
+                raise BadInputError(
+                    f"evidence item {row.id} has no case number for an agency to own",
+                    hint="the item is linked to cases through the seized devices recorded in them",
+                )
+            new = agency_by_ref(s, agency)
+            previous = s.get(AgencyRow, row.agency_id) if row.agency_id is not None else None
+            was = previous.short_name if previous is not None else None
+            if was == new.short_name:
+                return new.short_name
+            row.agency_id = new.id
+            s.add(
+                CustodyEventRow(
+                    evidence_id=row.id,
+                    at=utcnow(),
+                    actor=actor,
+                    action="agency-recorded",
+                    detail={"case_number": row.case_number, "agency": new.short_name, "was": was},
+                )
+            )
+            return new.short_name
+
+    def agencies(self) -> dict[int, str]:
+        """Each item's agency (short name), for the items that record one."""
+        with self.db.session() as s:
+            query = select(EvidenceItemRow.id, AgencyRow.short_name).join(
+                AgencyRow, AgencyRow.id == EvidenceItemRow.agency_id
+            )
+            return {row[0]: row[1] for row in s.execute(query)}
 
     def items(self) -> list[EvidenceInfo]:
         with self.db.session() as s:
