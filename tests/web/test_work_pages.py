@@ -27,7 +27,7 @@ from vigilant.leads.lifecycle import Status
 from vigilant.security.audit import AuditLog
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
-from vigilant.store.models import TriageRunRow
+from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage import access as triage_access
 from vigilant.triage.access import get_run_for, list_evidence_for, list_runs_for
 from vigilant.triage.records import FileRecord, Hit, to_table
@@ -292,6 +292,21 @@ def test_the_app_runs_without_the_vendor_file(client: TestClient) -> None:
 def test_vendor_htmx_was_built_by_make() -> None:
     assert VENDOR.is_file(), "run `make frontend` (npm ci) to build src/vigilant/web/static/vendor/"
     assert b"htmx" in VENDOR.read_bytes()[:4096]
+
+
+def test_the_evidence_page_and_api_name_the_agency_of_an_items_case_number(
+    client: TestClient, db: Database, world: World, clock: Clock
+) -> None:
+    assert log_in(client, world.users[Role.EXAMINER], clock) == 303
+    assert "OP-OWN-1 (OPS)" not in client.get("/evidence").text
+    assert client.get("/api/v1/evidence").json()["evidence"][0]["agency"] is None
+    with db.session() as s:
+        item = s.get(EvidenceItemRow, world.own_evidence)
+        assert item is not None
+        item.agency_id = world.own_agency
+    assert "OP-OWN-1 (OPS)" in client.get("/evidence").text
+    [listed] = client.get("/api/v1/evidence").json()["evidence"]
+    assert (listed["case_number"], listed["agency"]) == ("OP-OWN-1", "OPS")
 
 
 def test_the_audit_log_search_finds_evidence_reads(

@@ -22,6 +22,7 @@ from vigilant.errors import BadInputError, ConflictError
 from vigilant.security.rights import Permission
 from vigilant.triage.access import (
     RunDetail,
+    agency_names_for,
     get_run_for,
     list_evidence_for,
     list_runs_for,
@@ -52,6 +53,7 @@ def _evidence(
         ctx,
         "evidence.html",
         seized_in=seized_in_for(ctx.db, caller.actor, [item.id for item in found.items]),
+        agency_of=agency_names_for(ctx.db, [item.id for item in found.items]),
         status=status,
         caller=caller,
         items=found.items,
