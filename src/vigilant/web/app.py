@@ -34,7 +34,7 @@ from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
 from vigilant.web.pages_browse import router as browse_pages
-from vigilant.web.pages_casework import router as casework_pages
+from vigilant.web.pages_case_forms import router as case_form_pages
 from vigilant.web.pages_records import router as records_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(pages.router)
     app.include_router(records_api)
     app.include_router(records_pages)
-    app.include_router(casework_pages)
+    app.include_router(case_form_pages)
     app.include_router(api_leads.router)
     app.include_router(api_triage.router)
     app.include_router(pages_leads.router)
