@@ -137,6 +137,19 @@ __attribute__((target("avx2"))) static inline void transpose8(V r[8])
     r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
+/* The next block of every lane as 16 vectors, vector w holding word w of each lane; lanes move on by step. */
+__attribute__((target("avx2"))) static inline void next_block(V m[16], const uint8_t *p[LANES],
+                                                               const size_t step[LANES])
+{
+    for (int k = 0; k < LANES; k++) {
+        m[k] = _mm256_loadu_si256((const V *)p[k]);
+        m[8 + k] = _mm256_loadu_si256((const V *)(p[k] + 32));
+        p[k] += step[k];
+    }
+    transpose8(m);
+    transpose8(m + 8);
+}
+
 /* Compress `blocks` blocks of each lane: lane k reads ptr[k], advancing by step[k] (64, or 0 for an idle lane
  * that reads the same harmless block and whose state is thrown away). st[j][k] is word j of lane k's state. */
 __attribute__((target("avx2"))) static void
@@ -150,13 +163,7 @@ md5_x8(uint32_t st[4][LANES], const uint8_t *ptr[LANES], const size_t step[LANES
         p[k] = ptr[k];
     for (; blocks; blocks--) {
         V m[16];
-        for (int k = 0; k < LANES; k++) {
-            m[k] = _mm256_loadu_si256((const V *)p[k]);
-            m[8 + k] = _mm256_loadu_si256((const V *)(p[k] + 32));
-            p[k] += step[k];
-        }
-        transpose8(m);
-        transpose8(m + 8);
+        next_block(m, p, step);
         V aa = a, bb = b, cc = c, dd = d;
         for (int i = 0; i < 16; i += 4) {
             STEP(F1(b, c, d), a, b, c, d, i);
@@ -221,13 +228,7 @@ md5_x8_vl(uint32_t st[4][LANES], const uint8_t *ptr[LANES], const size_t step[LA
         p[k] = ptr[k];
     for (; blocks; blocks--) {
         V m[16];
-        for (int k = 0; k < LANES; k++) {
-            m[k] = _mm256_loadu_si256((const V *)p[k]);
-            m[8 + k] = _mm256_loadu_si256((const V *)(p[k] + 32));
-            p[k] += step[k];
-        }
-        transpose8(m);
-        transpose8(m + 8);
+        next_block(m, p, step);
         V aa = a, bb = b, cc = c, dd = d;
         VSTEP4(F_TABLE, 0, 7, 12, 17, 22);
         VSTEP4(F_TABLE, 4, 7, 12, 17, 22);
