@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from vigilant.cli.common import console, console_err, database, settings
-from vigilant.errors import BadInputError, ExitCode
+from vigilant.errors import BadInputError, ConflictError, ExitCode
 
-app = typer.Typer(help="The audit log: verify its hash chain, search it.", no_args_is_help=True)
+app = typer.Typer(
+    help="The audit log: verify its hash chain, anchor it outside the database, search it.",
+    no_args_is_help=True,
+)
 
 
 def _utc(text: str, option: str) -> datetime:
@@ -29,19 +33,64 @@ def _utc(text: str, option: str) -> datetime:
 
 
 @app.command("verify")
-def verify() -> None:
-    """Check the audit hash chain: exit 0 when intact, 5 with the first broken seq otherwise."""
+def verify(
+    anchor: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--anchor",
+            help="An anchor file from `vigilant audit anchor`: the chain must still hold its event unchanged "
+            "(catches a chain rewritten with recomputed hashes). Repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Check the audit hash chain (and anchors): exit 0 when intact, 5 with the first broken seq otherwise."""
     from vigilant.security.audit import verify_chain
+    from vigilant.security.audit_anchor import Anchor, check_anchor
 
+    anchors = [(path, Anchor.read(path)) for path in anchor or []]  # bad files: exit 4 before any reading
     report = verify_chain(database())
-    if report.ok:
-        console.print(f"audit chain intact: {report.events} events, head seq {report.head_seq}")
+    if not report.ok:
+        console_err.print(
+            f"[bold red]audit chain broken at seq {report.broken_seq}:[/] {report.reason} "
+            f"({report.events} events verified before it)"
+        )
+        raise typer.Exit(int(ExitCode.CONFLICT))
+    problems = [(path, problem) for path, a in anchors if (problem := check_anchor(database(), a))]
+    for path, problem in problems:
+        console_err.print(f"[bold red]anchor {path}:[/] {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(int(ExitCode.CONFLICT))
+    held = f"; {len(anchors)} anchor(s) held" if anchors else ""
+    console.print(f"audit chain intact: {report.events} events, head seq {report.head_seq}{held}")
+
+
+@app.command("anchor")
+def anchor_cmd(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the anchor to this new file (default: print)."),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option(help="Where the anchor will be kept (recorded in the audit event).")
+    ] = None,
+) -> None:
+    """Take an anchor of the audit chain (its newest event, recorded as `audit.anchored`) to keep outside
+    the database; `vigilant audit verify --anchor FILE` checks the chain still holds it."""
+    from vigilant.security.audit_anchor import take_anchor
+    from vigilant.security.rights import Actor
+
+    if output is not None and output.exists():
+        raise ConflictError(f"{output} exists: an anchor is never overwritten", hint="choose a new file name")
+    if output is not None and not output.parent.is_dir():
+        raise BadInputError(f"{output.parent} is not a folder", hint="write the anchor into an existing folder")
+    taken = take_anchor(database(), Actor.cli(settings().user), now=datetime.now(UTC), note=note)
+    text = json.dumps(taken.to_json(), indent=2) + "\n"
+    if output is None:
+        print(text, end="")
         return
-    console_err.print(
-        f"[bold red]audit chain broken at seq {report.broken_seq}:[/] {report.reason} "
-        f"({report.events} events verified before it)"
-    )
-    raise typer.Exit(int(ExitCode.CONFLICT))
+    with output.open("x", encoding="utf-8") as fh:
+        fh.write(text)
+    console.print(f"anchor of audit event {taken.seq} written to {output}: keep it outside the database")
 
 
 @app.command("search")

@@ -6,8 +6,8 @@ row, or reordering rows breaks a link that :func:`verify_chain` finds and names 
 row holds the newest ``seq`` and hash; it is what catches deleted or forged events at the *end* of the chain.
 
 What the chain cannot stop on its own: someone with write access to the database who recomputes every hash
-and the head. Against that, verification results (head seq and hash) must also leave the database, e.g. in
-signed exports or a weekly review record; an HMAC with a key held outside the database is the next step.
+and the head. Against that, anchors (:mod:`vigilant.security.audit_anchor`) take an event's seq and hash out
+of the database; an HMAC with a key held outside the database would be a further step.
 
 Events are appended in the caller's transaction, so a change and its audit event commit together or not at
 all. Appends are serialised by locking the head row (see :mod:`vigilant.security.locking`): on PostgreSQL by

@@ -1,0 +1,131 @@
+"""Audit anchors catch what the chain alone cannot: a log rewritten with every hash recomputed, or cut."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select
+
+from tests.security.conftest import ADMIN, T0
+from vigilant.cli import run
+from vigilant.errors import ExitCode
+from vigilant.security.audit import GENESIS, HEAD_ID, AuditLog, RecordRead, event_hash, verify_chain
+from vigilant.security.audit_anchor import Anchor, check_anchor, take_anchor
+from vigilant.security.models import AuditEventRow, AuditHeadRow
+from vigilant.store import Database
+
+
+def _events(db: Database, count: int, start: int = 0) -> None:
+    log = AuditLog(db)
+    for i in range(start, start + count):
+        log.record(RecordRead.by(ADMIN, object_type="case", object_id=str(i)), now=T0 + timedelta(seconds=i))
+
+
+def _rewrite(db: Database, seq: int, object_id: str) -> None:
+    """What someone with write access to the database can do: change an event, then recompute every hash
+    after it and the head, so that the chain verifies again."""
+    with db.session() as s:
+        prev = GENESIS
+        for row in s.scalars(select(AuditEventRow).order_by(AuditEventRow.seq)):
+            if row.seq == seq:
+                row.object_id = object_id
+            row.prev_hash = prev
+            row.hash = event_hash(row)
+            prev = row.hash
+        head = s.get(AuditHeadRow, HEAD_ID)
+        assert head is not None
+        head.hash = prev
+
+
+def test_an_anchor_holds_while_the_log_grows(db: Database) -> None:
+    _events(db, 3)
+    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1), note="court package 2026-0042")
+    assert anchor.seq == 4
+    _events(db, 3, start=10)
+    assert check_anchor(db, anchor) is None
+    with db.session() as s:
+        row = s.get(AuditEventRow, anchor.seq)
+        assert row is not None
+        assert (row.action, row.detail) == ("audit.anchored", {"note": "court package 2026-0042"})
+    # What is written out reads back the same.
+    assert Anchor.from_json(json.loads(json.dumps(anchor.to_json())), "anchor.json") == anchor
+
+
+@pytest.mark.parametrize("changed", [2, 4], ids=["before the anchor", "the anchored event"])
+def test_a_log_rewritten_with_recomputed_hashes_verifies_but_fails_its_anchor(
+    db: Database, changed: int
+) -> None:
+    _events(db, 3)
+    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
+    _events(db, 2, start=10)
+    _rewrite(db, changed, "999")
+    assert verify_chain(db).ok  # the chain alone cannot tell
+    problem = check_anchor(db, anchor)
+    assert problem is not None
+    assert f"event {anchor.seq} has hash" in problem
+    assert "rewritten at or before the anchored event" in problem
+
+
+def test_a_rewrite_after_the_anchor_is_not_the_anchors_to_catch(db: Database) -> None:
+    _events(db, 2)
+    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
+    _events(db, 2, start=10)
+    _rewrite(db, anchor.seq + 1, "999")
+    assert check_anchor(db, anchor) is None  # a later anchor would: take them regularly
+
+
+def test_a_log_cut_short_before_the_anchor_fails_it(db: Database) -> None:
+    _events(db, 3)
+    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
+    with db.session() as s:
+        s.execute(delete(AuditEventRow).where(AuditEventRow.seq >= 3))
+        head = s.get(AuditHeadRow, HEAD_ID)
+        last = s.get(AuditEventRow, 2)
+        assert head is not None
+        assert last is not None
+        head.seq, head.hash = 2, last.hash
+    assert verify_chain(db).ok
+    assert check_anchor(db, anchor) == "event 4 is gone: the log was cut short after the anchor was taken"
+
+
+def test_the_cli_takes_anchors_and_verifies_against_them(db: Database, tmp_path: Path) -> None:
+    _events(db, 2)
+    first = tmp_path / "anchor-1.json"
+    assert run(["audit", "anchor", "-o", str(first), "--note", "weekly review"]) == 0
+    assert run(["audit", "anchor", "-o", str(first)]) == ExitCode.CONFLICT  # never overwritten
+    assert run(["audit", "anchor", "-o", str(tmp_path / "no" / "such" / "a.json")]) == ExitCode.BAD_INPUT
+    second = tmp_path / "anchor-2.json"
+    assert run(["audit", "anchor", "-o", str(second)]) == 0
+    assert Anchor.read(second).seq == Anchor.read(first).seq + 1
+    assert run(["audit", "verify", "--anchor", str(first), "--anchor", str(second)]) == 0
+
+    _rewrite(db, 1, "999")
+    assert run(["audit", "verify"]) == 0  # the chain alone verifies
+    assert run(["audit", "verify", "--anchor", str(first)]) == ExitCode.CONFLICT
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "cannot read the anchor"),
+        ('{"format": "other"}', "not a Vigilant audit anchor"),
+        ('{"format": "vigilant-audit-anchor/1", "seq": 0, "hash": "ab", "at": "x"}', "not a positive"),
+        ('{"format": "vigilant-audit-anchor/1", "seq": 3, "hash": "AB", "at": "x"}', "64 lower-case"),
+        (
+            '{"format": "vigilant-audit-anchor/1", "seq": 3, "hash": "' + "a" * 64 + '", "at": "2026-03-02"}',
+            "ISO time with its zone",
+        ),
+    ],
+)
+def test_a_bad_anchor_file_is_refused_with_its_name(
+    db: Database, tmp_path: Path, content: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "anchor.json"
+    path.write_text(content)
+    assert run(["audit", "verify", "--anchor", str(path)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in " ".join(err.split())
+    assert "anchor.json" in err
