@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from sqlalchemy import select
 
 from vigilant.cases.models import AgencyRow
 from vigilant.security import mfa
+from vigilant.security.audit import GENESIS, HEAD_ID, event_hash
 from vigilant.security.auth import AuthService
+from vigilant.security.models import AuditEventRow, AuditHeadRow
 from vigilant.security.passwords import ArgonParams, Passwords
 from vigilant.security.rights import Actor, Role
 from vigilant.security.users import UserService
@@ -76,3 +79,19 @@ def make_user(
 ) -> Made:
     made = users.create(ADMIN, username, PASSWORD, roles=roles, agency_id=7, now=T0)
     return Made(made.user_id, username, secret_of(made.totp_uri))
+
+
+def rewrite_chain(db: Database, seq: int, object_id: str) -> None:
+    """What someone with write access to the database can do: change an event, then recompute every hash
+    after it and the head, so that the chain verifies again."""
+    with db.session() as s:
+        prev = GENESIS
+        for row in s.scalars(select(AuditEventRow).order_by(AuditEventRow.seq)):
+            if row.seq == seq:
+                row.object_id = object_id
+            row.prev_hash = prev
+            row.hash = event_hash(row)
+            prev = row.hash
+        head = s.get(AuditHeadRow, HEAD_ID)
+        assert head is not None
+        head.hash = prev

@@ -7,12 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from tests.security.conftest import ADMIN, T0
+from tests.security.conftest import ADMIN, T0, rewrite_chain
 from vigilant.cli import run
 from vigilant.errors import ExitCode
-from vigilant.security.audit import GENESIS, HEAD_ID, AuditLog, RecordRead, event_hash, verify_chain
+from vigilant.security.audit import HEAD_ID, AuditLog, RecordRead, verify_chain
 from vigilant.security.audit_anchor import Anchor, check_anchor, take_anchor
 from vigilant.security.models import AuditEventRow, AuditHeadRow
 from vigilant.store import Database
@@ -22,22 +22,6 @@ def _events(db: Database, count: int, start: int = 0) -> None:
     log = AuditLog(db)
     for i in range(start, start + count):
         log.record(RecordRead.by(ADMIN, object_type="case", object_id=str(i)), now=T0 + timedelta(seconds=i))
-
-
-def _rewrite(db: Database, seq: int, object_id: str) -> None:
-    """What someone with write access to the database can do: change an event, then recompute every hash
-    after it and the head, so that the chain verifies again."""
-    with db.session() as s:
-        prev = GENESIS
-        for row in s.scalars(select(AuditEventRow).order_by(AuditEventRow.seq)):
-            if row.seq == seq:
-                row.object_id = object_id
-            row.prev_hash = prev
-            row.hash = event_hash(row)
-            prev = row.hash
-        head = s.get(AuditHeadRow, HEAD_ID)
-        assert head is not None
-        head.hash = prev
 
 
 def test_an_anchor_holds_while_the_log_grows(db: Database) -> None:
@@ -61,7 +45,7 @@ def test_a_log_rewritten_with_recomputed_hashes_verifies_but_fails_its_anchor(
     _events(db, 3)
     anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
     _events(db, 2, start=10)
-    _rewrite(db, changed, "999")
+    rewrite_chain(db, changed, "999")
     assert verify_chain(db).ok  # the chain alone cannot tell
     problem = check_anchor(db, anchor)
     assert problem is not None
@@ -73,7 +57,7 @@ def test_a_rewrite_after_the_anchor_is_not_the_anchors_to_catch(db: Database) ->
     _events(db, 2)
     anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
     _events(db, 2, start=10)
-    _rewrite(db, anchor.seq + 1, "999")
+    rewrite_chain(db, anchor.seq + 1, "999")
     assert check_anchor(db, anchor) is None  # a later anchor would: take them regularly
 
 
@@ -102,7 +86,7 @@ def test_the_cli_takes_anchors_and_verifies_against_them(db: Database, tmp_path:
     assert Anchor.read(second).seq == Anchor.read(first).seq + 1
     assert run(["audit", "verify", "--anchor", str(first), "--anchor", str(second)]) == 0
 
-    _rewrite(db, 1, "999")
+    rewrite_chain(db, 1, "999")
     assert run(["audit", "verify"]) == 0  # the chain alone verifies
     assert run(["audit", "verify", "--anchor", str(first)]) == ExitCode.CONFLICT
 

@@ -59,6 +59,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/library"): Rule(P.LIBRARY_READ),
     ("POST", "/library"): Rule(P.LIBRARY_READ),
     ("GET", "/audit"): Rule(P.AUDIT_READ),
+    ("POST", "/audit/anchor"): Rule(P.AUDIT_READ),
+    ("POST", "/api/v1/audit/anchors"): Rule(P.AUDIT_READ, ok=201),
+    ("POST", "/api/v1/audit/anchors/check"): Rule(P.AUDIT_READ),
     # A case's records: persons, legal process, charges, victims, the release (api_records, pages_records).
     ("GET", "/api/v1/offences"): Rule(None),  # the Criminal Code catalogue: public law
     ("GET", "/api/v1/cases/{case_id}/persons"): Rule(P.PERSONS_READ, scoped=True),
@@ -177,6 +180,17 @@ class Requests:
             "/library": lambda: {"data": {"hashes": hashlib.sha1(b"x").hexdigest(), "csrf_token": token}},
             "/login": lambda: {"data": {"username": "nobody", "password": "p" * 12, "totp": "123456"}},
             "/logout": lambda: {"data": {"csrf_token": token}},
+            "/audit/anchor": lambda: {"data": {"note": f"matrix {n}", "csrf_token": token}},
+            "/api/v1/audit/anchors": lambda: {"json": {"note": f"matrix {n}"}, "headers": headers},
+            "/api/v1/audit/anchors/check": lambda: {
+                "json": {
+                    "format": "vigilant-audit-anchor/1",
+                    "seq": 1,
+                    "hash": "0" * 64,
+                    "at": "2026-03-01T10:00Z",
+                },
+                "headers": headers,
+            },
             # A case's records: the same body for own and other case; another agency's case answers 404.
             "/api/v1/cases/{case_id}/persons": lambda: {
                 "json": {"given_names": "Matrix", "surname": f"Person{n}", "role": "suspect"},

@@ -82,7 +82,9 @@ def anchor_cmd(
     if output is not None and output.exists():
         raise ConflictError(f"{output} exists: an anchor is never overwritten", hint="choose a new file name")
     if output is not None and not output.parent.is_dir():
-        raise BadInputError(f"{output.parent} is not a folder", hint="write the anchor into an existing folder")
+        raise BadInputError(
+            f"{output.parent} is not a folder", hint="write the anchor into an existing folder"
+        )
     taken = take_anchor(database(), Actor.cli(settings().user), now=datetime.now(UTC), note=note)
     text = json.dumps(taken.to_json(), indent=2) + "\n"
     if output is None:

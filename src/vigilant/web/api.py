@@ -8,8 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from vigilant.cases import figures, operations, service
+from vigilant.security.audit_anchor import Anchor, check_anchor, take_anchor
+from vigilant.security.rights import Permission
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.schemas import (
+    AnchorCheckOut,
+    AnchorIn,
+    AnchorOut,
     AuditEventOut,
     CaseIn,
     CaseList,
@@ -122,3 +127,19 @@ def audit_events(
         limit=limit,
     )
     return [AuditEventOut.of(r) for r in found]
+
+
+@router.post("/audit/anchors", response_model=AnchorOut, status_code=201)
+def take_audit_anchor(ctx: ContextDep, actor: ActorDep, body: AnchorIn) -> AnchorOut:
+    """An anchor of the audit chain (an ``audit.anchored`` event): keep it outside the database."""
+    ctx.audit.authorize(actor, Permission.AUDIT_READ, now=ctx.clock(), object_type="audit")
+    return AnchorOut(**take_anchor(ctx.db, actor, now=ctx.clock(), note=body.note).to_json())
+
+
+@router.post("/audit/anchors/check", response_model=AnchorCheckOut)
+def check_audit_anchor(ctx: ContextDep, actor: ActorDep, body: dict[str, Any]) -> AnchorCheckOut:
+    """Whether the chain still holds an anchor's event unchanged (the body: the anchor as taken)."""
+    ctx.audit.authorize(actor, Permission.AUDIT_READ, now=ctx.clock(), object_type="audit")
+    anchor = Anchor.from_json(body, "the anchor given")
+    problem = check_anchor(ctx.db, anchor)
+    return AnchorCheckOut(seq=anchor.seq, held=problem is None, problem=problem)

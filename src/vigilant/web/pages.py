@@ -6,6 +6,7 @@ readable page (see :mod:`vigilant.web.errors`), wrong input as the form again wi
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -21,7 +22,9 @@ from vigilant.cases.breakdown import operation_breakdown
 from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.service import parse_distribution
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.security.audit_anchor import take_anchor
 from vigilant.security.errors import AccountLocked, AuthError, PermissionDenied
+from vigilant.security.rights import Permission
 from vigilant.web.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -227,3 +230,17 @@ def audit_page(
     )
     filters = {"by": by, "action": action, "outcome": outcome, "since": since.isoformat() if since else ""}
     return render(ctx, "audit.html", caller=caller, events=found, filters=filters)
+
+
+@router.post("/audit/anchor")
+def audit_anchor(
+    ctx: ContextDep, caller: CallerDep, note: Annotated[str, Form(max_length=300)] = ""
+) -> Response:
+    """Take an anchor of the audit chain and hand it to the browser as a file to keep elsewhere."""
+    ctx.audit.authorize(caller.actor, Permission.AUDIT_READ, now=ctx.clock(), object_type="audit")
+    anchor = take_anchor(ctx.db, caller.actor, now=ctx.clock(), note=note.strip() or None)
+    return Response(
+        json.dumps(anchor.to_json(), indent=2) + "\n",
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="vigilant-audit-anchor-{anchor.seq}.json"'},
+    )

@@ -200,6 +200,25 @@ class LookupOut(BaseModel):
         )
 
 
+class AnchorIn(BaseModel):
+    note: str | None = Field(default=None, max_length=300)  # where the anchor will be kept
+
+
+class AnchorOut(BaseModel):
+    """An anchor as `vigilant audit verify --anchor FILE` reads it: save the body as the file."""
+
+    format: str
+    seq: int
+    hash: str
+    at: str
+
+
+class AnchorCheckOut(BaseModel):
+    seq: int
+    held: bool  # the chain holds the anchored event with the anchored hash
+    problem: str | None
+
+
 class AuditEventOut(BaseModel):
     seq: int
     at: datetime
