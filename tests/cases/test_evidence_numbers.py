@@ -66,8 +66,10 @@ def test_a_number_two_agencies_use_names_only_the_items_own_agencys_case(
     with pytest.raises(InvalidRecordError, match=f"no evidence item {pp_laptop} that you may link"):
         _seize(db, w.outsider, _case_id(db, w.outsider, "2024-0042"), pp_laptop)
 
-    # The lab records the agency of the item that had none: it is then named by that agency's case.
+    # The lab lists the items in that state, and records the agency of the one that had none.
+    assert [e.label for e in service.items(ambiguous=True)] == ["No agency"]
     assert service.set_agency("No agency", "HRP", "lab") == "HRP"
+    assert service.items(ambiguous=True) == []
     assert _seen(db, w.outsider) == {"HRP phone", "No agency"}
     assert "No agency" not in _seen(db, w.coordinator)
     custody = [e for e in service.custody(_item(service, "No agency")) if e.action == "agency-recorded"]
@@ -124,6 +126,7 @@ def test_the_cli_records_and_lists_the_agency(db: Database, tmp_path: Path) -> N
     }
     assert rows["cli"] == "BPS"
     assert rows["cli2"] == "HRP"
+    assert run(["evidence", "list", "--ambiguous"]) == 0
 
 
 def _case_id(db: Database, agency: int, number: str) -> int:

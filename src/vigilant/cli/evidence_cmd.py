@@ -70,12 +70,21 @@ def agency_cmd(
 
 
 @app.command("list")
-def list_cmd() -> None:
+def list_cmd(
+    ambiguous: Annotated[
+        bool,
+        typer.Option(
+            "--ambiguous",
+            help="Only items with no agency whose case number cases of several agencies carry: the web "
+            "shows them to no one until `vigilant evidence agency` records theirs.",
+        ),
+    ] = False,
+) -> None:
     """List the evidence items."""
     service = _service()
     agencies = service.agencies()
     table = Table("id", "label", "case", "agency", "type", "size", "path")
-    for e in service.items():
+    for e in service.items(ambiguous=ambiguous):
         table.add_row(
             str(e.id),
             e.label,

@@ -7,10 +7,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from vigilant.cases.agencies import agency_by_ref
-from vigilant.cases.models import AgencyRow
+from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
 from vigilant.store import Database
@@ -153,9 +153,19 @@ class EvidenceService:
             )
             return {row[0]: row[1] for row in s.execute(query)}
 
-    def items(self) -> list[EvidenceInfo]:
+    def items(self, *, ambiguous: bool = False) -> list[EvidenceInfo]:
+        """Every item; with ``ambiguous``, only those that record no agency while cases of several agencies
+        carry their case number (their number names no case until the lab records their agency)."""
+        query = select(EvidenceItemRow).order_by(EvidenceItemRow.id)
+        if ambiguous:
+            shared = (
+                select(CaseRow.number)
+                .group_by(CaseRow.number)
+                .having(func.count(distinct(CaseRow.agency_id)) > 1)
+            )
+            query = query.where(EvidenceItemRow.agency_id.is_(None), EvidenceItemRow.case_number.in_(shared))
         with self.db.session() as s:
-            return [evidence_info(r) for r in s.scalars(select(EvidenceItemRow).order_by(EvidenceItemRow.id))]
+            return [evidence_info(r) for r in s.scalars(query)]
 
     def record(self, evidence_id: int, actor: str, action: str, detail: dict[str, Any]) -> None:
         with self.db.session() as s:
