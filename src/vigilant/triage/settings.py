@@ -25,7 +25,9 @@ class TriageSettings:
     max_video_seconds: int = 3600  # frames after this time are not hashed (the record says so)
     max_video_frames: int = 250_000  # frames decoded per video, at most
     batch_files: int = 512  # a batch ends at this many files …
-    batch_bytes: int = 512 * MiB  # … or this many bytes, whichever comes first
+    # … or this many bytes, whichever comes first: large enough that large files (videos) are read several
+    # at a time per thread (MD5 in lanes, see runner._GROUP_LARGE); a run killed redoes at most two batches.
+    batch_bytes: int = 4096 * MiB
     threads: int = 2  # reading and hashing (hashlib releases the GIL)
     processes: int = 2  # picture decoding (holds the GIL)
     set_ids: tuple[int, ...] | None = None  # library sets to match against (None: all)
