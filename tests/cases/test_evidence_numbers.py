@@ -89,6 +89,12 @@ def test_an_item_without_agency_loses_its_number_link_when_a_second_agency_uses_
     open_case(db, actor(w.outsider), number="24-77", title="t", distribution=Distribution.AGENCY_ONLY)
     assert _seen(db, w.coordinator) == set()
     assert _seen(db, w.outsider) == set()
+    # The lab learns why from the item's chain of custody (the case's opener learns nothing).
+    [shared] = [e for e in service.custody(_item(service, "Old item")) if e.action == "case-number-shared"]
+    assert shared.detail["case_number"] == "24-77"
+    assert "vigilant evidence agency" in shared.detail["note"]
+    open_case(db, actor(w.partner), number="24-77", title="t", distribution=Distribution.AGENCY_ONLY)
+    assert [e.action for e in service.custody(_item(service, "Old item"))].count("case-number-shared") == 1
     # A seized device recorded in the case is an exact link, and stays one: linking needs the number
     # (ambiguous now) or the agency, so the lab records the agency first.
     with pytest.raises(InvalidRecordError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from vigilant.cases.models import CaseRow, CaseStatus, Distribution, SharingGrou
 from vigilant.cases.operations import operation_by_ref
 from vigilant.security.audit import RecordChanged, RecordRead
 from vigilant.store import Database
-from vigilant.store.models import utcnow
+from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
 
 
 def parse_distribution(text: str) -> Distribution:
@@ -102,7 +102,37 @@ def open_case(
             ) from None
         audit(s, actor, RecordChanged, change="create", object_type="case", object_id=str(row.id),
               case_ref=row.number)  # fmt: skip
+        _note_shared_number(s, row.number)
     return row
+
+
+def _note_shared_number(s: Session, number: str) -> None:
+    """When a second agency opens a case with a number that evidence items registered without their agency
+    carry, those items are named by no case from then on (see cases.access.item_numbered_in_visible_case).
+    Say so in each item's chain of custody, where the lab looks, and nothing to the case's opener: the items
+    may be another agency's."""
+    agencies = s.scalar(select(func.count(distinct(CaseRow.agency_id))).where(CaseRow.number == number))
+    if agencies != 2:  # it just became shared; a third agency changes nothing more
+        return
+    items = s.scalars(
+        select(EvidenceItemRow.id).where(
+            EvidenceItemRow.case_number == number, EvidenceItemRow.agency_id.is_(None)
+        )
+    )
+    for item_id in list(items):
+        s.add(
+            CustodyEventRow(
+                evidence_id=item_id,
+                at=utcnow(),
+                actor="vigilant",
+                action="case-number-shared",
+                detail={
+                    "case_number": number,
+                    "note": "cases of two agencies now carry this number: the item is linked to neither "
+                    "by its number until its agency is recorded (vigilant evidence agency ITEM AGENCY)",
+                },
+            )
+        )
 
 
 def get_case(db: Database, actor: Actor, case_id: int) -> CaseRow:
