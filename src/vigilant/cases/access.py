@@ -123,22 +123,24 @@ def visible_case_ids(actor: Actor) -> Select[int]:
     return select(CaseRow.id).where(case_visible(actor))
 
 
+def shared_case_numbers() -> Select[str]:
+    """Case numbers that cases of more than one agency carry (numbers are unique per agency only)."""
+    return select(CaseRow.number).group_by(CaseRow.number).having(func.count(distinct(CaseRow.agency_id)) > 1)
+
+
 def item_numbered_in_visible_case(actor: Actor) -> ColumnElement[bool]:
     """The WHERE clause on evidence items whose case number names a case ``actor`` may see.
 
     Case numbers are unique per agency only: an item that records its agency is named by that agency's
     case alone; an item that does not (added without one) is named by its number only while a single
     agency has a case with that number, so another agency's same number never makes it visible."""
-    shared = (
-        select(CaseRow.number).group_by(CaseRow.number).having(func.count(distinct(CaseRow.agency_id)) > 1)
-    )
     return exists(
         select(CaseRow.id).where(
             case_visible(actor),
             CaseRow.number == EvidenceItemRow.case_number,
             or_(
                 CaseRow.agency_id == EvidenceItemRow.agency_id,
-                and_(EvidenceItemRow.agency_id.is_(None), CaseRow.number.not_in(shared)),
+                and_(EvidenceItemRow.agency_id.is_(None), CaseRow.number.not_in(shared_case_numbers())),
             ),
         )
     )

@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import ColumnElement, or_, select
 
 from vigilant.cases.access import audit, case_visible, item_numbered_in_visible_case, visible_case_ids
-from vigilant.cases.models import AgencyRow, CaseRow, SeizedDeviceRow, SeizureRow
+from vigilant.cases.models import CaseRow, SeizedDeviceRow, SeizureRow
 from vigilant.errors import NotFoundError
 from vigilant.security.audit import RecordRead
 from vigilant.security.rights import Actor, Permission, require
@@ -78,19 +78,6 @@ def seized_in_for(db: Database, actor: Actor, item_ids: list[int]) -> dict[int, 
             if item_id is not None:  # the query asks for linked devices only
                 found.setdefault(item_id, []).append(number)
     return found
-
-
-def agency_names_for(db: Database, item_ids: list[int]) -> dict[int, str]:
-    """For each item that records one, the short name of the agency whose case number it carries."""
-    if not item_ids:
-        return {}
-    query = (
-        select(EvidenceItemRow.id, AgencyRow.short_name)
-        .join(AgencyRow, AgencyRow.id == EvidenceItemRow.agency_id)
-        .where(EvidenceItemRow.id.in_(item_ids))
-    )
-    with db.session() as s:
-        return {row[0]: row[1] for row in s.execute(query)}
 
 
 def list_evidence_for(

@@ -7,10 +7,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 
+from vigilant.cases.access import shared_case_numbers
 from vigilant.cases.agencies import agency_by_ref
-from vigilant.cases.models import AgencyRow, CaseRow
+from vigilant.cases.models import AgencyRow
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
 from vigilant.store import Database
@@ -30,6 +31,20 @@ def evidence_info(row: EvidenceItemRow) -> EvidenceInfo:
         hashes=dict(row.hashes),
         description=row.description,
     )
+
+
+def agency_names(db: Database, item_ids: list[int] | None = None) -> dict[int, str]:
+    """For each item (of ``item_ids``; None: all) that records one, the short name of the agency whose case
+    number it carries."""
+    if item_ids is not None and not item_ids:
+        return {}
+    query = select(EvidenceItemRow.id, AgencyRow.short_name).join(
+        AgencyRow, AgencyRow.id == EvidenceItemRow.agency_id
+    )
+    if item_ids is not None:
+        query = query.where(EvidenceItemRow.id.in_(item_ids))
+    with db.session() as s:
+        return {row[0]: row[1] for row in s.execute(query)}
 
 
 def _size(path: Path) -> int:
@@ -147,23 +162,16 @@ class EvidenceService:
 
     def agencies(self) -> dict[int, str]:
         """Each item's agency (short name), for the items that record one."""
-        with self.db.session() as s:
-            query = select(EvidenceItemRow.id, AgencyRow.short_name).join(
-                AgencyRow, AgencyRow.id == EvidenceItemRow.agency_id
-            )
-            return {row[0]: row[1] for row in s.execute(query)}
+        return agency_names(self.db)
 
     def items(self, *, ambiguous: bool = False) -> list[EvidenceInfo]:
         """Every item; with ``ambiguous``, only those that record no agency while cases of several agencies
         carry their case number (their number names no case until the lab records their agency)."""
         query = select(EvidenceItemRow).order_by(EvidenceItemRow.id)
         if ambiguous:
-            shared = (
-                select(CaseRow.number)
-                .group_by(CaseRow.number)
-                .having(func.count(distinct(CaseRow.agency_id)) > 1)
+            query = query.where(
+                EvidenceItemRow.agency_id.is_(None), EvidenceItemRow.case_number.in_(shared_case_numbers())
             )
-            query = query.where(EvidenceItemRow.agency_id.is_(None), EvidenceItemRow.case_number.in_(shared))
         with self.db.session() as s:
             return [evidence_info(r) for r in s.scalars(query)]
 

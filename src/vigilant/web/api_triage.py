@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from vigilant.store.models import EvidenceItemRow, TriageRunRow
-from vigilant.triage.access import RunDetail, agency_names_for, get_run_for, list_evidence_for, list_runs_for
+from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
+from vigilant.triage.evidence_service import agency_names
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.triage.records import FileRecord
 from vigilant.triage.settings import TriageSettings
@@ -150,7 +151,7 @@ def list_evidence(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> EvidenceList:
     page = list_evidence_for(ctx.db, actor, limit=limit, offset=offset)
-    agencies = agency_names_for(ctx.db, [r.id for r in page.items])
+    agencies = agency_names(ctx.db, [r.id for r in page.items])
     return EvidenceList(
         evidence=[EvidenceOut.of(r).model_copy(update={"agency": agencies.get(r.id)}) for r in page.items],
         offset=offset,

@@ -22,12 +22,12 @@ from vigilant.errors import BadInputError, ConflictError
 from vigilant.security.rights import Permission
 from vigilant.triage.access import (
     RunDetail,
-    agency_names_for,
     get_run_for,
     list_evidence_for,
     list_runs_for,
     seized_in_for,
 )
+from vigilant.triage.evidence_service import agency_names
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.charts import Bar, bar_chart
@@ -53,7 +53,7 @@ def _evidence(
         ctx,
         "evidence.html",
         seized_in=seized_in_for(ctx.db, caller.actor, [item.id for item in found.items]),
-        agency_of=agency_names_for(ctx.db, [item.id for item in found.items]),
+        agency_of=agency_names(ctx.db, [item.id for item in found.items]),
         status=status,
         caller=caller,
         items=found.items,
