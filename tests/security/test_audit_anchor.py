@@ -26,10 +26,10 @@ def _events(db: Database, count: int, start: int = 0) -> None:
 
 def test_an_anchor_holds_while_the_log_grows(db: Database) -> None:
     _events(db, 3)
-    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1), note="court package 2026-0042")
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1), note="court package 2026-0042")
     assert anchor.seq == 4
     _events(db, 3, start=10)
-    assert check_anchor(db, anchor) is None
+    assert check_anchor(AuditLog(db), ADMIN, anchor, now=T0) is None
     with db.session() as s:
         row = s.get(AuditEventRow, anchor.seq)
         assert row is not None
@@ -43,11 +43,11 @@ def test_a_log_rewritten_with_recomputed_hashes_verifies_but_fails_its_anchor(
     db: Database, changed: int
 ) -> None:
     _events(db, 3)
-    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1))
     _events(db, 2, start=10)
     rewrite_chain(db, changed, "999")
     assert verify_chain(db).ok  # the chain alone cannot tell
-    problem = check_anchor(db, anchor)
+    problem = check_anchor(AuditLog(db), ADMIN, anchor, now=T0)
     assert problem is not None
     assert f"event {anchor.seq} has hash" in problem
     assert "rewritten at or before the anchored event" in problem
@@ -55,15 +55,17 @@ def test_a_log_rewritten_with_recomputed_hashes_verifies_but_fails_its_anchor(
 
 def test_a_rewrite_after_the_anchor_is_not_the_anchors_to_catch(db: Database) -> None:
     _events(db, 2)
-    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1))
     _events(db, 2, start=10)
     rewrite_chain(db, anchor.seq + 1, "999")
-    assert check_anchor(db, anchor) is None  # a later anchor would: take them regularly
+    assert (
+        check_anchor(AuditLog(db), ADMIN, anchor, now=T0) is None
+    )  # a later anchor would: take them regularly
 
 
 def test_a_log_cut_short_before_the_anchor_fails_it(db: Database) -> None:
     _events(db, 3)
-    anchor = take_anchor(db, ADMIN, now=T0 + timedelta(minutes=1))
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1))
     with db.session() as s:
         s.execute(delete(AuditEventRow).where(AuditEventRow.seq >= 3))
         head = s.get(AuditHeadRow, HEAD_ID)
@@ -72,7 +74,10 @@ def test_a_log_cut_short_before_the_anchor_fails_it(db: Database) -> None:
         assert last is not None
         head.seq, head.hash = 2, last.hash
     assert verify_chain(db).ok
-    assert check_anchor(db, anchor) == "event 4 is gone: the log was cut short after the anchor was taken"
+    assert (
+        check_anchor(AuditLog(db), ADMIN, anchor, now=T0)
+        == "event 4 is gone: the log was cut short after the anchor was taken"
+    )
 
 
 def test_the_cli_takes_anchors_and_verifies_against_them(db: Database, tmp_path: Path) -> None:

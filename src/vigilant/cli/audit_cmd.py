@@ -44,8 +44,9 @@ def verify(
     ] = None,
 ) -> None:
     """Check the audit hash chain (and anchors): exit 0 when intact, 5 with the first broken seq otherwise."""
-    from vigilant.security.audit import verify_chain
+    from vigilant.security.audit import AuditLog, verify_chain
     from vigilant.security.audit_anchor import Anchor, check_anchor
+    from vigilant.security.rights import Actor
 
     anchors = [(path, Anchor.read(path)) for path in anchor or []]  # bad files: exit 4 before any reading
     report = verify_chain(database())
@@ -55,7 +56,8 @@ def verify(
             f"({report.events} events verified before it)"
         )
         raise typer.Exit(int(ExitCode.CONFLICT))
-    problems = [(path, problem) for path, a in anchors if (problem := check_anchor(database(), a))]
+    log, admin, now = AuditLog(database()), Actor.cli(settings().user), datetime.now(UTC)
+    problems = [(path, problem) for path, a in anchors if (problem := check_anchor(log, admin, a, now=now))]
     for path, problem in problems:
         console_err.print(f"[bold red]anchor {path}:[/] {problem}", highlight=False)
     if problems:
@@ -76,6 +78,7 @@ def anchor_cmd(
 ) -> None:
     """Take an anchor of the audit chain (its newest event, recorded as `audit.anchored`) to keep outside
     the database; `vigilant audit verify --anchor FILE` checks the chain still holds it."""
+    from vigilant.security.audit import AuditLog
     from vigilant.security.audit_anchor import take_anchor
     from vigilant.security.rights import Actor
 
@@ -85,7 +88,7 @@ def anchor_cmd(
         raise BadInputError(
             f"{output.parent} is not a folder", hint="write the anchor into an existing folder"
         )
-    taken = take_anchor(database(), Actor.cli(settings().user), now=datetime.now(UTC), note=note)
+    taken = take_anchor(AuditLog(database()), Actor.cli(settings().user), now=datetime.now(UTC), note=note)
     text = json.dumps(taken.to_json(), indent=2) + "\n"
     if output is None:
         print(text, end="")

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from vigilant.errors import BadInputError
-from vigilant.security.audit import AuditEvent, append
+from vigilant.security.audit import AuditEvent, AuditLog, append
 from vigilant.security.models import AuditEventRow
-from vigilant.security.rights import Actor
-from vigilant.store import Database
+from vigilant.security.rights import Actor, Permission
 
 FORMAT = "vigilant-audit-anchor/1"
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -72,18 +71,21 @@ class Anchor:
         return cls.from_json(data, str(path))
 
 
-def take_anchor(db: Database, actor: Actor, *, now: datetime, note: str | None = None) -> Anchor:
-    """Append an ``audit.anchored`` event and return it as the anchor (seq, hash, time)."""
-    with db.session() as s:
+def take_anchor(log: AuditLog, actor: Actor, *, now: datetime, note: str | None = None) -> Anchor:
+    """Append an ``audit.anchored`` event and return it as the anchor (seq, hash, time); auditors only
+    (a refusal is itself logged)."""
+    log.authorize(actor, Permission.AUDIT_READ, now=now, object_type="audit")
+    with log.db.session() as s:
         seq = append(s, AuditAnchored.by(actor, note=note), now=now)
         row = s.get(AuditEventRow, seq)
         assert row is not None  # just appended in this transaction
         return Anchor(row.seq, row.hash, row.at)
 
 
-def check_anchor(db: Database, anchor: Anchor) -> str | None:
-    """None when the chain holds the anchored event unchanged; else what is wrong, in words."""
-    with db.session() as s:
+def check_anchor(log: AuditLog, actor: Actor, anchor: Anchor, *, now: datetime) -> str | None:
+    """None when the chain holds the anchored event unchanged; else what is wrong, in words. Auditors only."""
+    log.authorize(actor, Permission.AUDIT_READ, now=now, object_type="audit")
+    with log.db.session() as s:
         row = s.get(AuditEventRow, anchor.seq)
         if row is None:
             return f"event {anchor.seq} is gone: the log was cut short after the anchor was taken"

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 
 from vigilant.cases import figures, operations, service
 from vigilant.security.audit_anchor import Anchor, check_anchor, take_anchor
-from vigilant.security.rights import Permission
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.schemas import (
     AnchorCheckOut,
@@ -132,14 +131,12 @@ def audit_events(
 @router.post("/audit/anchors", response_model=AnchorOut, status_code=201)
 def take_audit_anchor(ctx: ContextDep, actor: ActorDep, body: AnchorIn) -> AnchorOut:
     """An anchor of the audit chain (an ``audit.anchored`` event): keep it outside the database."""
-    ctx.audit.authorize(actor, Permission.AUDIT_READ, now=ctx.clock(), object_type="audit")
-    return AnchorOut(**take_anchor(ctx.db, actor, now=ctx.clock(), note=body.note).to_json())
+    return AnchorOut(**take_anchor(ctx.audit, actor, now=ctx.clock(), note=body.note).to_json())
 
 
 @router.post("/audit/anchors/check", response_model=AnchorCheckOut)
 def check_audit_anchor(ctx: ContextDep, actor: ActorDep, body: dict[str, Any]) -> AnchorCheckOut:
     """Whether the chain still holds an anchor's event unchanged (the body: the anchor as taken)."""
-    ctx.audit.authorize(actor, Permission.AUDIT_READ, now=ctx.clock(), object_type="audit")
     anchor = Anchor.from_json(body, "the anchor given")
-    problem = check_anchor(ctx.db, anchor)
+    problem = check_anchor(ctx.audit, actor, anchor, now=ctx.clock())
     return AnchorCheckOut(seq=anchor.seq, held=problem is None, problem=problem)
