@@ -111,6 +111,14 @@ static void md5_blocks(uint32_t h[4], const uint8_t *p, size_t blocks)
     do {                                                                                                   \
         a = ADD(b, ROTL(ADD(ADD(a, f), ADD(_mm256_set1_epi32((int)K[i]), m[G[i]])), S[i]));                 \
     } while (0)
+/* Four steps: the registers rotate roles (a, b, c, d), (d, a, b, c), (c, d, a, b), (b, c, d, a). */
+#define STEP4(fn, i)                                                                                       \
+    do {                                                                                                   \
+        STEP(fn(b, c, d), a, b, c, d, i);                                                                  \
+        STEP(fn(a, b, c), d, a, b, c, (i) + 1);                                                            \
+        STEP(fn(d, a, b), c, d, a, b, (i) + 2);                                                            \
+        STEP(fn(c, d, a), b, c, d, a, (i) + 3);                                                            \
+    } while (0)
 #define F1(b, c, d) XOR(d, AND(b, XOR(c, d)))
 #define F2(b, c, d) XOR(c, AND(d, XOR(b, c)))
 #define F3(b, c, d) XOR(XOR(b, c), d)
@@ -165,30 +173,14 @@ md5_x8(uint32_t st[4][LANES], const uint8_t *ptr[LANES], const size_t step[LANES
         V m[16];
         next_block(m, p, step);
         V aa = a, bb = b, cc = c, dd = d;
-        for (int i = 0; i < 16; i += 4) {
-            STEP(F1(b, c, d), a, b, c, d, i);
-            STEP(F1(a, b, c), d, a, b, c, i + 1);
-            STEP(F1(d, a, b), c, d, a, b, i + 2);
-            STEP(F1(c, d, a), b, c, d, a, i + 3);
-        }
-        for (int i = 16; i < 32; i += 4) {
-            STEP(F2(b, c, d), a, b, c, d, i);
-            STEP(F2(a, b, c), d, a, b, c, i + 1);
-            STEP(F2(d, a, b), c, d, a, b, i + 2);
-            STEP(F2(c, d, a), b, c, d, a, i + 3);
-        }
-        for (int i = 32; i < 48; i += 4) {
-            STEP(F3(b, c, d), a, b, c, d, i);
-            STEP(F3(a, b, c), d, a, b, c, i + 1);
-            STEP(F3(d, a, b), c, d, a, b, i + 2);
-            STEP(F3(c, d, a), b, c, d, a, i + 3);
-        }
-        for (int i = 48; i < 64; i += 4) {
-            STEP(F4(b, c, d), a, b, c, d, i);
-            STEP(F4(a, b, c), d, a, b, c, i + 1);
-            STEP(F4(d, a, b), c, d, a, b, i + 2);
-            STEP(F4(c, d, a), b, c, d, a, i + 3);
-        }
+        for (int i = 0; i < 16; i += 4)
+            STEP4(F1, i);
+        for (int i = 16; i < 32; i += 4)
+            STEP4(F2, i);
+        for (int i = 32; i < 48; i += 4)
+            STEP4(F3, i);
+        for (int i = 48; i < 64; i += 4)
+            STEP4(F4, i);
         a = ADD(a, aa);
         b = ADD(b, bb);
         c = ADD(c, cc);
