@@ -8,6 +8,7 @@ import io
 import os
 import random
 import threading
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -146,6 +147,15 @@ def test_lanes_are_used_where_the_cpu_has_them() -> None:
     assert ("SIMD lanes" in md5_lanes.NOTE) == md5_lanes.AVAILABLE
     if md5_lanes.AVAILABLE:
         assert KERNELS[-1] in md5_lanes.NOTE
+
+
+def test_the_module_is_built_from_the_source_beside_it() -> None:
+    # The extension is optional: a source that no longer compiles leaves the old build in place without a
+    # word, and the tests would check that old build. (It happened once.)
+    source = Path(md5_lanes.__file__).with_name("_multimd5.c")
+    built = Path(str(_multimd5.__file__))
+    if source.exists():  # an installed package carries only the build
+        assert built.stat().st_mtime >= source.stat().st_mtime, "stale build: run `pip install -e .` again"
 
 
 def test_an_unknown_kernel_is_refused() -> None:
