@@ -45,3 +45,39 @@ async def test_observer_downloads_and_verifies_a_piece(
     report = verify_log(result.log_path)
     assert report.ok, report.problems
     assert report.pieces_checked == swarms
+
+
+def _open_seconds(log_path: Path) -> dict[str, float]:
+    """Each probe's time open, from its own log records: ``connect`` to ``probe_end`` (monotonic clock)."""
+    import json  # noqa: PLC0415
+
+    records = [json.loads(line) for line in log_path.read_text().splitlines()]
+    start = {r["probe"]: r["mono_ns"] for r in records if r["kind"] == "connect"}
+    return {r["probe"]: (r["mono_ns"] - start[r["probe"]]) / 1e9 for r in records if r["kind"] == "probe_end"}
+
+
+@pytest.mark.asyncio
+async def test_probe_ends_when_its_evidence_is_complete(tmp_path: Path) -> None:
+    """Two libtorrent seeders send HAVE_ALL and offer ut_pex (but send no PEX for a minute): with the default
+    10 s have-window and the CLI's 2 s PEX wait, each probe closes once it has its evidence and the PEX wait
+    is over, not at the end of the have-window."""
+    from vigilant.p2p.confirm import ConfirmSettings  # noqa: PLC0415
+
+    make_content(tmp_path / "seed", "content.bin", 300_000, seed=5)
+    made = make_torrent(tmp_path / "seed", "content.bin", "v1")
+    settings = ObserverSettings(confirm=ConfirmSettings(pex_wait=2.0), operator="test-examiner")
+    assert settings.confirm.have_window == 10.0  # the default the field test used
+    with seeder(made) as port_a, seeder(made) as port_b:
+        peers = StaticPeers((("127.0.0.1", port_a), ("127.0.0.1", port_b)))
+        observer = Observer(settings, tmp_path / "data", [peers])
+        result = await observer.run([TargetSpec.from_torrent(made.torrent)])
+    assert len(result.probes) == 2
+    for probe in result.probes:
+        assert probe.have_kind == "have_all"
+        assert probe.checks, probe.notes
+        assert probe.ltep is not None
+        assert probe.ltep.ut_pex is not None  # the peer offered PEX
+    opened = _open_seconds(result.log_path)
+    assert len(opened) == 2
+    assert all(1.9 < seconds < 3.0 for seconds in opened.values()), opened  # the PEX wait, then closed
+    assert [1.9 < (probe.open_s or 0) < 3.0 for probe in result.probes] == [True, True]

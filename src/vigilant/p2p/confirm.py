@@ -6,6 +6,8 @@ collect the peer's have-state for a bounded window → optionally fetch the meta
 hashes to the infohash) → optionally download ONE advertised piece in 16 KiB blocks and verify it.
 Peers the peer names by PEX (BEP 11) on that connection are kept as discoveries (leads, never evidence);
 when the peer offers ut_pex the probe may wait up to ``pex_wait`` seconds for its first PEX message.
+A probe ends as soon as its evidence is complete: a seeder (HAVE_ALL or a full bitfield) has stated its
+whole have-state at once, so it is not held open for the have-window (``probe_end`` logs ``open_s``).
 We never unchoke, never answer a request, never send a piece or a hash. Every step is bounded in time and
 bytes; whatever the peer does, :meth:`Probe.run` returns a :class:`ProbeResult` and never raises.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -100,6 +103,7 @@ class ProbeResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     pex: list[DiscoveredPeer] = field(default_factory=list)  # peers this peer named (leads only)
+    open_s: float | None = None  # seconds from the connect attempt to the close (monotonic clock)
 
     @property
     def seeding(self) -> bool | None:
@@ -149,6 +153,7 @@ class Probe:
 
     # --- the run -------------------------------------------------------------------------------------------
     async def run(self) -> ProbeResult:
+        started = time.monotonic_ns()
         try:
             async with asyncio.timeout(self.s.timeout):
                 await self._run()
@@ -160,9 +165,11 @@ class Probe:
             self.r.error = f"connection failed: {exc or type(exc).__name__}"
         finally:
             await self._close()
+            self.r.open_s = round((time.monotonic_ns() - started) / 1e9, 6)
         self.log.append(
             "probe_end",
             probe=self.r.probe_id,
+            open_s=self.r.open_s,
             error=self.r.error,
             bytes_from_peer=self.r.bytes_from_peer,
             have_kind=self.r.have_kind,
@@ -228,9 +235,9 @@ class Probe:
         have_deadline = loop.time() + self.s.have_window
         while not self._finished():
             deadlines: list[float] = []
-            if not self.have_closed:
+            if self._have_window_needed():
                 deadlines.append(have_deadline)
-            elif self._waiting_for_pex_only():
+            if self._waiting_for_pex_only():
                 assert self.pex_deadline is not None
                 deadlines.append(self.pex_deadline)
             if self._hash_pending():
@@ -244,11 +251,10 @@ class Probe:
                 now = loop.time()
                 if self._hash_pending() and self.hash_deadline is not None and now >= self.hash_deadline:
                     self._download_failed(f"no answer to the hash request within {self.s.hash_timeout:g} s")
-                if not self.have_closed:
-                    if now >= have_deadline:
-                        self.have_closed = True
-                        await self._progress()
-                elif self.pex_deadline is not None and now >= self.pex_deadline:
+                if not self.have_closed and now >= have_deadline:
+                    self.have_closed = True
+                    await self._progress()
+                if self.pex_deadline is not None and now >= self.pex_deadline:
                     self.pex_deadline = None  # the PEX wait is over: nothing came
                 continue
             await self._handle(msg)
@@ -258,8 +264,15 @@ class Probe:
         return self._evidence_done() and not self._pex_pending()
 
     def _evidence_done(self) -> bool:
-        have_done = self.have_closed or self.r.have_kind == "have_all"
-        return have_done and self.meta_done and self.dl_done
+        return (self.have_closed or self.r.seeding is True) and self.meta_done and self.dl_done
+
+    def _have_window_needed(self) -> bool:
+        """Whether the have-window still matters: a seeder (HAVE_ALL or a full bitfield) has stated all it
+        will ever have, so once the metadata is settled or asked for, nothing waits for the window to close
+        (its close only serves peers still announcing pieces, and peers that never offer the metadata)."""
+        if self.have_closed:
+            return False
+        return not (self.r.seeding is True and (self.meta_done or self.meta_requested))
 
     def _pex_pending(self) -> bool:
         return (
