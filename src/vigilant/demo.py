@@ -31,8 +31,9 @@ from vigilant.cases.access import LocalActor
 from vigilant.cases.models import CaseRow
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.release import build_release
+from vigilant.demo_folder import prepare_demo_folder
 from vigilant.demo_operation import GENERATOR, DemoAgency, GeneratedOperation, generate_operation
-from vigilant.demo_server import DEFAULT_LIFETIME_S, DEFAULT_PORT, start_server, stop_server
+from vigilant.demo_server import DEFAULT_LIFETIME_S, DEFAULT_PORT, start_server
 from vigilant.demo_users import (
     DemoLogin,
     create_demo_users,
@@ -191,17 +192,17 @@ def run_demo(
     serve: bool = True,
     port: int = DEFAULT_PORT,
     lifetime_s: int = DEFAULT_LIFETIME_S,
+    discard_previous: bool = False,
 ) -> None:
-    """Run the demonstration in ``root`` (wiped first) through the real command line.
+    """Run the demonstration in ``root`` through the real command line.
 
-    With ``serve``, the web application is left running in the background (it stops itself after
-    ``lifetime_s``); this function returns either way, so the demo ends on a machine with no one at it.
+    An earlier demo's folder is kept beside it (or deleted with ``discard_previous``), and a folder the
+    demo did not make is refused: see :mod:`vigilant.demo_folder`. With ``serve``, the web application is
+    left running in the background (it stops itself after ``lifetime_s``); this function returns either
+    way, so the demo ends on a machine with no one at it.
     """
     demo_started = time.perf_counter()
-    if root.exists():
-        stop_server(root)  # a server left by an earlier demo holds the database about to be wiped
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
+    prepare_demo_folder(root, say, discard_previous=discard_previous)
     os.environ["VIGILANT_DATA_DIR"] = str(root / "data")
     os.environ["VIGILANT_DATABASE_URL"] = demo_database_url(root)
     say(f"Generating benign demonstration data in {root} …")

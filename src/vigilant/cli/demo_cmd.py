@@ -22,8 +22,15 @@ app = typer.Typer(
 def demo(
     ctx: typer.Context,
     folder: Annotated[
-        Path, typer.Option(help="Where the demo builds its data (wiped first).")
+        Path,
+        typer.Option(
+            help="Where the demo builds its data: a new or empty folder, or an earlier demo's (kept aside "
+            "as FOLDER.previous-TIME unless --discard-previous); any other folder is refused."
+        ),
     ] = DEFAULT_FOLDER,
+    discard_previous: Annotated[
+        bool, typer.Option(help="Delete an earlier demo's folder instead of keeping it aside.")
+    ] = False,
     serve: Annotated[
         bool, typer.Option(help="Leave the web application running in the background on 127.0.0.1.")
     ] = True,
@@ -44,7 +51,15 @@ def demo(
     from vigilant.cli import run
     from vigilant.demo import run_demo
 
-    run_demo(folder.resolve(), run, console.print, serve=serve, port=port, lifetime_s=lifetime * 60)
+    run_demo(
+        folder.resolve(),
+        run,
+        console.print,
+        serve=serve,
+        port=port,
+        lifetime_s=lifetime * 60,
+        discard_previous=discard_previous,
+    )
 
 
 @app.command("code")
