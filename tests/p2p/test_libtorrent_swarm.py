@@ -81,3 +81,34 @@ async def test_probe_ends_when_its_evidence_is_complete(tmp_path: Path) -> None:
     assert len(opened) == 2
     assert all(1.9 < seconds < 3.0 for seconds in opened.values()), opened  # the PEX wait, then closed
     assert [1.9 < (probe.open_s or 0) < 3.0 for probe in result.probes] == [True, True]
+
+
+@pytest.mark.asyncio
+async def test_observation_times_are_the_moments_of_their_events(
+    tmp_path: Path, fast_settings: ObserverSettings
+) -> None:
+    """Each observation carries the time (UTC, µs, and monotonic) of the log record of the event it records:
+    the peer's handshake, the metadata verified, the piece verified; not the moment the probe ended."""
+    import json  # noqa: PLC0415
+    from datetime import datetime  # noqa: PLC0415
+
+    make_content(tmp_path / "seed", "content.bin", 300_000, seed=6)
+    made = make_torrent(tmp_path / "seed", "content.bin", "v1")
+    with seeder(made) as port:
+        observer = Observer(fast_settings, tmp_path / "data", [StaticPeers((("127.0.0.1", port),))])
+        result = await observer.run([TargetSpec.from_torrent(made.torrent)])
+    records = [json.loads(line) for line in result.log_path.read_text().splitlines()]
+    event = {
+        "handshake": next(r for r in records if r["kind"] == "recv" and r["msg"] == "handshake"),
+        "metadata": next(r for r in records if r["kind"] == "metadata_verified"),
+        "piece": next(r for r in records if r["kind"] == "piece_verified"),
+    }
+    end = next(r for r in records if r["kind"] == "probe_end")
+    by_method = {o.method: o for o in result.observations}
+    assert set(by_method) == set(event)
+    for method, record in event.items():
+        obs = by_method[method]
+        assert obs.ts_utc == datetime.fromisoformat(record["ts_utc"]), method
+        assert obs.mono_ns == record["mono_ns"], method
+        assert obs.mono_ns < end["mono_ns"], method
+    assert by_method["handshake"].ts_utc < by_method["metadata"].ts_utc < by_method["piece"].ts_utc

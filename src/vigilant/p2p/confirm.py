@@ -36,6 +36,7 @@ import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from vigilant.p2p import wire
@@ -81,6 +82,21 @@ class Target:
     meta: Metainfo | None  # None for a magnet until the metadata is fetched
 
 
+@dataclass(frozen=True)
+class EventMark:
+    """When an event of a probe happened, as its session-log record says, and which record that is."""
+
+    ts_utc: datetime
+    mono_ns: int
+    seq: int
+    sha256: str
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> EventMark:
+        when = datetime.fromisoformat(str(record["ts_utc"]))
+        return cls(when, int(record["mono_ns"]), int(record["seq"]), str(record["sha256"]))
+
+
 @dataclass
 class ProbeResult:
     target: Target
@@ -104,6 +120,8 @@ class ProbeResult:
     notes: list[str] = field(default_factory=list)
     pex: list[DiscoveredPeer] = field(default_factory=list)  # peers this peer named (leads only)
     open_s: float | None = None  # seconds from the connect attempt to the close (monotonic clock)
+    # the moment of each event an observation records: handshake, have_state, metadata, piece
+    marks: dict[str, EventMark] = field(default_factory=dict)
 
     @property
     def seeding(self) -> bool | None:
@@ -209,9 +227,10 @@ class Probe:
         )
         hs = await wire.read_handshake(reader)
         self.r.handshake = hs
-        self._recv(
+        record = self._recv(
             "handshake", reserved=hs.reserved.hex(), infohash=hs.infohash.hex(), peer_id=hs.peer_id.hex()
         )
+        self.r.marks["handshake"] = EventMark.of(record)
         if hs.infohash != self.t.wire_hash:
             self.r.error = "the peer answered with another infohash: not a member of this swarm"
             return
@@ -294,8 +313,8 @@ class Probe:
         self.writer.write(data)
         await self.writer.drain()
 
-    def _recv(self, name: str, **summary: Any) -> None:
-        self.log.append("recv", probe=self.r.probe_id, msg=name, **summary)
+    def _recv(self, name: str, **summary: Any) -> dict[str, Any]:
+        return self.log.append("recv", probe=self.r.probe_id, msg=name, **summary)
 
     # --- what the peer sent --------------------------------------------------------------------------------
     async def _handle(self, msg: wire.Message) -> None:
@@ -314,13 +333,14 @@ class Probe:
             self.choked = False
         elif mid == MsgId.HAVE:
             index = wire.parse_u32(payload, "have")
-            self._recv(name, index=index)
+            record = self._recv(name, index=index)
             if self.r.num_pieces is not None and index >= self.r.num_pieces:
                 raise PeerError(f"HAVE {index} past the last piece {self.r.num_pieces - 1}")
             self.r.have.add(index)
             self._have_kind("haves")
+            self.r.marks.setdefault("have_state", EventMark.of(record))
         elif mid == MsgId.BITFIELD:
-            self._recv(
+            record = self._recv(
                 name,
                 bytes=len(payload),
                 sha256=hashlib.sha256(payload).hexdigest(),
@@ -333,13 +353,15 @@ class Probe:
             else:
                 self.r.have |= wire.parse_bitfield(payload, self.r.num_pieces)
             self.r.have_kind = "bitfield"
+            self.r.marks["have_state"] = EventMark.of(record)
         elif mid in (MsgId.HAVE_ALL, MsgId.HAVE_NONE):
-            self._recv(name)
+            record = self._recv(name)
             if not self.r.handshake or not self.r.handshake.fast:
                 raise PeerError(f"{name} without the Fast extension negotiated")
             if self.r.have_kind is not None:
                 raise PeerError(f"{name} after the have-state was already stated")
             self.r.have_kind = name
+            self.r.marks["have_state"] = EventMark.of(record)
             if mid == MsgId.HAVE_ALL and self.r.num_pieces is not None:
                 self.r.have = set(range(self.r.num_pieces))
         elif mid == MsgId.ALLOWED_FAST:
@@ -537,7 +559,10 @@ class Probe:
             self.r.notes.append("metadata did not hash to the infohash")
             return
         blob = self.log.store_blob(raw)
-        self.log.append("metadata_verified", probe=self.r.probe_id, target_id=t.target_id, info_blob=blob)
+        record = self.log.append(
+            "metadata_verified", probe=self.r.probe_id, target_id=t.target_id, info_blob=blob
+        )
+        self.r.marks["metadata"] = EventMark.of(record)
         if self.r.meta is None:
             try:
                 self.r.meta = parse_info(raw)
@@ -667,7 +692,7 @@ class Probe:
         blob = self.log.store_blob(data)
         self.r.checks = checks
         self.r.piece_blob = blob
-        self.log.append(
+        record = self.log.append(
             "piece_verified",
             probe=self.r.probe_id,
             target_id=self.t.target_id,
@@ -679,3 +704,4 @@ class Probe:
             checks=[{"algo": c.algo, "digest": c.digest} for c in checks],
             v2_proof=self.proof.as_json() if self.proof is not None else None,
         )
+        self.r.marks["piece"] = EventMark.of(record)

@@ -10,6 +10,10 @@ back-off only when the TCP connection failed, and skipped when the same pair was
 de-duplication window; a session starts at most ``max_probes`` probes. Targets outside loopback are
 refused unless the settings allow them: the default cannot reach a real swarm by mistake (a given
 ``--peer`` outside loopback stops the session; a discovered one is logged as refused and skipped).
+
+An observation's ``ts_utc`` and ``mono_ns`` are those of the session-log record of the event it records:
+a discovery's announcement, the peer's handshake, the metadata verified, the piece verified; never the
+moment the probe ended.
 """
 
 from __future__ import annotations
@@ -432,28 +436,30 @@ class Observer:
         }
         out: list[Observation] = []
 
-        def emit(method: Method, tier: Tier, **extra: Any) -> None:
-            now = utc_now()
+        def emit(method: Method, tier: Tier, event: str, **extra: Any) -> None:
+            # the moment of the event the observation records, as its session-log record says
+            mark = r.marks.get(event)
             out.append(
                 Observation(
                     obs_id=uuid7(),
-                    ts_utc=now,
+                    ts_utc=mark.ts_utc if mark else utc_now(),
                     method=method.value,
                     tier=tier.value,
-                    mono_ns=time.monotonic_ns(),
+                    mono_ns=mark.mono_ns if mark else time.monotonic_ns(),
                     **base,
                     **extra,
                 )
             )
 
         if r.have_kind is not None:  # the handshake echoed and the peer stated what it has
-            emit(Method.HANDSHAKE, Tier.CONFIRMED)
+            emit(Method.HANDSHAKE, Tier.CONFIRMED, "handshake")
         if r.metadata_verified:
-            emit(Method.METADATA, Tier.CONFIRMED, metadata_verified=True)
+            emit(Method.METADATA, Tier.CONFIRMED, "metadata", metadata_verified=True)
         if r.checks:
             emit(
                 Method.PIECE,
                 Tier.DOWNLOADED,
+                "piece",
                 pieces_verified=list(r.checks),
                 metadata_verified=r.metadata_verified,
             )
