@@ -10,7 +10,7 @@ from pathlib import Path
 
 from vigilant.digests import MD5
 from vigilant.library.formats import _fields as f
-from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key
+from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key, row_problem
 from vigilant.library.formats._lines import head_lines
 from vigilant.library.formats.base import ReaderOptions, ReadItem, SourceError
 from vigilant.library.records import KnownEntry, SetHints
@@ -37,6 +37,8 @@ class HashKeeperReader:
         header = next(rows, None)
         if header is None:
             return
+        if header.csv_error is not None:
+            raise SourceError(f"{path.name}: its header line is {header.csv_error}")
         columns = {header_key(cell): index for index, cell in enumerate(header.cells)}
         if "hash" not in columns:
             raise SourceError(f"{path.name} has no 'hash' column: it is not a HashKeeper file")
@@ -48,8 +50,8 @@ class HashKeeperReader:
 
 
 def _entry(row: CsvRow, columns: dict[str, int]) -> KnownEntry:
-    if row.decode_error is not None:
-        raise f.Refused("bad-encoding", row.decode_error)
+    if (problem := row_problem(row)) is not None:
+        raise f.Refused(*problem)
     width = max(columns.values()) + 1
     if len(row.cells) < width:
         raise f.Refused("bad-row", f"{len(row.cells)} fields where the header names {width}")

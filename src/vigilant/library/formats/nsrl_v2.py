@@ -6,17 +6,17 @@ names are added to each entry. Those side files are small (thousands of rows), s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vigilant.digests import MD5, SHA1
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats import _nsrl as n
-from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key
+from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key, row_problem
 from vigilant.library.formats._lines import head_lines
 from vigilant.library.formats.base import ReaderOptions, ReadItem, SourceError
-from vigilant.library.records import KnownEntry, SetHints
+from vigilant.library.records import KnownEntry, RowProblem, SetHints
 
 # header_key() of each NSRLFile.txt column -> the name used here.
 _FILE_COLUMNS = {
@@ -54,11 +54,14 @@ class NsrlV2Reader:
         return n.nsrl_hints()
 
     def read(self, path: Path, options: ReaderOptions) -> Iterator[ReadItem]:
-        side = _side_tables(path.parent, options.encoding)
+        side = _SideTables()
+        yield from _side_tables(path.parent, options.encoding, side)
         rows = csv_rows(path, options.encoding)
         header = next(rows, None)
         if header is None:
             return
+        if header.csv_error is not None:
+            raise SourceError(f"{path.name}: its header line is {header.csv_error}")
         columns = [_FILE_COLUMNS.get(header_key(cell), "") for cell in header.cells]
         if "sha1" not in columns and "md5" not in columns:
             raise SourceError(
@@ -73,8 +76,8 @@ class NsrlV2Reader:
 
 
 def _entry(row: CsvRow, columns: list[str], side: _SideTables) -> KnownEntry:
-    if row.decode_error is not None:
-        raise f.Refused("bad-encoding", row.decode_error)
+    if (problem := row_problem(row)) is not None:
+        raise f.Refused(*problem)
     if len(row.cells) != len(columns):
         raise f.Refused("bad-row", f"{len(row.cells)} fields where the header names {len(columns)}")
     values = {column: cell for column, cell in zip(columns, row.cells, strict=True) if column}
@@ -107,20 +110,19 @@ def _entry(row: CsvRow, columns: list[str], side: _SideTables) -> KnownEntry:
     return f.require_digest(entry)
 
 
-def _side_tables(folder: Path, encoding: str) -> _SideTables:
-    side = _SideTables()
+def _side_tables(folder: Path, encoding: str, side: _SideTables) -> Iterator[RowProblem]:
+    """Fill ``side`` from the side files beside NSRLFile.txt; yield their lines that cannot be read."""
     files = _side_files(folder)
-    for cells in _side_rows(files.get("nsrlprod.txt"), encoding):
+    for cells in (yield from _side_rows(files.get("nsrlprod.txt"), encoding)):
         code, name, version, system, maker = (cells + [""] * 5)[:5]
         side.products.setdefault((code, system), (name, version, maker))
         side.products_by_code.setdefault(code, (name, version, maker))
-    for cells in _side_rows(files.get("nsrlos.txt"), encoding):
+    for cells in (yield from _side_rows(files.get("nsrlos.txt"), encoding)):
         code, name, version = (cells + [""] * 3)[:3]
         side.systems.setdefault(code, (name, version))
-    for cells in _side_rows(files.get("nsrlmfg.txt"), encoding):
+    for cells in (yield from _side_rows(files.get("nsrlmfg.txt"), encoding)):
         code, name = (cells + [""] * 2)[:2]
         side.makers.setdefault(code, name)
-    return side
 
 
 def _side_files(folder: Path) -> dict[str, Path]:
@@ -130,14 +132,25 @@ def _side_files(folder: Path) -> dict[str, Path]:
         return {}
 
 
-def _side_rows(path: Path | None, encoding: str) -> Iterator[list[str]]:
-    """Data rows of a side file, stripped; the header row is skipped. Names only, so damage is tolerated."""
+def _side_rows(path: Path | None, encoding: str) -> Generator[RowProblem, None, list[list[str]]]:
+    """The data rows of a side file, stripped (the header row is skipped); a line that cannot be read,
+    or has another number of fields than the header, is refused alone with its location. These files are
+    small (thousands of rows), so their rows are returned as one list."""
+    taken: list[list[str]] = []
     if path is None:
-        return
+        return taken
     try:
         rows = csv_rows(path, encoding)
-        next(rows, None)
+        header = next(rows, None)
         for row in rows:
-            yield [cell.strip() for cell in row.cells]
-    except SourceError:
-        return
+            location = f"{path.name} {row.location}"
+            problem = row_problem(row)
+            if problem is None and header is not None and len(row.cells) != len(header.cells):
+                problem = "bad-row", f"{len(row.cells)} fields where the header names {len(header.cells)}"
+            if problem is not None:
+                yield RowProblem(location, *problem)
+            else:
+                taken.append([cell.strip() for cell in row.cells])
+    except SourceError as exc:
+        yield RowProblem(path.name, "bad-side-file", exc.message)
+    return taken

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vigilant.digests import BT_V2_ROOT, BTIH_V1, BTIH_V2, MD5, PDQ, SHA1, SHA256, DigestKind
 from vigilant.library.formats import _fields as f
-from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key
+from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key, row_problem
 from vigilant.library.formats._lines import head_lines, read_lines
 from vigilant.library.formats.base import ReaderOptions, ReadItem, SourceError
 from vigilant.library.records import KnownEntry, SetHints, SetKind
@@ -82,10 +82,12 @@ class PlainCsvReader:
         )
 
     def read(self, path: Path, options: ReaderOptions) -> Iterator[ReadItem]:
-        rows = csv_rows(path, options.encoding, _delimiter(path, options))
+        rows = csv_rows(path, options.encoding, _delimiter(path, options), multiline=True)
         header = next(rows, None)
         if header is None:
             return
+        if header.csv_error is not None:
+            raise SourceError(f"{path.name}: its header line is {header.csv_error}")
         columns = _columns(header.cells, options.column_map, path)
         for row in rows:
             try:
@@ -150,8 +152,8 @@ def _columns(cells: list[str], column_map: Mapping[str, str], path: Path) -> dic
 
 
 def _entry(row: CsvRow, columns: dict[str, int]) -> KnownEntry:
-    if row.decode_error is not None:
-        raise f.Refused("bad-encoding", row.decode_error)
+    if (problem := row_problem(row)) is not None:
+        raise f.Refused(*problem)
 
     def cell(name: str) -> str | None:
         index = columns.get(name)
