@@ -57,7 +57,7 @@ def observe(
 ) -> None:
     """Find peers of each torrent (trackers, DHT, PEX, --peer) and confirm them as they arrive; writes a
     hash-chained session log and a Parquet file of observations (discoveries are tier 'announced')."""
-    from vigilant.p2p.confirm import ConfirmSettings
+    from vigilant.p2p.confirm import EVIDENCE, ConfirmSettings
     from vigilant.p2p.dht import DhtClient
     from vigilant.p2p.observer import Observer, ObserverSettings, PeerSource, StaticPeers
     from vigilant.p2p.targets import TargetSpec
@@ -92,12 +92,19 @@ def observe(
         by = f" via {obs.reported_by}" if obs.tier == "announced" else ""
         line = f"{obs.tier:<10} {obs.method:<12} {obs.ip}:{obs.port} {obs.client or ''}{by}"
         console.print(line, markup=False, highlight=False)  # client names come from the peer
+    silent = [p for p in result.probes if p.outcome not in EVIDENCE]
+    for probe in silent:  # why each peer gave no evidence: the reasons come in part from the peer
+        line = f"no evidence {probe.ip}:{probe.port} {probe.outcome} ({probe.target.kind} swarm): {probe.why}"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(f"clock: {observer.clock_source}", markup=False, highlight=False)
-    console.print(f"session log: {result.log_path}")
+    console.print(f"session log: {result.log_path}", soft_wrap=True)
     console.print(
         f"observations: {result.parquet_path} ({len(result.observations)}, "
-        f"{len(result.discoveries)} discoveries, {len(result.probes)} peers probed)"
+        f"{len(result.discoveries)} discoveries, {len(result.probes)} peers probed)",
+        soft_wrap=True,
     )
+    confirmed = len(result.probes) - len(silent)
+    console.print(f"peers: {confirmed} confirmed, {len(silent)} gave no evidence", soft_wrap=True)
 
 
 @app.command("verify")

@@ -82,6 +82,21 @@ class Target:
     meta: Metainfo | None  # None for a magnet until the metadata is fetched
 
 
+# What a probe came to: evidence (the first two), or the reason it gave none.
+OUTCOMES = (
+    "downloaded",  # a piece verified
+    "confirmed",  # the infohash echoed, and a have-state stated or the metadata verified
+    "refused",  # the connection was refused
+    "unreachable",  # any other failure to connect
+    "timed out",  # no connection, or no end of the exchange, within its time limit
+    "closed by peer",  # the peer hung up before it confirmed anything
+    "no echo",  # the peer answered with another infohash: not in this swarm
+    "no have-state",  # the infohash echoed, but the peer never said what it has
+    "protocol error",  # the peer broke the protocol
+)
+EVIDENCE = ("downloaded", "confirmed")
+
+
 @dataclass(frozen=True)
 class EventMark:
     """When an event of a probe happened, as its session-log record says, and which record that is."""
@@ -120,6 +135,9 @@ class ProbeResult:
     notes: list[str] = field(default_factory=list)
     pex: list[DiscoveredPeer] = field(default_factory=list)  # peers this peer named (leads only)
     open_s: float | None = None  # seconds from the connect attempt to the close (monotonic clock)
+    # what the probe came to, one of OUTCOMES, and why in words (logged in ``probe_end``, shown by the CLI)
+    outcome: str | None = None
+    why: str | None = None
     # the moment of each event an observation records: handshake, have_state, metadata, piece
     marks: dict[str, EventMark] = field(default_factory=dict)
 
@@ -172,21 +190,32 @@ class Probe:
     # --- the run -------------------------------------------------------------------------------------------
     async def run(self) -> ProbeResult:
         started = time.monotonic_ns()
+        failure: str | None = None  # how the exchange broke off, where it did
         try:
             async with asyncio.timeout(self.s.timeout):
                 await self._run()
         except TimeoutError:
+            failure = "timed out"
             self.r.error = self.r.error or f"probe stopped at its {self.s.timeout:g} s limit"
         except PeerError as exc:
+            failure = "protocol error"
             self.r.error = f"peer broke the protocol: {exc}"
+        except ConnectionRefusedError as exc:
+            failure = "refused"
+            self.r.error = f"connection refused: {exc.strerror or exc}"
         except (OSError, EOFError) as exc:
-            self.r.error = f"connection failed: {exc or type(exc).__name__}"
+            failure = "closed by peer" if self.r.connected else "unreachable"
+            what = "the peer closed the connection" if self.r.connected else "connection failed"
+            self.r.error = f"{what}: {exc or type(exc).__name__}"
         finally:
             await self._close()
             self.r.open_s = round((time.monotonic_ns() - started) / 1e9, 6)
+        self.r.outcome, self.r.why = self._outcome(failure)
         self.log.append(
             "probe_end",
             probe=self.r.probe_id,
+            outcome=self.r.outcome,
+            why=self.r.why,
             open_s=self.r.open_s,
             error=self.r.error,
             bytes_from_peer=self.r.bytes_from_peer,
@@ -195,6 +224,23 @@ class Probe:
             echoed=self.r.echoed,
         )
         return self.r
+
+    def _outcome(self, failure: str | None) -> tuple[str, str]:
+        """What the probe came to (one of :data:`OUTCOMES`) and why, in words for the log and the CLI."""
+        r = self.r
+        detail = "; ".join([*([r.error] if r.error else []), *r.notes])
+        if r.checks:
+            return "downloaded", f"piece {r.piece_index} verified against the torrent's hash"
+        if r.echoed and (r.have_kind is not None or r.metadata_verified):
+            return "confirmed", detail or "the infohash echoed and the peer stated what it has"
+        if r.echoed:
+            why = "the infohash echoed, but the peer never stated what it has"
+            return "no have-state", f"{why} ({detail})" if detail else why
+        if r.handshake is not None:
+            return "no echo", detail or "the peer answered with another infohash"
+        if r.connected:
+            detail = f"connected, but no handshake came back ({detail or 'none'})"
+        return failure or "closed by peer", detail or "the exchange ended before the peer's handshake"
 
     async def _close(self) -> None:
         if self.writer is None:
@@ -214,8 +260,12 @@ class Probe:
             infohash=self.t.wire_hash.hex(),
             swarm=self.t.kind,
         )
-        async with asyncio.timeout(self.s.connect_timeout):
-            reader, self.writer = await asyncio.open_connection(self.r.ip, self.r.port)
+        try:
+            async with asyncio.timeout(self.s.connect_timeout):
+                reader, self.writer = await asyncio.open_connection(self.r.ip, self.r.port)
+        except TimeoutError:
+            self.r.error = f"no answer to the connection within {self.s.connect_timeout:g} s"
+            raise
         self.r.connected = True
         peer_id = wire.new_peer_id(self.s.peer_id_prefix)
         reserved = wire.reserved_bits(v2=self.t.kind == "v2")
