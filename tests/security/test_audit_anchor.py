@@ -118,3 +118,75 @@ def test_a_bad_anchor_file_is_refused_with_its_name(
     err = capsys.readouterr().err
     assert message in " ".join(err.split())
     assert "anchor.json" in err
+
+
+# --- which side is inconsistent: the anchor file, or the log ---------------------------------------------
+def _altered(anchor: Anchor, **changes: object) -> Anchor:
+    data = anchor.to_json()
+    data.update(changes)
+    return Anchor.from_json(json.loads(json.dumps(data)), "anchor.json")
+
+
+def test_an_anchor_file_whose_hash_was_altered_is_blamed_on_the_file_with_full_hashes(db: Database) -> None:
+    _events(db, 3)
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1))
+    # The last character only: the first 16 characters, all that used to be shown, are the same.
+    forged = anchor.hash[:-1] + ("0" if anchor.hash[-1] != "0" else "1")
+    problem = check_anchor(AuditLog(db), ADMIN, _altered(anchor, hash=forged), now=T0)
+    assert problem is not None
+    assert anchor.hash in problem
+    assert forged in problem  # both in full
+    assert "the anchor file is inconsistent" in problem
+    assert "the log holds the anchored event unchanged" in problem
+    assert "rewritten" not in problem
+
+
+def test_an_anchor_file_whose_seq_was_altered_is_blamed_on_the_file(db: Database) -> None:
+    _events(db, 3)
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1))
+    problem = check_anchor(AuditLog(db), ADMIN, _altered(anchor, seq=2), now=T0)
+    assert problem is not None
+    assert "the anchor file is inconsistent" in problem
+    assert "rewritten" not in problem
+
+
+@pytest.mark.parametrize(
+    ("changed", "field"),
+    [(2, "prev_hash"), (4, "object_id")],
+    ids=["before the anchor", "the anchored event"],
+)
+def test_a_rewritten_log_is_blamed_on_the_log_naming_what_differs(
+    db: Database, changed: int, field: str
+) -> None:
+    _events(db, 3)
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1))
+    rewrite_chain(db, changed, "999")
+    with db.session() as s:
+        row = s.get(AuditEventRow, anchor.seq)
+        assert row is not None
+        now_hash = row.hash
+    problem = check_anchor(AuditLog(db), ADMIN, anchor, now=T0)
+    assert problem is not None
+    assert anchor.hash in problem
+    assert now_hash in problem
+    assert "the anchor file is consistent" in problem
+    assert "rewritten at or before the anchored event" in problem
+    assert field in problem
+
+
+def test_an_anchor_of_the_first_format_still_checks_and_says_it_cannot_tell_which_side(db: Database) -> None:
+    _events(db, 3)
+    anchor = take_anchor(AuditLog(db), ADMIN, now=T0 + timedelta(minutes=1))
+    old = {
+        "format": "vigilant-audit-anchor/1",
+        "seq": anchor.seq,
+        "hash": anchor.hash,
+        "at": anchor.at.isoformat(),
+    }
+    assert check_anchor(AuditLog(db), ADMIN, Anchor.from_json(old, "old.json"), now=T0) is None
+    forged = anchor.hash[:-1] + ("0" if anchor.hash[-1] != "0" else "1")
+    problem = check_anchor(AuditLog(db), ADMIN, Anchor.from_json({**old, "hash": forged}, "old.json"), now=T0)
+    assert problem is not None
+    assert anchor.hash in problem
+    assert forged in problem
+    assert "cannot tell" in problem

@@ -143,6 +143,17 @@ class RecordChanged(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReleaseFlagCleared(AuditEvent):
+    """A reviewer cleared a release flag: naming the accused will not identify the victim it points at."""
+
+    action: ClassVar[str] = "release.flag_cleared"
+    person_id: int  # the accused, who will be named
+    victim_person_id: int  # internal reference only: the victim is never named
+    shared: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Exported(AuditEvent):
     action: ClassVar[str] = "export"
     format: str
@@ -202,7 +213,9 @@ def canonical(body: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _body(row: AuditEventRow) -> dict[str, Any]:
+def event_body(row: AuditEventRow) -> dict[str, Any]:
+    """The fields an event's hash is taken over, as plain JSON values (its hash is the SHA-256 of their
+    canonical text)."""
     return {
         "seq": row.seq,
         "at": row.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -219,8 +232,12 @@ def _body(row: AuditEventRow) -> dict[str, Any]:
     }
 
 
+def body_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
 def event_hash(row: AuditEventRow) -> str:
-    return hashlib.sha256(canonical(_body(row))).hexdigest()
+    return body_hash(event_body(row))
 
 
 def append(session: Session, event: AuditEvent, *, now: datetime) -> int:

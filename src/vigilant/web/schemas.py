@@ -211,6 +211,7 @@ class AnchorOut(BaseModel):
     seq: int
     hash: str
     at: str
+    event: dict[str, Any] | None = None  # the anchored event's hashed fields: the file can be checked alone
 
 
 class AnchorCheckOut(BaseModel):
@@ -401,11 +402,28 @@ class ReleasedAccusedOut(BaseModel):
     charges: list[ReleasedChargeOut]
 
 
+class ClearanceOut(BaseModel):
+    reason: str
+    by: str
+    at: datetime
+
+
 class ReviewFlagOut(BaseModel):
     accused_name: str
     accused_person_id: int
     victim_person_id: int
     shared: list[str]
+    cleared: ClearanceOut | None = Field(description="none: the accused is withheld until cleared")
+
+
+class ReleaseFlagClearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int = Field(ge=1, le=2**31 - 1, description="the flagged accused")
+    victim_person_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="clear only the flag pointing at this victim record"
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="why naming will not identify the victim")
 
 
 class ReleaseOut(BaseModel):
