@@ -28,7 +28,7 @@ from vigilant.security.passwords import Passwords
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import open_database
 from vigilant.triage.launcher import RunLauncher
-from vigilant.web import api, api_leads, api_tokens, api_triage, pages, pages_leads, pages_triage
+from vigilant.web import api, api_leads, api_tokens, api_triage, display, pages, pages_leads, pages_triage
 from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
@@ -72,6 +72,7 @@ def templates() -> Environment:
         loader=PackageLoader("vigilant.web", "templates"), autoescape=True, undefined=StrictUndefined
     )
     env.globals["static"] = STATIC_PREFIX
+    display.install(env)  # the menu a role may use, and the ``when`` filter for times
     return env
 
 

@@ -38,6 +38,7 @@ from vigilant.web.auth import (
 )
 from vigilant.web.charts import operation_charts
 from vigilant.web.context import WebContext
+from vigilant.web.display import audit_names
 from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages_records import CaseViewDep, render_case
 
@@ -227,8 +228,10 @@ def audit_page(
         since=since,
         limit=200,
     )
-    filters = {"by": by, "action": action, "outcome": outcome, "since": since.isoformat() if since else ""}
-    return render(ctx, "audit.html", caller=caller, events=found, filters=filters)
+    since_text = since.strftime("%Y-%m-%d %H:%M") if since else ""
+    filters = {"by": by, "action": action, "outcome": outcome, "since": since_text}
+    who = audit_names(ctx.db, found)
+    return render(ctx, "audit.html", caller=caller, events=found, filters=filters, who=who)
 
 
 @router.post("/audit/anchor")

@@ -1,0 +1,89 @@
+"""What every page shows the same way: the menu a role may use, readable times, people by name.
+
+The menu lists only the pages the caller's roles may open: each entry names the permission its page's
+service requires (the same one ``tests/web/test_matrix.py`` holds the route to), so a role never sees a
+link that answers 403. Times are shown to the minute in UTC ("2026-12-07 14:03 UTC"): seconds and
+microseconds help no one reading a page, and the audit log and reports keep the exact value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from jinja2 import Environment
+from sqlalchemy import select
+
+from vigilant.security.audit import AuditRecord
+from vigilant.security.models import AuditEventRow, UserRow
+from vigilant.security.rights import Actor, Permission
+from vigilant.store import Database
+
+P = Permission
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    href: str
+    permission: Permission | None  # None: every logged-in caller (the dashboard says what it cannot show)
+
+
+MENU: tuple[MenuItem, ...] = (
+    MenuItem("Dashboard", "/", None),
+    MenuItem("Operations", "/operations", P.OPERATIONS_READ),
+    MenuItem("Cases", "/cases", P.CASES_READ),
+    MenuItem("Persons", "/persons", P.PERSONS_READ),
+    MenuItem("Leads", "/leads", P.LEADS_READ),
+    MenuItem("Evidence", "/evidence", P.EVIDENCE_READ),
+    MenuItem("Triage runs", "/triage/runs", P.TRIAGE_READ),
+    MenuItem("Library", "/library", P.LIBRARY_READ),
+    MenuItem("Audit log", "/audit", P.AUDIT_READ),
+)
+
+
+def menu_for(actor: Actor | None) -> list[MenuItem]:
+    """The menu entries ``actor`` may open (none for no one)."""
+    if actor is None:
+        return []
+    return [item for item in MENU if item.permission is None or actor.may(item.permission)]
+
+
+def when(value: datetime | date | str | None, empty: str = "—") -> str:
+    """A moment as "2026-12-07 14:03 UTC" (a naive one is taken as UTC), a day as "2026-12-07"."""
+    if value is None or value == "":
+        return empty
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)  # not a time: shown as it is
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def install(env: Environment) -> None:
+    """Give the templates the menu and the ``when`` filter."""
+    env.globals["menu_for"] = menu_for
+    env.filters["when"] = when
+
+
+def audit_names(db: Database, events: Sequence[AuditRecord]) -> dict[int, str]:
+    """Each event's author as a user name, by event number. Some services record the user's id as the
+    author (the cases domain does), others the name: every event carries the user id beside it, so the
+    page names people one way, the user name, whatever the service wrote."""
+    seqs = [e.seq for e in events]
+    if not seqs:
+        return {}
+    with db.session() as s:
+        ids = dict(
+            s.execute(
+                select(AuditEventRow.seq, AuditEventRow.actor_id).where(AuditEventRow.seq.in_(seqs))
+            ).all()
+        )
+        users = {i for i in ids.values() if i is not None}
+        names = dict(s.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(users))).all())
+    return {e.seq: names.get(ids.get(e.seq) or -1, e.actor) for e in events}

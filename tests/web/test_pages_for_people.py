@@ -1,0 +1,99 @@
+"""The pages as a busy investigator reads them: a menu with only what the role may open, readable times,
+a case page that fits a laptop screen, an audit log that names people and objects, a triage run that says
+where its evidence was seized and offers its reports, a page per library set.
+
+The browser side (every menu page in Chromium, axe-core) is tests/web/test_browser_pages.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import Clock, World, log_in
+from tests.web.test_matrix import RULES
+from vigilant.security.rights import Role
+from vigilant.web.display import MENU, when
+
+NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
+HREF = re.compile(r'href="([^"]+)"')
+MICROSECONDS = re.compile(r"\d\d:\d\d:\d\d\.\d{6}")
+ISO_T = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def _menu(html: str) -> list[str]:
+    found = NAV.search(html)
+    assert found, "no main menu on the page"
+    return HREF.findall(found.group(1))
+
+
+def test_each_menu_entry_names_the_permission_its_route_is_held_to() -> None:
+    for item in MENU:
+        assert RULES[("GET", item.href)].permission == item.permission, item.href
+
+
+def test_the_menu_offers_only_the_pages_the_role_may_open(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    for role in Role:
+        client.cookies.clear()
+        assert log_in(client, world.users[role], clock) == 303
+        offered = _menu(client.get("/").text)
+        for item in MENU:
+            status = client.get(item.href).status_code
+            if item.href in offered:
+                assert status == 200, f"{role}: the menu offers {item.href}, which answers {status}"
+            else:
+                assert status == 403, f"{role}: {item.href} answers {status} but is not in the menu"
+        clock.advance(seconds=31)  # the next login's TOTP code is a new one
+
+
+def test_times_read_as_minutes_in_utc() -> None:
+    moment = datetime(2026, 12, 7, 14, 3, 59, 123456, tzinfo=UTC)
+    assert when(moment) == "2026-12-07 14:03 UTC"
+    assert when(moment.astimezone(timezone(timedelta(hours=-5)))) == "2026-12-07 14:03 UTC"
+    assert when(moment.replace(tzinfo=None)) == "2026-12-07 14:03 UTC"  # stored naive: UTC
+    assert when(moment.isoformat()) == "2026-12-07 14:03 UTC"
+    assert when(date(2026, 12, 7)) == "2026-12-07"
+    assert when(None) == "—"
+
+
+def test_no_page_shows_microseconds_or_iso_times(client: TestClient, world: World, clock: Clock) -> None:
+    pages = {
+        Role.AUDITOR: ["/audit"],
+        Role.INVESTIGATOR: [f"/cases/{world.own_case}", f"/leads/{world.own_lead}", "/evidence", "/leads"],
+        Role.EXAMINER: [f"/triage/runs/{world.own_run}", "/triage/runs", "/library"],
+    }
+    for role, paths in pages.items():
+        client.cookies.clear()
+        assert log_in(client, world.users[role], clock) == 303
+        for path in paths:
+            html = client.get(path).text
+            assert not MICROSECONDS.search(html), f"{path}: {MICROSECONDS.search(html)}"
+            assert not ISO_T.search(html), f"{path}: {ISO_T.search(html)}"
+        clock.advance(seconds=31)
+
+
+AUDIT_ROW = re.compile(
+    r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>[^<]*</td>\s*<td>(.*?)</td>", re.S
+)
+
+
+def test_the_audit_log_names_people_by_user_name_and_objects_by_type_and_id(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    investigator = world.users[Role.INVESTIGATOR]
+    assert log_in(client, investigator, clock) == 303
+    assert client.get(f"/cases/{world.own_case}").status_code == 200  # the cases domain records user ids
+    client.cookies.clear()
+    clock.advance(seconds=31)
+    assert log_in(client, world.users[Role.AUDITOR], clock) == 303
+    rows = AUDIT_ROW.findall(client.get("/audit").text)
+    assert rows
+    who = {name for _, name, _, _ in rows}
+    assert investigator.username in who
+    assert not any(name.isdigit() for name in who), who  # never a bare user id beside the names
+    reads = [re.sub(r"<[^>]+>", "", obj) for _, _, action, obj in rows if action == "record.read"]
+    assert f"case #{world.own_case}" in reads
