@@ -12,7 +12,7 @@ from vigilant.errors import BadInputError
 from vigilant.security.audit import AuditLog, verify_chain
 from vigilant.security.auth import AuthService
 from vigilant.security.errors import (
-    AccountLocked,
+    AuthError,
     InvalidCredentials,
     PermissionDenied,
     SessionExpired,
@@ -76,28 +76,40 @@ def test_totp_replay_is_refused(db: Database, auth: AuthService, users: UserServ
     assert last.detail["reason"] == "totp-replay"
 
 
+def _verify_spy(auth: AuthService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stored hashes that ``auth`` verifies a password against, in order (the dummy one included)."""
+    checked: list[str] = []
+    real_verify = auth.passwords.verify
+
+    def spy(stored: str, password: str) -> Verified:
+        checked.append(stored)
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(auth.passwords, "verify", spy)
+    return checked
+
+
+def _stored_hash(db: Database, user_id: int) -> str:
+    with db.session() as s:
+        return s.get_one(UserRow, user_id).password_hash
+
+
 def test_lockout_at_the_fifth_failure_for_ten_minutes_without_checking_the_password(
     db: Database, auth: AuthService, users: UserService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ann = make_user(users)
-    for i in range(4):
+    for i in range(5):
         with pytest.raises(InvalidCredentials):
             auth.login("ann", "wrong password!!", "123456", source_ip=None, now=T0 + timedelta(seconds=i))
-    with pytest.raises(AccountLocked, match="locked until 2026-03-02T09:10:04"):
-        auth.login("ann", "wrong password!!", "123456", source_ip=None, now=T0 + timedelta(seconds=4))
 
-    calls: list[str] = []
-    real_verify = auth.passwords.verify
-
-    def spy(stored: str, password: str) -> Verified:
-        calls.append(password)
-        return real_verify(stored, password)
-
-    monkeypatch.setattr(auth.passwords, "verify", spy)
+    checked = _verify_spy(auth, monkeypatch)
     just_before = T0 + timedelta(seconds=4, minutes=10) - timedelta(microseconds=1)
-    with pytest.raises(AccountLocked):
+    with pytest.raises(InvalidCredentials):  # the same answer as any failure: see the next test
         auth.login("ann", PASSWORD, ann.code(just_before), source_ip=None, now=just_before)
-    assert calls == []  # the right password would have worked: it was never looked at
+    # The right password would have worked: it was never checked against ann's hash (only a dummy one, so
+    # that the refusal takes as long as any other).
+    assert len(checked) == 1
+    assert checked[0] != _stored_hash(db, ann.user_id)
 
     released = T0 + timedelta(seconds=4, minutes=10)
     assert auth.login("ann", PASSWORD, ann.code(released), source_ip=None, now=released)
@@ -106,6 +118,37 @@ def test_lockout_at_the_fifth_failure_for_ten_minutes_without_checking_the_passw
     with db.session() as s:
         user = s.get_one(UserRow, ann.user_id)
         assert (user.failed_logins, user.locked_until) == (0, None)
+        locked = s.scalars(select(AuditEventRow).where(AuditEventRow.action == "login.locked")).one()
+    assert locked.detail["locked_until"].startswith("2026-03-02T09:10:04")  # the real reason: audit only
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_a_locked_or_disabled_account_answers_as_an_unknown_name_does_with_the_same_work(
+    db: Database, auth: AuthService, users: UserService, monkeypatch: pytest.MonkeyPatch, disabled: bool
+) -> None:
+    """Issue 11 item 18: a lockout told "account locked" for a real name and "login failed" for an unknown
+    one, and refused the locked one without any argon2 work: both revealed which names exist."""
+    ann = make_user(users)
+    if disabled:
+        users.disable(ADMIN, "ann", now=T0)
+    checked = _verify_spy(auth, monkeypatch)
+
+    def attempts(username: str) -> list[tuple[str, str, int]]:
+        seen = []
+        for i in range(8):  # 5 failures lock a real account; then the right password, still locked
+            at = T0 + timedelta(seconds=i)
+            password, code = ("wrong password!!", "123456") if i < 6 else (PASSWORD, ann.code(at))
+            before = len(checked)
+            with pytest.raises(AuthError) as refused:
+                auth.login(username, password, code, source_ip="198.51.100.4", now=at)
+            seen.append((type(refused.value).__name__, str(refused.value), len(checked) - before))
+        return seen
+
+    real, unknown = attempts("ann"), attempts("nobody")
+    assert real == unknown
+    assert [work for _, _, work in real] == [1] * 8  # one argon2 verify per attempt, on every path
+    reasons = [a for a, _ in _actions(db) if a.startswith("login")]
+    assert ("login.locked" in reasons) is not disabled  # the audit log still tells the real reason
 
 
 def test_a_success_resets_the_failure_count(auth: AuthService, users: UserService) -> None:

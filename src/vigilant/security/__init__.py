@@ -5,7 +5,6 @@ nothing reaches for web globals, so the CLI, the web application and tests drive
 """
 
 from vigilant.security.errors import (
-    AccountLocked,
     AuthError,
     InvalidCredentials,
     PermissionDenied,
@@ -16,7 +15,6 @@ from vigilant.security.errors import (
 from vigilant.security.rights import Actor, Permission, Role, require
 
 __all__ = [
-    "AccountLocked",
     "Actor",
     "AuthError",
     "InvalidCredentials",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +34,6 @@ from vigilant.security.audit import (
     append,
 )
 from vigilant.security.errors import (
-    AccountLocked,
     AuthError,
     InvalidCredentials,
     PermissionDenied,
@@ -83,10 +82,6 @@ def new_token() -> str:
 
 def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def actor_of(user: UserRow, *, roles: frozenset[Role] | None = None, source: str | None = None) -> Actor:
@@ -139,6 +134,7 @@ class AuthService:
                 append(s, ev, now=now)
             raise InvalidCredentials
         if refusal is not None:
+            self.passwords.burn(password)  # a locked or disabled account costs what an unknown name costs
             raise refusal
 
         error: AuthError | None = None
@@ -156,14 +152,16 @@ class AuthService:
         return token
 
     def _refusal(self, s: Session, user: UserRow, source_ip: str | None, now: datetime) -> AuthError | None:
-        """Refuse a locked or disabled account before any password is checked (the refusal is audited)."""
+        """Refuse a locked or disabled account before its password is checked. The caller is told only
+        :class:`InvalidCredentials`, as for an unknown name: saying "locked" would confirm that the name
+        exists. The real reason goes to the audit log."""
         who, obj = actor_of(user, source=source_ip), {"object_type": "user", "object_id": str(user.id)}
         if user.disabled:
             append(s, LoginFailed.by(who, **obj, reason="disabled"), now=now)
             return InvalidCredentials()
         if user.locked_until is not None and now < user.locked_until:
             append(s, LoginLocked.by(who, **obj, locked_until=user.locked_until), now=now)
-            return AccountLocked(_iso(user.locked_until))
+            return InvalidCredentials()
         return None
 
     def _check(self, user: UserRow, password: str, totp: str, now: datetime) -> _Checked:
@@ -205,7 +203,7 @@ class AuthService:
             failures = self.policy.max_failures if locked_until else user.failed_logins
             ev = LoginFailed.by(who, **obj, reason=reason, failures=failures, locked_until=locked_until)
             append(s, ev, now=now)
-            return AccountLocked(_iso(locked_until)) if locked_until else InvalidCredentials()
+            return InvalidCredentials()  # the lock, if this failure set one, is in the audit event only
 
         user.failed_logins, user.locked_until, user.totp_last_step = 0, None, checked.totp_step
         if checked.new_hash is not None:  # argon2 parameters were raised since this hash was made

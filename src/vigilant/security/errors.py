@@ -14,22 +14,17 @@ class AuthError(SecurityError):
 
 
 class InvalidCredentials(AuthError):
-    """Wrong username, password or code. Deliberately vague: it must not tell which one was wrong."""
+    """Wrong username, password or code, or a locked or disabled account. Deliberately vague: it must not
+    tell which, nor whether the name exists (a lockout that said "locked" would); the audit log says."""
 
     def __init__(self) -> None:
         super().__init__(
             "login failed: unknown user, wrong password or wrong code",
-            hint="check all three; after 5 failures in a row the account locks for 10 minutes",
+            hint=(
+                "check all three; after 5 failures in a row an account locks for 10 minutes: wait, or ask "
+                "an administrator if you did not make these attempts"
+            ),
         )
-
-
-class AccountLocked(AuthError):
-    def __init__(self, until_iso: str) -> None:
-        super().__init__(
-            f"account locked until {until_iso} after repeated failed logins",
-            hint="wait until then, or ask an administrator if you did not make these attempts",
-        )
-        self.until_iso = until_iso
 
 
 class SessionExpired(AuthError):

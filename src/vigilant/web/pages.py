@@ -23,7 +23,7 @@ from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.service import parse_distribution
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.security.audit_anchor import take_anchor
-from vigilant.security.errors import AccountLocked, AuthError, PermissionDenied
+from vigilant.security.errors import AuthError, PermissionDenied
 from vigilant.web.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -92,8 +92,6 @@ async def login(
         token = await run_in_threadpool(
             ctx.auth.login, username, password, totp, source_ip=client_ip(request), now=ctx.clock()
         )
-    except AccountLocked as exc:
-        return _login_page(ctx, status=HTTPStatus.UNAUTHORIZED, error=str(exc), username=username)
     except AuthError as exc:
         return _login_page(ctx, status=HTTPStatus.UNAUTHORIZED, error=str(exc), username=username)
     response = RedirectResponse("/", status_code=SEE_OTHER)
