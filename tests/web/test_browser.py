@@ -170,6 +170,7 @@ def test_an_investigator_lays_a_charge_and_the_dashboard_counts_it(
             page.goto(f"{base}/cases")
             page.click(f"a[href='/cases/{world.own_case}']")
             page.wait_for_url(f"{base}/cases/{world.own_case}")
+            page.click("summary:has-text('Add a person')")  # the case page's forms are folded
             page.fill("#add-person input[name=given_names]", "Jordan")
             page.fill("#add-person input[name=surname]", "Browserline")
             page.select_option("#add-person select[name=role]", "accused")
@@ -178,6 +179,8 @@ def test_an_investigator_lays_a_charge_and_the_dashboard_counts_it(
             page.wait_for_url(f"{base}/cases/{world.own_case}#persons")
             assert "Jordan Browserline" in page.content()
 
+            page.focus("summary:has-text('Lay a charge')")
+            page.keyboard.press("Enter")  # the keyboard opens a folded form
             option = page.locator("#lay-charge select[name=person_id] option", has_text="Jordan Browserline")
             person_id = option.get_attribute("value")
             assert person_id

@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import Clock, World, log_in
+from tests.web.conftest import Clock, World, csrf, log_in
 from tests.web.test_matrix import RULES
 from vigilant.security.rights import Role
+from vigilant.web.auth import CSRF_FIELD
 from vigilant.web.display import MENU, when
 
 NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
@@ -97,3 +98,26 @@ def test_the_audit_log_names_people_by_user_name_and_objects_by_type_and_id(
     assert not any(name.isdigit() for name in who), who  # never a bare user id beside the names
     reads = [re.sub(r"<[^>]+>", "", obj) for _, _, action, obj in rows if action == "record.read"]
     assert f"case #{world.own_case}" in reads
+
+
+def test_the_case_page_names_its_agency_and_folds_its_forms(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    assert log_in(client, world.users[Role.INVESTIGATOR], clock) == 303
+    html = client.get(f"/cases/{world.own_case}").text
+    assert "<dt>Agency</dt><dd>Orillia Police (OPS)</dd>" in html
+    # Every form that adds a record is folded under its summary, closed: the page is its tables.
+    folded = re.findall(r'<details class="record-form">\s*<summary>([^<]+)</summary>', html)
+    assert folded == [
+        "Add a person", "Add legal process", "Record a seizure", "Record an arrest", "Lay a charge",
+        "Record victim status", "Record a publication ban",
+    ]  # fmt: skip
+    assert "<details class=\"record-form\" open>" not in html
+    # A form sent back with an error comes back open, with its message.
+    refused = client.post(
+        f"/cases/{world.own_case}/charges",
+        data={"person_id": str(world.own_person), "offence": "cp-distributing", "offence_from": "not a date",
+              CSRF_FIELD: csrf(client)},
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert re.search(r'<details class="record-form" open>\s*<summary>Lay a charge</summary>', refused.text)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from vigilant.cases import records, release
+from vigilant.cases.agencies import get_agency
 from vigilant.cases.ages import age_on
 from vigilant.cases.models import PersonRole, PersonRow, ProcessKind
 from vigilant.cases.offences import CATALOGUE, OFFENCES
@@ -91,6 +92,7 @@ def render_case(
         status=status,
         caller=caller,
         case=found.case,
+        agency=get_agency(ctx.db, found.case.agency_id),  # the case's owner: who to call about it
         file=found,
         persons=persons,
         persons_more=more,
