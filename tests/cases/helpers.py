@@ -7,7 +7,11 @@ from datetime import date
 
 from vigilant.cases.access import LocalActor
 from vigilant.cases.agencies import add_agency
+from vigilant.cases.models import PersonRole
 from vigilant.cases.operations import add_operation
+from vigilant.cases.people import add_person, record_victim
+from vigilant.cases.process import lay_charge
+from vigilant.cases.service import open_case
 from vigilant.store import Database
 
 ADMIN = LocalActor(agency_id=None, roles=frozenset({"admin"}), name="test-admin")
@@ -53,3 +57,35 @@ def world(db: Database) -> World:
         participants=["BPS"],
     )
     return World(a, b, c, "OP-1")
+
+
+def flagged_world(db: Database) -> tuple[int, int, int, int]:
+    """An operation with an adult accused who shares a surname with a victim: (coordinator, case, accused,
+    victim)."""
+    w = world(db)
+    pp = actor(w.coordinator)
+    case = open_case(db, pp, number="R-F", title="flag", operation=w.operation).id
+    accused = add_person(
+        db,
+        pp,
+        case,
+        given_names="Alexis",
+        surname="Tremblay",
+        role=PersonRole.ACCUSED,
+        date_of_birth=date(1975, 4, 2),
+        municipality="Orillia",
+    ).id
+    victim = add_person(
+        db, pp, case, given_names="Robin", surname="Tremblay", role=PersonRole.VICTIM, date_of_birth=None
+    ).id
+    record_victim(db, pp, case, victim, identified_on=date(2024, 3, 15))
+    lay_charge(
+        db,
+        pp,
+        case,
+        accused,
+        offence_code="cp-possessing",
+        offence_from=date(2024, 3, 15),
+        laid_on=date(2024, 9, 1),
+    )
+    return w.coordinator, case, accused, victim

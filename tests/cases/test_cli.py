@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.cases.helpers import flagged_world
 from vigilant.cli import run
 from vigilant.cli.cases_cmd import app
 from vigilant.errors import ExitCode
@@ -42,3 +43,18 @@ def test_a_role_that_does_not_grant_the_action_exits_7(db: Database, monkeypatch
     assert code == ExitCode.DENIED
     assert int(ExitCode.DENIED) == 7  # documented in the README: scripts rely on the number
     assert "24-1" not in _run("cases", "list", "--role", "investigator")
+
+
+def test_release_clear_names_a_flagged_accused_once_cleared(db: Database) -> None:
+    _, _, accused, victim = flagged_world(db)
+    preview = ["release", "preview", "OP-1", "--agency", "PP", "--as-of", "2024-09-01"]
+    assert "Alexis" not in json.dumps(json.loads(_run(*preview, "--json"))["named"])
+    assert "withheld until cleared" in _run(*preview)
+    refused = run(["cases", "release", "clear", "OP-1", str(accused), "--reason", "x", "--agency", "BPS"])
+    assert refused == ExitCode.DENIED
+    out = _run(
+        "release", "clear", "OP-1", str(accused), "--reason", "no family tie", "--agency", "PP",
+        "--as-of", "2024-09-01",
+    )  # fmt: skip
+    assert f"person #{accused} (victim record #{victim})" in out
+    assert "Alexis Tremblay, 49, of Orillia" in _run(*preview)

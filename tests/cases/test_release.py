@@ -6,22 +6,27 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from faker import Faker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cases.helpers import actor, world
+from tests.cases.helpers import actor, flagged_world, world
 from vigilant.cases.agencies import get_agency
-from vigilant.cases.errors import RecordNotFoundError
-from vigilant.cases.models import PersonRole
+from vigilant.cases.errors import InvalidRecordError, PermissionDeniedError, RecordNotFoundError
+from vigilant.cases.models import PersonRole, PersonRow
 from vigilant.cases.operations import add_operation
 from vigilant.cases.people import add_person, add_role, record_ban, record_victim
 from vigilant.cases.process import lay_charge
-from vigilant.cases.release import build_release
+from vigilant.cases.release import build_release, clear_flag
 from vigilant.cases.service import open_case
+from vigilant.security.audit import AuditLog
+from vigilant.security.rights import Actor
 from vigilant.store import Database
+
+ROOT = Actor.cli("root")
 
 OFFENCE = date(2024, 3, 15)
 AS_OF = date(2024, 9, 1)
@@ -145,9 +150,6 @@ def test_no_protected_name_ever_appears_and_every_pair_is_flagged(
             assert not _mentions(everything, given_name), given_name
         if address:
             assert address not in everything
-    assert {a.name for a in release.named} == set(named.values())
-    assert all(_mentions(release.public_text, name) for name in named.values())
-
     expected_flags = {
         (a, v)
         for a, (surname, address) in accused.items()
@@ -155,9 +157,16 @@ def test_no_protected_name_ever_appears_and_every_pair_is_flagged(
         if surname.casefold() == v_surname.casefold() or (address is not None and address == v_address)
     }
     assert {(f.accused_person_id, f.victim_person_id) for f in release.flags} == expected_flags
+    # A flagged accused is withheld until the flag is cleared: never in the public text.
+    flagged = {a for a, _ in expected_flags}
+    for p in flagged:
+        assert not _mentions(release.public_text, named[p])
+    assert {a.name for a in release.named} == {n for p, n in named.items() if p not in flagged}
+    assert all(_mentions(release.public_text, n) for p, n in named.items() if p not in flagged)
+    assert release.withheld.get("under_review", 0) == len(flagged)
     assert sum(release.withheld.values()) == sum(1 for s in specs if s.role is PersonRole.ACCUSED) - len(
         named
-    )
+    ) + len(flagged)
 
 
 def test_release_text_names_adults_with_charges_age_and_municipality(db: Database) -> None:
@@ -192,3 +201,68 @@ def test_release_text_names_adults_with_charges_age_and_municipality(db: Databas
     assert "Kim" not in release.public_text
     assert release.withheld == {"youth": 1}
     assert "1 young persons who cannot be identified" in release.public_text
+
+
+def test_a_flagged_accused_is_withheld_by_default(db: Database) -> None:
+    coordinator, _, accused, victim = flagged_world(db)
+    release = build_release(db, actor(coordinator), "OP-1", as_of=AS_OF)
+    assert [(f.accused_person_id, f.victim_person_id) for f in release.flags] == [(accused, victim)]
+    assert not release.named
+    assert "Alexis" not in release.public_text
+    assert "Tremblay" not in release.public_text
+    assert "Alexis" not in json.dumps(release.as_dict()["named"])
+    assert release.withheld == {"under_review": 1}
+    # How many, never why in a way that points at anyone: no victim, no relation, no surname.
+    assert "1 other person(s) charged cannot be named" in release.public_text
+    assert "victim" not in release.public_text.split("cannot be named:")[1]
+
+
+def test_a_flag_is_cleared_by_the_coordinating_agency_with_a_reason_and_audited(db: Database) -> None:
+    coordinator, case, accused, victim = flagged_world(db)
+    pp = actor(coordinator)
+    partner = get_agency(db, "BPS").id
+    # Previewing is not clearing; a partner agency's coordinator does not publish this operation's release.
+    for who in (actor(coordinator, "analyst"), actor(coordinator, "investigator"), actor(partner)):
+        with pytest.raises(PermissionDeniedError):
+            clear_flag(db, who, "OP-1", accused, reason="checked", as_of=AS_OF)
+    with pytest.raises(InvalidRecordError, match="say why"):
+        clear_flag(db, pp, "OP-1", accused, reason="  ", as_of=AS_OF)
+    with pytest.raises(InvalidRecordError, match="no flag"):
+        clear_flag(db, pp, "OP-1", victim, reason="not the accused", as_of=AS_OF)
+    assert not build_release(db, pp, "OP-1", as_of=AS_OF).named
+
+    reason = "victim's family moved away; the surname is common in Orillia"
+    cleared = clear_flag(db, pp, "OP-1", accused, reason=reason, as_of=AS_OF)
+    assert [(f.accused_person_id, f.victim_person_id) for f in cleared] == [(accused, victim)]
+    release = build_release(db, pp, "OP-1", as_of=AS_OF)
+    assert [a.name for a in release.named] == ["Alexis Tremblay"]
+    assert "Alexis Tremblay, 49, of Orillia, is charged with:" in release.public_text
+    assert release.withheld == {}
+    assert release.flags[0].cleared is not None
+    assert release.flags[0].cleared.reason == reason
+    assert "cleared by" in release.review_text
+    json.dumps(release.as_dict())  # the clearance's time is written as text
+    with pytest.raises(InvalidRecordError, match="no flag"):
+        clear_flag(db, pp, "OP-1", accused, reason="again", as_of=AS_OF)
+
+    events = AuditLog(db).search(ROOT, now=datetime.now(UTC), action="release.flag_cleared")
+    assert [(e.actor, e.object_id, e.detail["person_id"], e.detail["reason"]) for e in events] == [
+        (f"user@{coordinator}", "OP-1", accused, reason)
+    ]
+
+    # A flag that shares more than what was cleared (now the address too) withholds the accused again.
+    with db.session() as s:
+        for person_id in (accused, victim):
+            s.get(PersonRow, person_id).address = "12 Example Road"  # type: ignore[union-attr]
+    assert build_release(db, pp, "OP-1", as_of=AS_OF).withheld == {"under_review": 1}
+    clear_flag(db, pp, "OP-1", accused, reason=reason + "; the address is a rooming house", as_of=AS_OF)
+    assert len(build_release(db, pp, "OP-1", as_of=AS_OF).named) == 1
+
+    # Clearing never names a youth: an earlier count from before the accused turned 18 withholds them (YCJA).
+    lay_charge(
+        db, pp, case, accused, offence_code="cp-accessing", offence_from=date(1992, 1, 1), laid_on=AS_OF
+    )
+    release = build_release(db, pp, "OP-1", as_of=AS_OF)
+    assert not release.named
+    assert release.withheld == {"youth": 1}
+    assert "Alexis" not in release.public_text

@@ -84,6 +84,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/cases/{case_id}/bans"): Rule(P.PERSONS_WRITE, ok=303, scoped=True),
     ("GET", "/persons/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
     ("GET", "/operations/{operation_id}/release"): Rule(P.RELEASE_PREVIEW, scoped=True),
+    # Clearing a release flag: the world's own operation has no flag, so every caller the rule lets
+    # through reaches the service, which refuses (422 API, 400 page) and changes nothing.
+    ("POST", "/api/v1/operations/{operation_id}/release/flags"): Rule(P.RELEASE_PUBLISH, ok=422, scoped=True),
+    ("POST", "/operations/{operation_id}/release/flags"): Rule(P.RELEASE_PUBLISH, ok=400, scoped=True),
     # Leads, evidence and triage runs (web/pages_leads.py, pages_triage.py, api_leads.py, api_triage.py).
     ("GET", "/api/v1/leads"): Rule(P.LEADS_READ),
     ("GET", "/api/v1/leads/{lead_id}"): Rule(P.LEADS_READ, scoped=True),
@@ -293,6 +297,13 @@ class Requests:
                 "headers": headers,
             },
             "/api/v1/triage/runs/{run_id}/resume": lambda: {"headers": headers},
+            "/api/v1/operations/{operation_id}/release/flags": lambda: {
+                "json": {"person_id": self.world.own_person, "reason": "matrix"},
+                "headers": headers,
+            },
+            "/operations/{operation_id}/release/flags": lambda: {
+                "data": {"person_id": str(self.world.own_person), "reason": "matrix", "csrf_token": token},
+            },
             "/cases/{case_id}/victims": lambda: {
                 "data": {
                     "person_id": str(self.world.own_person),

@@ -130,3 +130,62 @@ def test_the_release_preview_names_adults_only(client: TestClient, world: World,
     assert [a["name"] for a in api["named"]] == [" ".join(OWN_PERSON)]
     assert api["withheld"] == {"youth": 1}
     assert OTHER_PERSON[1] not in page.text + str(api)
+
+
+def test_a_flagged_accused_is_withheld_until_cleared_on_the_release_page(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    headers = _as(client, world, clock, Role.COORDINATOR)
+    case, accused = world.own_case, world.own_person
+    victim = client.post(
+        f"/api/v1/cases/{case}/persons",
+        json={"given_names": "Kin", "surname": OWN_PERSON[1], "role": "victim"},
+        headers=headers,
+    ).json()
+    charge = {"person_id": accused, "offence": "cp-distributing", "offence_from": "2026-01-05"}
+    assert client.post(f"/api/v1/cases/{case}/charges", json=charge, headers=headers).status_code == 201
+    release = f"/api/v1/operations/{world.own_operation}/release"
+    api = client.get(release).json()
+    assert api["named"] == []
+    assert api["withheld"] == {"under_review": 1}
+    assert OWN_PERSON[0] not in api["public_text"]
+    assert [(f["accused_person_id"], f["cleared"]) for f in api["flags"]] == [(accused, None)]
+    page = client.get(f"/operations/{world.own_operation}/release")
+    public = page.text.split('id="public-text"')[1]
+    assert OWN_PERSON[0] not in public
+    assert "pending review" in public
+    assert 'action="/operations/' in page.text  # the coordinator's form beside the flag
+
+    empty = {"person_id": str(accused), "reason": " ", "csrf_token": csrf(client)}
+    refused = client.post(f"/operations/{world.own_operation}/release/flags", data=empty)
+    assert refused.status_code == 400
+    assert "say why" in refused.text
+    form = {
+        "person_id": str(accused),
+        "victim_person_id": str(victim["id"]),
+        "reason": "surname shared by chance: no family tie",
+        "csrf_token": csrf(client),
+    }
+    done = client.post(f"/operations/{world.own_operation}/release/flags", data=form)
+    assert done.status_code == 303
+    api = client.get(release).json()
+    assert [a["name"] for a in api["named"]] == [" ".join(OWN_PERSON)]
+    assert api["flags"][0]["cleared"]["reason"] == "surname shared by chance: no family tie"
+    again = client.post(
+        f"/api/v1/operations/{world.own_operation}/release/flags",
+        json={"person_id": accused, "reason": "again"},
+        headers=headers,
+    )
+    assert again.status_code == 422
+    assert "no flag" in again.json()["error"]
+
+    client.cookies.clear()
+    clock.advance(seconds=30)
+    analyst = _as(client, world, clock, Role.ANALYST)  # previews the release, does not publish it
+    assert "Clear flag" not in client.get(f"/operations/{world.own_operation}/release").text
+    denied = client.post(
+        f"/api/v1/operations/{world.own_operation}/release/flags",
+        json={"person_id": accused, "reason": "x"},
+        headers=analyst,
+    )
+    assert denied.status_code == 403

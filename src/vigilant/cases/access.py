@@ -54,6 +54,7 @@ OPERATIONS_READ = "operations.read"
 OPERATIONS_MANAGE = "operations.manage"
 AGENCIES_MANAGE = "agencies.manage"
 RELEASE_PREVIEW = "release.preview"
+RELEASE_PUBLISH = "release.publish"  # clears release flags (vigilant.cases.release.clear_flag)
 PERSONS_READ = "persons.read"
 PERSONS_WRITE = "persons.write"
 LEGAL_READ = "legal.read"  # legal process, seizures, arrests and charges

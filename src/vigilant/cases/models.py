@@ -303,3 +303,27 @@ class VictimRow(Base):
     safeguarded_on: Mapped[date | None] = mapped_column(Date)
     referred_on: Mapped[date | None] = mapped_column(Date)
     referred_to: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReleaseFlagClearanceRow(Base):
+    """A reviewer's decision that naming an accused flagged in an operation's release will not identify the
+    victim the flag points at. Without one, the flagged accused is withheld from the public text.
+
+    It clears what was shared when it was made: a flag that later shares more (an address as well as a
+    surname) is flagged again until cleared again."""
+
+    __tablename__ = "release_flag_clearance"
+    __table_args__ = (
+        UniqueConstraint(
+            "operation_id", "accused_person_id", "victim_person_id", name="uq_release_flag_clearance_flag"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operation.id", ondelete="CASCADE"), index=True)
+    accused_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    victim_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    shared: Mapped[list[str]] = mapped_column(JSON)  # what the flag shared when cleared: surname, address
+    reason: Mapped[str] = mapped_column(Text)
+    cleared_by: Mapped[str] = mapped_column(String(200))
+    cleared_at: Mapped[datetime]

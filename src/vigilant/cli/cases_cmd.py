@@ -229,7 +229,7 @@ def release_preview(
     agency: AgencyOpt = None,
     role: RoleOpt = None,
 ) -> None:
-    """Preview the public release: adult accused only, with the flags to review first."""
+    """Preview the public release: adult accused only; flagged accused are withheld until cleared."""
     from vigilant.cases.release import build_release
 
     release = build_release(database(), _actor(agency, role), operation, as_of=_day(as_of))
@@ -238,3 +238,31 @@ def release_preview(
         return
     typer.echo(release.public_text)
     typer.echo(release.review_text)
+
+
+@release_app.command("clear")
+def release_clear(
+    operation: str,
+    person: Annotated[int, typer.Argument(help="The flagged accused's person id (from the preview).")],
+    reason: Annotated[str, typer.Option(help="Why naming this accused will not identify the victim.")],
+    victim: Annotated[
+        int | None, typer.Option(help="Clear only the flag pointing at this victim record (default: all).")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="Day of the release, YYYY-MM-DD (default today).")] = None,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """Clear a flagged accused for naming, with a reason (the coordinating agency; audited)."""
+    from vigilant.cases.release import clear_flag
+
+    cleared = clear_flag(
+        database(),
+        _actor(agency, role),
+        operation,
+        person,
+        reason=reason,
+        victim_person_id=victim,
+        as_of=_day(as_of),
+    )
+    for flag in cleared:
+        typer.echo(f"cleared: person #{flag.accused_person_id} (victim record #{flag.victim_person_id})")

@@ -7,6 +7,7 @@ scoping and auditing happen in the services (:mod:`vigilant.cases.people`, ``pro
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -26,7 +27,9 @@ from vigilant.web.schemas import (
     PersonIn,
     PersonInCaseOut,
     PersonOut,
+    ReleaseFlagClearIn,
     ReleaseOut,
+    ReviewFlagOut,
     VictimOut,
 )
 
@@ -105,3 +108,21 @@ def show_person(person_id: int, ctx: ContextDep, actor: ActorDep) -> PersonFileO
 def release_preview(operation_id: int, ctx: ContextDep, actor: ActorDep) -> ReleaseOut:
     """The public release text and the flags to review first; withheld persons are counts, never names."""
     return ReleaseOut.of(release.build_release(ctx.db, actor, operation_id, as_of=ctx.clock().date()))
+
+
+@router.post("/operations/{operation_id}/release/flags", response_model=list[ReviewFlagOut], status_code=201)
+def clear_release_flag(
+    operation_id: int, body: ReleaseFlagClearIn, ctx: ContextDep, actor: ActorDep
+) -> list[ReviewFlagOut]:
+    """Clear the flags on one accused (or the one pointing at ``victim_person_id``) with a reason, so that
+    the accused is named: the coordinating agency's ``release.publish`` right; audited."""
+    cleared = release.clear_flag(
+        ctx.db,
+        actor,
+        operation_id,
+        body.person_id,
+        reason=body.reason,
+        victim_person_id=body.victim_person_id,
+        as_of=ctx.clock().date(),
+    )
+    return [ReviewFlagOut.model_validate(asdict(flag)) for flag in cleared]

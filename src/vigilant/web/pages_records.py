@@ -13,14 +13,17 @@ from datetime import date
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from vigilant.cases import records, release
+from vigilant.cases.access import RELEASE_PUBLISH, allows
 from vigilant.cases.agencies import get_agency
 from vigilant.cases.ages import age_on
 from vigilant.cases.models import PersonRole, PersonRow, ProcessKind
 from vigilant.cases.offences import CATALOGUE, OFFENCES
+from vigilant.errors import BadInputError
 from vigilant.web.auth import CSRF_FIELD, Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 
@@ -131,5 +134,51 @@ def person_page(person_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLRespo
 
 @router.get("/operations/{operation_id}/release")
 def release_page(operation_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+    return render_release(ctx, caller, operation_id)
+
+
+def render_release(
+    ctx: WebContext, caller: Caller, operation_id: int, *, status: int = 200, error: str | None = None
+) -> HTMLResponse:
+    """The release preview; ``error``: a refused clearance, shown beside the flags."""
     built = release.build_release(ctx.db, caller.actor, operation_id, as_of=ctx.clock().date())
-    return _render(ctx, "release.html", caller=caller, release=built, operation_id=operation_id)
+    return _render(
+        ctx,
+        "release.html",
+        status=status,
+        caller=caller,
+        release=built,
+        operation_id=operation_id,
+        can_clear=allows(caller.actor, RELEASE_PUBLISH),
+        error=error,
+    )
+
+
+class ClearFlagForm(BaseModel):
+    person_id: Annotated[str, Field(max_length=20)] = ""
+    victim_person_id: Annotated[str, Field(max_length=20)] = ""
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+@router.post("/operations/{operation_id}/release/flags")
+def clear_release_flag(
+    operation_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[ClearFlagForm, Form()]
+) -> Response:
+    """Clear a flag with a reason (the service decides who may); back to the preview, or the preview again
+    with the message."""
+    try:
+        if not form.person_id.strip().isdigit():
+            raise BadInputError("choose a flagged accused", hint="use the form beside the flag")
+        victim = form.victim_person_id.strip()
+        release.clear_flag(
+            ctx.db,
+            caller.actor,
+            operation_id,
+            int(form.person_id),
+            reason=form.reason,
+            victim_person_id=int(victim) if victim.isdigit() else None,
+            as_of=ctx.clock().date(),
+        )
+    except BadInputError as exc:
+        return render_release(ctx, caller, operation_id, status=HTTPStatus.BAD_REQUEST, error=str(exc))
+    return RedirectResponse(f"/operations/{operation_id}/release#review", status_code=SEE_OTHER)
