@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     CONFLICT = 5
     PARTIAL = 6  # the job finished but refused some records
     DENIED = 7  # the caller's roles do not grant the action (nothing was done)
+    INCOMPLETE = 8  # a triage run finished, but a volume of the evidence has no file system it could read
 
 
 class VigilantError(Exception):

@@ -19,8 +19,10 @@ from rich.progress import (
 from rich.table import Table
 
 from vigilant.cli.common import audit_export, console, console_err, database, output_stream, settings
+from vigilant.errors import ExitCode
 from vigilant.triage import runner
 from vigilant.triage.reports import reports
+from vigilant.triage.runinfo import Coverage
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
 
@@ -59,7 +61,8 @@ def _bar(title: str) -> Iterator[runner.Progress]:
         yield runner.Progress(on_total=total, on_advance=advance)
 
 
-def _print_summary(service: TriageService, run_id: int) -> None:
+def _print_summary(service: TriageService, run_id: int) -> int:
+    """Print a run's figures; the exit code says whether a volume of the evidence could not be read."""
     row = service.status(run_id)
     s = row.summary
     console.print(
@@ -71,6 +74,13 @@ def _print_summary(service: TriageService, run_id: int) -> None:
     verification = row.verification or {}
     state = "[green]verified[/]" if verification.get("ok") else "[red]NOT verified[/]"
     console.print(f"evidence re-verified after the run: {state}; results in {row.results_dir}")
+    coverage = Coverage.from_json(row.coverage)
+    if coverage is None or coverage.headline is None:
+        return int(ExitCode.OK)
+    console.print(f"[bold red]not read: {coverage.headline}[/]")
+    for part in coverage.parts:
+        console.print(f"  {part.where}: {part.reason}", markup=False)
+    return int(ExitCode.INCOMPLETE if coverage.unreadable_volumes else ExitCode.OK)
 
 
 @app.command("run")
@@ -115,8 +125,11 @@ def run(
         int,
         typer.Option(min=1, help="Frames decoded per video, at most; the record says when it stopped."),
     ] = DEFAULTS.max_video_frames,
-) -> None:
-    """Triage an evidence item: digests, true type, PDQ, vPDQ and EXIF, matches; resumable."""
+) -> int:
+    """Triage an evidence item: digests, true type, PDQ, vPDQ and EXIF, matches; resumable.
+
+    Exit code 8 (incomplete) when a volume of the evidence has no file system The Sleuth Kit can read.
+    """
     service = _service()
     options = TriageSettings(
         identify=identify,
@@ -134,42 +147,50 @@ def run(
     )
     with _bar(f"triage {evidence}") as progress:
         run_id = service.start(evidence, options, settings().user, progress)
-    _print_summary(service, run_id)
+    return _print_summary(service, run_id)
 
 
 @app.command("resume")
 def resume(
     run_id: Annotated[int, typer.Argument(help="The run to finish.")],
     threads: Annotated[int | None, typer.Option(help="Threads reading and hashing.")] = None,
-) -> None:
-    """Finish a run that was interrupted; the result is the same as an uninterrupted run."""
+) -> int:
+    """Finish a run that was interrupted; the result is the same as an uninterrupted run.
+
+    Exit code 8 (incomplete) when a volume of the evidence has no file system The Sleuth Kit can read.
+    """
     service = _service()
     with _bar(f"resume run {run_id}") as progress:
         service.resume(run_id, settings().user, progress, threads=threads)
-    _print_summary(service, run_id)
+    return _print_summary(service, run_id)
 
 
 @app.command("status")
 def status(
     run_id: Annotated[int | None, typer.Argument(help="One run (default: list them all).")] = None,
-) -> None:
-    """Show the runs, or one run's figures."""
+) -> int | None:
+    """Show the runs, or one run's figures.
+
+    For one run, exit code 8 (incomplete) when a volume of its evidence has no readable file system.
+    """
     service = _service()
     if run_id is not None:
-        _print_summary(service, run_id)
-        return
+        return _print_summary(service, run_id)
     table = Table("run", "evidence", "status", "files", "known-bad", "started (UTC)", "tool")
     for row in service.runs():
+        coverage = Coverage.from_json(row.coverage)
+        headline = None if coverage is None else coverage.headline
         table.add_row(
             str(row.id),
             str(row.evidence_id),
-            row.status,
+            row.status if headline is None else f"{row.status}: {headline}",
             f"{row.summary.get('files', row.files_total or 0):,}",
             f"{row.summary.get('known_bad', 0):,}",
             f"{row.created_at:%Y-%m-%d %H:%M}",
             row.tool,
         )
     console.print(table)
+    return None
 
 
 @app.command("report")

@@ -69,6 +69,9 @@ class FileSystemWalker:
         self.reader = reader
         self._owns_reader = owns_reader  # close the reader with the walker
         self.problems: list[Problem] = []
+        # The problems of volumes where TSK found no file system it can read (also in ``problems``): such a
+        # volume yields no file at all, which a run must not pass over in silence.
+        self.unreadable_volumes: list[Problem] = []
         self._image = TskImage(reader)
         self._closed = False
         self._lock = threading.RLock()
@@ -85,7 +88,9 @@ class FileSystemWalker:
     def __iter__(self) -> Iterator[FileEntry]:
         for volume in self.volumes():
             filesystem = open_filesystem(self._image, self._lock, volume, self.problems)
-            if filesystem is not None:
+            if filesystem is None:
+                self.unreadable_volumes.append(self.problems[-1])
+            else:
                 yield from self._walk(filesystem)
 
     def _walk(self, fsys: FileSystem) -> Iterator[FileEntry]:

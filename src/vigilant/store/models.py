@@ -242,6 +242,9 @@ class TriageRunRow(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # What of the evidence the run could not read: {"volumes": M, "parts": [{"where", "reason", "volume"}]}
+    # (triage.runinfo.Coverage; migration 0015). None: not finished, or finished before it was recorded.
+    coverage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # --- leads (issue 4): a lead, its IPs, its lifecycle events, and deconfliction claims ----------------------

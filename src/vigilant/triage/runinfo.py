@@ -36,6 +36,59 @@ class LibrarySetInfo:
 
 
 @dataclass(frozen=True)
+class UnreadPart:
+    """A part of the evidence the run's walk could not read, and why (a partition, a folder, …)."""
+
+    where: str
+    reason: str
+    volume: bool = False  # a whole volume (a partition, or the image) with no file system TSK can read
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the evidence the run could read: the volumes looked at, and what could not be read.
+
+    An image has one volume per allocated partition (the whole image when it has no partition table); a
+    folder or an archive has none. A volume with no file system The Sleuth Kit can read yields no file at
+    all, so a run must say so wherever it shows its figures: :attr:`headline`.
+    """
+
+    volumes: int = 0
+    parts: tuple[UnreadPart, ...] = ()
+
+    @property
+    def unreadable_volumes(self) -> int:
+        return sum(p.volume for p in self.parts)
+
+    @property
+    def headline(self) -> str | None:
+        """``"1 of 2 volumes unreadable"`` (and how many other parts were not read), or None: all read."""
+        said = []
+        if self.unreadable_volumes:
+            said.append(f"{self.unreadable_volumes} of {self.volumes} volumes unreadable")
+        others = len(self.parts) - self.unreadable_volumes
+        if others:
+            said.append(f"{others} other part{'s' if others != 1 else ''} of the evidence not read")
+        return "; ".join(said) or None
+
+    def lines(self) -> list[str]:
+        """The headline, then each part not read, ``where: reason``; empty when everything was read."""
+        if self.headline is None:
+            return []
+        return [self.headline, *(f"{p.where}: {p.reason}" for p in self.parts)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"volumes": self.volumes, "parts": [asdict(p) for p in self.parts]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Coverage | None:
+        """None for a run that kept no coverage (one made before it was recorded)."""
+        if data is None:
+            return None
+        return cls(int(data.get("volumes", 0)), tuple(UnreadPart(**p) for p in data.get("parts", [])))
+
+
+@dataclass(frozen=True)
 class RunInfo:
     id: int
     evidence: EvidenceInfo
@@ -43,6 +96,7 @@ class RunInfo:
     settings: dict[str, Any]  # what the run was asked to do (pdq on/off, archive depth, …)
     library: list[LibrarySetInfo] = field(default_factory=list)
     verification: dict[str, Any] | None = None  # evidence re-verified after the run: {"ok": bool, …}
+    coverage: Coverage | None = None  # what of the evidence could not be read (None: not recorded)
 
     @property
     def key(self) -> str:

@@ -24,13 +24,14 @@ import pyarrow.parquet as pq
 from vigilant import __version__
 from vigilant.evidence.base import FileEntry
 from vigilant.evidence.directory import DirectoryWalk
-from vigilant.evidence.sources import sources
+from vigilant.evidence.filesystems import FileSystemWalker
+from vigilant.evidence.sources import EvidenceWalk, sources
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.triage.matcher import Matcher
 from vigilant.triage.process import CHUNK, GROUP_BYTES, EntryProcessor
 from vigilant.triage.records import FileRecord, to_table
-from vigilant.triage.runinfo import EvidenceInfo
+from vigilant.triage.runinfo import Coverage, EvidenceInfo, UnreadPart
 from vigilant.triage.settings import TriageSettings
 
 
@@ -75,6 +76,20 @@ def count_entries(evidence: EvidenceInfo) -> tuple[int, int]:
     return files, size
 
 
+def coverage_of(walk: EvidenceWalk) -> Coverage:
+    """What a finished walk could not read: its volumes with no readable file system, and the rest."""
+    volumes = len(walk.volumes()) if isinstance(walk, FileSystemWalker) else 0
+    unreadable = walk.unreadable_volumes if isinstance(walk, FileSystemWalker) else []
+    parts = [UnreadPart(p.where, p.reason, volume=any(p is u for u in unreadable)) for p in walk.problems]
+    return Coverage(volumes, tuple(parts))
+
+
+@dataclass(frozen=True)
+class Executed:
+    batches: int  # how many batches the run has in all
+    coverage: Coverage  # what of the evidence the walk could not read
+
+
 def execute(
     evidence: EvidenceInfo,
     settings: TriageSettings,
@@ -84,8 +99,9 @@ def execute(
     results_dir: Path,
     progress: Progress,
     on_batch: Callable[[int], None] | None = None,
-) -> int:
-    """Run every batch that has no results yet; return how many batches the run has in all."""
+) -> Executed:
+    """Run every batch that has no results yet; the walk goes over the whole evidence every time (a resumed
+    run counts the batches it has), so the coverage it returns is the whole run's."""
     results_dir.mkdir(parents=True, exist_ok=True)
     for leftover in results_dir.glob(".batch-*.partial-*"):  # from a run that was killed mid-write
         leftover.unlink()
@@ -128,7 +144,8 @@ def execute(
             pending.append(batch)
         while pending:
             _finish(pending.popleft(), matcher, progress, on_batch)
-    return batches
+        coverage = coverage_of(walk)
+    return Executed(batches, coverage)
 
 
 _AHEAD = 1  # whole batches queued beyond the one being finished: enough to keep the threads busy

@@ -18,7 +18,7 @@ from vigilant.store.models import TriageRunRow, utcnow
 from vigilant.triage.evidence_service import EvidenceService
 from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
-from vigilant.triage.runinfo import LibrarySetInfo, RunInfo
+from vigilant.triage.runinfo import Coverage, LibrarySetInfo, RunInfo
 from vigilant.triage.runlock import RunLock, holder
 from vigilant.triage.runner import TOOL, Progress, count_entries, execute, library_snapshot
 from vigilant.triage.settings import NOT_IN_RESULTS, TriageSettings
@@ -127,13 +127,14 @@ class TriageService:
             stored = s.get(TriageRunRow, run_id)
             assert stored is not None
             stored.status, stored.error, stored.files_done, stored.bytes_done = "running", None, 0, 0
+            stored.coverage = None
         results = Path(row.results_dir)
         try:
             # The count only feeds the progress bar and the run's totals, so it walks the evidence beside
             # the pass instead of before it: no core waits for it (a 20,000-file folder takes 0.3 s).
             with ThreadPoolExecutor(1, thread_name_prefix="triage-count") as counting:
                 totals = _Totals(counting.submit(count_entries, evidence), progress, run_id, self.db)
-                batches = execute(
+                executed = execute(
                     evidence,
                     settings,
                     library=self.indexes,
@@ -158,14 +159,20 @@ class TriageService:
             stored = s.get(TriageRunRow, run_id)
             assert stored is not None
             stored.status, stored.finished_at, stored.error = "finished", utcnow(), None
-            stored.batches_done = batches
+            stored.batches_done = executed.batches
             stored.summary = asdict(summary)
+            stored.coverage = executed.coverage.to_json()
             stored.verification = verification
         self.evidence.record(
             evidence.id,
             actor,
             "triage-finished",
-            {"run": run_id, "files": summary.files, "known_bad": summary.known_bad},
+            {
+                "run": run_id,
+                "files": summary.files,
+                "known_bad": summary.known_bad,
+                **({"not_read": executed.coverage.lines()} if executed.coverage.headline else {}),
+            },
         )
 
     def _row(self, run_id: int) -> TriageRunRow:
@@ -194,6 +201,7 @@ class TriageService:
             settings=_report_settings(row.settings),
             library=[LibrarySetInfo(**s) for s in row.library],
             verification=_report_verification(row.verification),
+            coverage=Coverage.from_json(row.coverage),
         )
 
     def report(self, run_id: int, fmt: str, out: BinaryIO, actor: str) -> None:

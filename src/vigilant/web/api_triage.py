@@ -19,6 +19,7 @@ from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, li
 from vigilant.triage.evidence_service import agency_names
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.triage.records import FileRecord
+from vigilant.triage.runinfo import Coverage
 from vigilant.triage.settings import TriageSettings
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
@@ -48,6 +49,14 @@ class EvidenceList(BaseModel):
     more: bool
 
 
+class NotReadOut(BaseModel):
+    """A part of the evidence a run could not read."""
+
+    where: str
+    reason: str
+    volume: bool  # a whole volume (a partition, or the image) with no file system The Sleuth Kit can read
+
+
 class RunSummaryOut(BaseModel):
     id: int
     evidence_id: int
@@ -65,6 +74,12 @@ class RunSummaryOut(BaseModel):
     bytes_done: int | None
     summary: dict[str, Any]  # files, known_bad, by_class (counts by category class), by_set, …
     verified: bool | None  # the evidence re-verified after the run
+    # What of the evidence the run could not read (null until it finishes, and for runs made before this was
+    # recorded): volumes looked at, those with no readable file system, "N of M volumes unreadable".
+    volumes: int | None = None
+    volumes_unreadable: int | None = None
+    not_read: str | None = Field(default=None, description='e.g. "1 of 2 volumes unreadable"; null: all read')
+    not_read_parts: list[NotReadOut] = Field(default_factory=list)
 
     @classmethod
     def fields_of(cls, run: TriageRunRow, item: EvidenceItemRow, working: bool) -> dict[str, Any]:
@@ -85,7 +100,21 @@ class RunSummaryOut(BaseModel):
             "bytes_done": run.bytes_done,
             "summary": dict(run.summary),
             "verified": (run.verification or {}).get("ok"),
+            **_coverage_fields(Coverage.from_json(run.coverage)),
         }
+
+
+def _coverage_fields(coverage: Coverage | None) -> dict[str, Any]:
+    if coverage is None:
+        return {}
+    return {
+        "volumes": coverage.volumes,
+        "volumes_unreadable": coverage.unreadable_volumes,
+        "not_read": coverage.headline,
+        "not_read_parts": [
+            NotReadOut(where=p.where, reason=p.reason, volume=p.volume) for p in coverage.parts
+        ],
+    }
 
 
 class RunList(BaseModel):

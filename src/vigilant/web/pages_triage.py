@@ -29,6 +29,7 @@ from vigilant.triage.access import (
 )
 from vigilant.triage.evidence_service import agency_names
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
+from vigilant.triage.runinfo import Coverage
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.charts import Bar, bar_chart
 from vigilant.web.context import WebContext
@@ -174,5 +175,6 @@ def _run(
         by_set=by_set,
         plot=plot,
         refused=refused,
+        coverage=Coverage.from_json(found.run.coverage),
         **_progress(ctx, caller, found),
     )

@@ -242,6 +242,9 @@ def action_head(run: RunInfo, ids: CaseIds) -> dict[str, Any]:
     else:
         details = json.dumps(verification, sort_keys=True, default=str)
         checked = f"Re-verifying the evidence after the run FAILED: {details}"
+    unread = run.coverage.lines() if run.coverage is not None else []
+    if unread:
+        checked += " NOT READ: " + "; ".join(unread) + "."
     return {
         "@id": ids.node("triage"),
         "@type": "case-investigation:InvestigativeAction",

@@ -84,6 +84,13 @@ class ReportView:
             words += f" ({'; '.join(details)})"
         return ("ok" if ok else "bad", words)
 
+    def unread(self) -> tuple[str, list[tuple[str, str]]] | None:
+        """(headline, [(where, reason)]) of the evidence the run could not read, or None: all read."""
+        coverage = self.run.coverage
+        if coverage is None or coverage.headline is None:
+            return None
+        return (coverage.headline, [(visible(p.where), visible(p.reason)) for p in coverage.parts])
+
     def settings_rows(self) -> list[tuple[str, str]]:
         return [(visible(str(k)), visible(_json(v))) for k, v in sorted(self.run.settings.items())]
 

@@ -6,6 +6,8 @@ a PDQ distance, or for a ``vpdq`` match vPDQ's two percentages ``92.0%/88.0%``),
 video's vPDQ frames one cell, each ``frame@seconds:pdq-hex:quality`` (``20@2.000s:…:100``), joined by a
 space. UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding, and every
 text cell that a spreadsheet would run as a formula gets a leading ``'``: names come from seized media.
+A part of the evidence the run could not read (a volume with no readable file system, …) is a row of its
+own before the records, its status ``volume-unreadable`` or ``not-read`` (see :func:`unread_rows`).
 """
 
 from __future__ import annotations
@@ -38,9 +40,30 @@ class CsvReport:
         sink = TextSink(out)
         writer = csv.writer(sink, lineterminator="\r\n")
         writer.writerow(COLUMNS)
+        writer.writerows(unread_rows(run))
         for record in records():
             writer.writerow(row(record))
         sink.flush()
+
+
+def unread_rows(run: RunInfo) -> list[list[str]]:
+    """A row before the records for each part of the evidence the run could not read: only ``address``
+    (where), ``status`` (``volume-unreadable`` or ``not-read``) and ``error`` (why; for a volume, led by
+    "N of M volumes unreadable") are filled."""
+    coverage = run.coverage
+    if coverage is None:
+        return []
+    rows = []
+    for part in coverage.parts:
+        cells = dict.fromkeys(COLUMNS, "")
+        cells["address"] = spreadsheet_safe(part.where)
+        cells["status"] = "volume-unreadable" if part.volume else "not-read"
+        lead = ""
+        if part.volume:
+            lead = f"{coverage.unreadable_volumes} of {coverage.volumes} volumes unreadable: "
+        cells["error"] = spreadsheet_safe(lead + part.reason)
+        rows.append(list(cells.values()))
+    return rows
 
 
 def row(record: FileRecord) -> list[str]:

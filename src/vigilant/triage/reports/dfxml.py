@@ -75,6 +75,7 @@ class DfxmlReport:
             "  <source>",
             f"    {_element('image_filename', run.evidence.path)}",
             "  </source>",
+            *_unread_comments(run),
         ]
         sink.write("\n".join(head) + "\n")
         volume: VolumeKey | None = None
@@ -137,6 +138,13 @@ def _contains(container: FileRecord, record: FileRecord) -> bool:
         and len(record.members) == len(container.members) + 1
         and record.members[:-1] == container.members
     )
+
+
+def _unread_comments(run: RunInfo) -> list[str]:
+    """What of the evidence the run could not read, as XML comments (the schema has no element for it)."""
+    lines = run.coverage.lines() if run.coverage is not None else []
+    # "--" may not appear inside an XML comment.
+    return [f"  <!-- NOT READ: {visible(line).replace('--', '- -')} -->" for line in lines]
 
 
 def volume_of(record: FileRecord) -> VolumeKey | None:

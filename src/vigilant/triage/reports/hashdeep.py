@@ -31,8 +31,11 @@ class HashdeepReport:
             f"%%%% HASHDEEP-1.0\n%%%% {','.join(COLUMNS)}\n"
             "## Invoked from: vigilant\n"
             f"## $ vigilant triage report --format hashdeep (evidence {label}, triage {run.key})\n"
-            "##\n"
         )
+        # Comment lines: what of the evidence was not read, so that a short list is never taken as whole.
+        for line in run.coverage.lines() if run.coverage is not None else []:
+            sink.write(f"## NOT READ: {single_line(line)}\n")
+        sink.write("##\n")
         for record in records():
             if record.md5 is None or record.sha256 is None:
                 continue

@@ -45,12 +45,32 @@ class VicsReport:
                     groups.add(record, us_category(record.hits), match_labels(record))
             sink = TextSink(out)
             context = json.dumps(vm.v2_context(REGION))
-            sink.write(f'{{"{vm.V2_CONTEXT_KEY}": {context},\n"value": [')
+            sink.write(f'{{"{vm.V2_CONTEXT_KEY}": {context},\n{_unread_annotation(run)}"value": [')
             for media_id, group in enumerate(groups.groups(), 1):
                 sink.write(("," if media_id > 1 else "") + "\n")
                 _write_media(sink, media_object(group, media_id), groups, group.md5)
             sink.write("\n]}\n")
             sink.flush()
+
+
+def _unread_annotation(run: RunInfo) -> str:
+    """What of the evidence the run could not read, as an OData instance annotation (which readers that do
+    not know it skip): ``"@Vigilant.NotRead": {"Summary": "1 of 2 volumes unreadable", "Volumes": 2,
+    "UnreadableVolumes": 1, "Parts": [{"Where": …, "Reason": …, "Volume": true}]}``; nothing when all was
+    read."""
+    coverage = run.coverage
+    if coverage is None or coverage.headline is None:
+        return ""
+    value = {
+        "Summary": coverage.headline,
+        "Volumes": coverage.volumes,
+        "UnreadableVolumes": coverage.unreadable_volumes,
+        "Parts": [{"Where": p.where, "Reason": p.reason, "Volume": p.volume} for p in coverage.parts],
+    }
+    return f'"{NOT_READ_ANNOTATION}": {json.dumps(value, ensure_ascii=False)},\n'
+
+
+NOT_READ_ANNOTATION = "@Vigilant.NotRead"
 
 
 def us_category(hits: list[Hit]) -> Category | None:
