@@ -120,17 +120,11 @@ def test_an_ext4_with_its_superblock_overwritten_is_one_of_one_volumes_unreadabl
     row = service.status(run_id)
     assert row.status == "finished"
     assert row.summary["files"] == 0
-    assert row.coverage == {
-        "volumes": 1,
-        "parts": [
-            {
-                "where": "file system at offset 0",
-                "reason": row.coverage["parts"][0]["reason"],
-                "volume": True,
-            }
-        ],
-    }
-    assert row.coverage["parts"][0]["reason"].startswith("no file system The Sleuth Kit can read")
+    assert row.coverage is not None
+    assert row.coverage["volumes"] == 1
+    [part] = row.coverage["parts"]
+    assert (part["where"], part["volume"]) == ("file system at offset 0", True)
+    assert part["reason"].startswith("no file system The Sleuth Kit can read")
     # `triage status` says it too, for the run and in the list, with the same exit code for the run.
     assert run(["triage", "status", str(run_id)]) == ExitCode.INCOMPLETE
     assert "1 of 1 volumes unreadable" in capsys.readouterr().out
