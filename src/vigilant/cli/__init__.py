@@ -25,7 +25,10 @@ from vigilant.cli import (
     users_cmd,
 )
 from vigilant.cli.common import console_err
+from vigilant.cli.help_names import use_plain_help_names
 from vigilant.errors import ExitCode, VigilantError
+
+use_plain_help_names()
 
 app = typer.Typer(
     name="vigilant",

@@ -2,21 +2,69 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from vigilant.config import Settings
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.store import Database, open_database
 
-console = Console(highlight=False)
-console_err = Console(stderr=True, highlight=False)
+# The `vigilant` command's subcommands: a hint like "`vigilant library list`" names one of them.
+SUBCOMMANDS = "library|hash|evidence|triage|p2p|leads|cases|users|audit|serve|db|demo|version"
+_COMMAND = re.compile(rf"(?<![\w/.-])vigilant(?= (?:{SUBCOMMANDS})\b)")
+# Wide enough for any table a script reads: Rich cuts cells ("L-1…") to fit 80 columns off a terminal.
+_SCRIPT_WIDTH = 100_000
+
+
+def invoked_as() -> str:
+    """How to name this program in a hint so that the user can run it: ``vigilant`` where that is what the
+    PATH finds, else the path it was run by (``.venv/bin/vigilant`` after ``make``, which adds nothing to
+    the PATH). Run any other way (``python -m``, tests), ``vigilant``."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if Path(argv0).name != "vigilant":
+        return "vigilant"
+    found = shutil.which("vigilant")
+    if found is not None and Path(found).resolve() == Path(argv0).resolve():
+        return "vigilant"
+    return argv0
+
+
+def name_commands(text: str, prog: str) -> str:
+    """``text`` with each ``vigilant SUBCOMMAND`` naming the program as ``prog``."""
+    return text if prog == "vigilant" else _COMMAND.sub(prog, text)
+
+
+class CliConsole(Console):
+    """Rich's console, for a command's output: full width when the output is not a terminal (scripts read
+    whole values), and hints naming the program as it was run."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        assert isinstance(size, ConsoleDimensions)
+        # Rich takes the width of any terminal among stdin/stdout/stderr, else 80: off a terminal, no limit.
+        return size if self.is_terminal else ConsoleDimensions(_SCRIPT_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        prog = invoked_as()
+        named = [name_commands(o, prog) if isinstance(o, str) else o for o in objects]
+        super().print(*named, **kwargs)
+
+
+console = CliConsole(highlight=False)
+console_err = CliConsole(stderr=True, highlight=False)
 
 
 def settings() -> Settings:
