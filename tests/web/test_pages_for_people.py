@@ -11,10 +11,13 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from tests.web.conftest import Clock, World, csrf, log_in
 from tests.web.test_matrix import RULES
 from vigilant.security.rights import Role
+from vigilant.store import Database
+from vigilant.store.models import LeadRow
 from vigilant.web.auth import CSRF_FIELD
 from vigilant.web.display import MENU, when
 
@@ -112,7 +115,7 @@ def test_the_case_page_names_its_agency_and_folds_its_forms(
         "Add a person", "Add legal process", "Record a seizure", "Record an arrest", "Lay a charge",
         "Record victim status", "Record a publication ban",
     ]  # fmt: skip
-    assert "<details class=\"record-form\" open>" not in html
+    assert '<details class="record-form" open>' not in html
     # A form sent back with an error comes back open, with its message.
     refused = client.post(
         f"/cases/{world.own_case}/charges",
@@ -121,3 +124,42 @@ def test_the_case_page_names_its_agency_and_folds_its_forms(
     )  # fmt: skip
     assert refused.status_code == 400
     assert re.search(r'<details class="record-form" open>\s*<summary>Lay a charge</summary>', refused.text)
+
+
+def _selected_step(html: str) -> str:
+    select = re.search(r'<select name="step".*?</select>', html, re.S)
+    assert select, "no Step select"
+    chosen = re.findall(r'<option value="([^"]*)"\s*selected>', select.group(0))
+    assert len(chosen) == 1, chosen
+    return chosen[0]
+
+
+def test_the_step_select_defaults_to_the_next_step_never_to_closing(
+    client: TestClient, world: World, clock: Clock, db: Database
+) -> None:
+    assert log_in(client, world.users[Role.COORDINATOR], clock) == 303
+    assert _selected_step(client.get(f"/leads/{world.own_lead}").text) == "preservation_demand"  # assigned
+    with db.session() as s:
+        s.execute(update(LeadRow).where(LeadRow.id == world.own_lead).values(status="new"))
+    # A new lead's next step is its assignment (the form above): the select asks, closing is not preset.
+    assert _selected_step(client.get(f"/leads/{world.own_lead}").text) == ""
+
+
+def test_the_score_table_shows_contribution_as_scaled_value_times_weight(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    assert log_in(client, world.users[Role.INVESTIGATOR], clock) == 303
+    html = client.get(f"/leads/{world.own_lead}").text
+    table = re.search(r'<table class="factors">.*?</table>', html, re.S)
+    assert table
+    assert "Contribution = scaled value × weight" in table.group(0)
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td class="num">([^<]+)</td>\s*<td class="num">([^<]+)</td>'
+        r'<td class="num">([^<]+)</td>\s*<td class="num">([^<]+)</td>',
+        table.group(0),
+    )
+    assert [r[0] for r in rows] == ["evidence tier", "known files"]
+    for _name, _measured, scaled, weight, contribution in rows:
+        assert abs(float(scaled) * float(weight) - float(contribution)) < 0.01
+    # The world's evidence tier: measured 3, contribution 20 at weight 10, so scaled 2 (not the 3 shown alone).
+    assert rows[0][1:] == ("3", "2.00", "10.0", "20.00")
