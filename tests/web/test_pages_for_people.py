@@ -161,5 +161,5 @@ def test_the_score_table_shows_contribution_as_scaled_value_times_weight(
     assert [r[0] for r in rows] == ["evidence tier", "known files"]
     for _name, _measured, scaled, weight, contribution in rows:
         assert abs(float(scaled) * float(weight) - float(contribution)) < 0.01
-    # The world's evidence tier: measured 3, contribution 20 at weight 10, so scaled 2 (not the 3 shown alone).
+    # The world's evidence tier: measured 3, contribution 20 at weight 10: scaled 2, not the 3 shown alone.
     assert rows[0][1:] == ("3", "2.00", "10.0", "20.00")
