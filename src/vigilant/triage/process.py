@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import posixpath
 import tempfile
 import threading
 from collections import deque
@@ -25,7 +24,7 @@ from vigilant.evidence.base import EntryStatus, FileEntry
 from vigilant.imaging import vpdq
 from vigilant.imaging.vpdq import VideoLimits
 from vigilant.md5_lanes import Md5Lanes
-from vigilant.triage.identify import HEAD_BYTES, identify, is_archive_mime
+from vigilant.triage.identify import HEAD_BYTES, identify, is_archive_mime, name_extension
 from vigilant.triage.imagefacts import ImageFacts, image_facts
 from vigilant.triage.records import FileRecord
 from vigilant.triage.settings import MiB, TriageSettings
@@ -47,9 +46,9 @@ Facts = ImageFacts | VideoFacts
 Steps = Generator[None, None, None]  # a file's processing, paused after each chunk read
 
 
-def _extension(name: str) -> str | None:
-    ext = posixpath.splitext(name)[1]
-    return ext.lower() if ext else None
+def _checked_extension(record: FileRecord) -> str | None:
+    """The extension the type check compares: a named stream's own, else the file's (identify's rule)."""
+    return record.extension if record.attribute is None else name_extension(record.attribute)
 
 
 def base_record(evidence_id: int, position: int, member: int, entry: FileEntry) -> FileRecord:
@@ -67,7 +66,7 @@ def base_record(evidence_id: int, position: int, member: int, entry: FileEntry) 
         attribute=a.attribute,
         members=list(a.members),
         name=entry.name,
-        extension=_extension(entry.name),
+        extension=name_extension(entry.name),
         size=entry.size,
         allocated=entry.allocated,
         modified=entry.modified,
@@ -282,7 +281,7 @@ class EntryProcessor:
                         decided = True  # digests only: no type, no pictures, no archives
                     if not decided and (len(head) >= HEAD_BYTES or n < CHUNK):
                         decided = True
-                        kind = identify(head, record.extension)
+                        kind = identify(head, _checked_extension(record))
                         record.mime, record.magic = kind.mime, kind.description
                         record.extension_mismatch = kind.extension_mismatch
                         record.is_image = kind.is_image
@@ -305,7 +304,7 @@ class EntryProcessor:
             if video is not None:
                 video.close()
         if not decided and self.settings.identify:  # an empty file
-            kind = identify(b"", record.extension)
+            kind = identify(b"", _checked_extension(record))
             record.mime, record.magic, record.extension_mismatch = kind.mime, kind.description, False
         if size != record.size:
             record.error = f"read {size} bytes where the file system says {record.size}"

@@ -304,6 +304,9 @@ def test_an_ntfs_image_with_a_named_stream_and_a_zip(db: Database, tmp_path: Pat
     assert summary.findtext("v:mime", None, NS) == "text/plain"
     [hidden] = children_named(root, "/docs:hidden")
     assert hidden.findtext("v:stream", None, NS) == "hidden"
+    # A stream is checked by its own name: text in photo.jpg:summary is not "text named .jpg".
+    assert summary.findtext("v:extension_mismatch", None, NS) == "0"
+    assert photo.findtext("v:extension_mismatch", None, NS) == "0"
 
     assert not [n for n in top if "album.zip/" in (n or "")]
     [archive] = children_named(root, "/pictures/album.zip")
