@@ -112,14 +112,37 @@ def icat(image: Path, offset: int, item: TskFile) -> Icat:
     return Icat(done.returncode == 0 and len(data) == item.size, hashlib.sha256(data).hexdigest(), len(data))
 
 
-def mmls(image: Path) -> list[tuple[int, int]]:
-    """(TSK entry number, byte offset) of each allocated partition, as mmls prints them."""
+@dataclass(frozen=True)
+class MmlsRow:
+    """One allocated partition as mmls prints it."""
+
+    entry: int  # TSK's number for it: mmls' first column (tables and gaps are numbered too)
+    slot: str  # mmls' "Slot" column: "table:slot" (DOS: table 0 the MBR, 1… each extended table), or "slot"
+    offset: int  # bytes
+    description: str
+
+    @property
+    def index(self) -> int:
+        """The partition's number as examiners and fdisk give it: the 1-based entry in the partition table
+        (GPT and DOS primaries); a DOS logical partition is 5, 6, … in the order of its extended table."""
+        table, _, slot = self.slot.rpartition(":")
+        if table and int(table) > 0:
+            return 4 + int(table)
+        return int(slot) + 1
+
+
+def mmls_rows(image: Path) -> list[MmlsRow]:
     done = subprocess.run(["mmls", str(image)], capture_output=True, check=False)
     if done.returncode != 0:
         return []
     found = []
     for line in done.stdout.decode().splitlines():
-        match = re.match(r"^(\d+):\s+(\d+:\d+|\d+)\s+(\d+)\s+", line)
+        match = re.match(r"^(\d+):\s+(\d+:\d+|\d+)\s+(\d+)\s+\d+\s+\d+\s*(.*)$", line)
         if match:  # allocated slots only: "Meta" and "-------" rows do not match
-            found.append((int(match[1]), int(match[3]) * SECTOR))
+            found.append(MmlsRow(int(match[1]), match[2], int(match[3]) * SECTOR, match[4].strip()))
     return found
+
+
+def mmls(image: Path) -> list[tuple[int, int]]:
+    """(partition number as examiners give it, byte offset) of each allocated partition (see MmlsRow)."""
+    return [(row.index, row.offset) for row in mmls_rows(image)]

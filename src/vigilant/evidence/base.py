@@ -43,18 +43,22 @@ class Address:
     None) before its named streams, a file before its archive members.
     """
 
-    partition: int | None = None  # slot number in the partition table (None: no partition table)
+    # The partition's number in the partition table as examiners give it (fdisk; mmls' "Slot" + 1): GPT and
+    # DOS primaries 1…, DOS logical partitions 5…. None: no partition table.
+    partition: int | None = None
     partition_offset: int | None = None  # byte offset of the partition in the image
     filesystem: str | None = None  # "ext4", "ntfs", "fat32", "exfat", "directory", …
     path: str = ""  # absolute inside the file system, "/" separated
     inode: int | None = None  # inode / MFT entry / directory entry address
     attribute: str | None = None  # NTFS alternate data stream name, when not the default stream
     members: tuple[str, ...] = ()  # archive member names, outermost first
+    tsk_slot: int | None = None  # The Sleuth Kit's number for the partition (mmls' first column): a detail
 
     def __str__(self) -> str:
         parts = []
         if self.partition is not None:
-            parts.append(f"partition {self.partition} @ {self.partition_offset}")
+            detail = "" if self.tsk_slot is None else f" (TSK slot {self.tsk_slot})"
+            parts.append(f"partition {self.partition} @ {self.partition_offset}{detail}")
         if self.filesystem:
             parts.append(self.filesystem)
         where = self.path

@@ -204,6 +204,7 @@ class FileSystemWalker:
                 path=child.path,
                 inode=inode,
                 attribute=stream.attribute,
+                tsk_slot=fsys.volume.tsk_slot,
             )
             reason = error
             if reason is None and not allocated:

@@ -40,14 +40,20 @@ FS_TYPE_NAMES: dict[int, str] = {
 class Volume:
     """Where a file system may start: a partition of a partition table, or the whole image."""
 
-    partition: int | None  # TSK's entry number in the table (mmls' first column); None: no table
+    # The partition's number as the table and examiners give it (fdisk, mmls' "Slot" column counted from 1):
+    # GPT and DOS primaries 1, 2, …; DOS logical partitions 5, 6, … in the order of their extended tables.
+    # None: no partition table.
+    partition: int | None
     offset: int  # bytes from the start of the image
     description: str
+    # The Sleuth Kit's number for it, a detail: mmls' first column, which counts the table itself and the
+    # gaps too (an MBR's first partition is TSK's 2).
+    tsk_slot: int | None = None
 
     def __str__(self) -> str:
         if self.partition is None:
             return f"file system at offset {self.offset}"
-        return f"partition {self.partition} @ {self.offset} ({self.description})"
+        return f"partition {self.partition} @ {self.offset} ({self.description}; TSK slot {self.tsk_slot})"
 
 
 @dataclass
@@ -77,16 +83,29 @@ def find_volumes(image: TskImage, lock: threading.RLock, where: str, problems: l
     except OSError:
         return [Volume(None, 0, "no partition table")]
     block_size = int(table.info.block_size)
+    dos = int(table.info.vstype) == pytsk3.TSK_VS_TYPE_DOS
     found = []
     for part in table:
         # Unallocated gaps and table entries (meta) hold no file system of their own.
         if int(part.flags) & pytsk3.TSK_VS_PART_FLAG_ALLOC:
             desc = tsk_text(part.desc) if isinstance(part.desc, bytes) else str(part.desc)
-            found.append(Volume(int(part.addr), int(part.start) * block_size, desc))
+            number = table_number(int(part.table_num), int(part.slot_num), dos=dos, tsk_slot=int(part.addr))
+            found.append(Volume(number, int(part.start) * block_size, desc, int(part.addr)))
     if not found:
         problems.append(Problem(where, "partition table lists no partition"))
         return [Volume(None, 0, "no partition in the table")]
     return sorted(found, key=lambda v: (v.partition, v.offset))
+
+
+def table_number(table: int, slot: int, *, dos: bool, tsk_slot: int) -> int:
+    """A partition's number as examiners give it, from TSK's table and slot (both from 0; mmls prints them
+    as "table:slot"): a DOS logical partition, the one partition of extended table ``table``, is ``4 +
+    table`` (fdisk's 5, 6, …); every other is its slot plus one. TSK's own number where it gives no slot."""
+    if slot < 0:
+        return tsk_slot
+    if dos and table > 0:
+        return 4 + table
+    return slot + 1
 
 
 def open_filesystem(
