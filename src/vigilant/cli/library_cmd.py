@@ -16,9 +16,10 @@ from vigilant.errors import BadInputError, ExitCode
 from vigilant.library.categories import PROFILES
 from vigilant.library.exporters import exporters
 from vigilant.library.formats import ReaderOptions, formats
-from vigilant.library.importer import ImportRequest, import_hash_set
+from vigilant.library.importer import ImportRequest, NothingImportedError, import_hash_set
 from vigilant.library.records import ImportReport, SetKind
 from vigilant.library.service import LookupResult, Match
+from vigilant.library.store import PROBLEMS_KEPT
 
 app = typer.Typer(
     help="Hash sets of known material: import, list, show, look up, export, figures.", no_args_is_help=True
@@ -102,7 +103,12 @@ def import_cmd(
             transient=True,
         ) as bar:
             task = bar.add_task(f"importing {path.name}", total=None)
-            report = import_hash_set(store, request, progress=partial(_advance, bar, task))
+            try:
+                report = import_hash_set(store, request, progress=partial(_advance, bar, task))
+            except NothingImportedError as exc:
+                bar.stop()
+                _print_refusals(exc.report, show_problems)
+                raise
         _print_report(report, show_problems)
         if report.rows_refused:
             worst = ExitCode.PARTIAL
@@ -128,12 +134,16 @@ def _print_report(report: ImportReport, show_problems: int) -> None:
         f"(id {info.id}, {info.kind.value}, profile {info.profile}): "
         f"{report.rows_read:,} rows read, {report.rows_taken:,} taken, {report.rows_refused:,} refused"
     )
+    _print_refusals(report, show_problems)
+
+
+def _print_refusals(report: ImportReport, show_problems: int) -> None:
     for reason, count in sorted(report.refused.items()):
         console.print(f"  refused {count:,} × {reason}")
     for problem in report.problems[:show_problems]:
-        console.print(f"  [red]{problem.location}[/]: {problem.reason}: {problem.detail}")
+        console.print(f"  [red]{problem.location}[/]: {problem.reason}: {problem.detail}", highlight=False)
     if report.rows_refused > show_problems:
-        console.print(f"  … `vigilant library imports --problems` lists up to {1000} of them")
+        console.print(f"  … `vigilant library imports --problems` lists up to {PROBLEMS_KEPT} of them")
 
 
 @app.command("list")
@@ -387,14 +397,23 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 def imports(
     problems: Annotated[int | None, typer.Option(help="Show the refused rows of this import id.")] = None,
     limit: Annotated[int, typer.Option(help="How many recent imports to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The import log: every attempt, its outcome, and what it refused."""
+    """The import log: every attempt, its outcome (imported, already-imported, failed) and what it refused."""
     store = library().store
     if problems is not None:
+        refused = store.import_problems(problems)
+        if as_json:
+            rows = [{"location": p.location, "reason": p.reason, "detail": p.detail} for p in refused]
+            console.print_json(json.dumps(rows))
+            return
         table = Table("location", "reason", "detail", title=f"refused rows of import {problems}")
-        for p in store.import_problems(problems):
+        for p in refused:
             table.add_row(p.location, p.reason, p.detail)
         console.print(table)
+        return
+    if as_json:
+        console.print_json(json.dumps([_import_json(r) for r in store.imports(limit)]))
         return
     table = Table(
         "id", "when (UTC)", "by", "file", "format", "status", "set", "read", "taken", "refused", "error"
@@ -414,6 +433,25 @@ def imports(
             r.error or "",
         )
     console.print(table)
+
+
+def _import_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "started_at": r.started_at.isoformat(),
+        "finished_at": r.finished_at.isoformat(),
+        "actor": r.actor,
+        "source_file": r.source_file,
+        "source_sha256": r.source_sha256,
+        "format": r.format,
+        "status": r.status,
+        "hash_set_id": r.hash_set_id,
+        "rows_read": r.rows_read,
+        "rows_taken": r.rows_taken,
+        "rows_refused": r.rows_refused,
+        "refused_by_reason": r.refused_by_reason,
+        "error": r.error,
+    }
 
 
 @app.command("formats")

@@ -3,8 +3,9 @@
 - Streamed: entries go to the database in batches; memory does not grow with the file.
 - Idempotent: a file is known by its SHA-256; importing it again changes nothing and says so.
 - All-or-nothing: the whole import is one transaction. A bad row is refused with its location and the
-  import carries on; a source that cannot be read to its end rolls everything back, and the failed attempt
-  is still written to the import log.
+  import carries on; a source that cannot be read to its end, or of which no row could be taken (every row
+  refused, an empty file, junk), rolls everything back: no set is created, the failed attempt is written to
+  the import log with the rows it refused, and the same file may be imported again.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.categories import PROFILES, CategoryProfile, InvalidCategoryError
-from vigilant.library.formats import ReaderOptions, SourceError, formats
+from vigilant.library.formats import HashSetReader, ReaderOptions, SourceError, formats
 from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetKind
 from vigilant.library.store import PROBLEMS_KEPT, LibraryStore, entry_row, set_info
 from vigilant.store.models import HashSetRow, utcnow
@@ -45,6 +47,14 @@ class ImportRequest:
     options: ReaderOptions = field(default_factory=ReaderOptions)
 
 
+class NothingImportedError(BadInputError):
+    """An import that took no row: nothing was created; ``report`` says what was refused and why."""
+
+    def __init__(self, message: str, report: ImportReport, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.report = report
+
+
 Progress = Callable[[int], None]  # called with the number of rows read so far
 
 
@@ -64,24 +74,73 @@ def file_sha256(path: Path) -> tuple[str, int]:
 def import_hash_set(
     store: LibraryStore, request: ImportRequest, progress: Progress | None = None
 ) -> ImportReport:
+    """Import one file. Raises :class:`NothingImportedError` when no row could be taken (nothing is then
+    created), :class:`SourceError` when the file is not a source Vigilant can read; both are logged."""
     path = request.path
     if not path.is_file():
         raise BadInputError(f"{path} is not a file")
     started = utcnow()
     sha256, size = file_sha256(path)
-    reader = formats()[request.format] if request.format else formats().detect(path)
-    report = ImportReport(source_file=str(path), source_sha256=sha256, format=reader.name)
-
-    with store.db.session() as s:
-        existing = store.find_by_source(s, sha256)
-        if existing is not None:
-            report.hash_set = set_info(existing)
-            report.already_imported = True
-            store.record_import(
-                s, report, actor=request.actor, status="already-imported", started_at=started, error=None
+    report = ImportReport(source_file=str(path), source_sha256=sha256, format=request.format or "")
+    try:
+        if size == 0:
+            raise SourceError(f"{path.name} is empty (0 bytes): there is nothing to import")
+        reader = formats()[request.format] if request.format else formats().detect(path)
+        report.format = reader.name
+        with store.db.session() as s:
+            existing = store.find_by_source(s, sha256)
+            if existing is not None:
+                report.hash_set = set_info(existing)
+                report.already_imported = True
+                store.record_import(
+                    s, report, actor=request.actor, status="already-imported", started_at=started, error=None
+                )
+                return report
+        _import(store, request, reader, report, started=started, size=size, progress=progress)
+    except (SourceError, ConflictError, NothingImportedError) as caught:
+        exc = caught
+        # Nothing of the attempt is in the library (its transaction was rolled back); the attempt itself is
+        # logged, with the rows it refused when it got as far as reading them.
+        if isinstance(exc, SourceError) and path.name not in exc.message:
+            exc = SourceError(f"{path.name}: {exc.message}", hint=exc.hint)
+        failed = report if isinstance(exc, NothingImportedError) else _failed(report)
+        with store.db.session() as s:
+            attempt = store.record_import(
+                s, failed, actor=request.actor, status="failed", started_at=started, error=str(exc)
             )
-            return report
+        if isinstance(exc, NothingImportedError) and report.rows_refused:
+            exc.hint = (
+                f"`vigilant library imports --problems {attempt}` lists the refused rows;"
+                " fix them (or the options) and import the file again"
+            )
+        if exc is caught:
+            raise
+        raise exc from caught
+    if progress is not None:
+        progress(report.rows_read)
+    return report
 
+
+def _failed(report: ImportReport) -> ImportReport:
+    return ImportReport(
+        source_file=report.source_file,
+        source_sha256=report.source_sha256,
+        format=report.format,
+        rows_read=report.rows_read,
+    )
+
+
+def _import(
+    store: LibraryStore,
+    request: ImportRequest,
+    reader: HashSetReader,
+    report: ImportReport,
+    *,
+    started: datetime,
+    size: int,
+    progress: Progress | None,
+) -> None:
+    path = request.path
     hints = reader.hints(path, request.options)
     kind = request.kind or hints.kind
     if kind is None:
@@ -91,82 +150,83 @@ def import_hash_set(
         )
     profile = PROFILES[request.profile or hints.profile or "none"]
     name = request.name or hints.name or path.stem
-    version = request.version or hints.version or f"sha256:{sha256[:12]}"
+    version = request.version or hints.version or f"sha256:{report.source_sha256[:12]}"
     threshold = PDQ_DEFAULT_THRESHOLD if request.pdq_threshold is None else request.pdq_threshold
     if not 0 <= threshold <= 128:
         raise BadInputError(f"PDQ threshold {threshold} is outside 0..128")
 
-    try:
-        with store.db.session() as s:
-            if store.find_by_name_version(s, name, version) is not None:
-                raise ConflictError(
-                    f"a different file is already imported as {name} {version}",
-                    hint="give this one another --version (or --name)",
-                )
-            row = HashSetRow(
-                name=name,
-                version=version,
-                kind=kind.value,
-                profile=profile.name,
-                source=request.source or hints.source,
-                description=request.description or hints.description,
-                format=reader.name,
-                source_file=path.name,
-                source_sha256=sha256,
-                source_size=size,
-                imported_at=started,
-                imported_by=request.actor,
-                entry_count=0,
-                refused_count=0,
-                pdq_threshold=threshold,
+    with store.db.session() as s:
+        if store.find_by_name_version(s, name, version) is not None:
+            raise ConflictError(
+                f"a different file is already imported as {name} {version}",
+                hint="give this one another --version (or --name)",
             )
-            s.add(row)
-            s.flush()
-            batch: list[dict[str, Any]] = []
-            videos: list[tuple[FrameHash, ...]] = []  # each entry's vPDQ frames, parallel to ``batch``
-            frames = 0
-            for item in reader.read(path, request.options):
-                report.rows_read += 1
-                checked = (
-                    item if isinstance(item, RowProblem) else _check(item, profile, request.category_map)
-                )
-                if isinstance(checked, RowProblem):
-                    _refuse(report, checked)
-                else:
-                    category = checked
-                    assert isinstance(item, KnownEntry)
-                    batch.append(entry_row(row.id, item, category))
-                    videos.append(item.video_frames)
-                    frames += len(item.video_frames)
-                    report.rows_taken += 1
-                    if len(batch) >= BATCH_ROWS or frames >= BATCH_FRAMES:
-                        store.insert_entries(s, batch, videos)
-                        batch.clear()
-                        videos.clear()
-                        frames = 0
-                if progress is not None and report.rows_read % BATCH_ROWS == 0:
-                    progress(report.rows_read)
-            store.insert_entries(s, batch, videos)
-            row.entry_count = report.rows_taken
-            row.refused_count = report.rows_refused
-            s.flush()
-            report.hash_set = set_info(row)
-            store.record_import(
-                s, report, actor=request.actor, status="imported", started_at=started, error=None
-            )
-    except (SourceError, ConflictError) as exc:
-        # The transaction above is rolled back; the attempt itself is still logged.
-        failed = ImportReport(
-            source_file=str(path), source_sha256=sha256, format=reader.name, rows_read=report.rows_read
+        row = HashSetRow(
+            name=name,
+            version=version,
+            kind=kind.value,
+            profile=profile.name,
+            source=request.source or hints.source,
+            description=request.description or hints.description,
+            format=reader.name,
+            source_file=path.name,
+            source_sha256=report.source_sha256,
+            source_size=size,
+            imported_at=started,
+            imported_by=request.actor,
+            entry_count=0,
+            refused_count=0,
+            pdq_threshold=threshold,
         )
-        with store.db.session() as s:
-            store.record_import(
-                s, failed, actor=request.actor, status="failed", started_at=started, error=str(exc)
-            )
-        raise
-    if progress is not None:
-        progress(report.rows_read)
-    return report
+        s.add(row)
+        s.flush()
+        batch: list[dict[str, Any]] = []
+        videos: list[tuple[FrameHash, ...]] = []  # each entry's vPDQ frames, parallel to ``batch``
+        frames = 0
+        for item in reader.read(path, request.options):
+            report.rows_read += 1
+            checked = item if isinstance(item, RowProblem) else _check(item, profile, request.category_map)
+            if isinstance(checked, RowProblem):
+                _refuse(report, checked)
+            else:
+                category = checked
+                assert isinstance(item, KnownEntry)
+                batch.append(entry_row(row.id, item, category))
+                videos.append(item.video_frames)
+                frames += len(item.video_frames)
+                report.rows_taken += 1
+                if len(batch) >= BATCH_ROWS or frames >= BATCH_FRAMES:
+                    store.insert_entries(s, batch, videos)
+                    batch.clear()
+                    videos.clear()
+                    frames = 0
+            if progress is not None and report.rows_read % BATCH_ROWS == 0:
+                progress(report.rows_read)
+        if report.rows_taken == 0:
+            raise _nothing_taken(report, reader)  # rolls the new set back
+        store.insert_entries(s, batch, videos)
+        row.entry_count = report.rows_taken
+        row.refused_count = report.rows_refused
+        s.flush()
+        report.hash_set = set_info(row)
+        store.record_import(s, report, actor=request.actor, status="imported", started_at=started, error=None)
+
+
+def _nothing_taken(report: ImportReport, reader: HashSetReader) -> NothingImportedError:
+    name = Path(report.source_file).name
+    if report.rows_read == 0:
+        return NothingImportedError(
+            f"no row of {name} could be taken: it holds no entry the {reader.title} reader recognises;"
+            " nothing was imported",
+            report,
+            hint="check the file, or name its format with --format",
+        )
+    reasons = ", ".join(f"{count:,} × {reason}" for reason, count in sorted(report.refused.items()))
+    return NothingImportedError(
+        f"no row of {name} could be taken ({report.rows_read:,} read, every one refused: {reasons});"
+        " nothing was imported",
+        report,
+    )
 
 
 def _check(

@@ -20,9 +20,31 @@ class FormatRegistry(Registry[HashSetReader]):
             if reader.sniff(path, head):
                 return reader
         raise SourceError(
-            f"cannot tell the format of {path}",
+            f"cannot tell the format of {path}: {_looks_like(head)}",
             hint=f"name it with --format (one of: {', '.join(self.names())})",
         )
+
+
+# Leading bytes of files people pick by mistake, to say what was given instead of a hash set.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG picture"),
+    (b"GIF8", "a GIF picture"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive (unpack it and import the hash set inside)"),
+    (b"\x1f\x8b", "a gzip file (unpack it and import the hash set inside)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive (unpack it and import the hash set inside)"),
+)
+
+
+def _looks_like(head: bytes) -> str:
+    """What a file no reader recognises seems to hold, from its first bytes."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"it looks like {what}, not a hash set"
+    if b"\x00" in head:
+        return "it holds binary data that is no hash-set format Vigilant reads"
+    return "it is text in none of the hash-set formats Vigilant reads"
 
 
 def _builtin_readers() -> list[HashSetReader]:
