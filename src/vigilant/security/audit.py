@@ -269,6 +269,52 @@ def append(session: Session, event: AuditEvent, *, now: datetime) -> int:
     return row.seq
 
 
+# Events that change no record: reads, searches, sign-ins and their refusals, exports, anchors. Every other
+# event records a change (``record.changed`` and its kin), so the newest of those marks the records' version.
+NON_CHANGES = frozenset(
+    {
+        "record.read",
+        "audit.search",
+        "audit.anchored",
+        "export",
+        "login.ok",
+        "login.failed",
+        "login.locked",
+        "logout",
+        "session.ended",
+        "token.used",
+        "token.refused",
+        "permission.denied",
+    }
+)
+
+
+def change_actions() -> frozenset[str]:
+    """The actions of every event type defined so far that records a change (not in :data:`NON_CHANGES`)."""
+    found: set[str] = set()
+    pending: list[type[AuditEvent]] = [AuditEvent]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        action = cls.__dict__.get("action")
+        if isinstance(action, str) and action not in NON_CHANGES:
+            found.add(action)
+    return frozenset(found)
+
+
+def last_change_seq(session: Session) -> int:
+    """The seq of the newest event that recorded a change (0 if none): what a view computed from the records
+    may be cached under, since every change to them is audited in the same transaction. One index look-up
+    per change action (index ``ix_audit_event_action_seq``), however long the log."""
+    newest = [
+        select(func.max(AuditEventRow.seq)).where(AuditEventRow.action == action).scalar_subquery()
+        for action in sorted(change_actions())
+    ]
+    if not newest:
+        return 0
+    return max((seq or 0) for seq in session.execute(select(*newest)).one())
+
+
 @dataclass(frozen=True)
 class ChainReport:
     events: int

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -82,6 +83,8 @@ class AuditEventRow(Base):
     """One link of the audit hash chain. ``seq`` is assigned by the appender, never by the database."""
 
     __tablename__ = "audit_event"
+    # The newest change event of each action in one index look-up (audit.last_change_seq).
+    __table_args__ = (Index("ix_audit_event_action_seq", "action", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(index=True)

@@ -22,6 +22,7 @@ from vigilant.cases.breakdown import operation_breakdown
 from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.service import parse_distribution
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.security.audit import last_change_seq
 from vigilant.security.audit_anchor import take_anchor
 from vigilant.security.errors import AuthError, PermissionDenied
 from vigilant.web.auth import (
@@ -116,11 +117,21 @@ def dashboard(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     actor = caller.actor
     rows: list[tuple[Any, Any, list[Markup]]] = []
     refused: str | None = None
-    try:
+    as_of = ctx.clock().date()
+
+    def compute() -> list[tuple[Any, Any, list[Markup]]]:
+        computed = []
         for op in operations.list_operations(ctx.db, actor):
-            found = figures.operation_figures(ctx.db, actor, op.id, as_of=ctx.clock().date())
+            found = figures.operation_figures(ctx.db, actor, op.id, as_of=as_of)
             plots = operation_charts(found, operation_breakdown(ctx.db, actor, op.id))
-            rows.append((op, found, plots))
+            computed.append((op, found, plots))
+        return computed
+
+    try:
+        with ctx.db.session() as s:
+            version = last_change_seq(s)  # read before computing: figures are never kept past a change
+        key = (actor.user_id, actor.username, actor.roles, actor.agency_id, as_of)
+        rows = ctx.figures_memo.get(key, version, compute)
     except (PermissionDenied, PermissionDeniedError) as exc:
         refused = str(exc)  # the service said no: the dashboard says so instead of failing
     # The link to each release preview shows where the role grants it (the service decides: ``allows``).
