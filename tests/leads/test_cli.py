@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -90,3 +91,51 @@ def test_import_command_reports_bad_lines(tmp_path: Path) -> None:
     assert "line 3: no infohash_v1" in said
     again = CliRunner().invoke(app, [str(source), "--format", "csv"])
     assert "already imported" in " ".join(again.output.split())
+
+
+def test_a_lead_routed_to_an_unknown_agency_reads_unrouted_everywhere(
+    tmp_path: Path, mmdb: Path, jurisdictions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The jurisdiction table names 'Ottawa Police ICE' and no agency has that name: the build warns, and the
+    list, the lead, its JSON and its package say 'unrouted' with the reason, never 'routed to' that name."""
+    from html import unescape  # noqa: PLC0415
+
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    monkeypatch.setattr(common.console, "width", 250)  # a wide table: every column whole
+    seed_library(common.database())
+    folder = common.settings().data_dir / "observations"
+    write(folder, "s", [obs("192.0.2.1", AS_OF - timedelta(days=1), 0, peer_id=peer(1), seeding=True)])
+    runner = CliRunner()
+    build = [
+        "build",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--mmdb",
+        str(mmdb),
+        "--jurisdictions",
+        str(jurisdictions),
+    ]
+    assert runner.invoke(leads_cmd.app, build).exit_code == 0
+    reason = "the jurisdiction table names 'Ottawa Police ICE', which is no agency in Vigilant"
+    [lead] = json.loads(runner.invoke(leads_cmd.app, ["list", "--json"]).output)
+    assert (lead["routing_status"]["routed"], lead["routing_status"]["agency_id"]) == (False, None)
+    assert lead["routing_status"]["text"].startswith(f"unrouted: {reason}")
+    table = runner.invoke(leads_cmd.app, ["list"]).output
+    assert "unrouted" in table
+    assert "Ottawa Police ICE" not in table
+    shown = " ".join(runner.invoke(leads_cmd.app, ["show", lead["key"]]).output.split())
+    assert f"unrouted: {reason}" in shown
+    assert "routed to Ottawa" not in shown
+    assert runner.invoke(leads_cmd.app, ["export", lead["key"], "-o", str(tmp_path / "pkg")]).exit_code == 0
+    stem = tmp_path / "pkg" / f"lead-{lead['key']}"
+    package = json.loads(stem.with_suffix(".json").read_text())
+    assert package["lead"]["routing_status"]["routed"] is False
+    html = " ".join(unescape(stem.with_suffix(".html").read_text()).split())
+    pdf = " ".join(
+        " ".join(page.extract_text() for page in PdfReader(stem.with_suffix(".pdf")).pages).split()
+    )
+    for text in (html, pdf):
+        assert "unrouted" in text
+        assert "no agency in Vigilant" in text
+        assert "routed to Ottawa" not in text

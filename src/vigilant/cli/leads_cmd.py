@@ -12,6 +12,7 @@ from rich.table import Table
 
 from vigilant.cli.common import audit_export, console, database, settings
 from vigilant.errors import ExitCode
+from vigilant.leads import routing
 from vigilant.leads.lifecycle import Status
 from vigilant.store.models import LeadRow
 
@@ -117,7 +118,7 @@ def list_cmd(
             r.key, f"{r.score:.2f}", "yes" if r.actionable else "no", r.tier, str(r.known_files),
             r.max_category or "-", "yes" if r.seeding else "no", str(r.days_seen),
             r.last_seen.strftime("%Y-%m-%d %H:%M"), ", ".join(ip.ip for ip in r.ips),
-            r.agency or r.routed_to or "-", r.status,
+            r.agency or routing.of_lead(r).label, r.status,
         )  # fmt: skip
     console.print(table)
 
@@ -127,7 +128,8 @@ def _summary(r: LeadRow) -> dict[str, object]:
         "key": r.key, "score": r.score, "actionable": r.actionable, "tier": r.tier,
         "known_files": r.known_files, "max_category": r.max_category, "seeding": r.seeding,
         "days_seen": r.days_seen, "last_seen": r.last_seen.isoformat(), "ips": [ip.ip for ip in r.ips],
-        "routed_to": r.routed_to, "routed_agency_id": r.routed_agency_id, "agency": r.agency,
+        "routed_to": r.routed_to, "routed_agency_id": r.routed_agency_id,
+        "routing_status": routing.of_lead(r).to_json(), "agency": r.agency,
         "agency_id": r.assigned_agency_id, "status": r.status,
     }  # fmt: skip
 
@@ -140,13 +142,15 @@ def show(lead: Annotated[str, typer.Argument(help="Lead key (L-…) or id.")]) -
     r = get_lead(database(), lead)
     facts = Table(show_header=False, box=None)
     for name, value in _summary(r).items():
-        facts.add_row(name, str(value))
+        if name not in ("routed_to", "routed_agency_id", "routing_status"):  # shown as words below
+            facts.add_row(name, str(value))
     facts.add_row("observations", f"{r.observation_count:,}")
     facts.add_row("first seen", r.first_seen.isoformat())
     facts.add_row("window", f"{r.window_days} days to {r.as_of.isoformat()}")
     facts.add_row("peer ids", ", ".join(r.identities.get("peer_ids", [])) or "-")
     facts.add_row("clients", ", ".join(r.identities.get("clients", [])) or "-")
-    facts.add_row("routing", f"{r.routing.get('agency', '-')} ({r.routing.get('reason', 'no table given')})")
+    facts.add_row("routing", routing.of_lead(r).text)
+    facts.add_row("table's agency", r.routed_to or "-")  # as the jurisdiction table names it
     console.print(facts)
     factors = Table("factor", "value", "weight", "contribution", "why", title=f"score {r.score:.4f}")
     for f in r.explanation["factors"]:

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from vigilant.leads import routing
 from vigilant.leads.aggregate import connect, parquet_glob
 from vigilant.leads.package_pdf import render_pdf
 from vigilant.leads.package_template import TEMPLATE
@@ -63,7 +64,8 @@ def lead_observations(
 def _lead_json(row: LeadRow) -> dict[str, Any]:
     lead: dict[str, Any] = _plain({
         "id": row.id, "key": row.key, "status": row.status, "agency": row.agency, "routed_to": row.routed_to,
-        "routing": row.routing, "window_days": row.window_days, "as_of": row.as_of,
+        "routing": row.routing, "routing_status": routing.of_lead(row).to_json(),
+        "window_days": row.window_days, "as_of": row.as_of,
         "first_seen": row.first_seen, "last_seen": row.last_seen, "observation_count": row.observation_count,
         "known_files": row.known_files, "max_severity": row.max_severity, "max_category": row.max_category,
         "seeding": row.seeding, "days_seen": row.days_seen, "tier": row.tier, "score": row.score,

@@ -89,6 +89,14 @@ def _pairs(pdf: _Pdf, pairs: list[tuple[str, object]]) -> None:
     _table(pdf, ["field", "value"], [[k, v] for k, v in pairs], [40, 237])
 
 
+def _table_answer(lead: dict[str, Any]) -> str:
+    """What the jurisdiction table said, as it said it (an agency's name, its reason), for the record."""
+    routing = lead.get("routing") or {}
+    if not routing:
+        return "none given"
+    return f"names {lead['routed_to'] or '-'} ({routing.get('reason', '-')})"
+
+
 def render_pdf(package: dict[str, Any]) -> bytes:
     lead = package["lead"]
     pdf = _Pdf(pdf_text(f"Lead {lead['key']}"))
@@ -117,14 +125,14 @@ def render_pdf(package: dict[str, Any]) -> bytes:
             new_y="NEXT",
         )
         pdf.set_text_color(0, 0, 0)
-    routing = lead.get("routing") or {}
     identities = lead.get("identities") or {}
     _pairs(
         pdf,
         [
             ("status", lead["status"]),
-            ("agency", lead["agency"]),
-            ("routed to", f"{lead['routed_to'] or '-'} ({routing.get('reason', '-')})"),
+            ("agency", lead["agency"] or "not assigned"),
+            ("routing", lead["routing_status"]["text"]),
+            ("jurisdiction table", _table_answer(lead)),
             ("window", f"{lead['window_days']} days to {lead['as_of']}"),
             ("first / last seen", f"{lead['first_seen']} / {lead['last_seen']}"),
             ("observations", lead["observation_count"]),

@@ -15,7 +15,9 @@ td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}t
 {% if not lead.actionable %}<p class="warn">Not actionable: the lead is below the confirmed evidence tier.</p>{% endif %}
 <table>
 <tr><th>status</th><td>{{ lead.status }}</td></tr>
-<tr><th>agency</th><td>{{ lead.agency or "-" }} (routed to {{ lead.routed_to or "-" }}{% if lead.routing %}, {{ lead.routing.reason }}{% endif %})</td></tr>
+<tr><th>agency</th><td>{{ lead.agency or "not assigned" }}</td></tr>
+<tr><th>routing</th><td>{{ lead.routing_status.text }}</td></tr>
+<tr><th>jurisdiction table</th><td>{% if lead.routing %}names {{ lead.routed_to or "-" }} ({{ lead.routing.reason }}){% else %}none given{% endif %}</td></tr>
 <tr><th>window</th><td>{{ lead.window_days }} days to {{ lead.as_of }}</td></tr>
 <tr><th>first / last seen</th><td>{{ lead.first_seen }} / {{ lead.last_seen }}</td></tr>
 <tr><th>observations</th><td>{{ lead.observation_count }}</td></tr>

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
+from vigilant.leads import routing
 from vigilant.leads.access import (
     LeadSort,
     advance_lead_for,
@@ -24,8 +25,17 @@ from vigilant.leads.lifecycle import Status
 from vigilant.store.models import LeadRow
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
+from vigilant.web.params import Offset, RowId
 
 router = APIRouter(prefix=API_V1, responses=ERRORS, tags=["leads"])
+
+
+class RoutingStatusOut(BaseModel):
+    """Where the lead went: routed only to an agency of the directory; else unrouted, and why."""
+
+    routed: bool
+    agency_id: int | None  # the agency routed to; none when unrouted
+    text: str  # "routed to X (why)" or "unrouted: why"
 
 
 class LeadSummaryOut(BaseModel):
@@ -36,6 +46,7 @@ class LeadSummaryOut(BaseModel):
     agency_id: int | None  # … and by id (the agency directory's)
     routed_to: str | None  # the agency the jurisdiction table names, as it names it
     routed_agency_id: int | None  # that agency's id; none when the name matches no agency
+    routing_status: RoutingStatusOut  # in words: a name that matches no agency leaves the lead unrouted
     score: float
     actionable: bool
     tier: str
@@ -58,6 +69,7 @@ class LeadSummaryOut(BaseModel):
             "agency_id": row.assigned_agency_id,
             "routed_to": row.routed_to,
             "routed_agency_id": row.routed_agency_id,
+            "routing_status": RoutingStatusOut(**routing.of_lead(row).to_json()),
             "score": row.score,
             "actionable": row.actionable,
             "tier": row.tier,
@@ -184,7 +196,7 @@ def list_leads(
     agency: Annotated[str | None, Query(max_length=200, description="working or routed agency")] = None,
     sort: LeadSort = LeadSort.SCORE,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> LeadList:
     page = list_leads_for(ctx.db, actor, status=status, agency=agency, sort=sort, limit=limit, offset=offset)
     return LeadList(
@@ -193,18 +205,18 @@ def list_leads(
 
 
 @router.get("/leads/{lead_id}", response_model=LeadOut)
-def show_lead(lead_id: int, ctx: ContextDep, actor: ActorDep) -> LeadOut:
+def show_lead(lead_id: RowId, ctx: ContextDep, actor: ActorDep) -> LeadOut:
     return LeadOut.detail(get_lead_for(ctx.db, actor, lead_id))
 
 
 @router.post("/leads/{lead_id}/assign", response_model=LeadOut)
-def assign_lead(lead_id: int, body: AssignIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
+def assign_lead(lead_id: RowId, body: AssignIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
     """Give the lead to an agency (``leads.assign``); a lead already assigned is reassigned."""
     return LeadOut.detail(assign_lead_for(ctx.db, actor, lead_id, body.ref, at=ctx.clock()))
 
 
 @router.post("/leads/{lead_id}/advance", response_model=LeadOut)
-def advance_lead(lead_id: int, body: AdvanceIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
+def advance_lead(lead_id: RowId, body: AdvanceIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
     """Record the lead's next step; 409 with the reason when the lifecycle refuses it (a production order
     before subscriber identification: R v Spencer)."""
     authority = authority_for(

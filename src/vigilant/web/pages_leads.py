@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigilant.cases.agencies import list_agencies
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.leads import routing
 from vigilant.leads.access import (
     LeadSort,
     advance_lead_for,
@@ -34,6 +35,7 @@ from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages import PAGE_SIZE, render
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,7 +78,13 @@ def leads_page(
         offset=(page - 1) * PAGE_SIZE,
     )
     query = urlencode({"status": status, "agency": agency, "sort": order.value})
-    values: dict[str, Any] = {"leads": found.leads, "page": page, "more": found.more, "query": query}
+    values: dict[str, Any] = {
+        "leads": found.leads,
+        "page": page,
+        "more": found.more,
+        "query": query,
+        "routing_of": routing.of_lead,
+    }
     if wants_fragment(request):
         return render(ctx, "leads_results.html", caller=caller, **values)
     return render(
@@ -109,6 +117,7 @@ def render_lead(
         status=status,
         caller=caller,
         lead=row,
+        routing=routing.of_lead(row),
         events=events,
         explanation=row.explanation or {},
         agencies=list_agencies(ctx.db),
@@ -120,7 +129,7 @@ def render_lead(
 
 
 @router.get("/leads/{lead_id}")
-def lead_page(lead_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def lead_page(lead_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     return render_lead(ctx, caller, lead_id)
 
 
@@ -135,7 +144,7 @@ def _refused(
 
 @router.post("/leads/{lead_id}/assign")
 def assign_lead(
-    *, lead_id: int, ctx: ContextDep, caller: CallerDep, agency_id: Annotated[str, Form(max_length=20)] = ""
+    *, lead_id: RowId, ctx: ContextDep, caller: CallerDep, agency_id: Annotated[str, Form(max_length=20)] = ""
 ) -> Response:
     try:
         if not agency_id.strip():
@@ -155,7 +164,7 @@ FormText = Annotated[str, Form(max_length=300)]
 @router.post("/leads/{lead_id}/advance")
 def advance_lead(
     *,
-    lead_id: int,
+    lead_id: RowId,
     ctx: ContextDep,
     caller: CallerDep,
     step: FormText = "",
