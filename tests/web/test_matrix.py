@@ -107,6 +107,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/triage/runs"): Rule(P.TRIAGE_READ),
     ("GET", "/triage/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
     ("GET", "/triage/runs/{run_id}/progress"): Rule(P.TRIAGE_READ, scoped=True),
+    # A run's reports (web/pages_reports.py): the world's runs have no results on this server, so every
+    # caller the rule lets through reaches the report, which refuses (409) and writes nothing.
+    ("GET", "/triage/runs/{run_id}/report/{fmt}"): Rule(P.TRIAGE_READ, ok=409, scoped=True),
+    # A library set's page (web/pages_library.py): the world's library is empty, so a caller the rule lets
+    # through is told there is no such set (404); tests/web/test_pages_for_people.py shows a real one.
+    ("GET", "/library/sets/{set_id}"): Rule(P.LIBRARY_READ, ok=404),
     # Starting and resuming runs. The world's evidence items name sources this server does not have, and
     # its runs have finished: every caller the rule lets through reaches the launcher, which refuses
     # (422: no source here; 409: finished), so nothing is started and the next caller finds the same.
@@ -160,6 +166,8 @@ class Requests:
             .replace("{person_id}", str(w.other_person if other else w.own_person))
             .replace("{process_id}", str(w.other_process if other else w.own_process))
             .replace("{token_id}", str(w.other_token))
+            .replace("{fmt}", "csv")
+            .replace("{set_id}", "1")
             .replace("/static", "/static/app.css")
         )
 

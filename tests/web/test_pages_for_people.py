@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.web.conftest import Clock, World, csrf, log_in
+from tests.triage.scenario import build as build_scenario
+from tests.web.conftest import FAST, PASSWORD, ROOT, Clock, Login, World, csrf, log_in
 from tests.web.test_matrix import RULES
+from vigilant.cases.access import LocalActor
+from vigilant.cases.process import DeviceSeized, record_seizure
+from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Role
+from vigilant.security.users import UserService
 from vigilant.store import Database
 from vigilant.store.models import LeadRow
+from vigilant.triage.reports import reports
+from vigilant.triage.runner import Progress
+from vigilant.triage.service import TriageService
+from vigilant.triage.settings import TriageSettings
 from vigilant.web.auth import CSRF_FIELD
 from vigilant.web.display import MENU, when
 
@@ -131,7 +143,7 @@ def _selected_step(html: str) -> str:
     assert select, "no Step select"
     chosen = re.findall(r'<option value="([^"]*)"\s*selected>', select.group(0))
     assert len(chosen) == 1, chosen
-    return chosen[0]
+    return str(chosen[0])
 
 
 def test_the_step_select_defaults_to_the_next_step_never_to_closing(
@@ -163,3 +175,102 @@ def test_the_score_table_shows_contribution_as_scaled_value_times_weight(
         assert abs(float(scaled) * float(weight) - float(contribution)) < 0.01
     # The world's evidence tier: measured 3, contribution 20 at weight 10: scaled 2, not the 3 shown alone.
     assert rows[0][1:] == ("3", "2.00", "10.0", "20.00")
+
+
+# --- a triage run with real hits, of an item seized in a case -------------------------------------------
+@pytest.fixture
+def triaged(db: Database, tmp_path: Path, world: World) -> int:
+    """The triage scenario's folder, registered with no case number and recorded as a device seized in the
+    own case (as the demo's laptop is), triaged in this process into the app's data folder."""
+    scenario = build_scenario(tmp_path / "scenario", db)
+    service = TriageService(db, tmp_path / "web-data")  # the app's data folder (tests/web/conftest.py)
+    item = service.evidence.add(scenario.seized, actor="lab", label="Seized folder")
+    record_seizure(
+        db, LocalActor(world.own_agency, frozenset({"investigator"}), "test"), world.own_case,
+        seized_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC), where="the suspect's home", by="OPS ICE unit",
+        devices=[DeviceSeized("Seized folder", exhibit="EX-1", evidence_item_id=item.id)],
+    )  # fmt: skip
+    return service.start(item.id, TriageSettings(), "examiner", Progress())
+
+
+def test_a_run_page_names_the_case_its_device_was_seized_in(
+    client: TestClient, world: World, clock: Clock, triaged: int
+) -> None:
+    assert log_in(client, world.users[Role.INVESTIGATOR], clock) == 303
+    html = client.get(f"/triage/runs/{triaged}").text
+    assert "<dt>Case</dt><dd>seized in case OP-OWN-1</dd>" in html
+
+
+def test_a_run_page_shows_each_matched_entry_once_per_file_with_every_hash_that_matched(
+    client: TestClient, world: World, clock: Clock, triaged: int
+) -> None:
+    assert log_in(client, world.users[Role.EXAMINER], clock) == 303
+    html = client.get(f"/triage/runs/{triaged}").text
+    rows = re.findall(r'<code class="address">([^<]+)</code>(.*?)</tr>', html, re.S)
+    assert rows
+    for address, cell in rows:
+        entries = re.findall(r"entry #(\d+)", cell)
+        assert len(entries) == len(set(entries)), f"{address}: an entry repeated: {entries}"
+    known = next(cell for address, cell in rows if "/DCIM/IMG_0001.jpg " in address)
+    assert "entry #1, on md5, sha1:" in known, known  # one line, both ways it matched
+
+
+def test_a_run_page_offers_every_report_and_each_downloads_for_those_who_may_see_the_run(
+    client: TestClient, world: World, clock: Clock, triaged: int
+) -> None:
+    assert log_in(client, world.users[Role.INVESTIGATOR], clock) == 303
+    html = client.get(f"/triage/runs/{triaged}").text
+    offered = re.findall(rf'href="/triage/runs/{triaged}/report/([a-z0-9-]+)" download', html)
+    assert offered == reports().names()
+    for fmt in offered:
+        answer = client.get(f"/triage/runs/{triaged}/report/{fmt}")
+        assert answer.status_code == 200, (fmt, answer.text[:300])
+        assert answer.headers["content-disposition"].startswith('attachment; filename="vigilant-run-')
+        assert answer.content
+    assert "IMG_0001.jpg" in client.get(f"/triage/runs/{triaged}/report/csv").text
+    assert client.get(f"/triage/runs/{triaged}/report/pdf").status_code == 404
+    assert client.get(f"/triage/runs/{world.own_run}/report/csv").status_code == 409  # no results here
+    client.cookies.clear()
+    clock.advance(seconds=31)
+    assert log_in(client, world.users[Role.AUDITOR], clock) == 303
+    assert client.get(f"/triage/runs/{triaged}/report/csv").status_code == 403
+
+
+def test_the_other_agency_gets_no_report_of_a_run_it_may_not_see(
+    client: TestClient, world: World, clock: Clock, triaged: int, db: Database
+) -> None:
+    other = UserService(db, passwords=FAST).create(
+        ROOT, "investigator-hrp", PASSWORD, roles=frozenset({Role.INVESTIGATOR}),
+        agency_id=world.other_agency, now=clock.now,
+    )  # fmt: skip
+    secret = parse_qs(urlparse(other.totp_uri).query)["secret"][0]
+    login = Login(other.user_id, other.username, secret, Role.INVESTIGATOR, world.other_agency)
+    assert log_in(client, login, clock) == 303
+    for fmt in reports().names():
+        answer = client.get(f"/triage/runs/{triaged}/report/{fmt}")
+        assert answer.status_code == 404
+        assert "IMG_0001" not in answer.text
+
+
+# --- a page per library set --------------------------------------------------------------------------------
+def test_each_library_set_has_a_page_for_those_who_may_read_the_library(
+    client: TestClient, world: World, clock: Clock, triaged: int, db: Database
+) -> None:
+    sets = LibraryStore(db).list_sets()
+    assert sets
+    assert log_in(client, world.users[Role.ANALYST], clock) == 303
+    listing = client.get("/library").text
+    for info in sets:
+        assert f'<a href="/library/sets/{info.id}">{info.label}</a>' in listing
+        html = client.get(f"/library/sets/{info.id}").text
+        assert f"Hash set {info.label}" in html
+        assert info.source_sha256 in html  # provenance
+        assert re.search(rf"Entries</th><td class=\"num\">{info.entry_count:,}</td>", html)
+        assert "Imports of this file" in html
+    bad = next(i for i in sets if i.kind.value == "known-bad")
+    assert "Child Abuse Material" in client.get(f"/library/sets/{bad.id}").text  # the category profile
+    assert client.get("/library/sets/999999").status_code == 404
+    client.cookies.clear()
+    clock.advance(seconds=31)
+    assert log_in(client, world.users[Role.AUDITOR], clock) == 303
+    assert client.get(f"/library/sets/{sets[0].id}").status_code == 403

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import select
+
 from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
-from vigilant.errors import BadInputError
+from vigilant.errors import BadInputError, NotFoundError
 from vigilant.imaging.pdq import PDQ_MIN_QUALITY, pdq_dihedral, pdq_of_image
 from vigilant.library.categories import PROFILES, Category
 from vigilant.library.exporters import exporters
@@ -20,6 +22,7 @@ from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor, Permission, require
+from vigilant.store.models import LibraryImportRow
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,14 @@ class LibraryFigures:
 
 
 @dataclass(frozen=True)
+class SetDetail:
+    """One set as its page shows it: provenance and counts, and every attempt to import its file."""
+
+    figures: SetFigures
+    imports: list[LibraryImportRow]  # newest first
+
+
+@dataclass(frozen=True)
 class ExportResult:
     written: int
     skipped: int  # entries carrying nothing the format can hold (e.g. known videos in an md5sum list)
@@ -86,6 +97,24 @@ class LibraryService:
         """The hash sets, for a caller allowed to read the library."""
         require(actor, Permission.LIBRARY_READ)
         return self.store.list_sets()
+
+    def set_for(self, actor: Actor, set_id: int, *, imports: int = 50) -> SetDetail:
+        """One set (by id) with its figures and its file's import attempts, for a caller allowed to read the
+        library; NotFoundError when there is no such set."""
+        require(actor, Permission.LIBRARY_READ)
+        info = self.store.get_set(str(set_id))
+        if info.id != set_id:  # a set *named* like the id asked for is not that set
+            raise NotFoundError(f"no hash set {set_id}", hint="see the library's list of sets")
+        found = next(f for f in self.figures().sets if f.info.id == info.id)
+        with self.store.db.session() as s:
+            attempts = s.scalars(
+                select(LibraryImportRow)
+                .where(LibraryImportRow.hash_set_id == info.id)
+                .order_by(LibraryImportRow.id.desc())
+                .limit(imports)
+            ).all()
+            s.expunge_all()
+        return SetDetail(found, list(attempts))
 
     def lookup_for(self, actor: Actor, values: Sequence[str], kind: str | None = None) -> list[LookupResult]:
         """:meth:`lookup`, for a caller allowed to read the library."""

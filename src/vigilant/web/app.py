@@ -35,7 +35,9 @@ from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
 from vigilant.web.pages_browse import router as browse_pages
 from vigilant.web.pages_case_forms import router as case_form_pages
+from vigilant.web.pages_library import router as library_pages
 from vigilant.web.pages_records import router as records_pages
+from vigilant.web.pages_reports import router as report_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_PREFIX = "/static"
@@ -137,5 +139,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(api_tokens.router)
     app.include_router(browse_api)
     app.include_router(browse_pages)
+    app.include_router(library_pages)
+    app.include_router(report_pages)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,4 +1,5 @@
-"""What every page shows the same way: the menu a role may use, readable times, people by name.
+"""What every page shows the same way: the menu a role may use, readable times, people by name, a file's
+matches one line per library entry.
 
 The menu lists only the pages the caller's roles may open: each entry names the permission its page's
 service requires (the same one ``tests/web/test_matrix.py`` holds the route to), so a role never sees a
@@ -19,6 +20,7 @@ from vigilant.security.audit import AuditRecord
 from vigilant.security.models import AuditEventRow, UserRow
 from vigilant.security.rights import Actor, Permission
 from vigilant.store import Database
+from vigilant.triage.records import Hit
 
 P = Permission
 
@@ -66,9 +68,10 @@ def when(value: datetime | date | str | None, empty: str = "—") -> str:
 
 
 def install(env: Environment) -> None:
-    """Give the templates the menu and the ``when`` filter."""
+    """Give the templates the menu and the ``when`` and ``by_entry`` filters."""
     env.globals["menu_for"] = menu_for
     env.filters["when"] = when
+    env.filters["by_entry"] = by_entry
 
 
 def audit_names(db: Database, events: Sequence[AuditRecord]) -> dict[int, str]:
@@ -87,3 +90,30 @@ def audit_names(db: Database, events: Sequence[AuditRecord]) -> dict[int, str]:
         users = {i for i in ids.values() if i is not None}
         names = dict(s.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(users))).all())
     return {e.seq: names.get(ids.get(e.seq) or -1, e.actor) for e in events}
+
+
+@dataclass(frozen=True)
+class EntryMatch:
+    """One library entry that matched a file, with every way it matched (a file found by MD5, SHA-1 and
+    SHA-256 is one entry found three ways, not three matches)."""
+
+    hit: Hit  # the first hit: the set, entry, category and series are the same for all
+    ways: tuple[str, ...]  # "md5", "sha1", "pdq d=4", "pdq d=7 (frame 12 at 4.0 s)"
+
+
+def _way(hit: Hit) -> str:
+    text = hit.matched_on
+    if hit.distance is not None and hit.matched_on != "vpdq":
+        text += f" d={hit.distance}"
+    if hit.frame is not None:
+        at = f" at {hit.frame_seconds:.1f} s" if hit.frame_seconds is not None else ""
+        text += f" (frame {hit.frame}{at})"
+    return text
+
+
+def by_entry(hits: Sequence[Hit]) -> list[EntryMatch]:
+    """A file's hits grouped by the entry they matched (set and entry), in the order first seen."""
+    groups: dict[tuple[int, int], list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault((hit.set_id, hit.entry_id), []).append(hit)
+    return [EntryMatch(same[0], tuple(dict.fromkeys(_way(h) for h in same))) for same in groups.values()]

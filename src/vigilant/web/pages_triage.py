@@ -36,6 +36,7 @@ from vigilant.web.context import WebContext
 from vigilant.web.errors import status_of
 from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages import PAGE_SIZE, render
+from vigilant.web.pages_reports import report_formats
 
 router = APIRouter(include_in_schema=False)
 PageQuery = Annotated[int, Query(ge=1, le=100_000)]
@@ -155,6 +156,7 @@ def _run(
     ctx: WebContext, caller: Caller, run_id: int, *, status: int = 200, refused: str | None = None
 ) -> HTMLResponse:
     found = get_run_for(ctx.db, caller.actor, run_id)
+    finished = found.run.status == "finished" and found.results_available
     summary = found.run.summary or {}
     by_class = sorted((summary.get("by_class") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
     by_set = sorted((summary.get("by_set") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
@@ -176,5 +178,8 @@ def _run(
         plot=plot,
         refused=refused,
         coverage=Coverage.from_json(found.run.coverage),
+        # The cases the caller may see that record the item as a seized device (it may carry no number).
+        seized_in=seized_in_for(ctx.db, caller.actor, [found.evidence.id]).get(found.evidence.id, []),
+        report_formats=report_formats() if finished else [],
         **_progress(ctx, caller, found),
     )

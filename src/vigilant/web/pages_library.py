@@ -1,0 +1,42 @@
+"""A page per library hash set: where it came from, what it holds, its category profile, its imports.
+
+Read-only, for the roles that may read the library (``library.read``, checked by the service). Entries
+themselves are not listed: the set's figures say what it holds, and a hash is looked up on /library.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import HTMLResponse
+
+from vigilant.library.categories import PROFILES
+from vigilant.web.auth import CallerDep, ContextDep
+from vigilant.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+SetId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT at most: larger cannot name a set
+
+
+@router.get("/library/sets/{set_id}")
+def set_page(set_id: SetId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+    detail = ctx.library.set_for(caller.actor, set_id)
+    info = detail.figures.info
+    profile = PROFILES[info.profile] if info.profile in PROFILES.names() else None
+    categories = [
+        (code, profile.get(code) if profile else None, count)
+        for code, count in sorted(
+            detail.figures.categories.items(), key=lambda kv: (kv[0] is None, kv[0] or "")
+        )
+    ]
+    return render(
+        ctx,
+        "library_set.html",
+        caller=caller,
+        info=info,
+        figures=detail.figures,
+        profile=profile,
+        categories=categories,
+        imports=detail.imports,
+    )
