@@ -256,7 +256,7 @@ def export(
     """Export a lead package: complete JSON, a self-contained HTML page and a PDF."""
     from vigilant.leads.package import build_package, verify_logs, write_package
 
-    verification = verify_logs(log or [])
+    verification = verify_logs(log or [], db=database())
     package = build_package(
         database(), lead, _observations_dir(observations), exported_by=settings().user, exported_at=_now(),
         verification=verification,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from vigilant.cli.common import console, settings
+from vigilant.cli.common import console, database, settings
 from vigilant.errors import ConfigError, ExitCode
 
 app = typer.Typer(
@@ -57,11 +59,13 @@ def observe(
 ) -> None:
     """Find peers of each torrent (trackers, DHT, PEX, --peer) and confirm them as they arrive; writes a
     hash-chained session log and a Parquet file of observations (discoveries are tier 'announced')."""
+    from vigilant.p2p.anchor import SessionEnd, record_session_end
     from vigilant.p2p.confirm import EVIDENCE, ConfirmSettings
     from vigilant.p2p.dht import DhtClient
     from vigilant.p2p.observer import Observer, ObserverSettings, PeerSource, StaticPeers
     from vigilant.p2p.targets import TargetSpec
     from vigilant.p2p.tracker import TrackerClient
+    from vigilant.security.rights import Actor
 
     specs = [TargetSpec.load(t) for t in targets]
     named_trackers = torrent_trackers and any(spec.trackers for spec in specs)
@@ -86,7 +90,13 @@ def observe(
         max_probes=max_probes,
         ntp_server=ntp,
     )
-    observer = Observer(obs_settings, config.data_dir, sources)
+    anchored: list[int] = []
+
+    def anchor(end: SessionEnd) -> None:  # the session's final hash, outside its log
+        actor = Actor.cli(config.user)
+        anchored.append(record_session_end(database(), actor, end, now=datetime.now(UTC)))
+
+    observer = Observer(obs_settings, config.data_dir, sources, on_end=anchor)
     result = asyncio.run(observer.run(specs))
     for obs in result.observations:
         by = f" via {obs.reported_by}" if obs.tier == "announced" else ""
@@ -99,6 +109,9 @@ def observe(
     console.print(f"clock: {observer.clock_source}", markup=False, highlight=False)
     console.print(f"session log: {result.log_path}", soft_wrap=True)
     console.print(
+        f"audit: the log's final sha256 {result.final_sha256} is audit event {anchored[0]}", soft_wrap=True
+    )
+    console.print(
         f"observations: {result.parquet_path} ({len(result.observations)}, "
         f"{len(result.discoveries)} discoveries, {len(result.probes)} peers probed)",
         soft_wrap=True,
@@ -108,16 +121,38 @@ def observe(
 
 
 @app.command("verify")
-def verify(log: Annotated[Path, typer.Argument(help="a session-*.jsonl log")]) -> None:
-    """Prove a session log's hash chain and re-check every verified piece against its torrent."""
+def verify(
+    log: Annotated[Path, typer.Argument(help="a session-*.jsonl log")],
+    audit: Annotated[
+        bool,
+        typer.Option(
+            help="check the log's end against the audit chain's record of it (--no-audit: the chain alone, "
+            "where the database is not at hand)"
+        ),
+    ] = True,
+) -> None:
+    """Prove a session log's hash chain, re-check every verified piece against its torrent, and compare
+    the log's final hash with the one the audit chain took when the session ended."""
+    from vigilant.p2p.anchor import check_anchor
     from vigilant.p2p.session_log import verify_log
 
     report = verify_log(log)
-    for problem in report.problems:
-        console.print(f"[red]FAIL[/] {problem}")
-    if not report.ok:
+    problems = list(report.problems)
+    anchor = None
+    if audit:
+        anchor = check_anchor(database(), report.session_id, report.records, report.final_sha256)
+        problems += anchor.problems
+    for problem in problems:
+        console.print(f"[red]FAIL[/] {escape(problem)}", soft_wrap=True)
+    if problems:
         raise typer.Exit(int(ExitCode.BAD_INPUT))
+    where = (
+        f"matches the audit chain (event {anchor.audit_seq})"
+        if anchor is not None
+        else "NOT checked against the audit chain (--no-audit)"
+    )
     console.print(
         f"OK: {report.records} records, chain intact, {report.pieces_checked} pieces re-verified; "
-        f"final sha256 {report.final_sha256}"
+        f"final sha256 {report.final_sha256} {where}",
+        soft_wrap=True,
     )

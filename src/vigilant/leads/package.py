@@ -29,6 +29,7 @@ from vigilant.leads.aggregate import connect, parquet_glob
 from vigilant.leads.package_pdf import render_pdf
 from vigilant.leads.package_template import TEMPLATE
 from vigilant.leads.service import get_lead
+from vigilant.p2p.anchor import check_anchor
 from vigilant.p2p.session_log import verify_log
 from vigilant.store import Database
 from vigilant.store.models import LeadRow
@@ -110,8 +111,10 @@ def build_package(
     }
 
 
-def verify_logs(paths: list[Path]) -> dict[str, Any] | None:
+def verify_logs(paths: list[Path], db: Database | None = None) -> dict[str, Any] | None:
     """Prove each observer session log's hash chain and re-check its pieces; ``None`` when no log is given.
+    With ``db``, each log's end is also compared with the audit chain's record of it (the session's final
+    hash, taken when it ended): a log rewritten with recomputed hashes, or one the chain does not know, fails.
 
     Logs are named by file name only, so the package reads the same wherever the logs were kept.
     """
@@ -120,14 +123,21 @@ def verify_logs(paths: list[Path]) -> dict[str, Any] | None:
     results = []
     for path in paths:
         report = verify_log(path)
+        problems = list(report.problems)
+        anchor = None
+        if db is not None:
+            anchor = check_anchor(db, report.session_id, report.records, report.final_sha256)
+            problems += anchor.problems
         results.append(
             {
                 "log": path.name,
-                "ok": report.ok,
+                "session_id": report.session_id,
+                "ok": not problems,
                 "records": report.records,
                 "pieces_checked": report.pieces_checked,
                 "final_sha256": report.final_sha256,
-                "problems": list(report.problems),
+                "anchor": anchor.to_json() if anchor is not None else {"status": "not-checked"},
+                "problems": problems,
             }
         )
     status = "verified" if all(r["ok"] for r in results) else "verification-failed"

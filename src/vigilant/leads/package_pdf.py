@@ -89,6 +89,14 @@ def _pairs(pdf: _Pdf, pairs: list[tuple[str, object]]) -> None:
     _table(pdf, ["field", "value"], [[k, v] for k, v in pairs], [40, 237])
 
 
+def _anchor_cell(anchor: dict[str, Any] | None) -> str:
+    """The audit chain's word on a log's end: matches (event N), differs, missing, or not checked."""
+    if not anchor or anchor.get("status") == "not-checked":
+        return "not checked"
+    seq = anchor.get("audit_seq")
+    return f"{anchor['status']} (event {seq})" if seq is not None else str(anchor["status"])
+
+
 def _table_answer(lead: dict[str, Any]) -> str:
     """What the jurisdiction table said, as it said it (an agency's name, its reason), for the record."""
     routing = lead.get("routing") or {}
@@ -183,15 +191,15 @@ def render_pdf(package: dict[str, Any]) -> bytes:
     if logs:
         _table(
             pdf,
-            ["log", "chain", "records", "pieces re-verified", "final SHA-256", "problems"],
+            ["log", "result", "records", "pieces re-verified", "final SHA-256", "audit chain", "problems"],
             [
                 [
-                    r["log"], "intact" if r["ok"] else "BROKEN", r["records"], r["pieces_checked"],
-                    r["final_sha256"], "; ".join(r["problems"]),
+                    r["log"], "intact" if r["ok"] else "FAILED", r["records"], r["pieces_checked"],
+                    r["final_sha256"], _anchor_cell(r.get("anchor")), "; ".join(r["problems"]),
                 ]
                 for r in logs
             ],
-            [60, 16, 16, 22, 90, 73],
+            [50, 14, 14, 18, 80, 30, 71],
         )  # fmt: skip
     _heading(pdf, "History")
     _table(

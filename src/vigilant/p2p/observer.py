@@ -26,7 +26,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from vigilant import __version__
 from vigilant.errors import ConfigError, VigilantError
 from vigilant.p2p import clock
+from vigilant.p2p.anchor import SessionEnd
 from vigilant.p2p.confirm import ConfirmSettings, Probe, ProbeResult, Target
 from vigilant.p2p.discovery import DiscoveredPeer, is_loopback
 from vigilant.p2p.observations import Method, Observation, Tier, to_table
@@ -103,6 +104,9 @@ class SessionResult:
     parquet_path: Path
     observations: list[Observation]
     probes: list[ProbeResult]
+    parquet_sha256: str | None = None
+    records: int = 0  # in the closed log
+    final_sha256: str | None = None  # the session_end record's hash: what the audit chain anchors
 
     @property
     def discoveries(self) -> list[Observation]:
@@ -141,8 +145,15 @@ def check_address(ip: str, allow_remote: bool) -> None:
 
 
 class Observer:
-    def __init__(self, settings: ObserverSettings, data_dir: Path, sources: Sequence[PeerSource]) -> None:
+    def __init__(
+        self,
+        settings: ObserverSettings,
+        data_dir: Path,
+        sources: Sequence[PeerSource],
+        on_end: Callable[[SessionEnd], None] | None = None,
+    ) -> None:
         self.s = settings
+        self.on_end = on_end  # told each session's end once its log is closed: the audit anchor
         self.data_dir = data_dir
         self.sources = list(sources)
         self._seen: dict[tuple[str, int, bytes], float] = {}
@@ -168,12 +179,26 @@ class Observer:
         session_id = uuid7()
         folder = self.data_dir / "observations"
         log = SessionLog(folder / f"session-{session_id}.jsonl")
+        result: SessionResult | None = None
         try:
-            return await self._session(session_id, folder, log, specs)
+            result = await self._session(session_id, folder, log, specs)
         finally:
             for task in self._tasks:
                 task.cancel()
             log.close()
+            end = SessionEnd(
+                session_id,
+                log.path.name,
+                log.records,
+                log.last_sha256,
+                result.parquet_sha256 if result else None,
+                self.s.case_id,
+            )
+            if result is not None:
+                result.records, result.final_sha256 = end.records, end.final_sha256
+            if self.on_end is not None:  # a failed session is anchored too: its log is evidence of it
+                self.on_end(end)
+        return result
 
     async def _session(
         self, session_id: str, folder: Path, log: SessionLog, specs: Sequence[TargetSpec]
@@ -227,13 +252,11 @@ class Observer:
         tmp = parquet.with_suffix(".parquet.tmp")
         pq.write_table(to_table(observations), tmp)
         os.replace(tmp, parquet)  # readers never see a half-written file
+        parquet_sha256 = hashlib.sha256(parquet.read_bytes()).hexdigest()
         log.append(
-            "parquet_written",
-            path=parquet.name,
-            sha256=hashlib.sha256(parquet.read_bytes()).hexdigest(),
-            observations=len(observations),
+            "parquet_written", path=parquet.name, sha256=parquet_sha256, observations=len(observations)
         )
-        return SessionResult(session_id, log.path, parquet, observations, probes)
+        return SessionResult(session_id, log.path, parquet, observations, probes, parquet_sha256)
 
     # --- the discovery stream ------------------------------------------------------------------------------
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:

@@ -88,6 +88,10 @@ class SessionLog:
     def last_sha256(self) -> str:
         return self._prev
 
+    @property
+    def records(self) -> int:
+        return self._seq
+
     def close(self, **data: Any) -> None:
         if not self._file.closed:
             self.append("session_end", records=self._seq + 1, **data)
@@ -102,6 +106,7 @@ class LogReport:
     problems: list[str] = field(default_factory=list)
     pieces_checked: int = 0
     final_sha256: str | None = None
+    session_id: str | None = None  # from the session_start record: what the audit chain knows it by
 
     @property
     def ok(self) -> bool:
@@ -145,6 +150,8 @@ def verify_log(path: Path) -> LogReport:
         if ended:
             report.problems.append(f"{where}: a record after session_end")
         kind = record.get("kind")
+        if kind == "session_start" and number == 1:
+            report.session_id = str(record.get("session_id") or "") or None
         if kind == "session_end":
             ended = True
             if record.get("records") != number:

@@ -193,6 +193,17 @@ class UserChanged(AuditEvent):
     change: str  # disabled | enabled | mfa-reset | password-set | unlocked | roles-set
 
 
+@dataclass(frozen=True, kw_only=True)
+class ObserverSessionEnded(AuditEvent):
+    """A P2P observer session's log closed: its final hash, outside the log (``p2p verify`` checks it)."""
+
+    action: ClassVar[str] = "p2p.session.ended"
+    log: str  # the session log's file name
+    records: int
+    final_sha256: str  # the session_end record's sha256: the head of the log's own chain
+    parquet_sha256: str | None = None  # the observations written, when the session wrote them
+
+
 def _plain(value: Any) -> Any:
     """A JSON-ready form of a detail value (times as ISO text, enums as values, sets sorted)."""
     if isinstance(value, datetime):
