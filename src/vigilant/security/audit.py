@@ -16,6 +16,7 @@ all. Appends are serialised by locking the head row (see :mod:`vigilant.security
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from vigilant.security.errors import PermissionDenied
@@ -317,13 +318,21 @@ def last_change_seq(session: Session) -> int:
     """The seq of the newest event that recorded a change (0 if none): what a view computed from the records
     may be cached under, since every change to them is audited in the same transaction. One index look-up
     per change action (index ``ix_audit_event_action_seq``), however long the log."""
+    statement = _newest_changes(change_actions())
+    if statement is None:
+        return 0
+    return max((seq or 0) for seq in session.execute(statement).one())
+
+
+@functools.cache
+def _newest_changes(actions: frozenset[str]) -> Select[Any] | None:
+    """One statement for the newest seq of each action, built once per set of actions (building it cost
+    more than running it)."""
     newest = [
         select(func.max(AuditEventRow.seq)).where(AuditEventRow.action == action).scalar_subquery()
-        for action in sorted(change_actions())
+        for action in sorted(actions)
     ]
-    if not newest:
-        return 0
-    return max((seq or 0) for seq in session.execute(select(*newest)).one())
+    return select(*newest) if newest else None
 
 
 @dataclass(frozen=True)
