@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
+import typer
 from rich.console import Console, ConsoleDimensions
+from rich.table import Table
 
 from vigilant.config import Settings
 from vigilant.library.service import LibraryService
@@ -153,3 +158,59 @@ def _file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# --- listings: one set of rows, printed as a table for people or as JSON for scripts --------------------
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print JSON (a list of objects, one per row) instead of a table.")
+]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(_plain(v) for v in value) if isinstance(value, (set, frozenset)) else list(value)
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def print_listing(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    as_json: bool,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    empty: str | None = None,
+) -> None:
+    """Print ``rows`` as JSON (every key, values as JSON types: times in ISO 8601) or as a table of
+    ``columns`` (default: every key of the first row), so that the two outputs cannot disagree."""
+    if as_json:
+        sys.stdout.write(json.dumps([dict(r) for r in rows], indent=2, default=_plain, ensure_ascii=False))
+        sys.stdout.write("\n")
+        return
+    if not rows and empty is not None:
+        console.print(empty)
+        return
+    names = list(columns if columns is not None else (rows[0].keys() if rows else ()))
+    table = Table(*names, title=title)
+    for row in rows:
+        table.add_row(*(_cell(row.get(name)) for name in names))
+    console.print(table)

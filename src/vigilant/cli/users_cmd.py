@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from vigilant.cli.common import console, database, settings
+from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
 
 if TYPE_CHECKING:
     from vigilant.security.rights import Actor
@@ -70,24 +69,32 @@ def add(
 
 
 @app.command("list")
-def list_users() -> None:
+def list_users(as_json: JsonOpt = False) -> None:
     """List users with their roles, agency and state."""
     service, actor = _service()
-    table = Table("id", "username", "name", "agency", "roles", "state", "MFA")
+    rows = []
     for user in service.list(actor, now=_now()):
         state = "disabled" if user.disabled else "active"
         if user.locked_until is not None:
             state += f", locked until {user.locked_until.isoformat(timespec='seconds')}"
-        table.add_row(
-            str(user.id),
-            user.username,
-            user.display_name,
-            "" if user.agency_id is None else str(user.agency_id),
-            ", ".join(user.roles),
-            state,
-            "yes" if user.mfa_enrolled else "no",
+        rows.append(
+            {
+                "id": user.id,
+                "username": user.username,
+                "name": user.display_name,
+                "agency_id": user.agency_id,
+                "roles": list(user.roles),
+                "state": state,
+                "disabled": user.disabled,
+                "locked_until": user.locked_until,
+                "mfa_enrolled": user.mfa_enrolled,
+            }
         )
-    console.print(table)
+    print_listing(
+        rows,
+        as_json=as_json,
+        columns=("id", "username", "name", "agency_id", "roles", "state", "mfa_enrolled"),
+    )
 
 
 @app.command("disable")
