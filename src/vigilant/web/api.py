@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from vigilant.cases import figures, operations, service
 from vigilant.security.audit_anchor import Anchor, check_anchor, take_anchor
 from vigilant.web.auth import ActorDep, ContextDep
+from vigilant.web.params import Offset, RowId
 from vigilant.web.schemas import (
     AnchorCheckOut,
     AnchorIn,
@@ -28,7 +29,10 @@ from vigilant.web.schemas import (
 )
 
 API_V1 = "/api/v1"
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)}
+# Every error answers ErrorOut (vigilant.web.errors), whoever raised it: documented on every route.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422, 500)
+}
 
 # Sync routes: FastAPI runs them in its thread pool, so database calls never block the event loop.
 router = APIRouter(prefix=API_V1, responses=ERRORS)
@@ -62,7 +66,7 @@ def list_cases(
     actor: ActorDep,
     q: Annotated[str | None, Query(max_length=200, description="part of a case number or title")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CaseList:
     # One row more than asked tells whether another page follows, without counting every visible case.
     rows = service.list_cases(ctx.db, actor, search=q, limit=limit + 1, offset=offset)
@@ -86,7 +90,7 @@ def create_case(body: CaseIn, ctx: ContextDep, actor: ActorDep) -> CaseOut:
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def show_case(case_id: int, ctx: ContextDep, actor: ActorDep) -> CaseOut:
+def show_case(case_id: RowId, ctx: ContextDep, actor: ActorDep) -> CaseOut:
     return CaseOut.of(service.get_case(ctx.db, actor, case_id))
 
 
@@ -96,7 +100,7 @@ def list_operations(ctx: ContextDep, actor: ActorDep) -> list[OperationOut]:
 
 
 @router.get("/operations/{operation_id}/figures", response_model=FiguresOut)
-def operation_figures(operation_id: int, ctx: ContextDep, actor: ActorDep) -> FiguresOut:
+def operation_figures(operation_id: RowId, ctx: ContextDep, actor: ActorDep) -> FiguresOut:
     found = figures.operation_figures(ctx.db, actor, operation_id, as_of=ctx.clock().date())
     return FiguresOut.of(found)
 

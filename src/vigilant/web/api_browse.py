@@ -14,6 +14,7 @@ from vigilant.cases import figures, operation_view, person_search
 from vigilant.cases.models import PersonRole
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
+from vigilant.web.params import RowId
 from vigilant.web.schemas import FiguresOut
 from vigilant.web.schemas_browse import OperationDetailOut, PersonFoundOut, PersonSearchOut
 
@@ -22,7 +23,7 @@ PERSONS_PAGE_SIZE = 25
 
 
 @router.get("/operations/{operation_id}", response_model=OperationDetailOut)
-def show_operation(operation_id: int, ctx: ContextDep, actor: ActorDep) -> OperationDetailOut:
+def show_operation(operation_id: RowId, ctx: ContextDep, actor: ActorDep) -> OperationDetailOut:
     detail = operation_view.operation_detail(ctx.db, actor, operation_id)
     found = figures.operation_figures(ctx.db, actor, operation_id, as_of=ctx.clock().date())
     return OperationDetailOut.of(detail, FiguresOut.of(found))

@@ -16,6 +16,7 @@ from vigilant.cases import people, process, records, release
 from vigilant.cases.offences import CATALOGUE
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
+from vigilant.web.params import Offset, RowId
 from vigilant.web.schemas import (
     ChargeIn,
     ChargeOut,
@@ -44,11 +45,11 @@ def offences(_actor: ActorDep) -> list[OffenceOut]:
 
 @router.get("/cases/{case_id}/persons", response_model=list[PersonInCaseOut])
 def case_persons(
-    case_id: int,
+    case_id: RowId,
     ctx: ContextDep,
     actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[PersonInCaseOut]:
     today = ctx.clock().date()
     found = people.persons_in_case(ctx.db, actor, case_id)[offset : offset + limit]
@@ -56,18 +57,18 @@ def case_persons(
 
 
 @router.post("/cases/{case_id}/persons", response_model=PersonInCaseOut, status_code=201)
-def add_case_person(case_id: int, body: PersonIn, ctx: ContextDep, actor: ActorDep) -> PersonInCaseOut:
+def add_case_person(case_id: RowId, body: PersonIn, ctx: ContextDep, actor: ActorDep) -> PersonInCaseOut:
     row = people.add_person(ctx.db, actor, case_id, **body.model_dump())
     return PersonInCaseOut(**PersonOut.of(row, ctx.clock().date()).model_dump(), role=body.role.value)
 
 
 @router.get("/cases/{case_id}/charges", response_model=list[ChargeOut])
-def case_charges(case_id: int, ctx: ContextDep, actor: ActorDep) -> list[ChargeOut]:
+def case_charges(case_id: RowId, ctx: ContextDep, actor: ActorDep) -> list[ChargeOut]:
     return [ChargeOut.of(row) for row in records.charges_in_case(ctx.db, actor, case_id)]
 
 
 @router.post("/cases/{case_id}/charges", response_model=ChargeOut, status_code=201)
-def lay_charge(case_id: int, body: ChargeIn, ctx: ContextDep, actor: ActorDep) -> ChargeOut:
+def lay_charge(case_id: RowId, body: ChargeIn, ctx: ContextDep, actor: ActorDep) -> ChargeOut:
     row = process.lay_charge(
         ctx.db,
         actor,
@@ -82,19 +83,19 @@ def lay_charge(case_id: int, body: ChargeIn, ctx: ContextDep, actor: ActorDep) -
 
 
 @router.get("/cases/{case_id}/legal-process", response_model=list[LegalProcessOut])
-def case_legal_process(case_id: int, ctx: ContextDep, actor: ActorDep) -> list[LegalProcessOut]:
+def case_legal_process(case_id: RowId, ctx: ContextDep, actor: ActorDep) -> list[LegalProcessOut]:
     return [LegalProcessOut.of(row) for row in records.legal_process_in_case(ctx.db, actor, case_id)]
 
 
 @router.post("/cases/{case_id}/legal-process", response_model=LegalProcessOut, status_code=201)
 def add_legal_process(
-    case_id: int, body: LegalProcessIn, ctx: ContextDep, actor: ActorDep
+    case_id: RowId, body: LegalProcessIn, ctx: ContextDep, actor: ActorDep
 ) -> LegalProcessOut:
     return LegalProcessOut.of(process.add_legal_process(ctx.db, actor, case_id, **body.model_dump()))
 
 
 @router.get("/persons/{person_id}", response_model=PersonFileOut)
-def show_person(person_id: int, ctx: ContextDep, actor: ActorDep) -> PersonFileOut:
+def show_person(person_id: RowId, ctx: ContextDep, actor: ActorDep) -> PersonFileOut:
     found = records.person_file(ctx.db, actor, person_id)
     return PersonFileOut(
         person=PersonOut.of(found.person, ctx.clock().date()),
@@ -105,14 +106,14 @@ def show_person(person_id: int, ctx: ContextDep, actor: ActorDep) -> PersonFileO
 
 
 @router.get("/operations/{operation_id}/release", response_model=ReleaseOut)
-def release_preview(operation_id: int, ctx: ContextDep, actor: ActorDep) -> ReleaseOut:
+def release_preview(operation_id: RowId, ctx: ContextDep, actor: ActorDep) -> ReleaseOut:
     """The public release text and the flags to review first; withheld persons are counts, never names."""
     return ReleaseOut.of(release.build_release(ctx.db, actor, operation_id, as_of=ctx.clock().date()))
 
 
 @router.post("/operations/{operation_id}/release/flags", response_model=list[ReviewFlagOut], status_code=201)
 def clear_release_flag(
-    operation_id: int, body: ReleaseFlagClearIn, ctx: ContextDep, actor: ActorDep
+    operation_id: RowId, body: ReleaseFlagClearIn, ctx: ContextDep, actor: ActorDep
 ) -> list[ReviewFlagOut]:
     """Clear the flags on one accused (or the one pointing at ``victim_person_id``) with a reason, so that
     the accused is named: the coordinating agency's ``release.publish`` right; audited."""

@@ -8,9 +8,7 @@ cannot extend its own life.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +16,7 @@ from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import parse_roles
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, CallerDep, ContextDep
+from vigilant.web.params import RowId
 from vigilant.web.schemas import ApiTokenOut, NewApiTokenOut
 
 router = APIRouter(prefix=API_V1, responses=ERRORS)
@@ -50,6 +49,6 @@ async def create_token(ctx: ContextDep, caller: CallerDep, body: ApiTokenIn) -> 
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(ctx: ContextDep, actor: ActorDep, token_id: Annotated[int, Path(ge=1)]) -> Response:
+def revoke_token(ctx: ContextDep, actor: ActorDep, token_id: RowId) -> Response:
     ctx.auth.revoke_api_token(actor, token_id, now=ctx.clock())
     return Response(status_code=204)

@@ -24,6 +24,7 @@ from vigilant.triage.settings import TriageSettings
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.context import WebContext
+from vigilant.web.params import MAX_ID, Offset, RowId
 from vigilant.web.schemas import FromRecord
 
 router = APIRouter(prefix=API_V1, responses=ERRORS, tags=["evidence and triage"])
@@ -177,7 +178,7 @@ def list_evidence(
     ctx: ContextDep,
     actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> EvidenceList:
     page = list_evidence_for(ctx.db, actor, limit=limit, offset=offset)
     agencies = agency_names(ctx.db, [r.id for r in page.items])
@@ -193,9 +194,11 @@ def list_evidence(
 def list_runs(
     ctx: ContextDep,
     actor: ActorDep,
-    evidence: Annotated[int | None, Query(ge=1, description="only runs over this evidence item")] = None,
+    evidence: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="only runs over this evidence item")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> RunList:
     page = list_runs_for(ctx.db, actor, evidence_id=evidence, limit=limit, offset=offset)
     service = ctx.runs.service()
@@ -207,7 +210,7 @@ def list_runs(
 
 
 @router.get("/triage/runs/{run_id}", response_model=RunOut)
-def show_run(run_id: int, ctx: ContextDep, actor: ActorDep) -> RunOut:
+def show_run(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> RunOut:
     found = get_run_for(ctx.db, actor, run_id)
     return _run_out(ctx, found)
 
@@ -244,14 +247,14 @@ class TriageStartIn(BaseModel):
 
 
 @router.post("/evidence/{evidence_id}/triage-runs", response_model=RunOut, status_code=HTTPStatus.ACCEPTED)
-def start_run(evidence_id: int, body: TriageStartIn, ctx: ContextDep, actor: ActorDep) -> RunOut:
+def start_run(evidence_id: RowId, body: TriageStartIn, ctx: ContextDep, actor: ActorDep) -> RunOut:
     """Start a triage run of the item, worked on by its own process; follow it at /triage/runs/{id}."""
     run_id = ctx.runs.start(actor, evidence_id, body.settings())
     return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))
 
 
 @router.post("/triage/runs/{run_id}/resume", response_model=RunOut, status_code=HTTPStatus.ACCEPTED)
-def resume_run(run_id: int, ctx: ContextDep, actor: ActorDep) -> RunOut:
+def resume_run(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> RunOut:
     """Start a process on an unfinished run nobody is working on; it ends as an uninterrupted run would."""
     ctx.runs.resume(actor, run_id)
     return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))

@@ -33,6 +33,7 @@ from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
+from vigilant.web.headers import STATIC_PREFIX, add_secure_headers
 from vigilant.web.pages_browse import router as browse_pages
 from vigilant.web.pages_case_forms import router as case_form_pages
 from vigilant.web.pages_library import router as library_pages
@@ -40,17 +41,6 @@ from vigilant.web.pages_records import router as records_pages
 from vigilant.web.pages_reports import router as report_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
-STATIC_PREFIX = "/static"
-
-SECURE_HEADERS = {
-    # No inline script or style and no third-party origin: the CSS is a file under /static.
-    "Content-Security-Policy": (
-        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 def _utcnow() -> datetime:
@@ -79,13 +69,7 @@ def templates() -> Environment:
 
 
 async def secure_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
-    for name, value in SECURE_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if not request.url.path.startswith(STATIC_PREFIX + "/"):
-        # Pages and API answers carry case data: never kept by the browser or a proxy.
-        response.headers["Cache-Control"] = "no-store"
-    return response
+    return add_secure_headers(await call_next(request), request.url.path)
 
 
 def create_app(settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:

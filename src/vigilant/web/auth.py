@@ -98,7 +98,8 @@ async def current_caller(request: Request, ctx: Annotated[WebContext, Depends(we
         actor = await run_in_threadpool(
             ctx.auth.authenticate_token, token, source_ip=client_ip(request), now=now
         )
-        return Caller(actor, None)
+        caller = request.state.caller = Caller(actor, None)
+        return caller
     session = request.cookies.get(SESSION_COOKIE)
     if not session:
         raise NotAuthenticated()
@@ -108,7 +109,9 @@ async def current_caller(request: Request, ctx: Annotated[WebContext, Depends(we
         sent = await submitted_csrf(request)
         if not same_token(expected, sent, request.cookies.get(CSRF_COOKIE)):
             raise CsrfRefused()
-    return Caller(actor, expected)
+    # Kept for the error pages, which show the caller's menu (vigilant.web.errors).
+    caller = request.state.caller = Caller(actor, expected)
+    return caller
 
 
 async def current_actor(caller: Annotated[Caller, Depends(current_caller)]) -> Actor:

@@ -42,6 +42,7 @@ from vigilant.web.context import WebContext
 from vigilant.web.display import audit_names
 from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages_records import CaseViewDep, render_case
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
@@ -194,7 +195,7 @@ def create_case(
 
 
 @router.get("/cases/{case_id}")
-def case_page(case_id: int, ctx: ContextDep, caller: CallerDep, view: CaseViewDep) -> HTMLResponse:
+def case_page(case_id: RowId, ctx: ContextDep, caller: CallerDep, view: CaseViewDep) -> HTMLResponse:
     # The case with its record sections (persons, legal process, charges, victims): see pages_records.
     return render_case(ctx, caller, case_id, view)
 

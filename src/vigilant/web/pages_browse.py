@@ -20,6 +20,7 @@ from vigilant.cases.person_search import PersonOrder
 from vigilant.web.auth import CSRF_FIELD, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 from vigilant.web.htmx import wants_fragment
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
@@ -36,7 +37,7 @@ def operations_page(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
 
 
 @router.get("/operations/{operation_id}")
-def operation_page(operation_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def operation_page(operation_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     actor = caller.actor
     detail = operation_view.operation_detail(ctx.db, actor, operation_id)
     found = figures.operation_figures(ctx.db, actor, operation_id, as_of=ctx.clock().date())

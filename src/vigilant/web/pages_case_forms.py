@@ -24,6 +24,7 @@ from vigilant.errors import BadInputError, ConflictError
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 from vigilant.web.pages_records import render_case
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -138,7 +139,7 @@ class PersonForm(CaseForm):
 
 @router.post("/cases/{case_id}/persons")
 def add_person(
-    case_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[PersonForm, Form()]
+    case_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[PersonForm, Form()]
 ) -> Response:
     return _answer(
         ctx,
@@ -178,7 +179,7 @@ def _process_kind(value: str) -> ProcessKind:
 
 @router.post("/cases/{case_id}/legal-process")
 def add_legal_process(
-    case_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[LegalProcessForm, Form()]
+    case_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[LegalProcessForm, Form()]
 ) -> Response:
     return _answer(
         ctx,
@@ -208,8 +209,8 @@ class ExecutionForm(CaseForm):
 
 @router.post("/cases/{case_id}/legal-process/{process_id}/execution")
 def record_execution(
-    case_id: int,
-    process_id: int,
+    case_id: RowId,
+    process_id: RowId,
     ctx: ContextDep,
     caller: CallerDep,
     form: Annotated[ExecutionForm, Form()],
@@ -249,7 +250,7 @@ class ChargeForm(CaseForm):
 
 @router.post("/cases/{case_id}/charges")
 def lay_charge(
-    case_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[ChargeForm, Form()]
+    case_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[ChargeForm, Form()]
 ) -> Response:
     def record() -> object:
         person = _person_id(form.person_id)
@@ -277,7 +278,7 @@ class VictimForm(CaseForm):
 
 @router.post("/cases/{case_id}/victims")
 def record_victim(
-    case_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[VictimForm, Form()]
+    case_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[VictimForm, Form()]
 ) -> Response:
     return _answer(
         ctx,
@@ -313,7 +314,7 @@ class SeizureForm(CaseForm):
 
 @router.post("/cases/{case_id}/seizures")
 def record_seizure(
-    case_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[SeizureForm, Form()]
+    case_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[SeizureForm, Form()]
 ) -> Response:
     def record() -> object:
         if not form.where.strip() or not form.by.strip():
@@ -351,7 +352,7 @@ class ArrestForm(CaseForm):
 
 @router.post("/cases/{case_id}/arrests")
 def record_arrest(
-    case_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[ArrestForm, Form()]
+    case_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[ArrestForm, Form()]
 ) -> Response:
     def record() -> object:
         person = _person_id(form.person_id)
@@ -380,7 +381,7 @@ class BanForm(CaseForm):
 
 @router.post("/cases/{case_id}/bans")
 def record_ban(
-    case_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[BanForm, Form()]
+    case_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[BanForm, Form()]
 ) -> Response:
     def record() -> object:
         person = _person_id(form.person_id)

@@ -26,6 +26,7 @@ from vigilant.cases.offences import CATALOGUE, OFFENCES
 from vigilant.errors import BadInputError
 from vigilant.web.auth import CSRF_FIELD, Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 PERSONS_PAGE_SIZE = 50
@@ -115,7 +116,7 @@ def render_case(
 
 # --- a person, and an operation's release --------------------------------------------------------------
 @router.get("/persons/{person_id}")
-def person_page(person_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def person_page(person_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     found = records.person_file(ctx.db, caller.actor, person_id)
     today = ctx.clock().date()
     born = found.person.date_of_birth
@@ -133,7 +134,7 @@ def person_page(person_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLRespo
 
 
 @router.get("/operations/{operation_id}/release")
-def release_page(operation_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def release_page(operation_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     return render_release(ctx, caller, operation_id)
 
 
@@ -162,7 +163,7 @@ class ClearFlagForm(BaseModel):
 
 @router.post("/operations/{operation_id}/release/flags")
 def clear_release_flag(
-    operation_id: int, ctx: ContextDep, caller: CallerDep, form: Annotated[ClearFlagForm, Form()]
+    operation_id: RowId, ctx: ContextDep, caller: CallerDep, form: Annotated[ClearFlagForm, Form()]
 ) -> Response:
     """Clear a flag with a reason (the service decides who may); back to the preview, or the preview again
     with the message."""

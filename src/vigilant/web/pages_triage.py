@@ -37,6 +37,7 @@ from vigilant.web.errors import status_of
 from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages import PAGE_SIZE, render
 from vigilant.web.pages_reports import report_formats
+from vigilant.web.params import MAX_ID, RowId
 
 router = APIRouter(include_in_schema=False)
 PageQuery = Annotated[int, Query(ge=1, le=100_000)]
@@ -73,7 +74,7 @@ Choice = Annotated[str, Form(max_length=10)]
 @router.post("/evidence/{evidence_id}/triage")
 def start_triage(
     *,
-    evidence_id: int,
+    evidence_id: RowId,
     ctx: ContextDep,
     caller: CallerDep,
     identify: Choice = "",
@@ -97,7 +98,7 @@ def start_triage(
 def runs_page(
     ctx: ContextDep,
     caller: CallerDep,
-    evidence: Annotated[int | None, Query(ge=1)] = None,
+    evidence: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     page: PageQuery = 1,
 ) -> HTMLResponse:
     found = list_runs_for(
@@ -115,12 +116,12 @@ def runs_page(
 
 
 @router.get("/triage/runs/{run_id}")
-def run_page(run_id: int, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def run_page(run_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     return _run(ctx, caller, run_id)
 
 
 @router.get("/triage/runs/{run_id}/progress")
-def run_progress(run_id: int, request: Request, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def run_progress(run_id: RowId, request: Request, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     """The progress block alone, for htmx to swap in; once no process works on the run, htmx reloads the
     whole page (its summary and hits are new)."""
     found = get_run_for(ctx.db, caller.actor, run_id, hit_limit=None)
@@ -132,7 +133,7 @@ def run_progress(run_id: int, request: Request, ctx: ContextDep, caller: CallerD
 
 
 @router.post("/triage/runs/{run_id}/resume")
-def resume_triage(run_id: int, ctx: ContextDep, caller: CallerDep) -> Response:
+def resume_triage(run_id: RowId, ctx: ContextDep, caller: CallerDep) -> Response:
     try:
         ctx.runs.resume(caller.actor, run_id)
     except ConflictError as exc:
