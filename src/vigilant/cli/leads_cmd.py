@@ -259,7 +259,7 @@ def export(
     verification = verify_logs(log or [], db=database())
     package = build_package(
         database(), lead, _observations_dir(observations), exported_by=settings().user, exported_at=_now(),
-        verification=verification,
+        verification=verification, logs=log or [],
     )  # fmt: skip
     files = write_package(package, output)
     audit_export(

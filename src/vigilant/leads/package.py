@@ -6,8 +6,10 @@ self-contained page (inline style, no scripts, nothing fetched) rendered with Ji
 observation fields such as client names come from the suspect's software; and ``lead-<key>.pdf``
 (:mod:`vigilant.leads.package_pdf`), the same facts on paper, byte-identical for the same package too.
 
-It carries the lead, its score explanation, geolocation with each database build, every observation of the
-lead's addresses in its window (read back with DuckDB), and the session-log verification result.
+It carries the lead, its grounds (:mod:`vigilant.leads.grounds`: plain sentences for a production-order
+application, each citing its session-log record; the known material matched; the observer sessions), its
+score explanation, geolocation with each database build, every observation of the lead's addresses in its
+window (read back with DuckDB), and the session-log verification result (audit anchors included).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from typing import Any
 import duckdb
 import jinja2
 
+from vigilant import __version__
 from vigilant.leads import routing
 from vigilant.leads.aggregate import connect, parquet_glob
+from vigilant.leads.grounds import grounds, index_logs, known_material, sessions
 from vigilant.leads.package_pdf import render_pdf
 from vigilant.leads.package_template import TEMPLATE
 from vigilant.leads.service import get_lead
@@ -94,20 +98,32 @@ def build_package(
     exported_by: str,
     exported_at: datetime,
     verification: dict[str, Any] | None = None,
+    logs: list[Path] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> dict[str, Any]:
+    """The package of lead ``ref``; ``logs`` (the sessions' logs, as verified into ``verification``) let
+    the grounds cite each record by its number as well as its hash."""
     row = get_lead(db, ref)
     start = row.as_of - timedelta(days=row.window_days)
     observations = lead_observations(
         con or connect(), observations_dir, [ip.ip for ip in row.ips], start, row.as_of
     )
+    checked = _plain(verification) if verification is not None else {"status": "not-provided"}
+    indexed = index_logs(logs or [])
+    known = known_material(db, observations)
+    session_rows = sessions(observations, indexed)
     return {
         "format": f"vigilant.lead-package/{PACKAGE_VERSION}",
+        "software": f"Vigilant {__version__}",
         "exported_at": exported_at.isoformat(),
         "exported_by": exported_by,
         "lead": _lead_json(row),
+        "grounds": grounds(observations, known, session_rows, checked, indexed),
+        "known_material": known,
+        "sessions": session_rows,
+        "announced": sum(1 for o in observations if o.get("tier") == "announced"),
         "observations": observations,
-        "log_verification": _plain(verification) if verification is not None else {"status": "not-provided"},
+        "log_verification": checked,
     }
 
 

@@ -89,6 +89,70 @@ def _pairs(pdf: _Pdf, pairs: list[tuple[str, object]]) -> None:
     _table(pdf, ["field", "value"], [[k, v] for k, v in pairs], [40, 237])
 
 
+def _paragraph(pdf: _Pdf, text: str) -> None:
+    pdf.multi_cell(0, 4.5, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+
+
+def _grounds(pdf: _Pdf, package: dict[str, Any]) -> None:
+    """The grounds, each fact with the records it cites; then the known material and the sessions."""
+    lead = package["lead"]
+    _heading(pdf, "Grounds")
+    announced = package.get("announced") or 0
+    spoofable = (
+        f" {announced} announced observation(s) (trackers, DHT, PEX) name addresses that may be spoofed: "
+        "they are leads, not grounds, and are listed with the observations only."
+        if announced
+        else ""
+    )
+    _paragraph(
+        pdf,
+        f"The grounds for lead {lead['key']} (id {lead['id']}), as the observer's session logs record them. "
+        "Each fact cites the record it rests on: session, record number and the record's SHA-256 in that "
+        f"session's hash-chained log.{spoofable} Exported by {package.get('software', 'Vigilant')}.",
+    )
+    facts = package.get("grounds") or []
+    for number, ground in enumerate(facts, 1):
+        pdf.ln(1)
+        _paragraph(pdf, f"{number}. {ground['fact']}")
+        pdf.set_font(MONO, size=7)
+        _paragraph(pdf, "   [" + "; ".join(ground["cites"]) + "]")
+        pdf.set_font(FONT, size=8)
+    if not facts:
+        _paragraph(pdf, "No confirmed or downloaded observation: the lead has no grounds for legal process.")
+    _heading(pdf, "Known material matched", 11)
+    _table(
+        pdf,
+        ["matched by", "hash", "set", "version", "entry", "file", "category", "series"],
+        [
+            [
+                k["matched_by"], k["digest"], k["set"], k["version"], f"{k['entry_id']}: {k['entry']}",
+                k["file_name"],
+                f"{k['category'] or '-'} ({k['category_text'] or 'uncategorised'}"
+                + (f"; list's label: {k['category_label']}" if k.get("category_label") else "") + ")",
+                k["series"],
+            ]
+            for k in package.get("known_material") or []
+        ] or [["none", "", "", "", "", "", "", ""]],
+        [28, 50, 34, 18, 40, 24, 48, 35],
+    )  # fmt: skip
+    _heading(pdf, "Observer sessions", 11)
+    _table(
+        pdf,
+        ["session", "operator", "case", "software", "configuration SHA-256", "known material", "clock",
+         "offset (ms)", "obs."],
+        [
+            [
+                x["session_id"], x["operator"], x["case_id"], x["software"], x["config_sha256"],
+                x["library_version"], x["clock_source"],
+                "not measured" if x["clock_offset_ms"] is None else x["clock_offset_ms"],
+                x["observations"],
+            ]
+            for x in package.get("sessions") or []
+        ],
+        [36, 22, 24, 22, 40, 30, 67, 20, 16],
+    )  # fmt: skip
+
+
 def _anchor_cell(anchor: dict[str, Any] | None) -> str:
     """The audit chain's word on a log's end: matches (event N), differs, missing, or not checked."""
     if not anchor or anchor.get("status") == "not-checked":
@@ -137,6 +201,7 @@ def render_pdf(package: dict[str, Any]) -> bytes:
     _pairs(
         pdf,
         [
+            ("lead", f"{lead['key']} (id {lead['id']})"),
             ("status", lead["status"]),
             ("agency", lead["agency"] or "not assigned"),
             ("routing", lead["routing_status"]["text"]),
@@ -156,6 +221,7 @@ def render_pdf(package: dict[str, Any]) -> bytes:
             ("clients", ", ".join(identities.get("clients", []))),
         ],
     )
+    _grounds(pdf, package)
     _heading(pdf, f"Score {lead['score']}")
     factors = lead["explanation"].get("factors", [])
     _table(

@@ -14,6 +14,7 @@ td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}t
 <p>Exported {{ p.exported_at }} by {{ p.exported_by }} ({{ p.format }}).</p>
 {% if not lead.actionable %}<p class="warn">Not actionable: the lead is below the confirmed evidence tier.</p>{% endif %}
 <table>
+<tr><th>lead</th><td>{{ lead.key }} (id {{ lead.id }})</td></tr>
 <tr><th>status</th><td>{{ lead.status }}</td></tr>
 <tr><th>agency</th><td>{{ lead.agency or "not assigned" }}</td></tr>
 <tr><th>routing</th><td>{{ lead.routing_status.text }}</td></tr>
@@ -29,6 +30,23 @@ td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}t
 <tr><th>peer ids</th><td class="mono">{{ lead.identities.peer_ids | join(", ") }}</td></tr>
 <tr><th>clients</th><td>{{ lead.identities.clients | join(", ") }}</td></tr>
 </table>
+<h2>Grounds</h2>
+<p>The grounds for lead {{ lead.key }} (id {{ lead.id }}), as the observer's session logs record them. Each fact
+cites the record it rests on: session, record number and the record's SHA-256 in that session's hash-chained log.
+{% if p.announced %}{{ p.announced }} announced observation(s) (trackers, DHT, PEX) name addresses that may be spoofed: they are leads, not grounds, and are listed with the observations only.{% endif %}
+Exported by {{ p.software }}.</p>
+<ol class="grounds">
+{% for g in p.grounds %}<li>{{ g.fact }} <span class="mono">[{{ g.cites | join("; ") }}]</span></li>
+{% else %}<li>No confirmed or downloaded observation: the lead has no grounds for legal process.</li>{% endfor %}
+</ol>
+<h3>Known material matched</h3>
+<table><tr><th>matched by</th><th>hash</th><th>set</th><th>version</th><th>entry</th><th>file</th><th>category</th><th>series</th></tr>
+{% for k in p.known_material %}<tr><td>{{ k.matched_by }}</td><td class="mono">{{ k.digest }}</td><td>{{ k.set }}</td><td>{{ k.version }}</td><td>{{ k.entry_id }}: {{ k.entry }}</td><td>{{ k.file_name or "-" }}</td><td>{{ k.category or "-" }} ({{ k.category_text or "uncategorised" }}{% if k.category_label %}; list's label: {{ k.category_label }}{% endif %})</td><td>{{ k.series or "-" }}</td></tr>
+{% else %}<tr><td colspan="8">none</td></tr>{% endfor %}</table>
+<h3>Observer sessions</h3>
+<table><tr><th>session</th><th>source</th><th>operator</th><th>case</th><th>software</th><th>configuration SHA-256</th><th>known material</th><th>clock</th><th>clock offset (ms)</th><th>observations</th></tr>
+{% for x in p.sessions %}<tr><td class="mono">{{ x.session_id }}</td><td>{{ x.source }}</td><td>{{ x.operator }}</td><td>{{ x.case_id or "-" }}</td><td>{{ x.software or "-" }}</td><td class="mono">{{ x.config_sha256 or "-" }}</td><td>{{ x.library_version or "-" }}</td><td>{{ x.clock_source or "-" }}</td><td>{{ x.clock_offset_ms if x.clock_offset_ms is not none else "not measured" }}</td><td>{{ x.observations }}</td></tr>
+{% endfor %}</table>
 <h2>Score {{ lead.score }}</h2>
 <table><tr><th>factor</th><th>value</th><th>weight</th><th>contribution</th><th>why</th></tr>
 {% for f in lead.explanation.factors %}<tr><td>{{ f.name }}</td><td>{{ f.value }}</td><td>{{ f.weight }}</td><td>{{ f.contribution }}</td><td>{{ f.explanation }}</td></tr>
