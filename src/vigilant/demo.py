@@ -28,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from sqlalchemy import select
 
 from vigilant.cases.access import LocalActor
+from vigilant.cases.figures import OperationFigures, operation_figures
 from vigilant.cases.models import CaseRow
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.release import build_release
@@ -380,11 +381,15 @@ def _operation_demo(
         users_s = time.perf_counter() - started
         seized_in = _seize_demo_laptop(db, op.agencies[1])
         coordinator = LocalActor(op.coordinator.id, frozenset({"coordinator"}), GENERATOR)
+        # Read back from the records, after the demo's own additions (the laptop is one more device seized):
+        # the figures every other place shows, from the one function that computes them.
+        figures = operation_figures(db, coordinator, op.code)
         release = build_release(db, coordinator, op.code)
     finally:
         db.dispose()
     write_manifest(root, logins)
-    say(_operation_summary(op) + f"\n{len(logins)} users, one per role, in {users_s:.1f} s (argon2id)")
+    say(_operation_summary(op, figures))
+    say(f"{len(logins)} users, one per role, in {users_s:.1f} s (argon2id)")
     say(
         f"The demo laptop is a device seized in case {seized_in}: its examiner sees it on the web's "
         "Evidence page and can triage it again from there"
@@ -425,13 +430,19 @@ def _seize_demo_laptop(db: Database, partner: DemoAgency) -> str:
     return number
 
 
-def _operation_summary(op: GeneratedOperation) -> str:
+def _operation_summary(op: GeneratedOperation, figures: OperationFigures) -> str:
+    """The operation in one paragraph. Every number that is an operation figure comes from ``figures``
+    (:func:`~vigilant.cases.figures.operation_figures`, as on the dashboard, the operation page, the API and
+    the CLI), never from the generator's own counts, which miss what the demo records after generating (the
+    laptop seized in a partner case: the field test's '123 devices seized' beside a table saying 124). Only
+    what no figure counts (agencies, arrests, bans, sightings) is the generator's."""
+    f = figures
     return (
         f"Operation {op.name} ({op.code}): {len(op.agencies)} agencies, {op.coordinator.name} coordinating; "
-        f"{op.cases} cases, {op.accused} accused ({op.youths} under 18 at the offence) on {op.charges} "
-        f"charges, {op.arrests} arrests, {op.victims} victims, {op.warrants_executed} warrants executed, "
-        f"{op.devices_seized} devices seized, {op.bans} publication bans, {op.ip_addresses} documentation-"
-        f"range IPs in {op.ip_links} sightings; generated in {op.seconds:.1f} s"
+        f"{f.cases} cases, {f.persons_charged} accused ({f.youths_charged} under 18 at the offence) on "
+        f"{f.charges} charges, {op.arrests} arrests, {f.victims_identified} victims, {f.warrants_executed} "
+        f"warrants executed, {f.devices_seized} devices seized, {op.bans} publication bans, {f.unique_ips} "
+        f"documentation-range IPs in {op.ip_links} sightings; generated in {op.seconds:.1f} s"
     )
 
 
