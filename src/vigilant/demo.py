@@ -45,7 +45,7 @@ from vigilant.demo_users import (
 from vigilant.demo_video import make_demo_videos
 from vigilant.errors import VigilantError
 from vigilant.hashing import digest_file
-from vigilant.imaging.pdq import pdq_of_image
+from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
 from vigilant.p2p.demo_swarm import make_demo_torrent, seeding
@@ -95,7 +95,7 @@ def build_demo_files(root: Path) -> dict[str, Path]:
         path = media / f"synthetic-{i:02d}.jpg"
         _jpeg(draw_image(i), path)
         digests = digest_file(path)
-        pdq = pdq_of_image(path)
+        pdq = pdq_of_image(path, PdqMethod.FULL)  # as the import takes a list to be made by default
         entries.append(
             KnownEntry(
                 location=f"image {i}",
@@ -213,7 +213,7 @@ def run_demo(
         files["video"] = videos.seized_copy
     d_exact = digest_file(files["exact"])
     d_system = digest_file(files["system"])
-    pdq_near = pdq_of_image(files["near"])
+    pdq_near = pdq_of_image(files["near"], PdqMethod.FULL)
     steps: list[tuple[str, list[str], set[int]]] = [
         (
             "Import a Project VIC VICS 2.0 set",

@@ -26,6 +26,7 @@ from vigilant.imaging import (
     pdq_of_image,
     pdq_of_pil,
 )
+from vigilant.imaging.pdq import PdqMethod, hash_bits_to_bytes
 
 MATCH_THRESHOLD = 31
 
@@ -89,6 +90,35 @@ def test_path_file_object_and_pil_image_agree(tmp_path: Path) -> None:
         undrafted = pdq_of_pil(im)
     assert (undrafted.width, undrafted.height) == (1200, 900)
     assert PDQ.distance(undrafted.hash, by_path.hash) <= 16
+
+
+@pytest.mark.parametrize(
+    "size", [(2048, 1536), (1024, 768), (600, 400), (333, 777), (64, 64), (65, 63), (30, 20), (5, 5), (4, 9)]
+)
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P"])
+def test_the_full_picture_method_is_pdqhash_on_every_pixel_bit_for_bit(
+    size: tuple[int, int], mode: str
+) -> None:
+    """The full-picture method computes PDQ's downsampling its own (faster) way: it must be pdqhash's."""
+    image = photo(*size, seed=size[0]).convert(mode)
+    rgb = np.asarray(image.convert("RGB"))
+    bits, quality = pdqhash.compute(rgb)
+    vectors, _ = pdqhash.compute_dihedral(rgb)
+    result = pdq_of_pil(image, method=PdqMethod.FULL)
+    assert (result.hash, result.quality, result.method) == (hash_bits_to_bytes(bits), quality, PdqMethod.FULL)
+    dihedral = pdq_dihedral_of_pil(image, method=PdqMethod.FULL)
+    assert dihedral == [(hash_bits_to_bytes(v), quality) for v in vectors]
+
+
+def test_the_full_picture_method_never_drafts_a_jpeg(tmp_path: Path) -> None:
+    image = photo(2048, 1536, seed=5)
+    path = saved(image, tmp_path / "large.jpg", quality=92)
+    with Image.open(path) as decoded:
+        full = reference_hash(decoded)
+    assert pdq_of_image(path, PdqMethod.FULL).hash == full
+    with Image.open(path) as im:
+        assert pdq_of_pil(im, draft=True, method=PdqMethod.FULL).hash == full
+    assert pdq_dihedral(path, PdqMethod.FULL)[0] == (full, pdq_of_image(path, PdqMethod.FULL).quality)
 
 
 def test_large_jpeg_draft_and_downscale_stay_close_to_full_decode(tmp_path: Path) -> None:

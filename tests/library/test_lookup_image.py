@@ -8,7 +8,7 @@ from PIL import Image
 
 from vigilant.demo import draw_image
 from vigilant.hashing import digest_file
-from vigilant.imaging.pdq import pdq_of_image
+from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
@@ -20,7 +20,7 @@ from vigilant.store import Database
 def _library(db: Database, tmp_path: Path) -> tuple[LibraryService, Path]:
     known = tmp_path / "known.jpg"
     draw_image(3).save(known, "JPEG", quality=90)  # PDQ quality 96: usable
-    p = pdq_of_image(known)
+    p = pdq_of_image(known, PdqMethod.FULL)  # the import takes a list to be made so by default
     d = digest_file(known)
     entry = KnownEntry(
         location="x", md5=d.md5, pdq=p.hash, pdq_quality=p.quality, category="1", file_name="k.jpg"

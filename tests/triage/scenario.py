@@ -15,7 +15,7 @@ from PIL import Image
 
 from vigilant.demo import draw_image
 from vigilant.hashing import digest_file
-from vigilant.imaging.pdq import pdq_of_image
+from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_sums, write_vics
@@ -90,7 +90,9 @@ def build(root: Path, db: Database) -> Scenario:
     store = LibraryStore(db)
     bad = root / "bad.json"
     write_vics(bad, entries, version="2.0", form="media")
-    import_hash_set(store, ImportRequest(bad, actor="t", name="Bad", version="1"))
+    # Hashed here by pdq_of_image's default, at 512 px: the set says so.
+    request = ImportRequest(bad, actor="t", name="Bad", version="1", pdq_method=PdqMethod.DOWNSCALED)
+    import_hash_set(store, request)
     good = root / "good.md5"
     d = digest_file(seized / "docs" / "readme.txt")
     write_sums(good, [KnownEntry(location="x", md5=d.md5, file_name="readme.txt")], "md5", style="gnu")

@@ -23,7 +23,7 @@ from vigilant.library.store import LibraryStore
 from vigilant.store import Database
 from vigilant.triage import matcher as matcher_module
 from vigilant.triage.matcher import Matcher
-from vigilant.triage.records import SCHEMA, FileRecord, Hit, records_of, to_table
+from vigilant.triage.records import SCHEMA, SCHEMA_VERSION, FileRecord, Hit, records_of, to_table
 from vigilant.triage.results import iter_records
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
@@ -250,7 +250,7 @@ def test_the_figures_survive_parquet_and_version_2_files_still_read(tmp_path: Pa
     record = _record(0, [FrameHash(0, 0.0, bytes(32), 100)])
     record.hits = [_vpdq_hit()]
     table = to_table([record])
-    assert table.schema.metadata[b"vigilant.schema"] == b"triage-records/3"
+    assert table.schema.metadata[b"vigilant.schema"] == f"triage-records/{SCHEMA_VERSION}".encode()
     [back] = records_of(pa.Table.from_batches(table.to_batches()))
     assert back == record
     assert back.hits[0].query_match_percent == 92.0

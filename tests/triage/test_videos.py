@@ -195,14 +195,13 @@ def test_results_of_schema_version_1_still_read() -> None:
         hits=[hit],
     )
     table = to_table([record])
-    # Version 1 had no video frames and no frame on hits.
-    old_hit = pa.struct(
-        [f for f in table.schema.field("hits").type.value_type if not f.name.startswith("frame")]
-    )
+    # Version 1 had no video frames and no frame (nor, before version 4, PDQ method) on hits.
+    later = ("frame", "frame_seconds", "pdq_method")
+    old_hit = pa.struct([f for f in table.schema.field("hits").type.value_type if f.name not in later])
     old = table.drop_columns(["video_frames"])
     hits = pa.array(
         [
-            [{k: v for k, v in h.items() if not k.startswith("frame")} for h in row]
+            [{k: v for k, v in h.items() if k not in later} for h in row]
             for row in old.column("hits").to_pylist()
         ],
         pa.list_(old_hit),
@@ -210,6 +209,8 @@ def test_results_of_schema_version_1_still_read() -> None:
     old = old.set_column(old.schema.get_field_index("hits"), "hits", hits)
     [back] = records_of(old)
     assert back.video_frames == []
-    assert back.hits == [Hit(1, "Bad", "1", "known-bad", "pdq", 3, 9, "1", "label", "abuse", 3, None)]
+    # … and, like every PDQ hit before version 4, compared hashes made at 512 px.
+    legacy = Hit(1, "Bad", "1", "known-bad", "pdq", 3, 9, "1", "label", "abuse", 3, None, pdq_method="512")
+    assert back.hits == [legacy]
     [same] = records_of(table)
     assert same == record

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from vigilant.cli.common import audit_export, console, console_err, library, output_stream, settings
 from vigilant.errors import BadInputError, ExitCode
+from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PdqMethod
 from vigilant.library.categories import PROFILES
 from vigilant.library.exporters import exporters
 from vigilant.library.formats import ReaderOptions, formats
@@ -59,6 +60,13 @@ def import_cmd(
     pdq_threshold: Annotated[
         int | None, typer.Option(help="PDQ match distance for this set (default 31).")
     ] = None,
+    pdq_method: Annotated[
+        PdqMethod,
+        typer.Option(
+            help="How the list's PDQ hashes were made: full (the whole picture: python-threatexchange, HMA) "
+            "or 512 (longest side 512 px first: Meta's C++ tool); seized pictures are hashed the same way."
+        ),
+    ] = PDQ_IMPORT_METHOD,
     category_map: Annotated[
         list[str] | None,
         typer.Option(
@@ -91,6 +99,7 @@ def import_cmd(
             source=source,
             description=description,
             pdq_threshold=pdq_threshold,
+            pdq_method=pdq_method,
             category_map=_pairs(category_map, "--map-category"),
             options=options,
         )
@@ -133,6 +142,14 @@ def _print_report(report: ImportReport, show_problems: int) -> None:
         f"[green]imported[/] {report.source_file} ({report.format}) as set [bold]{info.label}[/] "
         f"(id {info.id}, {info.kind.value}, profile {info.profile}): "
         f"{report.rows_read:,} rows read, {report.rows_taken:,} taken, {report.rows_refused:,} refused"
+    )
+    method = PdqMethod(info.pdq_method)
+    other = next(m for m in PdqMethod if m is not method)
+    console.print(
+        f"  PDQ hashes taken as made from the {method.label} (--pdq-method {method.value}); pictures are"
+        f" hashed the same way to match this set. If its producer hashed the {other.label}, remove the set"
+        f" and import it again with --pdq-method {other.value}.",
+        highlight=False,
     )
     _print_refusals(report, show_problems)
 
@@ -190,6 +207,7 @@ def _set_json(s: Any) -> dict[str, Any]:
         "entries": s.entry_count,
         "refused": s.refused_count,
         "pdq_threshold": s.pdq_threshold,
+        "pdq_method": s.pdq_method,
     }
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PdqMethod
 from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.categories import PROFILES, CategoryProfile, InvalidCategoryError
 from vigilant.library.formats import HashSetReader, ReaderOptions, SourceError, formats
@@ -42,6 +43,8 @@ class ImportRequest:
     source: str | None = None
     description: str | None = None
     pdq_threshold: int | None = None
+    # How the list's producer made its PDQ hashes (full picture or 512 px); None: PDQ_IMPORT_METHOD.
+    pdq_method: PdqMethod | None = None
     # Source code -> profile code, for sets whose numbering differs from their profile's (e.g. CAID 1..3).
     category_map: Mapping[str, str] = field(default_factory=dict)
     options: ReaderOptions = field(default_factory=ReaderOptions)
@@ -177,6 +180,7 @@ def _import(
             entry_count=0,
             refused_count=0,
             pdq_threshold=threshold,
+            pdq_method=(request.pdq_method or PDQ_IMPORT_METHOD).value,
         )
         s.add(row)
         s.flush()

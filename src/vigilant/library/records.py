@@ -103,6 +103,7 @@ class HashSetInfo:
     refused_count: int
     pdq_threshold: int
     description: str | None = None
+    pdq_method: str = "full"  # how the set's PDQ hashes were made: full (picture) | 512 (px), a PdqMethod
 
     @property
     def label(self) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError, NotFoundError
-from vigilant.imaging.pdq import PDQ_MIN_QUALITY, pdq_dihedral, pdq_of_image
+from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PDQ_MIN_QUALITY, PdqMethod, pdq_dihedral, pdq_of_image
 from vigilant.library.categories import PROFILES, Category
 from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes
@@ -155,19 +155,28 @@ class LibraryService:
         """Near-duplicates of a picture; with ``dihedral`` also of its rotations and mirror images.
 
         Each match keeps the smallest distance over the transforms tried, so a rotated copy of a known
-        picture is found at the distance of its best orientation.
+        picture is found at the distance of its best orientation. The picture is hashed by each PDQ method
+        the sets use, and each set searched with the hashes of its own method.
         """
-        if dihedral:
-            hashes = pdq_dihedral(path)
-        else:
-            single = pdq_of_image(path)
-            hashes = [(single.hash, single.quality)]
+        sets = self.store.list_sets()
+        methods = [m for m in PdqMethod if any(s.pdq_method == m.value for s in sets)] or [PDQ_IMPORT_METHOD]
         result = LookupResult(query=str(path), kinds=["pdq-dihedral" if dihedral else "pdq"])
-        if hashes[0][1] < PDQ_MIN_QUALITY:
-            result.error = f"PDQ quality {hashes[0][1]} is below {PDQ_MIN_QUALITY}: too unstable to match on"
-            return result
+        found: list[list[Match]] = []
+        for method in methods:
+            if dihedral:
+                hashes = pdq_dihedral(path, method)
+            else:
+                single = pdq_of_image(path, method)
+                hashes = [(single.hash, single.quality)]
+            if hashes[0][1] < PDQ_MIN_QUALITY:
+                result.error = (
+                    f"PDQ quality {hashes[0][1]} is below {PDQ_MIN_QUALITY}: too unstable to match on"
+                )
+                return result
+            chosen = [s for s in sets if s.pdq_method == method.value]
+            found.extend(self.lookup_pdq([h for h, _ in hashes], sets=chosen))
         best: dict[int, Match] = {}
-        for matches in self.lookup_pdq([h for h, _ in hashes]):
+        for matches in found:
             for match in matches:
                 kept = best.get(match.entry.id)
                 if kept is None or (match.distance or 0) < (kept.distance or 0):
@@ -175,10 +184,17 @@ class LibraryService:
         result.matches = sorted(best.values(), key=lambda m: (m.distance or 0, m.entry.id))
         return result
 
-    def lookup_pdq(self, queries: Sequence[bytes], threshold: int | None = None) -> list[list[Match]]:
-        """Near-duplicates of each PDQ hash, within each set's threshold (or ``threshold`` for all)."""
+    def lookup_pdq(
+        self,
+        queries: Sequence[bytes],
+        threshold: int | None = None,
+        *,
+        sets: Sequence[HashSetInfo] | None = None,
+    ) -> list[list[Match]]:
+        """Near-duplicates of each PDQ hash, within each set's threshold (or ``threshold`` for all), in
+        ``sets`` (default: all)."""
         found: list[list[tuple[int, int]]] = [[] for _ in queries]
-        for info in self.store.list_sets():
+        for info in self.store.list_sets() if sets is None else sets:
             limit = info.pdq_threshold if threshold is None else threshold
             for query, entry_id, distance in self.indexes.pdq(info).search(queries, limit):
                 found[query].append((entry_id, distance))

@@ -65,6 +65,7 @@ def set_info(row: HashSetRow) -> HashSetInfo:
         entry_count=row.entry_count,
         refused_count=row.refused_count,
         pdq_threshold=row.pdq_threshold,
+        pdq_method=row.pdq_method,
     )
 
 

@@ -1,5 +1,8 @@
 """Facts from a picture's bytes: PDQ hash and quality, and the EXIF an investigator follows up.
 
+The PDQ hash is made by each method the run's library sets were hashed by (see
+:class:`~vigilant.imaging.pdq.PdqMethod`): usually one; both where the sets differ, the full picture's first.
+
 Runs in worker processes (decoding holds the GIL), so it takes and returns plain values.
 """
 
@@ -12,7 +15,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from vigilant.errors import VigilantError
-from vigilant.imaging.pdq import PDQ_MIN_QUALITY, pdq_of_pil
+from vigilant.imaging.pdq import PDQ_MIN_QUALITY, PdqMethod, PdqResult, pdq_of_pil
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -26,6 +29,9 @@ class ImageFacts:
     pdq: bytes | None = None
     pdq_quality: int | None = None
     pdq_note: str | None = None
+    pdq_method: str | None = None  # how ``pdq`` was made (a PdqMethod value)
+    pdq_second: bytes | None = None  # the hash by the other method, where the run needs both
+    pdq_second_quality: int | None = None
     make: str | None = None
     model: str | None = None
     serial: str | None = None
@@ -71,17 +77,35 @@ def _exif(image: Image.Image) -> dict[str, Any]:
     return facts
 
 
-def image_facts(data: bytes, want_pdq: bool = True) -> ImageFacts:
-    """PDQ and EXIF of an encoded picture; a picture that does not decode gives the reason, never raises."""
+def image_facts(
+    data: bytes, want_pdq: bool = True, methods: tuple[str, ...] = (PdqMethod.FULL.value,)
+) -> ImageFacts:
+    """PDQ (by each of ``methods``, one or two) and EXIF of an encoded picture; a picture that does not
+    decode gives the reason, never raises."""
+    results: list[PdqResult] = []
     try:
         with Image.open(io.BytesIO(data)) as image:
             exif = _exif(image)
             if not want_pdq:
                 return ImageFacts(**exif)
-            result = pdq_of_pil(image, draft=True)
+            results.append(pdq_of_pil(image, draft=True, method=PdqMethod(methods[0])))
+        for method in methods[1:]:
+            # Each method decodes in its own way (512: a JPEG at a reduced DCT scale), as when it is alone.
+            with Image.open(io.BytesIO(data)) as image:
+                results.append(pdq_of_pil(image, draft=True, method=PdqMethod(method)))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         return ImageFacts(error=f"image does not decode: {exc}")
     except VigilantError as exc:
         return ImageFacts(error=str(exc))
+    result = results[0]
     note = None if result.quality >= PDQ_MIN_QUALITY else f"PDQ quality {result.quality} < {PDQ_MIN_QUALITY}"
-    return ImageFacts(pdq=result.hash, pdq_quality=result.quality, pdq_note=note, **exif)
+    second = results[1] if len(results) > 1 else None
+    return ImageFacts(
+        pdq=result.hash,
+        pdq_quality=result.quality,
+        pdq_note=note,
+        pdq_method=result.method.value,
+        pdq_second=None if second is None else second.hash,
+        pdq_second_quality=None if second is None else second.quality,
+        **exif,
+    )

@@ -11,6 +11,11 @@ of its known videos' frames (:meth:`LibraryIndexes.video`) names the candidates,
 frame within vPDQ's distance of one of the video's frames; only those are compared. That loses nothing: a
 known video with no such frame matches 0 % of the video.
 
+Pictures are compared with each set by the PDQ method that made the set's hashes (``full`` picture or
+``512`` px, :class:`~vigilant.imaging.pdq.PdqMethod`): a record carries a hash by each method its run's sets
+use (:attr:`Matcher.pdq_methods`), and each hit says which method it compared. Video frames are hashed at
+``512`` px, whatever the set (the same as the full picture for frames no larger than that).
+
 Membership is answered by each set's memory-mapped index for the whole batch at once; only the hits
 (rare, except known-good) go to the database for their category and series.
 """
@@ -22,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vigilant.digests import FILE_DIGESTS, PDQ
-from vigilant.imaging.pdq import PDQ_MIN_QUALITY
+from vigilant.imaging.pdq import PDQ_MIN_QUALITY, PdqMethod
 from vigilant.imaging.vpdq import VPDQ_DISTANCE, VPDQ_QUALITY, FrameHash, VpdqMatch, vpdq_match
 from vigilant.library.categories import PROFILES
 from vigilant.library.indexes import LibraryIndexes
@@ -30,6 +35,7 @@ from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.triage.records import FileRecord, Hit
 
 VPDQ = "vpdq"  # how a video that matched a known video as a whole is said to have matched
+VIDEO_FRAME_METHOD = PdqMethod.DOWNSCALED.value  # vPDQ's frames are PDQ-hashed at 512 px
 
 
 def _hit(
@@ -38,6 +44,8 @@ def _hit(
     distance: int | None,
     frame: FrameHash | None = None,
     video: VpdqMatch | None = None,
+    *,
+    pdq_method: str | None = None,
 ) -> Hit:
     info = entry.hash_set
     category = PROFILES[info.profile].get(entry.category)
@@ -58,6 +66,7 @@ def _hit(
         frame_seconds=None if frame is None else frame.seconds,
         query_match_percent=None if video is None else video.query_match_percent,
         compared_match_percent=None if video is None else video.compared_match_percent,
+        pdq_method=pdq_method,
     )
 
 
@@ -65,6 +74,13 @@ class Matcher:
     def __init__(self, indexes: LibraryIndexes, sets: Sequence[HashSetInfo]) -> None:
         self.indexes = indexes
         self.sets = list(sets)
+
+    @property
+    def pdq_methods(self) -> tuple[str, ...]:
+        """The PDQ methods pictures must be hashed by for these sets: the full picture's first; only the
+        full picture (what imported lists default to) when there is no set."""
+        used = {info.pdq_method for info in self.sets}
+        return tuple(m.value for m in PdqMethod if m.value in used) or (PdqMethod.FULL.value,)
 
     def match(self, records: list[FileRecord]) -> None:
         """Fill in each record's hits and flags, in place."""
@@ -102,27 +118,36 @@ class Matcher:
             record.top_severity = top.severity if top else None
 
     def _match_pdq(self, records: list[FileRecord], found: dict[int, list[Hit]]) -> None:
-        # One query per picture, and one per usable frame of each video: (record, frame or None).
-        rows: list[tuple[int, FrameHash | None]] = []
-        queries: list[bytes] = []
-        for i, r in enumerate(records):
-            if r.pdq is not None and (r.pdq_quality or 0) >= PDQ_MIN_QUALITY:
-                rows.append((i, None))
-                queries.append(r.pdq)
-            for video_frame in r.video_frames:
-                if video_frame.quality >= PDQ_MIN_QUALITY:
-                    rows.append((i, video_frame))
-                    queries.append(video_frame.pdq)
-        if not rows:
-            return
-        pairs: list[tuple[int, int, int]] = []
+        # Per method, one query per picture hashed by it, and one per usable frame of each video (frames
+        # are hashed at 512 px whatever the set, as before methods were told apart; a frame no larger than
+        # 512 px hashes the same by both): (record, frame or None).
+        by_method: dict[str, tuple[list[tuple[int, FrameHash | None]], list[bytes]]] = {}
+        for method in {info.pdq_method for info in self.sets}:
+            rows: list[tuple[int, FrameHash | None]] = []
+            queries: list[bytes] = []
+            for i, r in enumerate(records):
+                picture = r.pdq_by(method)
+                if picture is not None and picture[1] >= PDQ_MIN_QUALITY:
+                    rows.append((i, None))
+                    queries.append(picture[0])
+                for video_frame in r.video_frames:
+                    if video_frame.quality >= PDQ_MIN_QUALITY:
+                        rows.append((i, video_frame))
+                        queries.append(video_frame.pdq)
+            by_method[method] = (rows, queries)
+        pairs: list[tuple[tuple[int, FrameHash | None], int, int, str]] = []
         for info in self.sets:
+            rows, queries = by_method[info.pdq_method]
+            if not queries:
+                continue
             for query, entry_id, distance in self.indexes.pdq(info).search(queries, info.pdq_threshold):
-                pairs.append((query, entry_id, distance))
+                pairs.append((rows[query], entry_id, distance, info.pdq_method))
+        if not pairs:
+            return
         entries = {e.id: e for e in self.indexes.store.entries_by_id(p[1] for p in pairs)}
-        for query, entry_id, distance in pairs:
-            i, frame = rows[query]
-            found.setdefault(i, []).append(_hit(entries[entry_id], PDQ.name, distance, frame))
+        for (i, frame), entry_id, distance, method in pairs:
+            how = method if frame is None else VIDEO_FRAME_METHOD
+            found.setdefault(i, []).append(_hit(entries[entry_id], PDQ.name, distance, frame, pdq_method=how))
 
     def _match_videos(self, records: list[FileRecord], found: dict[int, list[Hit]]) -> None:
         """Compare each video with the sets' known videos that share a frame with it (see the module)."""

@@ -22,6 +22,7 @@ from vigilant.evidence.archive_budget import ArchiveProblem
 from vigilant.evidence.archives import expand
 from vigilant.evidence.base import EntryStatus, FileEntry
 from vigilant.imaging import vpdq
+from vigilant.imaging.pdq import PdqMethod
 from vigilant.imaging.vpdq import VideoLimits
 from vigilant.md5_lanes import Md5Lanes
 from vigilant.triage.identify import HEAD_BYTES, identify, is_archive_mime, name_extension
@@ -140,10 +141,13 @@ class EntryProcessor:
         evidence_id: int,
         settings: TriageSettings,
         pictures: Executor | None,
+        pdq_methods: tuple[str, ...] = (PdqMethod.FULL.value,),
     ) -> None:
         self.evidence_id = evidence_id
         self.settings = settings
         self.pictures = pictures  # a process pool for decoding; None decodes in the calling thread
+        # How pictures are PDQ-hashed: the methods of the sets matched against (Matcher.pdq_methods).
+        self.pdq_methods = pdq_methods
         self._local = threading.local()
 
     def _buffer(self) -> memoryview:
@@ -321,8 +325,8 @@ class EntryProcessor:
             return None
         data = bytes(picture)
         if self.pictures is None:
-            return image_facts(data, self.settings.pdq)
-        return self.pictures.submit(image_facts, data, self.settings.pdq)
+            return image_facts(data, self.settings.pdq, self.pdq_methods)
+        return self.pictures.submit(image_facts, data, self.settings.pdq, self.pdq_methods)
 
     def _video_spool(self, entry: FileEntry, record: FileRecord, spool: list[Path]) -> IO[bytes] | None:
         """A temporary file to copy a video into for vPDQ, or None (and the reason in the record)."""
@@ -344,7 +348,8 @@ class EntryProcessor:
             record.video_frames = list(facts.frames)
             record.pdq_note = facts.error or facts.note
             return
-        record.pdq, record.pdq_quality = facts.pdq, facts.pdq_quality
+        record.pdq, record.pdq_quality, record.pdq_method = facts.pdq, facts.pdq_quality, facts.pdq_method
+        record.pdq_second, record.pdq_second_quality = facts.pdq_second, facts.pdq_second_quality
         record.pdq_note = facts.error or facts.pdq_note or record.pdq_note
         record.exif_make, record.exif_model, record.exif_serial = facts.make, facts.model, facts.serial
         record.exif_datetime_original = facts.datetime_original

@@ -8,14 +8,18 @@ found inside that file (0 for the file itself).
 Schema versions (``vigilant.schema`` in each file's metadata): 1 had no video frames; 2 adds
 ``video_frames`` (a video's vPDQ frame hashes) and, on hits, the ``frame`` and ``frame_seconds`` of the
 video frame that matched. 3 adds, on hits, ``query_match_percent`` and ``compared_match_percent``: a video
-that matched a known video as a whole (``matched_on`` ``vpdq``), with vPDQ's two figures. Files of versions
-1 and 2 still read: the missing values are empty.
+that matched a known video as a whole (``matched_on`` ``vpdq``), with vPDQ's two figures. 4 adds
+``pdq_method`` (how ``pdq`` was made: ``full`` picture or ``512`` px, see
+:class:`~vigilant.imaging.pdq.PdqMethod`), ``pdq_second`` and ``pdq_second_quality`` (the hash by the other
+method, where the run's sets need both) and, on hits, ``pdq_method`` (the method of the hashes compared).
+Files of versions 1 to 3 still read: the missing values are empty, and their ``pdq`` was made at ``512`` px
+(:meth:`FileRecord.pdq_by` says so).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +27,8 @@ import pyarrow as pa
 
 from vigilant.imaging.vpdq import FrameHash
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+LEGACY_PDQ_METHOD = "512"  # how every picture was PDQ-hashed before version 4
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Hit:
     # A video matched against a known video (vpdq): the share of its frames found in the known video …
     query_match_percent: float | None = None
     compared_match_percent: float | None = None  # … and the share of the known video's found in it
+    pdq_method: str | None = None  # pdq: how both hashes compared were made (full | 512)
 
 
 @dataclass
@@ -82,6 +88,9 @@ class FileRecord:
     pdq: bytes | None = None
     pdq_quality: int | None = None
     pdq_note: str | None = None
+    pdq_method: str | None = None  # how ``pdq`` was made (full | 512); None in files before version 4: 512
+    pdq_second: bytes | None = None  # the hash by the other method, where the run's sets need both
+    pdq_second_quality: int | None = None
     video_frames: list[FrameHash] = field(default_factory=list)  # vPDQ: one PDQ per second of video
     exif_make: str | None = None
     exif_model: str | None = None
@@ -100,6 +109,14 @@ class FileRecord:
     @property
     def deleted(self) -> bool:
         return not self.allocated
+
+    def pdq_by(self, method: str) -> tuple[bytes, int] | None:
+        """The picture's PDQ hash and quality made by ``method`` (full | 512), None when not made so."""
+        if self.pdq is not None and (self.pdq_method or LEGACY_PDQ_METHOD) == method:
+            return self.pdq, self.pdq_quality or 0
+        if self.pdq_second is not None and self.pdq_method is not None and self.pdq_method != method:
+            return self.pdq_second, self.pdq_second_quality or 0
+        return None
 
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -121,6 +138,7 @@ HIT_TYPE = pa.struct(
         ("frame_seconds", pa.float64()),
         ("query_match_percent", pa.float64()),
         ("compared_match_percent", pa.float64()),
+        ("pdq_method", pa.string()),
     ]
 )
 FRAME_TYPE = pa.struct(
@@ -159,6 +177,9 @@ SCHEMA = pa.schema(
         ("pdq", pa.binary(32)),
         ("pdq_quality", pa.int16()),
         ("pdq_note", pa.string()),
+        ("pdq_method", pa.string()),
+        ("pdq_second", pa.binary(32)),
+        ("pdq_second_quality", pa.int16()),
         ("video_frames", pa.list_(FRAME_TYPE)),
         ("exif_make", pa.string()),
         ("exif_model", pa.string()),
@@ -204,12 +225,21 @@ def records_of(table: pa.Table) -> Iterator[FileRecord]:
     columns = [
         table.column(name).to_pylist() if name in present else [None] * table.num_rows for name in _NAMES
     ]
+    hit_fields = {f.name for f in table.schema.field("hits").type.value_type} if "hits" in present else set()
+    legacy = "pdq_method" not in hit_fields  # before version 4: every picture was hashed at 512 px
     hits_at = _NAMES.index("hits")
     members_at = _NAMES.index("members")
     frames_at = _NAMES.index("video_frames")
     for values in zip(*columns, strict=True):
         row = list(values)
-        row[hits_at] = [Hit(**h) for h in row[hits_at] or []]
+        row[hits_at] = [_hit_of(h, legacy) for h in row[hits_at] or []]
         row[members_at] = list(row[members_at] or [])
         row[frames_at] = [FrameHash(**f) for f in row[frames_at] or []]
         yield FileRecord(*row)
+
+
+def _hit_of(values: dict[str, Any], legacy: bool) -> Hit:
+    hit = Hit(**values)
+    if legacy and hit.matched_on == "pdq":
+        return replace(hit, pdq_method=LEGACY_PDQ_METHOD)
+    return hit

@@ -120,7 +120,7 @@ def execute(
             context = multiprocessing.get_context("forkserver")
             pictures = ProcessPoolExecutor(settings.processes, mp_context=context)
             stack.callback(pictures.shutdown, cancel_futures=True)
-        processor = EntryProcessor(evidence.id, settings, pictures)
+        processor = EntryProcessor(evidence.id, settings, pictures, matcher.pdq_methods)
         threads = ThreadPoolExecutor(max(1, settings.threads), thread_name_prefix="triage")
         stack.callback(threads.shutdown, wait=True, cancel_futures=True)  # on failure: drop queued work
         batches = 0
