@@ -317,7 +317,7 @@ def test_the_demo_laptop_is_seized_in_a_partner_case_so_its_examiner_sees_it(
     open_case(db, investigator, number="MPS-2026-0001", title="Demo case")
     image = tmp_path / "laptop.img"
     image.write_bytes(bytes(4096))
-    item = EvidenceService(db).add(image, actor="lab", label="Demo laptop")
+    item = EvidenceService(db).add(image, actor="lab", label="Demo laptop", source_type="raw")  # a stand-in
     examiner = Actor(None, "examiner", frozenset({Role.EXAMINER}), partner.id)
     assert list_evidence_for(db, examiner).items == []
     assert _seize_demo_laptop(db, partner) == "MPS-2026-0001"

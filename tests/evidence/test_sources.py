@@ -20,9 +20,9 @@ from vigilant.evidence.sources import DirectorySource, E01Source, RawSource, Sou
 
 # --- registry ------------------------------------------------------------------------------------------
 def test_registry_lists_the_builtin_types_once() -> None:
-    assert sources().names() == ["directory", "e01", "raw"]
+    assert sources().names() == ["directory", "e01", "archive", "raw"]
     assert sources()["e01"].name == "e01"
-    with pytest.raises(BadInputError, match="known types: directory, e01, raw"):
+    with pytest.raises(BadInputError, match="known types: directory, e01, archive, raw"):
         sources()["vmdk"]
     with pytest.raises(ConflictError, match="'raw' registered twice"):
         SourceRegistry([RawSource(), RawSource()])

@@ -25,7 +25,13 @@ def _service() -> EvidenceService:
 @app.command("add")
 def add(
     path: Annotated[
-        Path, typer.Argument(help="Folder, raw image (.dd/.raw/.img/.001) or E01 image.", exists=True)
+        Path,
+        typer.Argument(
+            help="Folder, raw image (.dd/.raw/.img/.001), E01 image, or archive (zip, tar, tar.gz/.bz2/.xz, "
+            "gzip, bzip2, xz: its members are the files). Told by content, not by name: a file that is none "
+            "of these (no partition table or file system The Sleuth Kit can find in it) is refused, exit 4.",
+            exists=True,
+        ),
     ],
     label: Annotated[str | None, typer.Option(help="Name for the item (default: the file name).")] = None,
     case: Annotated[str | None, typer.Option(help="Case number the item belongs to.")] = None,
@@ -39,7 +45,12 @@ def add(
     ] = None,
     description: Annotated[str | None, typer.Option(help="Free text: device, where it was seized.")] = None,
     source_type: Annotated[
-        str | None, typer.Option("--type", help="directory, raw or e01 (detected).")
+        str | None,
+        typer.Option(
+            "--type",
+            help="directory, archive, raw or e01 (detected by content); forces the type: --type raw takes a "
+            "damaged or wiped image that detection refuses.",
+        ),
     ] = None,
 ) -> None:
     """Register a seized source (read-only) and record its acquisition hashes."""

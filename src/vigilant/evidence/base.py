@@ -66,7 +66,8 @@ class Address:
             where += f" (inode {self.inode})"
         if self.attribute:
             where += f":{self.attribute}"
-        parts.append(where)
+        if where:  # an archive given as evidence: its members have no path before them
+            parts.append(where)
         for member in self.members:
             parts.append(f"member {member}")
         return " > ".join(parts)

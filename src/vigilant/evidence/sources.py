@@ -1,9 +1,11 @@
 """Evidence source types: one visible registry, filled from one explicit list.
 
 ``directory``: a folder read in place; ``raw``: a raw disk or volume image, single or split (``x.001``…);
-``e01``: an Expert Witness image. Each walks its evidence into file entries (images through The Sleuth
+``e01``: an Expert Witness image; ``archive``: a zip, tar or compressed file whose members are the files
+(:mod:`vigilant.evidence.container`). Each walks its evidence into file entries (images through The Sleuth
 Kit, see :mod:`vigilant.evidence.filesystems`), says which paths are its own, and computes the hashes
-recorded when the evidence is registered (:meth:`SourceType.acquisition_hashes`).
+recorded when the evidence is registered (:meth:`SourceType.acquisition_hashes`). Detection goes by content:
+a raw image is a file in which The Sleuth Kit finds a partition table or a file system.
 """
 
 from __future__ import annotations
@@ -16,10 +18,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
+import pytsk3
+
 from vigilant.evidence.base import EntryStatus, EvidenceError, EvidenceSource, FileEntry, Problem
+from vigilant.evidence.container import ContainerWalk, archive_kind_of
 from vigilant.evidence.directory import DirectoryWalk
 from vigilant.evidence.filesystems import FileSystemWalker
-from vigilant.evidence.images import EwfImage, EwfVerification, ImageReader, is_ewf, open_raw
+from vigilant.evidence.images import (
+    EwfImage,
+    EwfVerification,
+    ImageReader,
+    RawImage,
+    TskImage,
+    is_ewf,
+    open_raw,
+)
 from vigilant.registry import Registry
 
 _HASH_CHUNK = 4 << 20
@@ -146,25 +159,54 @@ class RawSource(_ImageSource):
     title = "Raw image (dd), single or split (.001, .002, …)"
 
     def accepts(self, path: Path) -> bool:
-        return path.is_file() and not is_ewf(path)
+        """A file in which The Sleuth Kit finds a partition table or a file system (at its start): a file
+        of any other content is not taken for an image (``--type raw`` still forces it)."""
+        if not path.is_file() or is_ewf(path):
+            return False
+        try:
+            with self.open_image(path) as image:
+                return tsk_finds_volumes(image)
+        except EvidenceError:
+            return False
 
     def open_image(self, path: Path) -> ImageReader:
         return open_raw(path)
 
     def acquisition_hashes(self, path: Path) -> dict[str, str]:
         """MD5 and SHA-256 of the image's bytes (all segments, in order), and its size."""
-        md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
-        # The two digests run side by side on each chunk (hashlib releases the GIL): a whole image is
-        # hashed again after every run, so this halves the wait for verification on two cores.
-        with self.open_image(path) as image, ThreadPoolExecutor(1, thread_name_prefix="md5") as beside:
-            offset = 0
-            while offset < image.size:
-                data = image.read(offset, _HASH_CHUNK)
-                pending = beside.submit(md5.update, data)
-                sha256.update(data)
-                pending.result()
-                offset += len(data)
-        return {"md5": md5.hexdigest(), "sha256": sha256.hexdigest(), "bytes": str(offset)}
+        with self.open_image(path) as image:
+            return md5_sha256(image)
+
+
+def tsk_finds_volumes(image: ImageReader) -> bool:
+    """Whether The Sleuth Kit finds a partition table, or else a file system at offset 0, in the image."""
+    tsk = TskImage(image)
+    try:
+        pytsk3.Volume_Info(tsk)
+        return True
+    except OSError:
+        pass
+    try:
+        pytsk3.FS_Info(tsk, offset=0)
+        return True
+    except OSError:
+        return False
+
+
+def md5_sha256(image: ImageReader) -> dict[str, str]:
+    """MD5 and SHA-256 of all the reader's bytes, and how many there are."""
+    md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+    # The two digests run side by side on each chunk (hashlib releases the GIL): a whole image is hashed
+    # again after every run, so this halves the wait for verification on two cores.
+    with ThreadPoolExecutor(1, thread_name_prefix="md5") as beside:
+        offset = 0
+        while offset < image.size:
+            data = image.read(offset, _HASH_CHUNK)
+            pending = beside.submit(md5.update, data)
+            sha256.update(data)
+            pending.result()
+            offset += len(data)
+    return {"md5": md5.hexdigest(), "sha256": sha256.hexdigest(), "bytes": str(offset)}
 
 
 class E01Source(_ImageSource):
@@ -195,6 +237,29 @@ class E01Source(_ImageSource):
             return image.verify()
 
 
+# --- archives -------------------------------------------------------------------------------------------
+class ArchiveSource:
+    """An archive given as evidence (zip, tar, tar.gz/.bz2/.xz, or one gzip/bzip2/xz file), told by its first
+    bytes: a logical container whose members are the files (see :mod:`vigilant.evidence.container`)."""
+
+    name = "archive"
+    title = "Archive (zip, tar, tar.gz/.bz2/.xz, gzip, bzip2, xz): its members are the files"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_file() and archive_kind_of(path) is not None
+
+    def walk(self, path: Path) -> ContainerWalk:
+        return ContainerWalk(path)
+
+    def entries(self, path: Path) -> Iterator[FileEntry]:
+        return _entries(self.walk, path)
+
+    def acquisition_hashes(self, path: Path) -> dict[str, str]:
+        """MD5 and SHA-256 of the archive file's bytes, and its size (checked again after each run)."""
+        with RawImage(path) as whole:
+            return md5_sha256(whole)
+
+
 # --- the registry ---------------------------------------------------------------------------------------
 class SourceRegistry(Registry[SourceType]):
     """Source types by name; detection asks each in list order, the most specific first."""
@@ -209,15 +274,18 @@ class SourceRegistry(Registry[SourceType]):
             if source.accepts(path):
                 return source
         raise EvidenceError(
-            f"cannot tell what kind of evidence {path} is",
-            hint=f"name its type (one of: {', '.join(self.names())})",
+            f"cannot tell what kind of evidence {path} is: it is not a folder, has no E01 signature, is not"
+            " an archive (zip, tar, gzip, bzip2, xz: looked for by its first bytes), and The Sleuth Kit finds"
+            " neither a partition table nor a file system in it",
+            hint="check the file; if it is a disk image all the same (damaged or wiped), add it with"
+            " --type raw, and triage will say what it could not read",
         )
 
 
 def _builtin_types() -> list[SourceType]:
-    # The one explicit list. Order matters for detection: a folder, then E01 by its signature, then raw,
-    # which accepts any file.
-    return [DirectorySource(), E01Source(), RawSource()]
+    # The one explicit list. Order matters for detection: a folder, then E01 and archives by their
+    # signatures, then raw, where The Sleuth Kit finds a partition table or a file system.
+    return [DirectorySource(), E01Source(), ArchiveSource(), RawSource()]
 
 
 _registry: SourceRegistry | None = None
@@ -231,6 +299,7 @@ def sources() -> SourceRegistry:
 
 
 __all__ = [
+    "ArchiveSource",
     "DirectorySource",
     "E01Source",
     "EvidenceWalk",

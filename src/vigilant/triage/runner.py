@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from vigilant import __version__
 from vigilant.evidence.base import FileEntry
+from vigilant.evidence.container import ContainerWalk
 from vigilant.evidence.directory import DirectoryWalk
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.sources import EvidenceWalk, sources
@@ -78,8 +79,11 @@ def count_entries(evidence: EvidenceInfo) -> tuple[int, int]:
 
 def coverage_of(walk: EvidenceWalk) -> Coverage:
     """What a finished walk could not read: its volumes with no readable file system, and the rest."""
-    volumes = len(walk.volumes()) if isinstance(walk, FileSystemWalker) else 0
-    unreadable = walk.unreadable_volumes if isinstance(walk, FileSystemWalker) else []
+    volumes, unreadable = 0, []
+    if isinstance(walk, FileSystemWalker):
+        volumes, unreadable = len(walk.volumes()), walk.unreadable_volumes
+    elif isinstance(walk, ContainerWalk):  # an archive given as evidence: the container is its volume
+        volumes, unreadable = walk.volume_count, walk.unreadable_volumes
     parts = [UnreadPart(p.where, p.reason, volume=any(p is u for u in unreadable)) for p in walk.problems]
     return Coverage(volumes, tuple(parts))
 
