@@ -88,6 +88,15 @@ RULES: dict[tuple[str, str], Rule] = {
     # through reaches the service, which refuses (422 API, 400 page) and changes nothing.
     ("POST", "/api/v1/operations/{operation_id}/release/flags"): Rule(P.RELEASE_PUBLISH, ok=422, scoped=True),
     ("POST", "/operations/{operation_id}/release/flags"): Rule(P.RELEASE_PUBLISH, ok=400, scoped=True),
+    # Linking another agency's evidence item (web/api_evidence_links.py, pages_evidence_links.py). The world
+    # has no request and no seized device: a caller the rule lets through reaches the service, which finds
+    # no device in the own case (422 API, 400 page) and no request to decide (404), and changes nothing.
+    ("GET", "/api/v1/evidence-links"): Rule(P.CASES_READ),
+    ("POST", "/api/v1/cases/{case_id}/evidence-links"): Rule(P.LEGAL_WRITE, ok=422, scoped=True),
+    ("POST", "/api/v1/evidence-links/{request_id}/decision"): Rule(P.CASES_WRITE, ok=404),
+    ("GET", "/evidence-links"): Rule(P.CASES_READ),
+    ("POST", "/cases/{case_id}/evidence-links"): Rule(P.LEGAL_WRITE, ok=400, scoped=True),
+    ("POST", "/evidence-links/{request_id}/decision"): Rule(P.CASES_WRITE, ok=404),
     # Leads, evidence and triage runs (web/pages_leads.py, pages_triage.py, api_leads.py, api_triage.py).
     ("GET", "/api/v1/leads"): Rule(P.LEADS_READ),
     ("GET", "/api/v1/leads/{lead_id}"): Rule(P.LEADS_READ, scoped=True),
@@ -166,6 +175,7 @@ class Requests:
             .replace("{person_id}", str(w.other_person if other else w.own_person))
             .replace("{process_id}", str(w.other_process if other else w.own_process))
             .replace("{token_id}", str(w.other_token))
+            .replace("{request_id}", "424242")  # no such evidence link request
             .replace("{fmt}", "csv")
             .replace("{set_id}", "1")
             .replace("/static", "/static/app.css")
@@ -311,6 +321,24 @@ class Requests:
             },
             "/operations/{operation_id}/release/flags": lambda: {
                 "data": {"person_id": str(self.world.own_person), "reason": "matrix", "csrf_token": token},
+            },
+            "/api/v1/cases/{case_id}/evidence-links": lambda: {
+                "json": {
+                    "device_id": 424242,
+                    "evidence_item_id": self.world.own_evidence,
+                    "reason": "matrix",
+                },
+                "headers": headers,
+            },
+            "/api/v1/evidence-links/{request_id}/decision": lambda: {
+                "json": {"decision": "grant", "reason": "matrix"},
+                "headers": headers,
+            },
+            "/cases/{case_id}/evidence-links": lambda: {
+                "data": {"device_id": "", "evidence_item_id": "1", "reason": "matrix", "csrf_token": token},
+            },
+            "/evidence-links/{request_id}/decision": lambda: {
+                "data": {"decision": "grant", "reason": "matrix", "csrf_token": token},
             },
             "/cases/{case_id}/victims": lambda: {
                 "data": {

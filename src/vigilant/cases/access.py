@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.models import (
     CaseRow,
     Distribution,
     OperationAgencyRow,
+    SeizedDeviceRow,
+    SeizureRow,
     SharingGroupAgencyRow,
 )
 from vigilant.security.audit import AuditEvent, RecordChanged, append
@@ -145,6 +147,58 @@ def item_numbered_in_visible_case(actor: Actor) -> ColumnElement[bool]:
             ),
         )
     )
+
+
+def item_owned_by(agency: ColumnElement[int] | InstrumentedAttribute[int] | int) -> ColumnElement[bool]:
+    """The WHERE clause on evidence items that ``agency`` owns: the agency the item records (whose case
+    number it carries, or, for an item registered with no number, whose case seized it first), or, for an
+    item that records none, the one agency with a case of the item's number. Only the owner decides who
+    else may link the item to a case (:mod:`vigilant.cases.evidence_links`)."""
+    owner_case = aliased(CaseRow, name="owner_case")
+    return or_(
+        EvidenceItemRow.agency_id == agency,
+        and_(
+            EvidenceItemRow.agency_id.is_(None),
+            EvidenceItemRow.case_number.not_in(shared_case_numbers()),
+            exists(
+                select(owner_case.id).where(
+                    owner_case.number == EvidenceItemRow.case_number, owner_case.agency_id == agency
+                )
+            ),
+        ),
+    )
+
+
+def item_owner(session: Session, item: EvidenceItemRow) -> int | None:
+    """The agency that owns ``item`` (see :func:`item_owned_by`); None while no one does: an item with no
+    case number that no case seized yet, or one whose number cases of several agencies carry and whose
+    agency the lab has not recorded."""
+    if item.agency_id is not None:
+        return item.agency_id
+    if item.case_number is None:
+        return None
+    agencies = set(session.scalars(select(CaseRow.agency_id).where(CaseRow.number == item.case_number)))
+    return agencies.pop() if len(agencies) == 1 else None
+
+
+def item_visible(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause on evidence items ``actor`` may see: through a visible case of the item's owner,
+    by its case number or as a device that case seized. Visibility follows the owner's cases as they are
+    now, at every read: a link from another agency's case (with the owner's consent, or from before
+    consent was asked) shows nothing the owner's distribution does not, so restricting the owner's case
+    removes access at once."""
+    seizing = aliased(CaseRow, name="seizing_case")
+    seized_by_owner = (
+        select(SeizedDeviceRow.id)
+        .join(SeizureRow, SeizureRow.id == SeizedDeviceRow.seizure_id)
+        .join(seizing, seizing.id == SeizureRow.case_id)
+        .where(
+            SeizedDeviceRow.evidence_item_id == EvidenceItemRow.id,
+            seizing.id.in_(visible_case_ids(actor)),
+            item_owned_by(seizing.agency_id),
+        )
+    )
+    return or_(exists(seized_by_owner), item_numbered_in_visible_case(actor))
 
 
 def audit(session: Session, actor: Actor, event: type[AuditEvent], **fields: Any) -> None:

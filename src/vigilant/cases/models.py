@@ -327,3 +327,35 @@ class ReleaseFlagClearanceRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     cleared_by: Mapped[str] = mapped_column(String(200))
     cleared_at: Mapped[datetime]
+
+
+class LinkStatus(StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+    REVOKED = "revoked"
+
+
+class EvidenceLinkRequestRow(Base):
+    """A request to link another agency's evidence item to a device seized in the requester's case, and
+    the owner's answer. Granting sets the device's ``evidence_item_id``; revoking clears it. Who then sees
+    the item is still decided by the owner's cases' distribution, at every read
+    (:func:`vigilant.cases.access.item_visible`)."""
+
+    __tablename__ = "evidence_link_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_item_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("seized_device.id", ondelete="CASCADE"))
+    requesting_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)

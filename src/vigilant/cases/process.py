@@ -17,14 +17,16 @@ from vigilant.cases.access import (
     Actor,
     actor_name,
     add_audited,
+    agency_of,
     audit,
-    item_numbered_in_visible_case,
+    item_owner,
+    item_visible,
     require,
-    visible_case_ids,
 )
 from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
 from vigilant.cases.identifiers import IdentifierKind, clean
 from vigilant.cases.models import (
+    AgencyRow,
     ArrestRow,
     CasePersonRow,
     ChargeRow,
@@ -38,7 +40,7 @@ from vigilant.cases.offences import offence
 from vigilant.cases.service import load_case
 from vigilant.security.audit import RecordChanged
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow
+from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
 
 
 def add_legal_process(
@@ -176,30 +178,55 @@ def record_seizure(
 
 
 def _require_linkable(s: Session, actor: Actor, item_id: int) -> None:
-    """An evidence item a seized device may point at: one the caller already sees through a case (its case
-    number, as :func:`item_numbered_in_visible_case` reads it, or a device seized in a visible case), or
-    one no case claims yet. Linking makes an item visible
-    to the case's readers, so another agency's item is refused with the same words as a missing one."""
+    """An evidence item a seized device of the caller's case may point at: one the caller's agency owns
+    (:func:`~vigilant.cases.access.item_owned_by`), or one no one owns yet (registered with no case
+    number and seized by no case), which the caller's agency then owns. Another agency's item needs that
+    agency's consent (:mod:`vigilant.cases.evidence_links`); an item the caller may not see is refused with
+    the same words as a missing one."""
     item = s.get(EvidenceItemRow, item_id)
-    numbered = select(EvidenceItemRow.id).where(
-        EvidenceItemRow.id == item_id, item_numbered_in_visible_case(actor)
+    missing = InvalidRecordError(
+        f"no evidence item {item_id} that you may link",
+        hint="check the item number on the evidence page, or add it with `vigilant evidence add`",
     )
+    if item is None:
+        raise missing
+    agency = agency_of(actor)
+    owner = item_owner(s, item)
+    if owner == agency:
+        return
     linked = select(SeizedDeviceRow.id).where(SeizedDeviceRow.evidence_item_id == item_id)
-    seen_in = (
-        select(SeizedDeviceRow.id)
-        .join(SeizureRow, SeizureRow.id == SeizedDeviceRow.seizure_id)
-        .where(SeizedDeviceRow.evidence_item_id == item_id, SeizureRow.case_id.in_(visible_case_ids(actor)))
-    )
-    ok = item is not None and (
-        (item.case_number is None and s.scalars(linked).first() is None)
-        or s.scalars(numbered).first() is not None
-        or s.scalars(seen_in).first() is not None
-    )
-    if not ok:
+    if owner is None and item.case_number is None and s.scalars(linked).first() is None:
+        _claim(s, actor, item, agency)
+        return
+    visible = select(EvidenceItemRow.id).where(EvidenceItemRow.id == item_id, item_visible(actor))
+    if owner is not None and s.scalars(visible).first() is not None:
         raise InvalidRecordError(
-            f"no evidence item {item_id} that you may link",
-            hint="check the item number on the evidence page, or add it with `vigilant evidence add`",
+            f"evidence item {item_id} belongs to another agency: linking it to your case needs its consent",
+            hint="record the device without it, then ask the owner: the case page's 'Ask to link' form, or "
+            "`vigilant cases links request CASE DEVICE ITEM --reason …`",
         )
+    raise missing
+
+
+def _claim(s: Session, actor: Actor, item: EvidenceItemRow, agency: int) -> None:
+    """The first case to seize an item registered with no case number makes its agency the owner: said in
+    the item's chain of custody."""
+    item.agency_id = agency
+    short = s.get(AgencyRow, agency)
+    s.add(
+        CustodyEventRow(
+            evidence_id=item.id,
+            at=utcnow(),
+            actor=actor_name(actor),
+            action="agency-recorded",
+            detail={
+                "case_number": None,
+                "agency": short.short_name if short is not None else str(agency),
+                "was": None,
+                "note": "the first case to record the item as a seized device is its agency's",
+            },
+        )
+    )
 
 
 def record_arrest(

@@ -30,6 +30,11 @@ app.add_typer(agencies_app, name="agencies")
 app.add_typer(operations_app, name="operations")
 app.add_typer(cases_app, name="cases")
 app.add_typer(release_app, name="release")
+links_app = typer.Typer(
+    help="Another agency's evidence items in your cases: requests and the owner's consent.",
+    no_args_is_help=True,
+)
+app.add_typer(links_app, name="links")
 
 AgencyOpt = Annotated[
     str | None, typer.Option("--agency", help="Your agency's short name (default: $VIGILANT_AGENCY).")
@@ -266,3 +271,86 @@ def release_clear(
     )
     for flag in cleared:
         typer.echo(f"cleared: person #{flag.accused_person_id} (victim record #{flag.victim_person_id})")
+
+
+ReasonOpt = Annotated[str, typer.Option(help="Why (kept with the request and audited).")]
+
+
+@links_app.command("request")
+def links_request(
+    case_id: Annotated[int, typer.Argument(help="Your case's id.")],
+    device: Annotated[int, typer.Argument(help="The seized device's id in that case.")],
+    item: Annotated[int, typer.Argument(help="The other agency's evidence item.")],
+    reason: ReasonOpt,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """Ask the owner of another agency's evidence item to link it to a device seized in your case."""
+    from vigilant.cases.evidence_links import request_link
+
+    made = request_link(database(), _actor(agency, role), case_id, device, item, reason=reason)
+    console.print(f"request {made.id} sent to {made.owner_agency}: {made.status}")
+
+
+def _decide(request: int, decision: str, reason: str, agency: str | None, role: list[str] | None) -> None:
+    from vigilant.cases.evidence_links import decide_link
+
+    done = decide_link(database(), _actor(agency, role), request, decision, reason=reason)
+    console.print(f"request {done.id}: {done.status}")
+
+
+@links_app.command("grant")
+def links_grant(request: int, reason: ReasonOpt, agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+    """Grant a request for one of your agency's items: the device is linked to it."""
+    _decide(request, "grant", reason, agency, role)
+
+
+@links_app.command("refuse")
+def links_refuse(request: int, reason: ReasonOpt, agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+    """Refuse a request for one of your agency's items."""
+    _decide(request, "refuse", reason, agency, role)
+
+
+@links_app.command("revoke")
+def links_revoke(request: int, reason: ReasonOpt, agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+    """Revoke a granted request: the device is unlinked from your item."""
+    _decide(request, "revoke", reason, agency, role)
+
+
+@links_app.command("list")
+def links_list(
+    status: Annotated[str | None, typer.Option(help="pending | granted | refused | revoked")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """The requests your agency made, and those for its items that it decides."""
+    from dataclasses import asdict
+
+    from vigilant.cases.errors import InvalidRecordError
+    from vigilant.cases.evidence_links import link_requests
+    from vigilant.cases.models import LinkStatus
+
+    try:
+        wanted = LinkStatus(status) if status else None
+    except ValueError:
+        raise InvalidRecordError(
+            f"unknown status {status!r}", hint="use pending, granted, refused or revoked"
+        ) from None
+    found = link_requests(database(), _actor(agency, role), status=wanted)
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in found], indent=2, default=str))
+        return
+    table = Table("id", "item", "owner", "case", "device", "requester", "status", "why")
+    for r in found:
+        table.add_row(
+            str(r.id),
+            f"{r.evidence_item_id} {r.item_label or ''}".strip(),
+            r.owner_agency,
+            r.case_number,
+            str(r.device_id),
+            r.requesting_agency,
+            r.status + (" (yours to decide)" if r.incoming and r.status == "pending" else ""),
+            r.reason,
+        )
+    console.print(table)

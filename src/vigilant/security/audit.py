@@ -155,6 +155,18 @@ class ReleaseFlagCleared(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EvidenceLinkDecided(AuditEvent):
+    """The owner of an evidence item granted, refused or revoked another agency's request to link it to a
+    device seized in that agency's case."""
+
+    action: ClassVar[str] = "evidence.link_decided"
+    decision: str  # granted | refused | revoked
+    evidence_item_id: int
+    requesting_agency_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Exported(AuditEvent):
     action: ClassVar[str] = "export"
     format: str

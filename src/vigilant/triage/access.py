@@ -2,12 +2,14 @@
 ``triage.read``, and rows are scoped through the cases the caller may see. The CLI keeps using
 :class:`~vigilant.triage.service.TriageService` directly.
 
-The lab registers evidence items (CLI). An item is visible when a seized device of a case the caller may
-see is linked to it (``SeizedDeviceRow.evidence_item_id``: exact), or when its ``case_number`` names a case
-the caller may see: that of the item's agency, or, for an item registered without its agency, the one case
-with that number while no other agency has one (case numbers are unique per agency only). An item linked
-to no case is visible to no one here. A triage run inherits its item's
-visibility; anything else answers "not found", like a missing record. Every read is audited.
+The lab registers evidence items (CLI). An item is visible through a case of its owner that the caller may
+see: a seized device of that case linked to it (``SeizedDeviceRow.evidence_item_id``: exact), or its
+``case_number`` naming that case: that of the item's agency, or, for an item registered without its
+agency, the one case with that number while no other agency has one (case numbers are unique per agency
+only). Another agency's case that links the item (with the owner's consent) shows nothing more: the
+owner's distribution decides, as it is at each read. An item linked to no case is visible to no one here.
+A triage run inherits its item's visibility; anything else answers "not found", like a missing record.
+Every read is audited.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 
-from vigilant.cases.access import audit, case_visible, item_numbered_in_visible_case, visible_case_ids
+from vigilant.cases.access import audit, case_visible, item_visible
 from vigilant.cases.models import CaseRow, SeizedDeviceRow, SeizureRow
 from vigilant.errors import NotFoundError
 from vigilant.security.audit import RecordRead
@@ -51,13 +53,9 @@ class RunDetail:
 
 
 def evidence_visible(actor: Actor) -> ColumnElement[bool]:
-    """The WHERE clause that keeps only the evidence items ``actor`` may see."""
-    seized = (
-        select(SeizedDeviceRow.evidence_item_id)
-        .join(SeizureRow, SeizureRow.id == SeizedDeviceRow.seizure_id)
-        .where(SeizureRow.case_id.in_(visible_case_ids(actor)), SeizedDeviceRow.evidence_item_id.is_not(None))
-    )
-    return or_(EvidenceItemRow.id.in_(seized), item_numbered_in_visible_case(actor))
+    """The WHERE clause that keeps only the evidence items ``actor`` may see (the owner's cases decide:
+    :func:`vigilant.cases.access.item_visible`)."""
+    return item_visible(actor)
 
 
 def seized_in_for(db: Database, actor: Actor, item_ids: list[int]) -> dict[int, list[str]]:

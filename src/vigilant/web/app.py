@@ -30,12 +30,14 @@ from vigilant.store import open_database
 from vigilant.triage.launcher import RunLauncher
 from vigilant.web import api, api_leads, api_tokens, api_triage, display, pages, pages_leads, pages_triage
 from vigilant.web.api_browse import router as browse_api
+from vigilant.web.api_evidence_links import router as evidence_links_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
 from vigilant.web.headers import STATIC_PREFIX, add_secure_headers
 from vigilant.web.pages_browse import router as browse_pages
 from vigilant.web.pages_case_forms import router as case_form_pages
+from vigilant.web.pages_evidence_links import router as evidence_links_pages
 from vigilant.web.pages_library import router as library_pages
 from vigilant.web.pages_records import router as records_pages
 from vigilant.web.pages_reports import router as report_pages
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(records_api)
     app.include_router(records_pages)
     app.include_router(case_form_pages)
+    app.include_router(evidence_links_api)
+    app.include_router(evidence_links_pages)
     app.include_router(api_leads.router)
     app.include_router(api_triage.router)
     app.include_router(pages_leads.router)

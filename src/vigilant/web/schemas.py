@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from vigilant.cases.ages import age_on
+from vigilant.cases.evidence_links import LinkRequest
 from vigilant.cases.figures import OperationFigures
 from vigilant.cases.models import (
     ChargeRow,
@@ -466,3 +467,46 @@ class NewApiTokenOut(BaseModel):
     id: int
     name: str
     token: str = Field(description="shown once: store it now, only its digest is kept")
+
+
+class EvidenceLinkIn(BaseModel):
+    """Ask another agency to link its evidence item to a device seized in this case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: int = Field(ge=1, le=2**63 - 1, description="a device seized in this case")
+    evidence_item_id: int = Field(ge=1, le=2**63 - 1, description="the other agency's evidence item")
+    reason: str = Field(min_length=1, max_length=2000, description="why the item belongs in this case")
+
+
+class EvidenceLinkDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["grant", "refuse", "revoke"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EvidenceLinkOut(BaseModel):
+    """A request as its requester or the item's owner sees it; ``item_label`` only while the caller may see
+    the item (the owner's cases decide, at every read)."""
+
+    id: int
+    evidence_item_id: int
+    item_label: str | None
+    case_id: int
+    case_number: str = Field(description="the requesting case")
+    device_id: int
+    requesting_agency: str
+    owner_agency: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str = Field(description="pending, granted, refused or revoked")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    incoming: bool = Field(description="the caller's agency owns the item and decides")
+
+    @classmethod
+    def of(cls, request: LinkRequest) -> EvidenceLinkOut:
+        return cls.model_validate(asdict(request))
