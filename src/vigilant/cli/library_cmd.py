@@ -14,7 +14,7 @@ from rich.table import Table
 from vigilant.cli.common import audit_export, console, console_err, library, output_stream, settings
 from vigilant.errors import BadInputError, ExitCode
 from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PdqMethod
-from vigilant.library.categories import PROFILES
+from vigilant.library.categories import PROFILES, load_profile_file
 from vigilant.library.exporters import exporters
 from vigilant.library.formats import ReaderOptions, formats
 from vigilant.library.importer import ImportRequest, NothingImportedError, import_hash_set
@@ -55,6 +55,15 @@ def import_cmd(
         SetKind | None, typer.Option(help="What a hit means; needed when the format does not say.")
     ] = None,
     profile: Annotated[str | None, typer.Option(help="Category profile: vic-us, dhs, caid-uk, none.")] = None,
+    profile_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A category profile of the list's own: a .toml or .json file with name, title and each"
+            " category's code, label and class (see the README); stored with the set.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Who published the set (provenance).")] = None,
     description: Annotated[str | None, typer.Option(help="Free text kept with the set.")] = None,
     pdq_threshold: Annotated[
@@ -82,8 +91,9 @@ def import_cmd(
     show_problems: Annotated[int, typer.Option(help="How many refused rows to print.")] = 20,
 ) -> int:
     """Import hash-set files (VICS JSON, NSRL, md5sum/hashdeep lists, HashKeeper, EnCase, CSV)."""
-    if profile is not None:
+    if profile is not None and profile_file is None:
         PROFILES[profile]  # fail before reading a multi-gigabyte file
+    custom = None if profile_file is None else load_profile_file(profile_file)
     options = ReaderOptions(column_map=_pairs(column, "--column"), delimiter=delimiter)
     worst = ExitCode.OK
     store = library().store
@@ -101,6 +111,7 @@ def import_cmd(
             pdq_threshold=pdq_threshold,
             pdq_method=pdq_method,
             category_map=_pairs(category_map, "--map-category"),
+            custom_profile=custom,
             options=options,
         )
         with Progress(
@@ -196,6 +207,8 @@ def _set_json(s: Any) -> dict[str, Any]:
         "version": s.version,
         "kind": s.kind.value,
         "profile": s.profile,
+        "profile_title": s.category_profile.title,
+        "custom_profile": s.profile_definition,
         "source": s.source,
         "description": s.description,
         "format": s.format,
@@ -226,8 +239,19 @@ def show(ref: Annotated[str, typer.Argument(help="Set id, NAME or NAME@VERSION."
         if count:
             digests.add_row(kind, f"{count:,}")
     console.print(digests)
-    profile = PROFILES[info.profile]
-    cats = Table("code", "category", "class", "entries", title=f"categories ({profile.title})")
+    profile = info.category_profile
+    custom = " — custom profile, stored with the set" if info.profile_definition else ""
+    labels: dict[str | None, list[str]] = {}
+    for code, label, count in service.store.category_label_counts(info.id):
+        labels.setdefault(code, []).append(f"{label} ({count:,})")
+    cats = Table(
+        "code",
+        "category",
+        "class",
+        "entries",
+        "publisher's labels",
+        title=f"categories ({profile.title}{custom})",
+    )
     for code, count in sorted(figures.categories.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
         category = profile.get(code)
         cats.add_row(
@@ -235,8 +259,14 @@ def show(ref: Annotated[str, typer.Argument(help="Set id, NAME or NAME@VERSION."
             category.label if category else "uncategorised",
             category.cls.slug if category else "-",
             f"{count:,}",
+            "; ".join(labels.get(code, [])),
         )
     console.print(cats)
+    if info.profile_definition:
+        defined = Table("code", "label", "class", title=f"profile {profile.name}: its categories")
+        for c in profile.categories:
+            defined.add_row(c.code, c.label, c.cls.slug)
+        console.print(defined)
 
 
 @app.command("lookup")
@@ -296,6 +326,7 @@ def _match_json(m: Match) -> dict[str, Any]:
             "code": category.code,
             "label": category.label,
             "class": category.cls.slug,
+            "publisher_label": e.category_label,
         },
         "md5": e.md5.hex() if e.md5 else None,
         "sha1": e.sha1.hex() if e.sha1 else None,
@@ -337,11 +368,19 @@ def _print_results(results: list[LookupResult]) -> None:
                 m.kind,
                 e.hash_set.label,
                 e.hash_set.kind.value,
-                str(m.category) if m.category else "-",
+                _category_text(m),
                 "" if m.distance is None else str(m.distance),
                 " / ".join(x for x in (e.file_name, e.series) if x),
             )
     console.print(table)
+
+
+def _category_text(m: Match) -> str:
+    category = m.category
+    if category is None:
+        return "-"
+    label = m.entry.category_label
+    return f"{category} (publisher: {label})" if label else str(category)
 
 
 @app.command("export")
@@ -377,7 +416,7 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     figures = library().figures()
     by_class: dict[str, int] = {}
     for f in figures.sets:
-        profile = PROFILES[f.info.profile]
+        profile = f.info.category_profile
         for code, count in f.categories.items():
             category = profile.get(code)
             slug = category.cls.slug if category else "uncategorized"

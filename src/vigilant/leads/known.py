@@ -9,10 +9,13 @@ profile-independent :class:`~vigilant.library.categories.CategoryClass`, never f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pyarrow as pa
 from sqlalchemy import select
 
-from vigilant.library.categories import PROFILES, CategoryClass
+from vigilant.library.categories import CategoryClass, resolve_profile
 from vigilant.library.records import SetKind
 from vigilant.store import Database
 from vigilant.store.models import HashSetRow, KnownFileRow
@@ -32,8 +35,11 @@ KNOWN_SCHEMA = pa.schema(
 )
 
 
-def severity_of(profile: str, code: str | None) -> tuple[int, str | None]:
-    category = PROFILES[profile].get(code)
+def severity_of(
+    profile: str, code: str | None, definition: Mapping[str, Any] | None = None
+) -> tuple[int, str | None]:
+    """Severity and text of a code of a set's profile (``definition``: the set's custom profile)."""
+    category = resolve_profile(profile, definition).get(code)
     if category is None:
         return CategoryClass.UNCATEGORIZED.severity, None
     return category.severity, str(category)
@@ -43,14 +49,14 @@ def known_table(db: Database) -> pa.Table:
     """Every digest of every known-bad file, with its severity; small (one row per digest)."""
     columns: dict[str, list[object]] = {name: [] for name in KNOWN_SCHEMA.names}
     query = (
-        select(KnownFileRow, HashSetRow.profile, HashSetRow.name)
+        select(KnownFileRow, HashSetRow.profile, HashSetRow.profile_definition, HashSetRow.name)
         .join(HashSetRow)
         .where(HashSetRow.kind == SetKind.KNOWN_BAD.value)
         .order_by(KnownFileRow.id)
     )
     with db.session() as s:
-        for row, profile, set_name in s.execute(query):
-            severity, label = severity_of(profile, row.category)
+        for row, profile, definition, set_name in s.execute(query):
+            severity, label = severity_of(profile, row.category, definition)
             for kind in KINDS:
                 digest = getattr(row, kind)
                 if digest is None:

@@ -22,7 +22,7 @@ from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PdqMethod
 from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.categories import PROFILES, CategoryProfile, InvalidCategoryError
 from vigilant.library.formats import HashSetReader, ReaderOptions, SourceError, formats
-from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetKind
+from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetHints, SetKind
 from vigilant.library.store import PROBLEMS_KEPT, LibraryStore, entry_row, set_info
 from vigilant.store.models import HashSetRow, utcnow
 
@@ -47,6 +47,8 @@ class ImportRequest:
     pdq_method: PdqMethod | None = None
     # Source code -> profile code, for sets whose numbering differs from their profile's (e.g. CAID 1..3).
     category_map: Mapping[str, str] = field(default_factory=dict)
+    # A profile of the list's own (categories.load_profile_file); stored with the set. Excludes ``profile``.
+    custom_profile: CategoryProfile | None = None
     options: ReaderOptions = field(default_factory=ReaderOptions)
 
 
@@ -151,7 +153,7 @@ def _import(
             f"{path.name}: the {reader.title} format does not say what kind of set this is",
             hint="give --kind known-bad, known-good or alert",
         )
-    profile = PROFILES[request.profile or hints.profile or "none"]
+    profile = _profile(request, hints)
     name = request.name or hints.name or path.stem
     version = request.version or hints.version or f"sha256:{report.source_sha256[:12]}"
     threshold = PDQ_DEFAULT_THRESHOLD if request.pdq_threshold is None else request.pdq_threshold
@@ -169,6 +171,7 @@ def _import(
             version=version,
             kind=kind.value,
             profile=profile.name,
+            profile_definition=None if request.custom_profile is None else profile.definition(),
             source=request.source or hints.source,
             description=request.description or hints.description,
             format=reader.name,
@@ -193,9 +196,9 @@ def _import(
             if isinstance(checked, RowProblem):
                 _refuse(report, checked)
             else:
-                category = checked
+                category, label = checked
                 assert isinstance(item, KnownEntry)
-                batch.append(entry_row(row.id, item, category))
+                batch.append(entry_row(row.id, item, category, label))
                 videos.append(item.video_frames)
                 frames += len(item.video_frames)
                 report.rows_taken += 1
@@ -233,23 +236,39 @@ def _nothing_taken(report: ImportReport, reader: HashSetReader) -> NothingImport
     )
 
 
+def _profile(request: ImportRequest, hints: SetHints) -> CategoryProfile:
+    custom = request.custom_profile
+    if custom is None:
+        return PROFILES[request.profile or hints.profile or "none"]
+    if request.profile is not None and request.profile != custom.name:
+        raise BadInputError(
+            f"--profile {request.profile} and a profile file ({custom.name}) both given",
+            hint="give one of them",
+        )
+    return custom
+
+
 def _check(
     entry: KnownEntry, profile: CategoryProfile, category_map: Mapping[str, str]
-) -> str | RowProblem | None:
-    """The entry's category normalised through the profile, or the reason to refuse the entry."""
+) -> tuple[str | None, str | None] | RowProblem:
+    """The entry's category normalised through the profile and the publisher's label for it, or the reason
+    to refuse the entry. The label is the source's label column, else the source's own code where the map
+    turned it into another code (``1`` for CAID's ``A``), so that what the publisher called it is kept."""
     if not entry.matchable:
         return RowProblem(entry.location, "no-digest", "the entry carries no hash")
     if entry.pdq_quality is not None and not 0 <= entry.pdq_quality <= 100:
         return RowProblem(entry.location, "bad-pdq-quality", f"PDQ quality {entry.pdq_quality} is not 0..100")
     if entry.size is not None and entry.size < 0:
         return RowProblem(entry.location, "bad-size", f"size {entry.size} is negative")
-    raw = entry.category
-    if raw is not None:
-        raw = category_map.get(raw.strip(), raw)
+    raw = None if entry.category is None else entry.category.strip()
     try:
-        return profile.normalise(raw)
+        code = profile.normalise(category_map.get(raw, raw) if raw else raw)
     except InvalidCategoryError as exc:
         return RowProblem(entry.location, "bad-category", str(exc))
+    label = entry.category_label.strip() if entry.category_label else None
+    if not label and raw and code is not None and raw.lower() != code.lower():
+        label = raw
+    return code, label or None
 
 
 def _refuse(report: ImportReport, problem: RowProblem) -> None:

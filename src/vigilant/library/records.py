@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from vigilant.imaging.vpdq import FrameHash
+from vigilant.library.categories import CategoryProfile, resolve_profile
 
 
 class SetKind(StrEnum):
@@ -38,6 +39,7 @@ class KnownEntry:
     bt_v2_root: bytes | None = None
     size: int | None = None
     category: str | None = None
+    category_label: str | None = None  # the publisher's own label for the category, when the source has one
     series: str | None = None
     victim_identified: bool | None = None
     offender_identified: bool | None = None
@@ -102,12 +104,19 @@ class HashSetInfo:
     entry_count: int
     refused_count: int
     pdq_threshold: int
+    # A custom profile's definition, stored with the set; None: ``profile`` names a built-in profile.
+    profile_definition: Mapping[str, Any] | None = None
     description: str | None = None
     pdq_method: str = "full"  # how the set's PDQ hashes were made: full (picture) | 512 (px), a PdqMethod
 
     @property
     def label(self) -> str:
         return f"{self.name} {self.version}"
+
+    @property
+    def category_profile(self) -> CategoryProfile:
+        """The profile the set's codes are read through: its stored custom profile, else a built-in one."""
+        return resolve_profile(self.profile, self.profile_definition)
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,9 @@ class StoredEntry:
     file_name: str | None
     location: str
     extra: Mapping[str, Any]
+    # The publisher's label for the category (a label column of the source, or the source's own code where
+    # the import mapped it onto the profile's); None when the profile's code is all the source said.
+    category_label: str | None = None
 
 
 @dataclass

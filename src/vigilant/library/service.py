@@ -16,7 +16,7 @@ from sqlalchemy import select
 from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError, NotFoundError
 from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PDQ_MIN_QUALITY, PdqMethod, pdq_dihedral, pdq_of_image
-from vigilant.library.categories import PROFILES, Category
+from vigilant.library.categories import Category
 from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
@@ -33,7 +33,7 @@ class Match:
 
     @property
     def category(self) -> Category | None:
-        return PROFILES[self.entry.hash_set.profile].get(self.entry.category)
+        return self.entry.hash_set.category_profile.get(self.entry.category)
 
 
 @dataclass

@@ -37,6 +37,7 @@ _ENTRY_COLUMNS = (
     "pdq_quality",
     "size",
     "category",
+    "category_label",
     "series",
     "victim_identified",
     "offender_identified",
@@ -65,15 +66,20 @@ def set_info(row: HashSetRow) -> HashSetInfo:
         entry_count=row.entry_count,
         refused_count=row.refused_count,
         pdq_threshold=row.pdq_threshold,
+        profile_definition=row.profile_definition,
         pdq_method=row.pdq_method,
     )
 
 
-def entry_row(hash_set_id: int, entry: KnownEntry, category: str | None) -> dict[str, Any]:
-    """The insert parameters of one entry (``category`` already normalised through the set's profile)."""
+def entry_row(
+    hash_set_id: int, entry: KnownEntry, category: str | None, label: str | None = None
+) -> dict[str, Any]:
+    """The insert parameters of one entry: ``category`` already normalised through the set's profile,
+    ``label`` the publisher's own label for it (see :attr:`StoredEntry.category_label`)."""
     row: dict[str, Any] = {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
     row["hash_set_id"] = hash_set_id
     row["category"] = category
+    row["category_label"] = label
     row["tags"] = list(entry.tags)
     row["extra"] = dict(entry.extra)
     return row
@@ -102,6 +108,7 @@ def _stored(row: KnownFileRow, info: HashSetInfo) -> StoredEntry:
         file_name=row.file_name,
         location=row.location,
         extra=row.extra or {},
+        category_label=row.category_label,
     )
 
 
@@ -310,6 +317,17 @@ class LibraryStore:
                 .order_by(KnownFileRow.hash_set_id, KnownFileRow.category)
             ).all()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def category_label_counts(self, set_id: int) -> list[tuple[str | None, str, int]]:
+        """(category code, publisher's label, entries) of one set's entries that carry a label."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(KnownFileRow.category, KnownFileRow.category_label, func.count())
+                .where(KnownFileRow.hash_set_id == set_id, KnownFileRow.category_label.is_not(None))
+                .group_by(KnownFileRow.category, KnownFileRow.category_label)
+                .order_by(KnownFileRow.category, KnownFileRow.category_label)
+            ).all()
+        return [(r[0], r[1] or "", r[2]) for r in rows]
 
     def digest_counts(self) -> dict[int, dict[str, int]]:
         """Per set, how many entries carry each digest kind."""

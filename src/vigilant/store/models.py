@@ -81,6 +81,8 @@ class HashSetRow(Base):
     version: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     profile: Mapped[str] = mapped_column(String(20))
+    # A custom profile's definition (CategoryProfile.definition()); None for a built-in profile.
+    profile_definition: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     source: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     format: Mapped[str] = mapped_column(String(40))
@@ -125,6 +127,7 @@ class KnownFileRow(Base):
     bt_v2_root: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     size: Mapped[int | None] = mapped_column(BigInteger)
     category: Mapped[str | None] = mapped_column(String(16))
+    category_label: Mapped[str | None] = mapped_column(Text)  # the publisher's own label for the category
     series: Mapped[str | None] = mapped_column(Text)
     victim_identified: Mapped[bool | None] = mapped_column(Boolean)
     offender_identified: Mapped[bool | None] = mapped_column(Boolean)

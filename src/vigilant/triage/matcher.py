@@ -29,7 +29,6 @@ import numpy as np
 from vigilant.digests import FILE_DIGESTS, PDQ
 from vigilant.imaging.pdq import PDQ_MIN_QUALITY, PdqMethod
 from vigilant.imaging.vpdq import VPDQ_DISTANCE, VPDQ_QUALITY, FrameHash, VpdqMatch, vpdq_match
-from vigilant.library.categories import PROFILES
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.triage.records import FileRecord, Hit
@@ -48,7 +47,7 @@ def _hit(
     pdq_method: str | None = None,
 ) -> Hit:
     info = entry.hash_set
-    category = PROFILES[info.profile].get(entry.category)
+    category = info.category_profile.get(entry.category)
     return Hit(
         set_id=info.id,
         set_name=info.name,

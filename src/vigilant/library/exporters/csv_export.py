@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
 from vigilant.errors import BadInputError
-from vigilant.library.categories import PROFILES
 from vigilant.library.exporters._common import Utf8Sink
 from vigilant.library.exporters.base import VideoFrames
 from vigilant.library.records import HashSetInfo, StoredEntry
@@ -26,6 +25,7 @@ HEADER = (
     "profile",
     "category code",
     "category label",
+    "publisher category",
     "md5",
     "sha1",
     "sha256",
@@ -82,7 +82,8 @@ def row(entry: StoredEntry) -> list[str]:
         info.kind.value,
         info.profile,
         entry.category or "",
-        _label(info.profile, entry.category),
+        _label(info, entry.category),
+        _safe(entry.category_label),
         *digests[:4],
         "" if entry.pdq_quality is None else str(entry.pdq_quality),
         *digests[4:],
@@ -99,9 +100,9 @@ def _hex(value: bytes | None) -> str:
     return "" if value is None else value.hex()
 
 
-def _label(profile: str, code: str | None) -> str:
+def _label(info: HashSetInfo, code: str | None) -> str:
     try:
-        category = PROFILES[profile].get(code)
+        category = info.category_profile.get(code)
     except BadInputError:
         return ""
     return "" if category is None else category.label

@@ -80,7 +80,7 @@ def category_code(entry: StoredEntry, target: CategoryProfile) -> int | str | No
     if entry.category is None:
         return None
     try:
-        source = PROFILES[entry.hash_set.profile]
+        source = entry.hash_set.category_profile
         category = source.get(entry.category)
     except BadInputError:
         return None  # a profile or code this library no longer defines: uncategorised beats a wrong code

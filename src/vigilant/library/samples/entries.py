@@ -151,4 +151,5 @@ def stored_entries(
             file_name=entry.file_name,
             location=entry.location,
             extra=entry.extra,
+            category_label=entry.category_label,
         )
