@@ -251,8 +251,8 @@ def grounds(
                 "fact": (
                     f"Session {session['session_id']} was run by {session.get('operator')} for case "
                     f"{session.get('case_id') or '(none given)'} with {session.get('software')} "
-                    f"(configuration SHA-256 {session.get('config_sha256')}; known material "
-                    f"{session.get('library_version')}). Its clock: {_clock(session)}."
+                    f"(configuration SHA-256 {session.get('config_sha256')}; known-material version "
+                    f"{session.get('library_version') or 'not recorded'}). Its clock: {_clock(session)}."
                 ),
                 "cites": [session["cite"]],
             }
