@@ -33,6 +33,9 @@ def test_the_run_page_and_the_api_say_one_of_two_volumes_unreadable(
     run_id = service.start(item.id, TriageSettings(processes=0, threads=1), "lab", Progress())
 
     assert log_in(client, world.users[Role.EXAMINER], clock) == 303
+    listing = client.get("/triage/runs")
+    assert "finished — <strong" in listing.text
+    assert "1 of 2 volumes unreadable" in listing.text
     page = client.get(f"/triage/runs/{run_id}")
     assert page.status_code == 200
     assert "1 of 2 volumes unreadable" in page.text

@@ -109,10 +109,17 @@ def runs_page(
         "triage_runs.html",
         caller=caller,
         runs=found.items,
+        not_read={run.id: _headline(run.coverage) for run, _ in found.items},
         evidence=evidence,
         page=page,
         more=found.more,
     )
+
+
+def _headline(coverage: dict[str, Any] | None) -> str | None:
+    """What of the evidence a run could not read ("1 of 2 volumes unreadable"), or None."""
+    found = Coverage.from_json(coverage)
+    return None if found is None else found.headline
 
 
 @router.get("/triage/runs/{run_id}")
