@@ -212,7 +212,9 @@ def test_a_run_page_shows_each_matched_entry_once_per_file_with_every_hash_that_
         entries = re.findall(r"entry #(\d+)", cell)
         assert len(entries) == len(set(entries)), f"{address}: an entry repeated: {entries}"
     known = next(cell for address, cell in rows if "/DCIM/IMG_0001.jpg " in address)
-    assert "entry #1, on md5, sha1:" in known, known  # one line, both ways it matched
+    assert re.search(r"entry #1\b[^,<]*, on md5, sha1:", known), known  # one line, both ways it matched
+    member = next(cell for address, cell in rows if "member holiday/pic.jpg" in address)
+    assert "on md5, sha1, pdq d=0" in member, member  # exact hashes first, then the perceptual one
 
 
 def test_a_run_page_offers_every_report_and_each_downloads_for_those_who_may_see_the_run(

@@ -112,8 +112,20 @@ def _way(hit: Hit) -> str:
 
 
 def by_entry(hits: Sequence[Hit]) -> list[EntryMatch]:
-    """A file's hits grouped by the entry they matched (set and entry), in the order first seen."""
+    """A file's hits grouped by the entry they matched (set and entry), in the order first seen; within an
+    entry, exact hashes first (md5, sha1, sha256), then perceptual ones."""
     groups: dict[tuple[int, int], list[Hit]] = {}
     for hit in hits:
         groups.setdefault((hit.set_id, hit.entry_id), []).append(hit)
-    return [EntryMatch(same[0], tuple(dict.fromkeys(_way(h) for h in same))) for same in groups.values()]
+    return [
+        EntryMatch(same[0], tuple(dict.fromkeys(_way(h) for h in sorted(same, key=_way_order))))
+        for same in groups.values()
+    ]
+
+
+WAY_ORDER = ("md5", "sha1", "sha256", "pdq", "vpdq")  # exact hashes first, then perceptual ones
+
+
+def _way_order(hit: Hit) -> tuple[int, str]:
+    kind = hit.matched_on
+    return (WAY_ORDER.index(kind) if kind in WAY_ORDER else len(WAY_ORDER), kind)
