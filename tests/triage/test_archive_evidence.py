@@ -97,6 +97,8 @@ def test_an_archive_is_added_as_a_container_and_its_members_are_the_files(
     _check_members(records, members, kind)
     row = _service().status(run_id)
     assert row.summary["files"] == len(members)
+    # The count beside the run comes from the listing alone (ContainerWalk.sizes) and agrees with the walk.
+    assert (row.files_total, row.bytes_total) == (len(members), sum(map(len, members.values())))
     assert row.verification is not None
     assert row.verification["ok"]
     assert row.verification["compared"] == ["bytes", "md5", "sha256"]

@@ -156,6 +156,23 @@ class ContainerWalk:
         except (OSError, *_MEMBER_ERRORS) as exc:
             self._unreadable(f"damaged {kind or 'archive'}: {exc}; members after the damage not listed")
 
+    def sizes(self) -> Iterator[int]:
+        """The size of each member :meth:`__iter__` lists, in the same order, from the listing alone: a
+        compressed tar is read as a stream, nothing is kept. Damage ends the listing quietly (the walk
+        itself reports it)."""
+        kind = archive_kind_of(self.path)
+        try:
+            if kind == "zip":
+                with zipfile.ZipFile(self.path) as archive:
+                    yield from (i.file_size for i in archive.infolist() if not i.is_dir())
+            elif kind is not None and kind.startswith("tar"):
+                with tarfile.open(self.path, mode="r|*") as archive:
+                    yield from (i.size for i in archive if i.isreg())
+            elif kind is not None:
+                yield self._decompressed_size(kind)
+        except (OSError, *_MEMBER_ERRORS):
+            return
+
     def _unreadable(self, reason: str) -> None:
         problem = Problem(str(self.path), reason)
         self.problems.append(problem)

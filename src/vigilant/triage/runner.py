@@ -69,8 +69,12 @@ def write_atomically(records: list[FileRecord], target: Path) -> None:
 def count_entries(evidence: EvidenceInfo) -> tuple[int, int]:
     files = size = 0
     with sources()[evidence.source_type].walk(Path(evidence.path)) as walk:
-        # A folder is counted from its listing alone: no file opened, no entry built.
-        sizes = walk.sizes() if isinstance(walk, DirectoryWalk) else (entry.size for entry in walk)
+        # A folder or an archive is counted from its listing alone: no file opened, no entry built (and a
+        # compressed tar decompressed as a stream, not into a second temporary copy).
+        if isinstance(walk, DirectoryWalk | ContainerWalk):
+            sizes = walk.sizes()
+        else:
+            sizes = (entry.size for entry in walk)
         for each in sizes:
             files += 1
             size += each
