@@ -70,3 +70,6 @@ async def test_each_peer_that_gave_no_evidence_is_explained(tmp_path: Path, isol
     last = {starts[r["probe"]]: r for r in ends}  # a refused connection is retried: its last attempt
     assert {port: last[port]["outcome"] for port in peers.values()} == {p: o for o, p in peers.items()}
     assert all(r["why"] for r in ends)
+    [summary] = [r for r in records if r["kind"] == "peer_outcomes"]  # one record: each peer's last word
+    assert {(p["port"], p["outcome"]) for p in summary["peers"]} == {(p, o) for o, p in peers.items()}
+    assert all(p["why"] for p in summary["peers"])

@@ -248,6 +248,21 @@ class Observer:
             self._dispatch(session_id, log, found, observations, probes)
         for error in self._errors:
             raise RuntimeError("an observer task failed") from error
+        log.append(  # each peer's last word in one place: what it gave, or why it gave nothing
+            "peer_outcomes",
+            peers=[
+                {
+                    "ip": p.ip,
+                    "port": p.port,
+                    "swarm": p.target.kind,
+                    "infohash": p.target.wire_hash.hex(),
+                    "outcome": p.outcome,
+                    "why": p.why,
+                    "probe": p.probe_id,
+                }
+                for p in probes
+            ],
+        )
         parquet = folder / f"session-{session_id}.parquet"
         tmp = parquet.with_suffix(".parquet.tmp")
         pq.write_table(to_table(observations), tmp)
