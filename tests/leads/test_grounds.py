@@ -93,11 +93,13 @@ async def test_the_package_states_its_grounds_each_citing_its_log_record(
     piece = content.piece(check["index"])
     assert check["digest"] == hashlib.sha1(piece).hexdigest()
     verified = next(r for r in records if r["kind"] == "piece_verified")
+    have_all = next(r for r in records if r["kind"] == "recv" and r["msg"] == "have_all")
     cites = [  # the event's record (the piece verified) and the observation's, each by number and hash
         f"session {result.session_id}, record {verified['seq']} "
         f"(piece_verified, sha256 {verified['sha256']})",
         f"observation record {piece_record['seq']} (sha256 {piece_record['sha256']})",
         f"session {result.session_id}, record 0 (sha256 {records[0]['sha256']})",  # the session's start
+        f"have-state record {have_all['seq']} (recv have_all, sha256 {have_all['sha256']})",
     ]
     clock = records[0]["clock_source"]
 

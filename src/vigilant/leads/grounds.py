@@ -38,16 +38,19 @@ MAX_CITES = 3  # records cited for a fact many observations share (the rest are 
 
 # The records an observation's event was logged by (same mono_ns as the observation: see the observer).
 _EVENT_KINDS = {"recv", "metadata_verified", "piece_verified"}
+_HAVE_MSGS = {"bitfield", "have_all", "have_none", "have"}  # the messages that state a have-state
 
 
 @dataclass
 class LogIndex:
     """What the given session logs say about their records: each record's number by its hash, each
-    session's ``session_start``, and the event records by (session, monotonic time)."""
+    session's ``session_start``, the event records by (session, monotonic time), and for each handshake
+    (by its key in ``events``) the record that stated the peer's have-state on that connection."""
 
     seq: dict[str, int] = field(default_factory=dict)
     starts: dict[str, tuple[int, str]] = field(default_factory=dict)
     events: dict[tuple[str, int], tuple[int, str, str]] = field(default_factory=dict)
+    have: dict[tuple[str, int], tuple[int, str, str]] = field(default_factory=dict)
 
 
 def index_logs(paths: Iterable[Path]) -> LogIndex:
@@ -60,6 +63,7 @@ def index_logs(paths: Iterable[Path]) -> LogIndex:
         except OSError:
             continue
         session = ""
+        handshakes: dict[str, tuple[str, int]] = {}  # probe id -> its handshake's key in events
         for line in lines:
             try:
                 record = json.loads(line)
@@ -73,8 +77,15 @@ def index_logs(paths: Iterable[Path]) -> LogIndex:
                 session = str(record.get("session_id"))
                 out.starts[session] = (seq, sha)
             elif kind in _EVENT_KINDS and isinstance(record.get("mono_ns"), int):
-                name = f"{kind} {record['msg']}" if kind == "recv" else kind
-                out.events.setdefault((session, record["mono_ns"]), (seq, sha, name))
+                msg = record.get("msg")
+                name = f"{kind} {msg}" if kind == "recv" else kind
+                key = (session, record["mono_ns"])
+                out.events.setdefault(key, (seq, sha, name))
+                probe = str(record.get("probe"))
+                if msg == "handshake":
+                    handshakes[probe] = key
+                elif msg in _HAVE_MSGS and probe in handshakes:
+                    out.have.setdefault(handshakes[probe], (seq, sha, name))
     return out
 
 
@@ -92,7 +103,11 @@ def _obs_cite(o: dict[str, Any], logs: LogIndex) -> str:
     if event is None:
         return observed
     seq, sha, kind = event
-    return f"session {session}, record {seq} ({kind}, sha256 {sha}); observation {observed.split(', ', 1)[1]}"
+    text = f"session {session}, record {seq} ({kind}, sha256 {sha})"
+    have = logs.have.get((session, o.get("mono_ns") or -1)) if o.get("method") == "handshake" else None
+    if have is not None:
+        text += f"; have-state record {have[0]} ({have[2]}, sha256 {have[1]})"
+    return f"{text}; observation {observed.split(', ', 1)[1]}"
 
 
 def _lead_hashes(observations: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
