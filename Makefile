@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Front-end packages come from the npm registry through package.json and its lock; only the built files are
-# copied under static/vendor/ (git-ignored), so no third-party code is ever committed.
+# copied under static/vendor/ (git-ignored), so no third-party code is ever committed. axe-core (a development
+# package) stays in node_modules/: the browser tests inject it into each page (tests/web/test_browser_pages.py).
 VENDOR := src/vigilant/web/static/vendor
 FRONTEND := $(VENDOR)/htmx.min.js
 
