@@ -66,3 +66,20 @@ async def test_a_rewritten_log_fails_against_the_audit_chain(tmp_path: Path, iso
     assert f"audit event {seq}" in said
     assert "final sha256" in said
     assert final in said  # what the audit chain holds, in full
+
+
+def test_a_log_the_audit_chain_does_not_know_fails_unless_told(tmp_path: Path, isolated_env: Path) -> None:
+    from vigilant.p2p.session_log import SessionLog  # noqa: PLC0415
+
+    log = SessionLog(tmp_path / "session-elsewhere.jsonl")
+    log.append("session_start", session_id="elsewhere")
+    log.close()
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["verify", str(log.path)])
+    said = " ".join(unknown.output.split())
+    assert unknown.exit_code != 0
+    assert "holds no end of session elsewhere" in said
+    assert "--no-audit" in said
+    alone = runner.invoke(app, ["verify", "--no-audit", str(log.path)])
+    assert alone.exit_code == 0, alone.output
+    assert "NOT checked against the audit chain" in " ".join(alone.output.split())

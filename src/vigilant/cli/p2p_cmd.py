@@ -144,6 +144,12 @@ def verify(
         problems += anchor.problems
     for problem in problems:
         console.print(f"[red]FAIL[/] {escape(problem)}", soft_wrap=True)
+    if anchor is not None and anchor.status == "missing":
+        console.print(
+            "hint: a log from another installation is checked against its own audit chain; "
+            "--no-audit checks the log's own chain and pieces only",
+            soft_wrap=True,
+        )
     if problems:
         raise typer.Exit(int(ExitCode.BAD_INPUT))
     where = (
