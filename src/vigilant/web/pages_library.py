@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 
-from vigilant.library.categories import PROFILES
+from vigilant.errors import BadInputError
+from vigilant.library.categories import CategoryProfile
 from vigilant.web.auth import CallerDep, ContextDep
 from vigilant.web.pages import render
 
@@ -23,7 +24,10 @@ SetId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT at most: larger can
 def set_page(set_id: SetId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
     detail = ctx.library.set_for(caller.actor, set_id)
     info = detail.figures.info
-    profile = PROFILES[info.profile] if info.profile in PROFILES.names() else None
+    try:
+        profile: CategoryProfile | None = info.category_profile  # built-in, or the set's stored custom one
+    except BadInputError:
+        profile = None  # a profile this installation no longer defines: codes are shown as they are
     categories = [
         (code, profile.get(code) if profile else None, count)
         for code, count in sorted(

@@ -172,7 +172,9 @@ class MatchOut(BaseModel):
     entry_id: int
     hash_set: str
     kind: str
-    category: str | None
+    category: str | None  # the code in the set's profile
+    category_label: str | None = None  # the profile's label for it
+    publisher_label: str | None = None  # what the list itself called it (kept at import)
     distance: int | None
 
 
@@ -194,6 +196,8 @@ class LookupOut(BaseModel):
                     hash_set=m.entry.hash_set.label,
                     kind=m.kind,
                     category=m.entry.category,
+                    category_label=m.category.label if m.category else None,
+                    publisher_label=m.entry.category_label,
                     distance=m.distance,
                 )
                 for m in result.matches
