@@ -20,7 +20,7 @@ from vigilant.cases.models import PersonRole, PersonRow
 from vigilant.cases.operations import add_operation
 from vigilant.cases.people import add_person, add_role, record_ban, record_victim
 from vigilant.cases.process import lay_charge
-from vigilant.cases.release import build_release, clear_flag
+from vigilant.cases.release import build_release, clear_flag, coordinates
 from vigilant.cases.service import open_case
 from vigilant.security.audit import AuditLog
 from vigilant.security.rights import Actor
@@ -225,6 +225,8 @@ def test_a_flag_is_cleared_by_the_coordinating_agency_with_a_reason_and_audited(
     for who in (actor(coordinator, "analyst"), actor(coordinator, "investigator"), actor(partner)):
         with pytest.raises(PermissionDeniedError):
             clear_flag(db, who, "OP-1", accused, reason="checked", as_of=AS_OF)
+    assert coordinates(db, pp, "OP-1")  # the release page offers the form to these only
+    assert not coordinates(db, actor(partner), "OP-1")
     with pytest.raises(InvalidRecordError, match="say why"):
         clear_flag(db, pp, "OP-1", accused, reason="  ", as_of=AS_OF)
     with pytest.raises(InvalidRecordError, match="no flag"):

@@ -280,6 +280,12 @@ def _cleared(flag: ReviewFlag, clearances: dict[tuple[int, int], ReleaseFlagClea
     return replace(flag, cleared=Clearance(row.reason, row.cleared_by, row.cleared_at))
 
 
+def coordinates(db: Database, actor: Actor, operation: str | int) -> bool:
+    """Whether the caller's agency coordinates ``operation`` (whose release it then publishes)."""
+    with db.session() as s:
+        return operation_by_ref(s, actor, operation).coordinating_agency_id == actor.agency_id
+
+
 def clear_flag(
     db: Database,
     actor: Actor,

@@ -143,6 +143,11 @@ def render_release(
 ) -> HTMLResponse:
     """The release preview; ``error``: a refused clearance, shown beside the flags."""
     built = release.build_release(ctx.db, caller.actor, operation_id, as_of=ctx.clock().date())
+    # The form beside each flag only for those the service would let clear it: release.publish, in the
+    # operation's coordinating agency (the service decides again when the form is sent).
+    can_clear = allows(caller.actor, RELEASE_PUBLISH) and release.coordinates(
+        ctx.db, caller.actor, operation_id
+    )
     return _render(
         ctx,
         "release.html",
@@ -150,7 +155,7 @@ def render_release(
         caller=caller,
         release=built,
         operation_id=operation_id,
-        can_clear=allows(caller.actor, RELEASE_PUBLISH),
+        can_clear=can_clear,
         error=error,
     )
 
