@@ -2,6 +2,8 @@
 
 A malformed line is refused alone, with its line number, and every other line is read as if the damage
 were not there (issue 11 A7: an unclosed quote in NSRLFile.txt used to swallow the next good line).
+hashdeep audit files and md5sum lists are split by line and never shared the flaw; they are held to the
+same rule here.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from vigilant.library.samples import (
     read_source,
     synthetic_entries,
     write_csv,
+    write_hashdeep,
     write_hashkeeper,
     write_nsrl_v2,
+    write_sums,
 )
 
 ENTRIES = synthetic_entries(6, seed=17)
@@ -46,16 +50,28 @@ def _quoted_csv(folder: Path) -> Path:
     return path
 
 
-SOURCES: dict[str, tuple[Writer, str]] = {
-    "nsrl-v2": (_nsrl, "nsrl-v2"),
-    "hashkeeper": (_hashkeeper, "hashkeeper"),
-    "csv": (_csv, "csv"),
-    "csv-quoted": (_quoted_csv, "csv"),
+def _hashdeep(folder: Path) -> Path:
+    return write_hashdeep(folder / "audit.txt", ENTRIES)
+
+
+def _sums(folder: Path) -> Path:
+    return write_sums(folder / "list.md5", ENTRIES)
+
+
+# name -> (writer, format, lines before the first entry)
+SOURCES: dict[str, tuple[Writer, str, int]] = {
+    "nsrl-v2": (_nsrl, "nsrl-v2", 1),
+    "hashkeeper": (_hashkeeper, "hashkeeper", 1),
+    "csv": (_csv, "csv", 1),
+    "csv-quoted": (_quoted_csv, "csv", 1),
+    "hashdeep": (_hashdeep, "hashdeep", 5),
+    "sums": (_sums, "sums", 1),
 }
+CSV_SOURCES = ["nsrl-v2", "hashkeeper", "csv", "csv-quoted"]
 
 
 def fields(entry: KnownEntry) -> tuple[object, ...]:
-    return (entry.md5, entry.size, entry.file_name)
+    return (entry.md5, entry.file_name)
 
 
 def _damaged(lines: list[bytes], index: int, position: int, insert: bytes) -> bytes:
@@ -69,15 +85,15 @@ def _damaged(lines: list[bytes], index: int, position: int, insert: bytes) -> by
 def test_damage_at_every_position_costs_only_its_line(
     tmp_path: Path, source: str, insert: bytes, entry_index: int
 ) -> None:
-    write, format_name = SOURCES[source]
+    write, format_name, head = SOURCES[source]
     path = write(tmp_path)
     lines = path.read_bytes().splitlines(keepends=True)
-    damaged_line = entry_index + 2  # 1-based, after the header
+    damaged_line = head + entry_index + 1  # 1-based
     # The damaged line's text, without its ending: every position in it, both ends included.
-    width = len(lines[entry_index + 1].rstrip(b"\r\n"))
+    width = len(lines[damaged_line - 1].rstrip(b"\r\n"))
     spread = 2 if insert == b"\n" else 1  # a line break makes two lines of one
     for position in range(width + 1):
-        path.write_bytes(_damaged(lines, entry_index + 1, position, insert))
+        path.write_bytes(_damaged(lines, damaged_line - 1, position, insert))
         entries, problems = read_source(path, format_name)
         where = f"{source}: {insert!r} at position {position} of line {damaged_line}"
 
@@ -95,9 +111,9 @@ def test_damage_at_every_position_costs_only_its_line(
         assert len(entries) + len(problems) >= 1 + len(expected), where  # the damaged line is accounted for
 
 
-@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("source", CSV_SOURCES)
 def test_an_unclosed_quote_is_refused_alone_and_located(tmp_path: Path, source: str) -> None:
-    write, format_name = SOURCES[source]
+    write, format_name, _ = SOURCES[source]
     path = write(tmp_path)
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join([*lines[:3], b'"' + lines[3], *lines[4:]]))
