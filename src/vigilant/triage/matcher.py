@@ -17,7 +17,8 @@ use (:attr:`Matcher.pdq_methods`), and each hit says which method it compared. V
 ``512`` px, whatever the set (the same as the full picture for frames no larger than that).
 
 Membership is answered by each set's memory-mapped index for the whole batch at once; only the hits
-(rare, except known-good) go to the database for their category and series.
+(rare, except known-good) go to the database for their category and series, and for what the library
+holds of the matched entry (name, hashes, the publisher's category label), which every hit carries.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ def _hit(
         query_match_percent=None if video is None else video.query_match_percent,
         compared_match_percent=None if video is None else video.compared_match_percent,
         pdq_method=pdq_method,
+        entry_name=entry.file_name,
+        entry_md5=entry.md5,
+        entry_sha1=entry.sha1,
+        entry_sha256=entry.sha256,
+        entry_pdq=entry.pdq,
+        publisher_label=entry.category_label,
     )
 
 

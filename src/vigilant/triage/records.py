@@ -13,7 +13,9 @@ that matched a known video as a whole (``matched_on`` ``vpdq``), with vPDQ's two
 :class:`~vigilant.imaging.pdq.PdqMethod`), ``pdq_second`` and ``pdq_second_quality`` (the hash by the other
 method, where the run's sets need both) and, on hits, ``pdq_method`` (the method of the hashes compared).
 Files of versions 1 to 3 still read: the missing values are empty, and their ``pdq`` was made at ``512`` px
-(:meth:`FileRecord.pdq_by` says so).
+(:meth:`FileRecord.pdq_by` says so). 5 adds, on hits, what the library holds of the matched entry:
+``entry_name``, ``entry_md5``, ``entry_sha1``, ``entry_sha256``, ``entry_pdq`` and ``publisher_label`` (the
+list's own label for the category), so that a perceptual hit says which known picture it is.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pyarrow as pa
 
 from vigilant.imaging.vpdq import FrameHash
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 LEGACY_PDQ_METHOD = "512"  # how every picture was PDQ-hashed before version 4
 
 
@@ -53,6 +55,13 @@ class Hit:
     query_match_percent: float | None = None
     compared_match_percent: float | None = None  # … and the share of the known video's found in it
     pdq_method: str | None = None  # pdq: how both hashes compared were made (full | 512)
+    # The matched entry as the library holds it (a perceptual hit matched no digest of the file's own):
+    entry_name: str | None = None  # its file name, where the list gives one
+    entry_md5: bytes | None = None
+    entry_sha1: bytes | None = None
+    entry_sha256: bytes | None = None
+    entry_pdq: bytes | None = None
+    publisher_label: str | None = None  # the list's own label for the category, where it had one
 
 
 @dataclass
@@ -139,6 +148,12 @@ HIT_TYPE = pa.struct(
         ("query_match_percent", pa.float64()),
         ("compared_match_percent", pa.float64()),
         ("pdq_method", pa.string()),
+        ("entry_name", pa.string()),
+        ("entry_md5", pa.binary(16)),
+        ("entry_sha1", pa.binary(20)),
+        ("entry_sha256", pa.binary(32)),
+        ("entry_pdq", pa.binary(32)),
+        ("publisher_label", pa.string()),
     ]
 )
 FRAME_TYPE = pa.struct(

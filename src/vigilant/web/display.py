@@ -21,6 +21,7 @@ from vigilant.security.models import AuditEventRow, UserRow
 from vigilant.security.rights import Actor, Permission
 from vigilant.store import Database
 from vigilant.triage.records import Hit
+from vigilant.triage.reports._text import method_label
 
 P = Permission
 
@@ -98,13 +99,33 @@ class EntryMatch:
     SHA-256 is one entry found three ways, not three matches)."""
 
     hit: Hit  # the first hit: the set, entry, category and series are the same for all
-    ways: tuple[str, ...]  # "md5", "sha1", "pdq d=4", "pdq d=7 (frame 12 at 4.0 s)"
+    ways: tuple[str, ...]  # "md5", "sha1", "pdq d=4 (full picture)", "pdq d=7 (frame 12 at 4.0 s)"
+
+    @property
+    def perceptual(self) -> bool:
+        """Whether the entry matched by PDQ or vPDQ only: then no digest of the file says which it is."""
+        return not any(w.split(" ", 1)[0] in ("md5", "sha1", "sha256") for w in self.ways)
+
+    @property
+    def known_hashes(self) -> str:
+        """The entry's hashes as the library holds them: ``MD5 … · SHA-1 … · SHA-256 … · PDQ …``."""
+        h = self.hit
+        pairs = (
+            ("MD5", h.entry_md5),
+            ("SHA-1", h.entry_sha1),
+            ("SHA-256", h.entry_sha256),
+            ("PDQ", h.entry_pdq),
+        )
+        return " · ".join(f"{name} {value.hex()}" for name, value in pairs if value is not None)
 
 
 def _way(hit: Hit) -> str:
     text = hit.matched_on
     if hit.distance is not None and hit.matched_on != "vpdq":
         text += f" d={hit.distance}"
+    method = method_label(hit)
+    if method is not None:
+        text += f" ({method})"
     if hit.frame is not None:
         at = f" at {hit.frame_seconds:.1f} s" if hit.frame_seconds is not None else ""
         text += f" (frame {hit.frame}{at})"

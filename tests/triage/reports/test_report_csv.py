@@ -19,7 +19,8 @@ def table(run: RunInfo, source: RecordSource) -> list[dict[str, str]]:
     assert data.startswith(codecs.BOM_UTF8)
     text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    assert rows[0] == SCHEMA.names  # every column, in the results' order
+    # Every column, in the results' order, then what the library holds of each perceptual hit's entry.
+    assert rows[0] == [*SCHEMA.names, "matched_entries"]
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
@@ -47,7 +48,15 @@ def test_one_row_per_record_with_exact_values(run: RunInfo, source: RecordSource
 def test_hits_flatten_to_set_version_method_distance_category(run: RunInfo, source: RecordSource) -> None:
     rows = by_name(table(run, source))
     assert rows["IMG_0001.jpg"]["hits"] == "Test CAM set@2026.1:md5:1"
-    assert rows["resized.jpg"]["hits"] == "Test CAM set@2026.1:pdq:12:2"
+    assert rows["resized.jpg"]["hits"] == "Test CAM set@2026.1:pdq:12:2:#102"  # the entry PDQ found
+    [entry] = json.loads(rows["resized.jpg"]["matched_entries"])
+    assert (entry["set"], entry["version"], entry["entry_id"], entry["distance"]) == (
+        "Test CAM set",
+        "2026.1",
+        102,
+        12,
+    )
+    assert rows["IMG_0001.jpg"]["matched_entries"] == ""  # an exact hit: the file's own digest says it
     assert rows["a.jpg"]["hits"] == "Legacy DHS set@7:sha1:1; Watch list@1:sha256:"
     assert rows["notepad.exe"]["hits"] == "NSRL sample@2026.03:sha1:"
     assert rows["empty.dat"]["hits"] == ""

@@ -51,9 +51,10 @@ def test_spreadsheet_safe(text: str, cell: str) -> None:
 
 def test_hit_labels_parse_back() -> None:
     assert hit_label(BY_MD5) == "Test CAM set@2026.1:md5:1"
-    assert hit_label(BY_PDQ) == "Test CAM set@2026.1:pdq:12:2"
+    assert hit_label(BY_PDQ) == "Test CAM set@2026.1:pdq:12:2:#102"
+    assert hit_label(replace(BY_PDQ, pdq_method="full")) == "Test CAM set@2026.1:pdq:12/full:2:#102"
     assert hit_label(KNOWN_GOOD) == "NSRL sample@2026.03:sha1:"
-    assert hit_label(replace(BY_PDQ, distance=None, category=None)) == "Test CAM set@2026.1:pdq::"
+    assert hit_label(replace(BY_PDQ, distance=None, category=None)) == "Test CAM set@2026.1:pdq:::#102"
 
 
 def test_times_are_utc_with_a_z() -> None:

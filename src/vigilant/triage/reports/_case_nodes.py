@@ -19,12 +19,11 @@ from typing import Any
 
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._text import (
-    frame_note,
     hit_order,
     iso_utc,
+    match_sentence,
     member_path,
     split_tool,
-    vpdq_text,
 )
 from vigilant.triage.runinfo import EvidenceInfo, LibrarySetInfo, RunInfo
 
@@ -358,9 +357,7 @@ def annotation_node(record: FileRecord, file_iri: str, ids: CaseIds) -> dict[str
 
 
 def _statement(hit: Hit) -> str:
-    how = hit.matched_on.upper() if hit.distance is None else f"PDQ at distance {hit.distance}"
-    how = (vpdq_text(hit) or how) + frame_note(hit)
-    text = f"Matched {hit.set_kind} hash set {hit.set_name} {hit.set_version} on {how}"
+    text = f"Matched {hit.set_kind} hash set {hit.set_name} {hit.set_version} on {match_sentence(hit)}"
     if hit.category is None:
         return text
     label = f" {hit.category_label}" if hit.category_label else ""

@@ -16,7 +16,15 @@ from typing import Any
 from vigilant.library.categories import CategoryClass
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._spool import SortedSpool
-from vigilant.triage.reports._text import frame_note, hit_order, visible, vpdq_text
+from vigilant.triage.reports._text import (
+    PERCEPTUAL,
+    entry_text,
+    frame_note,
+    hit_order,
+    method_label,
+    visible,
+    vpdq_text,
+)
 from vigilant.triage.runinfo import RunInfo, RunSummary
 
 _SEVERITY = {cls.slug: cls.severity for cls in CategoryClass}
@@ -36,6 +44,7 @@ class HitRow:
     category_label: str
     category_class: str
     severity: int
+    entry: str  # what the library holds of the matched entry (perceptual hits; exact ones: its name)
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,9 @@ def spool_rows(records: Iterator[FileRecord], hits: SortedSpool, errors: SortedS
 
 def _hit_row(record: FileRecord, hit: Hit) -> HitRow:
     matched = hit.matched_on if hit.distance is None else f"{hit.matched_on} (distance {hit.distance})"
+    method = method_label(hit)
+    if method is not None:
+        matched = f"{matched}, {method}"
     matched = (vpdq_text(hit) or matched) + frame_note(hit)
     # A deleted file is said so beside its address: where the bytes came from matters in court.
     state = "" if record.allocated else " [DELETED]"
@@ -161,6 +173,7 @@ def _hit_row(record: FileRecord, hit: Hit) -> HitRow:
         category_label=visible(hit.category_label or ""),
         category_class=visible(hit.category_class or ""),
         severity=hit.severity,
+        entry=visible(entry_text(hit) if hit.matched_on in PERCEPTUAL else hit.entry_name or ""),
     )
 
 

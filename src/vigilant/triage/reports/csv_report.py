@@ -1,8 +1,11 @@
 """CSV: one header row, then one row per record with every column of the results, in record order.
 
 Digests are lower-case hex; times ISO 8601 UTC; booleans ``true``/``false``; archive member chains a JSON
-list; hits one cell, each ``set@version:matched_on[:detail]:category`` (see :func:`hit_label`: the detail is
-a PDQ distance, or for a ``vpdq`` match vPDQ's two percentages ``92.0%/88.0%``), joined by ``"; "``; a
+list; hits one cell, each ``set@version:matched_on[:detail]:category[:#entry]`` (see :func:`hit_label`: the
+detail is a PDQ distance and method, ``12/full``, or for a ``vpdq`` match vPDQ's two percentages
+``92.0%/88.0%``; a perceptual hit names its library entry, ``#42``), joined by ``"; "``, and after it
+``matched_entries``, a JSON list with what the library holds of each perceptual hit's entry (name, series,
+category and the publisher's label, MD5, SHA-1, SHA-256, PDQ: see :func:`entry_json`); a
 video's vPDQ frames one cell, each ``frame@seconds:pdq-hex:quality`` (``20@2.000s:…:100``), joined by a
 space. UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding, and every
 text cell that a spreadsheet would run as a formula gets a leading ``'``: names come from seized media.
@@ -22,12 +25,20 @@ from typing import BinaryIO
 from vigilant.imaging.vpdq import FrameHash
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._sink import TextSink
-from vigilant.triage.reports._text import hit_label, hit_order, iso_utc, spreadsheet_safe
+from vigilant.triage.reports._text import (
+    PERCEPTUAL,
+    entry_json,
+    hit_label,
+    hit_order,
+    iso_utc,
+    spreadsheet_safe,
+)
 from vigilant.triage.reports.base import RecordSource
 from vigilant.triage.runinfo import RunInfo
 
-COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FileRecord))
-assert COLUMNS[-1] == "hits", "the hits column is written by hits_cell"
+RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FileRecord))
+assert RECORD_COLUMNS[-1] == "hits", "the hits column is written by hits_cell"
+COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "matched_entries")
 
 
 class CsvReport:
@@ -69,9 +80,9 @@ def unread_rows(run: RunInfo) -> list[list[str]]:
 def row(record: FileRecord) -> list[str]:
     values = [
         frames_cell(record.video_frames) if name == "video_frames" else cell(getattr(record, name))
-        for name in COLUMNS[:-1]
+        for name in RECORD_COLUMNS[:-1]
     ]
-    return [*values, hits_cell(record.hits)]
+    return [*values, hits_cell(record.hits), entries_cell(record.hits)]
 
 
 def frames_cell(frames: list[FrameHash]) -> str:
@@ -80,6 +91,12 @@ def frames_cell(frames: list[FrameHash]) -> str:
 
 def hits_cell(hits: list[Hit]) -> str:
     return spreadsheet_safe("; ".join(hit_label(h) for h in sorted(hits, key=hit_order)))
+
+
+def entries_cell(hits: list[Hit]) -> str:
+    """The perceptual hits' entries, in the hits cell's order (empty when there is none)."""
+    entries = [entry_json(h) for h in sorted(hits, key=hit_order) if h.matched_on in PERCEPTUAL]
+    return spreadsheet_safe(json.dumps(entries, ensure_ascii=False)) if entries else ""
 
 
 def cell(value: object) -> str:

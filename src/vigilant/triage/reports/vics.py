@@ -20,7 +20,7 @@ from vigilant.library.categories import VIC_US, CategoryClass
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._media_groups import Category, MediaGroup, MediaGroups
 from vigilant.triage.reports._sink import TextSink
-from vigilant.triage.reports._text import hit_order
+from vigilant.triage.reports._text import PERCEPTUAL, hit_order, match_sentence
 from vigilant.triage.reports.base import RecordSource
 from vigilant.triage.runinfo import RunInfo
 
@@ -86,7 +86,12 @@ def us_category(hits: list[Hit]) -> Category | None:
 
 
 def match_labels(record: FileRecord) -> list[str]:
-    return sorted({f"{h.set_name} {h.set_version} ({h.set_kind})" for h in record.hits})
+    """Each set that matched; a perceptual hit says how and which entry (see :func:`match_sentence`)."""
+    labels = set()
+    for h in record.hits:
+        label = f"{h.set_name} {h.set_version} ({h.set_kind})"
+        labels.add(f"{label} on {match_sentence(h)}" if h.matched_on in PERCEPTUAL else label)
+    return sorted(labels)
 
 
 def media_object(group: MediaGroup, media_id: int) -> dict[str, Any]:
