@@ -25,7 +25,7 @@ from vigilant.security.users import UserService
 from vigilant.store import Database
 from vigilant.web.params import MAX_ID
 
-OUT_OF_RANGE = (2**63, 2**64, -1)
+OUT_OF_RANGE = (2**31, 2**63, 2**64, -1)  # 2**31: past PostgreSQL INTEGER keys
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "cache-control")
 
 

@@ -25,7 +25,7 @@ from vigilant.leads.lifecycle import Status
 from vigilant.store.models import LeadRow
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
-from vigilant.web.params import Offset, RowId
+from vigilant.web.params import BodyId, Offset, RowId
 
 router = APIRouter(prefix=API_V1, responses=ERRORS, tags=["leads"])
 
@@ -124,7 +124,7 @@ class LeadEventOut(BaseModel):
 class AssignIn(BaseModel):
     """The agency to give the lead to (see the agency directory): its id, or its short name."""
 
-    agency_id: int | None = Field(None, ge=1, description="the agency's id")
+    agency_id: BodyId | None = Field(None, description="the agency's id")
     agency: str | None = Field(None, min_length=1, max_length=40, description="or its short name (or id)")
 
     @model_validator(mode="after")

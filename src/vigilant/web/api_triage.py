@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
@@ -24,7 +24,7 @@ from vigilant.triage.settings import TriageSettings
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.context import WebContext
-from vigilant.web.params import MAX_ID, Offset, RowId
+from vigilant.web.params import MAX_ID, BodyId, Offset, RowId
 from vigilant.web.schemas import FromRecord
 
 router = APIRouter(prefix=API_V1, responses=ERRORS, tags=["evidence and triage"])
@@ -141,20 +141,6 @@ class HitOut(FromRecord):
     # matched_on "vpdq": the share of the video's frames found in the known video, and the reverse (vPDQ).
     query_match_percent: float | None = None
     compared_match_percent: float | None = None
-    pdq_method: str | None = None  # pdq: how both hashes compared were made: "full" picture or "512" px
-    # The library entry that matched, as the library holds it (hashes in hex; what it lacks is null).
-    entry_id: int
-    entry_name: str | None = None
-    entry_md5: str | None = None
-    entry_sha1: str | None = None
-    entry_sha256: str | None = None
-    entry_pdq: str | None = None
-    publisher_label: str | None = None  # the list's own label for the category, where it had one
-
-    @field_validator("entry_md5", "entry_sha1", "entry_sha256", "entry_pdq", mode="before")
-    @classmethod
-    def _hex(cls, value: object) -> object:
-        return value.hex() if isinstance(value, bytes) else value
 
 
 class HitFileOut(BaseModel):
@@ -248,7 +234,9 @@ class TriageStartIn(BaseModel):
     pdq: bool = True  # perceptual hashes of pictures (and vPDQ of videos)
     exif: bool = True
     archive_depth: int = Field(default=3, ge=0, le=ARCHIVE_DEPTH_LIMIT)
-    set_ids: list[int] | None = Field(default=None, description="only these library sets (all when absent)")
+    set_ids: list[BodyId] | None = Field(
+        default=None, description="only these library sets (all when absent)"
+    )
 
     def settings(self) -> TriageSettings:
         return web_triage_settings(

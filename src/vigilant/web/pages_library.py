@@ -6,18 +6,17 @@ themselves are not listed: the set's figures say what it holds, and a hash is lo
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from vigilant.errors import BadInputError
 from vigilant.library.categories import CategoryProfile
 from vigilant.web.auth import CallerDep, ContextDep
 from vigilant.web.pages import render
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
-SetId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT at most: larger cannot name a set
+SetId = RowId  # bounded as every id is (vigilant.web.params): a larger one cannot name a set
 
 
 @router.get("/library/sets/{set_id}")

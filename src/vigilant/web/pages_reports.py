@@ -21,9 +21,10 @@ from vigilant.errors import ConflictError, NotFoundError
 from vigilant.triage.access import get_run_for
 from vigilant.triage.reports import ReportWriter, reports
 from vigilant.web.auth import CallerDep, ContextDep
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
-RunId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT at most: larger cannot name a run
+RunId = RowId  # bounded as every id is (vigilant.web.params): a larger one cannot name a run
 Format = Annotated[str, Path(max_length=20, pattern=r"^[a-z0-9-]+$")]
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -26,6 +26,7 @@ from vigilant.library.service import LookupResult
 from vigilant.security.audit import AuditRecord
 from vigilant.security.auth import ApiTokenInfo
 from vigilant.security.rights import Actor
+from vigilant.web.params import BodyId
 
 
 class FromRecord(BaseModel):
@@ -322,7 +323,7 @@ class OffenceOut(BaseModel):
 class ChargeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int
+    person_id: BodyId
     offence: str = Field(min_length=1, max_length=40, description="catalogue code or section, e.g. 163.1(4)")
     offence_from: date
     offence_to: date | None = None
@@ -424,9 +425,9 @@ class ReviewFlagOut(BaseModel):
 class ReleaseFlagClearIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int = Field(ge=1, le=2**31 - 1, description="the flagged accused")
-    victim_person_id: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="clear only the flag pointing at this victim record"
+    person_id: BodyId = Field(description="the flagged accused")
+    victim_person_id: BodyId | None = Field(
+        default=None, description="clear only the flag pointing at this victim record"
     )
     reason: str = Field(min_length=1, max_length=2000, description="why naming will not identify the victim")
 
@@ -478,8 +479,8 @@ class EvidenceLinkIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    device_id: int = Field(ge=1, le=2**63 - 1, description="a device seized in this case")
-    evidence_item_id: int = Field(ge=1, le=2**63 - 1, description="the other agency's evidence item")
+    device_id: BodyId = Field(description="a device seized in this case")
+    evidence_item_id: BodyId = Field(description="the other agency's evidence item")
     reason: str = Field(min_length=1, max_length=2000, description="why the item belongs in this case")
 
 
