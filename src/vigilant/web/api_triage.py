@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
@@ -141,6 +141,20 @@ class HitOut(FromRecord):
     # matched_on "vpdq": the share of the video's frames found in the known video, and the reverse (vPDQ).
     query_match_percent: float | None = None
     compared_match_percent: float | None = None
+    pdq_method: str | None = None  # pdq: how both hashes compared were made: "full" picture or "512" px
+    # The library entry that matched, as the library holds it (hashes in hex; what it lacks is null).
+    entry_id: int
+    entry_name: str | None = None
+    entry_md5: str | None = None
+    entry_sha1: str | None = None
+    entry_sha256: str | None = None
+    entry_pdq: str | None = None
+    publisher_label: str | None = None  # the list's own label for the category, where it had one
+
+    @field_validator("entry_md5", "entry_sha1", "entry_sha256", "entry_pdq", mode="before")
+    @classmethod
+    def _hex(cls, value: object) -> object:
+        return value.hex() if isinstance(value, bytes) else value
 
 
 class HitFileOut(BaseModel):
