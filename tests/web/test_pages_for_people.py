@@ -276,3 +276,18 @@ def test_each_library_set_has_a_page_for_those_who_may_read_the_library(
     clock.advance(seconds=31)
     assert log_in(client, world.users[Role.AUDITOR], clock) == 303
     assert client.get(f"/library/sets/{sets[0].id}").status_code == 403
+
+
+def test_the_audit_log_finds_a_users_events_by_user_name_whatever_the_service_wrote(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    investigator = world.users[Role.INVESTIGATOR]
+    assert log_in(client, investigator, clock) == 303
+    assert client.get(f"/cases/{world.own_case}").status_code == 200  # recorded under the user's id
+    client.cookies.clear()
+    clock.advance(seconds=31)
+    assert log_in(client, world.users[Role.AUDITOR], clock) == 303
+    rows = AUDIT_ROW.findall(client.get("/audit", params={"by": investigator.username}).text)
+    actions = {action for _, _, action, _ in rows}
+    assert {"login.ok", "record.read"} <= actions, actions
+    assert {name for _, name, _, _ in rows} == {investigator.username}

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from vigilant.security.errors import PermissionDenied
 from vigilant.security.locking import lock_row
-from vigilant.security.models import AuditEventRow, AuditHeadRow
+from vigilant.security.models import AuditEventRow, AuditHeadRow, UserRow
 from vigilant.security.rights import Actor, Permission
 from vigilant.store import Database
 
@@ -475,7 +475,10 @@ class AuditLog:
         }
         stmt = select(AuditEventRow)
         if by is not None:
-            stmt = stmt.where(AuditEventRow.actor == by)
+            # A user's events whatever the service wrote as author: some write the user name, the cases
+            # domain the user id; every event carries the user id beside it.
+            user = select(UserRow.id).where(UserRow.username == by).scalar_subquery()
+            stmt = stmt.where((AuditEventRow.actor == by) | (AuditEventRow.actor_id == user))
         if action is not None:
             # "login" matches login.ok, login.failed and login.locked; "login.ok" only itself.
             stmt = stmt.where(
