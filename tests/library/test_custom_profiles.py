@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from tests.library.helpers import entry, md5_of
 from vigilant.cli import run
 from vigilant.errors import BadInputError, ExitCode
+from vigilant.imaging.vpdq import FrameHash
 from vigilant.leads.known import severity_of
 from vigilant.library.categories import (
     CategoryClass,
@@ -19,9 +21,10 @@ from vigilant.library.categories import (
     load_profile_file,
     profile_from_definition,
 )
+from vigilant.library.exporters.vpdq import vpdq_line
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import SetKind
-from vigilant.library.samples import read_source, write_vics
+from vigilant.library.samples import read_source, sample_set, stored_entries, write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.store import Database
@@ -269,3 +272,17 @@ def test_cli_bad_profile_file_is_one_clear_error(tmp_path: Path, capsys: pytest.
     assert "class 'worst' is not one of" in err
     assert run(["library", "list", "--json"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_vpdq_lines_carry_the_publishers_label_and_read_it_back(tmp_path: Path) -> None:
+    frames = (FrameHash(0, 0.0, bytes(range(32)), 90), FrameHash(1, 1.0, bytes(range(1, 33)), 90))
+    video = replace(entry(7, category="B"), category_label="2", video_frames=frames)
+    info = sample_set(profile="caid-uk")
+    [stored] = stored_entries([video], info)
+    line = vpdq_line(stored, frames)
+    assert (line["category"], line["publisher_category"]) == ("B", "2")
+    path = tmp_path / "videos.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    [read], problems = read_source(path, "vpdq")
+    assert problems == []
+    assert (read.category, read.category_label, dict(read.extra)) == ("B", "2", {})

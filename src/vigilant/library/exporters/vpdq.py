@@ -57,7 +57,12 @@ def vpdq_line(entry: StoredEntry, frames: Sequence[FrameHash]) -> dict[str, Any]
     for kind in ("md5", "sha1", "sha256"):
         if (value := getattr(entry, kind)) is not None:
             line[kind] = value.hex()
-    for key, text in (("category", entry.category), ("series", entry.series), ("name", entry.file_name)):
+    for key, text in (
+        ("category", entry.category),
+        ("publisher_category", entry.category_label),
+        ("series", entry.series),
+        ("name", entry.file_name),
+    ):
         if text is not None:
             line[key] = text
     return line

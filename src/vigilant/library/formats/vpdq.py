@@ -12,7 +12,8 @@ Each line is a JSON object::
 - the lines Meta's ``vpdq`` tools write, ``frame,hexhash,quality,timestamp``, as a list of strings.
 
 Everything else is optional: the file digests (the video is then also found by its exact bytes), the category
-code (read through the set's profile), the series and the file name. A line that is not such an object, or
+code (read through the set's profile), ``publisher_category`` (the list's own label for it), the series and
+the file name. A line that is not such an object, or
 whose hash has a bad frame (hash not 64 hex digits, quality not 0..100, time not a number of seconds), is
 refused with its line number; the rest of the file imports. The format does not say what kind of set it is:
 give ``--kind``.
@@ -33,7 +34,7 @@ from vigilant.library.formats._lines import Line, head_lines, read_lines
 from vigilant.library.formats.base import ReaderOptions, ReadItem
 from vigilant.library.records import KnownEntry, SetHints
 
-_KEYS = frozenset({"vpdq", "md5", "sha1", "sha256", "category", "series", "name"})
+_KEYS = frozenset({"vpdq", "md5", "sha1", "sha256", "category", "publisher_category", "series", "name"})
 
 
 class VpdqReader:
@@ -76,6 +77,7 @@ def _entry(line: Line) -> KnownEntry:
         sha1=f.digest(SHA1, row.get("sha1")),
         sha256=f.digest(SHA256, row.get("sha256")),
         category=f.category(row.get("category")),
+        category_label=f.text(row.get("publisher_category"), "publisher-category"),
         series=f.text(row.get("series"), "series"),
         file_name=f.text(row.get("name"), "name"),
         extra=extra,
