@@ -199,6 +199,9 @@ def test_a_run_page_names_the_case_its_device_was_seized_in(
     assert log_in(client, world.users[Role.INVESTIGATOR], clock) == 303
     html = client.get(f"/triage/runs/{triaged}").text
     assert "<dt>Case</dt><dd>seized in case OP-OWN-1</dd>" in html
+    listing = client.get("/triage/runs").text
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", listing, re.S) if f'/triage/runs/{triaged}"' in r)
+    assert "<td><div>seized in OP-OWN-1</div></td>" in row, row
 
 
 def test_a_run_page_shows_each_matched_entry_once_per_file_with_every_hash_that_matched(

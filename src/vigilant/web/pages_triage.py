@@ -110,6 +110,7 @@ def runs_page(
         caller=caller,
         runs=found.items,
         not_read={run.id: _headline(run.coverage) for run, _ in found.items},
+        seized_in=seized_in_for(ctx.db, caller.actor, sorted({item.id for _, item in found.items})),
         evidence=evidence,
         page=page,
         more=found.more,
