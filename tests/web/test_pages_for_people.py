@@ -294,3 +294,29 @@ def test_the_audit_log_finds_a_users_events_by_user_name_whatever_the_service_wr
     actions = {action for _, _, action, _ in rows}
     assert {"login.ok", "record.read"} <= actions, actions
     assert {name for _, name, _, _ in rows} == {investigator.username}
+
+
+def test_no_link_on_a_page_leads_the_role_to_a_refusal(
+    client: TestClient, world: World, clock: Clock
+) -> None:
+    """The menu's rule, for the links inside pages too: the case page offered the operation's release
+    preview to roles that may not preview it (403)."""
+    pages = ["/", f"/cases/{world.own_case}", f"/persons/{world.own_person}", f"/leads/{world.own_lead}"]
+    for role in Role:
+        client.cookies.clear()
+        assert log_in(client, world.users[role], clock) == 303
+        for page in pages:
+            answer = client.get(page)
+            if answer.status_code != 200:
+                continue
+            main = answer.text.split("<main>", 1)[1]
+            links = {h for h in HREF.findall(main) if h.startswith("/") and "?" not in h and "#" not in h}
+            for link in sorted(links):
+                status = client.get(link).status_code
+                assert status != 403, f"{role} on {page}: the link {link} answers 403"
+        clock.advance(seconds=31)
+    client.cookies.clear()
+    assert log_in(client, world.users[Role.COORDINATOR], clock) == 303
+    html = client.get(f"/cases/{world.own_case}").text
+    assert f'<a href="/operations/{world.own_operation}">OP-OWN — OP-OWN name</a>' in html
+    assert f'<a href="/operations/{world.own_operation}/release">Release preview for OP-OWN</a>' in html

@@ -18,11 +18,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from vigilant.cases import records, release
-from vigilant.cases.access import RELEASE_PUBLISH, allows
+from vigilant.cases.access import OPERATIONS_READ, RELEASE_PREVIEW, RELEASE_PUBLISH, allows
 from vigilant.cases.agencies import get_agency
 from vigilant.cases.ages import age_on
-from vigilant.cases.models import PersonRole, PersonRow, ProcessKind
+from vigilant.cases.errors import RecordNotFoundError
+from vigilant.cases.models import OperationRow, PersonRole, PersonRow, ProcessKind
 from vigilant.cases.offences import CATALOGUE, OFFENCES
+from vigilant.cases.operations import get_operation
 from vigilant.errors import BadInputError
 from vigilant.web.auth import CSRF_FIELD, Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
@@ -50,6 +52,16 @@ CaseViewDep = Annotated[CaseView, Depends()]
 def _render(ctx: WebContext, name: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     html = ctx.templates.get_template(name).render(csrf_field=CSRF_FIELD, **values)
     return HTMLResponse(html, status_code=status)
+
+
+def _operation_of(ctx: WebContext, caller: Caller, operation_id: int | None) -> OperationRow | None:
+    """The case's operation, where the caller may open its page (else the page links to none)."""
+    if operation_id is None or not allows(caller.actor, OPERATIONS_READ):
+        return None
+    try:
+        return get_operation(ctx.db, caller.actor, operation_id)
+    except RecordNotFoundError:  # a shared case of an operation the caller's agency takes no part in
+        return None
 
 
 def _person_key(sort: PersonSort) -> Callable[[tuple[PersonRow, str]], tuple[Any, ...]]:
@@ -97,6 +109,8 @@ def render_case(
         caller=caller,
         case=found.case,
         agency=get_agency(ctx.db, found.case.agency_id),  # the case's owner: who to call about it
+        operation=_operation_of(ctx, caller, found.case.operation_id),
+        can_preview_release=allows(caller.actor, RELEASE_PREVIEW),
         file=found,
         persons=persons,
         persons_more=more,
