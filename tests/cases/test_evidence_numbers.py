@@ -119,8 +119,12 @@ def test_bad_agency_input_is_refused(db: Database, tmp_path: Path) -> None:
 
 def test_the_cli_records_and_lists_the_agency(db: Database, tmp_path: Path) -> None:
     world(db)
-    assert run(["evidence", "add", str(_folder(tmp_path, "cli")), "--case", "9", "--agency", "bps"]) == 0
-    assert run(["evidence", "add", str(_folder(tmp_path, "cli2")), "--case", "9"]) == 0
+    pending = "--case-pending"  # no case 9 is opened: the lab says so
+    assert (
+        run(["evidence", "add", str(_folder(tmp_path, "cli")), "--case", "9", "--agency", "bps", pending])
+        == 0
+    )
+    assert run(["evidence", "add", str(_folder(tmp_path, "cli2")), "--case", "9", pending]) == 0
     assert run(["evidence", "agency", "cli2", "HRP"]) == 0
     assert run(["evidence", "agency", "cli", "NOPE"]) == ExitCode.NOT_FOUND
     assert run(["evidence", "add", str(_folder(tmp_path, "cli3")), "--agency", "PP"]) == ExitCode.BAD_INPUT

@@ -29,7 +29,9 @@ def _run(
     db: Database, data: Path, seized: Path, settings: TriageSettings = SMALL_BATCHES
 ) -> tuple[TriageService, int]:
     service = TriageService(db, data)
-    evidence = service.evidence.add(seized, actor="examiner", label="laptop", case_number="2026-0042")
+    evidence = service.evidence.add(
+        seized, actor="examiner", label="laptop", case_number="2026-0042", case_pending=True
+    )
     return service, service.start(evidence.id, settings, "examiner", Progress())
 
 

@@ -155,7 +155,9 @@ def test_candidates_from_the_frame_index_give_what_comparing_every_known_video_g
 
 def _triage(db: Database, tmp_path: Path, seized: Path) -> tuple[TriageService, int, dict[str, FileRecord]]:
     service = TriageService(db, tmp_path / "data")
-    evidence = service.evidence.add(seized, actor="examiner", label="phone", case_number="2026-0091")
+    evidence = service.evidence.add(
+        seized, actor="examiner", label="phone", case_number="2026-0091", case_pending=True
+    )
     run_id = service.start(evidence.id, TriageSettings(batch_files=2, processes=1), "examiner", Progress())
     records = {r.path: r for r in iter_records(Path(service.status(run_id).results_dir))}
     return service, run_id, records

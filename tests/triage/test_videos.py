@@ -58,7 +58,9 @@ def _library(db: Database, root: Path) -> None:
 
 def _run(db: Database, root: Path, seized: Path) -> tuple[TriageService, int]:
     service = TriageService(db, root / "data")
-    evidence = service.evidence.add(seized, actor="examiner", label="phone", case_number="2026-0077")
+    evidence = service.evidence.add(
+        seized, actor="examiner", label="phone", case_number="2026-0077", case_pending=True
+    )
     return service, service.start(evidence.id, SETTINGS, "examiner", Progress())
 
 
@@ -163,7 +165,9 @@ def test_a_video_over_the_size_limit_is_hashed_but_not_decoded(db: Database, tmp
     seized.mkdir()
     write_video(seized / "clip.mp4", frames_of([1, 2], 5, (160, 120)), fps=5)
     service = TriageService(db, tmp_path / "data")
-    evidence = service.evidence.add(seized, actor="examiner", label="phone", case_number="2026-0078")
+    evidence = service.evidence.add(
+        seized, actor="examiner", label="phone", case_number="2026-0078", case_pending=True
+    )
     settings = TriageSettings(batch_files=2, processes=0, max_video_bytes=100)
     run_id = service.start(evidence.id, settings, "examiner", Progress())
     [record] = _records(service, run_id).values()

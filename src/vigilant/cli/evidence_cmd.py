@@ -34,7 +34,17 @@ def add(
         ),
     ],
     label: Annotated[str | None, typer.Option(help="Name for the item (default: the file name).")] = None,
-    case: Annotated[str | None, typer.Option(help="Case number the item belongs to.")] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(help="Case number the item belongs to: a case that exists (of --agency, where given)."),
+    ] = None,
+    case_pending: Annotated[
+        bool,
+        typer.Option(
+            "--case-pending",
+            help="The --case number's case is not opened yet: take it anyway (the chain of custody says so).",
+        ),
+    ] = False,
     agency: Annotated[
         str | None,
         typer.Option(
@@ -62,6 +72,7 @@ def add(
         agency=agency,
         description=description,
         source_type=source_type,
+        case_pending=case_pending,
     )
     console.print(f"evidence item [bold]{info.id}[/] ({info.label}, {info.source_type}, {info.size:,} bytes)")
     for name, value in info.hashes.items():

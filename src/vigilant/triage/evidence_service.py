@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from vigilant.cases.access import shared_case_numbers
 from vigilant.cases.agencies import agency_by_ref
-from vigilant.cases.models import AgencyRow
+from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
 from vigilant.store import Database
@@ -67,9 +67,12 @@ class EvidenceService:
         agency: str | int | None = None,
         description: str | None = None,
         source_type: str | None = None,
+        case_pending: bool = False,
     ) -> EvidenceInfo:
         """Register a source, read-only, recording its acquisition hashes as they are now. ``agency`` (id or
-        short name): the agency whose case number ``case_number`` is."""
+        short name): the agency whose case number ``case_number`` is. The case must exist (of that agency,
+        where given) unless ``case_pending`` says it is not opened yet: a mistyped number would otherwise
+        leave the item named by no case, visible to no one."""
         path = path.resolve()
         source = sources()[source_type] if source_type else sources().detect(path)
         with self.db.session() as s:
@@ -88,6 +91,8 @@ class EvidenceService:
                 )
             with self.db.session() as s:
                 agency_row = agency_by_ref(s, agency)
+        if case_number is not None and not case_pending:
+            self._require_case(case_number, agency_row)
         hashes = source.acquisition_hashes(path)
         with self.db.session() as s:
             row = EvidenceItemRow(
@@ -114,10 +119,25 @@ class EvidenceService:
                         "hashes": hashes,
                         "source_type": source.name,
                         **({"agency": agency_row.short_name} if agency_row is not None else {}),
+                        **({"case_pending": True} if case_number is not None and case_pending else {}),
                     },
                 )
             )
             return evidence_info(row)
+
+    def _require_case(self, number: str, agency: AgencyRow | None) -> None:
+        query = select(CaseRow.id).where(CaseRow.number == number)
+        if agency is not None:
+            query = query.where(CaseRow.agency_id == agency.id)
+        with self.db.session() as s:
+            if s.execute(query.limit(1)).first() is not None:
+                return
+        of = f" of agency {agency.short_name}" if agency is not None else ""
+        raise NotFoundError(
+            f"no case {number!r}{of}: nothing was registered",
+            hint="check the number (`vigilant cases cases list`), or add --case-pending if the case is not "
+            "opened yet (the chain of custody records it)",
+        )
 
     def get(self, ref: str | int) -> EvidenceInfo:
         with self.db.session() as s:

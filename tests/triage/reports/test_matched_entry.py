@@ -64,7 +64,9 @@ def triage_a_near_copy(db: Database, root: Path) -> Matched:
     seized.mkdir()
     draw_image(7).resize((640, 480)).save(seized / "holiday.jpg", "JPEG", quality=70)
     service = TriageService(db, root / "data")
-    item = service.evidence.add(seized, actor="lab", label="Seized folder", case_number="OP-OWN-1")
+    item = service.evidence.add(
+        seized, actor="lab", label="Seized folder", case_number="OP-OWN-1", case_pending=True
+    )
     run_id = service.start(item.id, TriageSettings(processes=0, threads=1), "lab", Progress())
     [record] = [r for r in iter_records(Path(service.status(run_id).results_dir)) if r.is_image]
     [hit] = record.hits
