@@ -301,7 +301,11 @@ def test_no_link_on_a_page_leads_the_role_to_a_refusal(
 ) -> None:
     """The menu's rule, for the links inside pages too: the case page offered the operation's release
     preview to roles that may not preview it (403)."""
-    pages = ["/", f"/cases/{world.own_case}", f"/persons/{world.own_person}", f"/leads/{world.own_lead}"]
+    pages = [
+        "/", f"/cases/{world.own_case}", f"/persons/{world.own_person}", f"/leads/{world.own_lead}",
+        f"/operations/{world.own_operation}", "/operations", "/evidence", "/triage/runs",
+        f"/triage/runs/{world.own_run}", "/library", "/leads", "/cases", "/persons", "/audit",
+    ]  # fmt: skip
     for role in Role:
         client.cookies.clear()
         assert log_in(client, world.users[role], clock) == 303
