@@ -122,3 +122,13 @@ def test_an_error_page_for_nobody_signed_in_has_no_menu(client: TestClient) -> N
     assert page.status_code == 404
     assert _menu(page.text) == []
     assert 'href="/login"' in _main(page.text)
+
+
+def test_a_time_in_a_query_is_iso_8601_only(client: TestClient, world: World, clock: Clock) -> None:
+    """Found by schemathesis: ``since=1792`` was taken as Unix seconds while the description says
+    date-time; a number is now refused as the description says."""
+    assert log_in(client, world.users[Role.AUDITOR], clock) == 303
+    refused = client.get("/api/v1/audit/events?since=1792")
+    assert refused.status_code == 422
+    assert "ISO 8601" in refused.json()["error"]
+    assert client.get("/api/v1/audit/events?since=2026-03-01T00:00:00Z").status_code == 200

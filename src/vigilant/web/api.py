@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from vigilant.cases import figures, operations, service
 from vigilant.security.audit_anchor import Anchor, check_anchor, take_anchor
 from vigilant.web.auth import ActorDep, ContextDep
-from vigilant.web.params import Offset, RowId
+from vigilant.web.params import IsoTime, Offset, RowId
 from vigilant.web.schemas import (
     AnchorCheckOut,
     AnchorIn,
@@ -114,8 +113,8 @@ def audit_events(
     action: Annotated[str | None, Query(description="e.g. login, login.failed, record.read")] = None,
     outcome: Annotated[str | None, Query(description="success, failure or denied")] = None,
     case_ref: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoTime | None = None,
+    until: IsoTime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEventOut]:
     found = ctx.audit.search(

@@ -7,7 +7,6 @@ readable page (see :mod:`vigilant.web.errors`), wrong input as the form again wi
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -42,7 +41,7 @@ from vigilant.web.context import WebContext
 from vigilant.web.display import audit_names
 from vigilant.web.htmx import wants_fragment
 from vigilant.web.pages_records import CaseViewDep, render_case
-from vigilant.web.params import RowId
+from vigilant.web.params import IsoTime, RowId
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
@@ -227,7 +226,7 @@ def audit_page(
     by: Annotated[str, Query(max_length=100)] = "",
     action: Annotated[str, Query(max_length=100)] = "",
     outcome: Annotated[str, Query(max_length=20)] = "",
-    since: datetime | None = None,
+    since: IsoTime | None = None,
 ) -> HTMLResponse:
     found = ctx.audit.search(
         caller.actor,

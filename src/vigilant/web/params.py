@@ -10,10 +10,12 @@ does not exist. Every path id is :data:`RowId`, every offset :data:`Offset`, eve
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 # The largest key of an INTEGER column on PostgreSQL, which the records a route names (cases, operations,
 # persons, leads, evidence, runs, tokens…) have: a larger id names nothing, and PostgreSQL refuses to compare
@@ -29,3 +31,15 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="how many results to 
 
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 """A record's id in a JSON body: ``person_id: BodyId``."""
+
+
+def _iso_only(value: object) -> object:
+    """Pydantic takes a number for a datetime (as Unix seconds); the description says ISO 8601 only, and a
+    bare "1792" is more likely a mistake than a time in 1970."""
+    if isinstance(value, str | int | float) and re.fullmatch(r"\s*[+-]?\d+(\.\d*)?\s*", str(value)):
+        raise ValueError("a time is written in ISO 8601, e.g. 2026-03-02T09:00:00Z")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
+"""A time in a query, ISO 8601 only: ``since: IsoTime | None = None``."""
