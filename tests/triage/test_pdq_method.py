@@ -20,9 +20,11 @@ from vigilant.cli import run
 from vigilant.digests import PDQ
 from vigilant.errors import ExitCode
 from vigilant.imaging.pdq import PdqMethod, pdq_of_image
+from vigilant.library.formats import SourceError
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
+from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord, records_of, to_table
@@ -166,3 +168,23 @@ def test_the_import_records_and_says_its_pdq_method(
     assert run(["library", "list", "--json"]) == ExitCode.OK
     listed = {s["name"]: s["pdq_method"] for s in json.loads(capsys.readouterr().out)}
     assert listed == {"A": "full", "B": "512"}
+
+
+def test_a_vigilant_export_says_its_method_and_a_reimport_takes_it(db: Database, tmp_path: Path) -> None:
+    store = LibraryStore(db)
+    _import(db, tmp_path, "C++ list", {"x.jpg": bytes(range(32))}, PdqMethod.DOWNSCALED)
+    exported = tmp_path / "exported.json"
+    with exported.open("wb") as out:
+        LibraryService(store, tmp_path / "idx").export(["C++ list@1"], "vics", out)
+    assert '"@Vigilant.PdqMethod": "512"' in exported.read_text()
+    taken = import_hash_set(store, ImportRequest(exported, actor="t", name="Again", version="1"))
+    assert taken.hash_set is not None
+    assert taken.hash_set.pdq_method == "512"  # as the file says, not the import's default
+    told = import_hash_set(
+        store, ImportRequest(exported, actor="t", name="Told", version="1", pdq_method=PdqMethod.FULL)
+    )
+    assert told.already_imported  # the same file: nothing changes, whatever the option says
+    changed = tmp_path / "changed.json"
+    changed.write_text(exported.read_text().replace('"512"', '"9000"'))
+    with pytest.raises(SourceError, match="9000"):
+        import_hash_set(store, ImportRequest(changed, actor="t", name="Odd", version="1"))

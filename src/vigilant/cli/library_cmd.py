@@ -13,7 +13,7 @@ from rich.table import Table
 
 from vigilant.cli.common import audit_export, console, console_err, library, output_stream, settings
 from vigilant.errors import BadInputError, ExitCode
-from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PdqMethod
+from vigilant.imaging.pdq import PdqMethod
 from vigilant.library.categories import PROFILES, load_profile_file
 from vigilant.library.exporters import exporters
 from vigilant.library.formats import ReaderOptions, formats
@@ -70,12 +70,13 @@ def import_cmd(
         int | None, typer.Option(help="PDQ match distance for this set (default 31).")
     ] = None,
     pdq_method: Annotated[
-        PdqMethod,
+        PdqMethod | None,
         typer.Option(
             help="How the list's PDQ hashes were made: full (the whole picture: python-threatexchange, HMA) "
             "or 512 (longest side 512 px first: Meta's C++ tool); seized pictures are hashed the same way."
+            " Default: what the file says (a Vigilant VICS export says it), else full."
         ),
-    ] = PDQ_IMPORT_METHOD,
+    ] = None,
     category_map: Annotated[
         list[str] | None,
         typer.Option(

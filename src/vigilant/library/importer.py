@@ -183,7 +183,7 @@ def _import(
             entry_count=0,
             refused_count=0,
             pdq_threshold=threshold,
-            pdq_method=(request.pdq_method or PDQ_IMPORT_METHOD).value,
+            pdq_method=_pdq_method(request, hints).value,
         )
         s.add(row)
         s.flush()
@@ -269,6 +269,22 @@ def _check(
     if not label and raw and code is not None and raw.lower() != code.lower():
         label = raw
     return code, label or None
+
+
+def _pdq_method(request: ImportRequest, hints: SetHints) -> PdqMethod:
+    """The user's --pdq-method, else what the file says (a Vigilant export records it), else the default."""
+    if request.pdq_method is not None:
+        return request.pdq_method
+    if hints.pdq_method is not None:
+        try:
+            return PdqMethod(hints.pdq_method)
+        except ValueError as exc:
+            raise SourceError(
+                f"{request.path.name} says its PDQ hashes were made by {hints.pdq_method!r}, a method this"
+                " version does not know",
+                hint="give --pdq-method full or 512",
+            ) from exc
+    return PDQ_IMPORT_METHOD
 
 
 def _refuse(report: ImportReport, problem: RowProblem) -> None:

@@ -83,6 +83,7 @@ class SetHints:
     kind: SetKind | None = None
     source: str | None = None
     description: str | None = None
+    pdq_method: str | None = None  # how its PDQ hashes were made, where it says (a Vigilant export does)
 
 
 @dataclass(frozen=True)

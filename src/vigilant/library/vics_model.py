@@ -10,6 +10,9 @@ import re
 
 V1_CONTEXT_KEY = "odata.metadata"
 V2_CONTEXT_KEY = "@odata.context"
+# An OData instance annotation (readers that do not know it skip it) by which a Vigilant export says how its
+# sets' PDQ hashes were made, "full" (picture) or "512" (px): a re-import then takes them the same way.
+PDQ_METHOD_KEY = "@Vigilant.PdqMethod"
 V2_BASE = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml"
 
 # Region segment of a 2.0 context URL -> Vigilant category profile. "Default" and "CUSTOM" are missing on

@@ -32,8 +32,9 @@ def document(data: bytes) -> dict[str, Any]:
 def test_output_is_vics_json_with_the_us_header(tmp_path: Path) -> None:
     us = sample_set()
     doc = document(export([us], list(stored_entries(ENTRIES, us))))
-    assert list(doc) == ["@odata.context", "value"]
+    assert list(doc) == ["@odata.context", "@Vigilant.PdqMethod", "value"]
     assert doc["@odata.context"] == US_CONTEXT
+    assert doc["@Vigilant.PdqMethod"] == "full"  # an OData annotation: how the PDQ hashes were made
     first, source = doc["value"][0], ENTRIES[0]
     assert first["MD5"] == (source.md5 or b"").hex().upper()
     assert first["SHA1"] == (source.sha1 or b"").hex().upper()
@@ -124,4 +125,4 @@ def test_alternative_hashes_and_media_files() -> None:
 
 def test_empty_export_is_still_valid_json() -> None:
     doc = document(export([sample_set()], []))
-    assert doc == {"@odata.context": US_CONTEXT, "value": []}
+    assert doc == {"@odata.context": US_CONTEXT, "@Vigilant.PdqMethod": "full", "value": []}

@@ -39,7 +39,13 @@ class VicsWriter:
         uk = bool(sets) and all(s.profile == UK_PROFILE for s in sets)
         target = PROFILES[UK_PROFILE if uk else US_PROFILE]
         context = vm.v2_context("UK" if uk else "US")
-        out.write(f'{{"{vm.V2_CONTEXT_KEY}": {json.dumps(context)},\n"value": ['.encode())
+        out.write(f'{{"{vm.V2_CONTEXT_KEY}": {json.dumps(context)},\n'.encode())
+        methods = {s.pdq_method for s in sets}
+        if len(methods) == 1:
+            # How the PDQ hashes were made, so that a re-import takes them the same way (sets of both methods
+            # in one file cannot say it: the import then takes its default, or --pdq-method).
+            out.write(f'"{vm.PDQ_METHOD_KEY}": {json.dumps(methods.pop())},\n'.encode())
+        out.write(b'"value": [')
         count = 0
         for entry in entries:
             if not has_hash(entry):

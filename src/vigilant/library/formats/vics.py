@@ -35,6 +35,7 @@ _DAMAGED_HINT = "the file is damaged or truncated: get an intact copy and check 
 class VicsHeader:
     context: str | None  # the odata context URL, when it comes before the value array
     form: str  # MEDIA or CASES
+    pdq_method: str | None = None  # a Vigilant export's @Vigilant.PdqMethod, when it comes before the array
 
 
 class VicsReader:
@@ -62,6 +63,7 @@ class VicsReader:
             profile=profile,
             source=source,
             description=f"VICS {version}{where} JSON, {header.form} form",
+            pdq_method=header.pdq_method,
         )
 
     def read(self, path: Path, options: ReaderOptions) -> Iterator[ReadItem]:
@@ -92,17 +94,21 @@ def _scan_header(events: Iterator[tuple[str, str, Any]]) -> VicsHeader:
     if first is None or first[1] != "start_map":
         raise SourceError("not a VICS file: the top level is not a JSON object")
     context: str | None = None
+    pdq_method: str | None = None
     for prefix, event, value in events:
         if prefix != "" or event != "map_key":
             continue
         if value in (vm.V1_CONTEXT_KEY, vm.V2_CONTEXT_KEY):
             _, kind, text = _next(events)
             context = text if kind == "string" else None
+        elif value == vm.PDQ_METHOD_KEY:
+            _, kind, text = _next(events)
+            pdq_method = text if kind == "string" else None
         elif value == "value":
             _, kind, _ = _next(events)
             if kind != "start_array":
                 raise SourceError("not a VICS file: 'value' is not an array")
-            return VicsHeader(context, _first_element_form(events, context))
+            return VicsHeader(context, _first_element_form(events, context), pdq_method)
     raise SourceError("not a VICS file: no 'value' array", hint="VICS files hold their Media in 'value'")
 
 
