@@ -31,6 +31,7 @@ def test_the_run_page_and_the_api_name_the_matched_entry(
     assert SERIES in page.text
 
     run = client.get(f"/api/v1/triage/runs/{matched.run_id}").json()
+    assert [s["pdq_method"] for s in run["library"]] == ["full"]
     [found] = [f for f in run["hits"] if f["path"].endswith("holiday.jpg")]
     [hit] = found["hits"]
     assert hit["entry_id"] == matched.hit.entry_id

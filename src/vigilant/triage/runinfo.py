@@ -33,6 +33,7 @@ class LibrarySetInfo:
     profile: str
     source_sha256: str
     entries: int
+    pdq_method: str | None = None  # how the set's PDQ hashes were made (full | 512); None: a run before it
 
 
 @dataclass(frozen=True)

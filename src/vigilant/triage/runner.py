@@ -223,6 +223,7 @@ def library_snapshot(sets: list[HashSetInfo]) -> list[dict[str, Any]]:
             "profile": s.profile,
             "source_sha256": s.source_sha256,
             "entries": s.entry_count,
+            "pdq_method": s.pdq_method,
         }
         for s in sets
     ]

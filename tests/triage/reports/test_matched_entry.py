@@ -112,6 +112,8 @@ def test_every_report_names_the_entry_and_its_hashes(db: Database, tmp_path: Pat
     assert md5 in html
     assert pdq in html
     assert "full picture" in html
+    assert "<th>PDQ method</th>" in html  # each set of the run says how its PDQ hashes were made
+    assert "<td>vic-us</td><td>full</td>" in html
 
     [media] = [m for m in json.loads(_report(matched, "vics"))["value"] if "Comments" in m]
     assert NAME in media["Comments"]
@@ -121,6 +123,7 @@ def test_every_report_names_the_entry_and_its_hashes(db: Database, tmp_path: Pat
     case = _report(matched, "case")
     assert f'entry {entry_id} \\"{NAME}\\"' in case
     assert md5 in case
+    assert "PDQ hashes of the full picture" in case  # the set's node
 
     dfxml = _report(matched, "dfxml")
     assert f'entry_md5="{md5}"' in dfxml

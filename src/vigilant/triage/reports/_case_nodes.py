@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from vigilant.imaging.pdq import PdqMethod
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._text import (
     hit_order,
@@ -166,14 +167,19 @@ def _setting_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
+def _pdq_method_label(method: str) -> str:
+    return next((m.label for m in PdqMethod if m.value == method), method)
+
+
 def library_set_node(info: LibrarySetInfo, ids: CaseIds) -> dict[str, Any]:
     iri = ids.library_set(info)
+    method = "" if info.pdq_method is None else f", PDQ hashes of the {_pdq_method_label(info.pdq_method)}"
     node: dict[str, Any] = {
         "@id": iri,
         "@type": "uco-observable:ObservableObject",
         "uco-core:name": f"{info.name} {info.version}",
         "uco-core:description": (
-            f"Hash set: {info.kind}, category profile {info.profile}, {info.entries} entries"
+            f"Hash set: {info.kind}, category profile {info.profile}, {info.entries} entries{method}"
             " (Vigilant library). Its hash is that of the source file it was imported from."
         ),
     }
