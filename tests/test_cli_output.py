@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 
 from tests.library.helpers import entry
-from vigilant.cli import run
+from vigilant.cli import app, run
 from vigilant.cli.common import name_commands
 from vigilant.errors import ExitCode
 from vigilant.library.samples import write_vics
@@ -85,3 +88,38 @@ def test_a_hint_run_from_the_virtual_environment_names_its_path(tmp_path: Path) 
     )
     assert done.returncode == ExitCode.NOT_FOUND
     assert f"`{VIGILANT} library list`" in done.stderr, done.stderr
+
+
+LISTING_NAMES = {"list", "status", "formats", "imports", "search", "stats"}
+
+
+def test_every_listing_takes_json() -> None:
+    def walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+        found = [(path, command)]
+        for name, sub in getattr(command, "commands", {}).items():
+            found += walk(sub, [*path, name])
+        return found
+
+    missing = [
+        " ".join(path)
+        for path, command in walk(typer.main.get_command(app), ["vigilant"])
+        if path[-1] in LISTING_NAMES and not any("--json" in getattr(p, "opts", ()) for p in command.params)
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evidence", "list"],
+        ["triage", "status"],
+        ["library", "formats"],
+        ["library", "list"],
+        ["cases", "agencies", "list"],
+    ],
+)
+def test_listings_print_json_a_script_can_read(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([*command, "--json"]) == ExitCode.OK
+    assert isinstance(json.loads(capsys.readouterr().out), list)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from vigilant.cli.common import console, database, settings
+from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
 
 if TYPE_CHECKING:
     from vigilant.cases.access import LocalActor
@@ -90,21 +90,22 @@ def agencies_add(
 
 
 @agencies_app.command("list")
-def agencies_list() -> None:
+def agencies_list(as_json: JsonOpt = False) -> None:
     """List agencies."""
     from vigilant.cases.agencies import list_agencies
 
-    table = Table("id", "short", "name", "province", "municipalities", "coordinator")
-    for a in list_agencies(database()):
-        table.add_row(
-            str(a.id),
-            a.short_name,
-            a.name,
-            a.province,
-            ", ".join(a.municipalities),
-            "yes" if a.is_coordinator else "",
-        )
-    console.print(table)
+    rows = [
+        {
+            "id": a.id,
+            "short": a.short_name,
+            "name": a.name,
+            "province": a.province,
+            "municipalities": list(a.municipalities),
+            "coordinator": a.is_coordinator,
+        }
+        for a in list_agencies(database())
+    ]
+    print_listing(rows, as_json=as_json)
 
 
 @operations_app.command("add")
@@ -135,20 +136,21 @@ def operations_add(
 
 
 @operations_app.command("list")
-def operations_list(agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+def operations_list(agency: AgencyOpt = None, role: RoleOpt = None, as_json: JsonOpt = False) -> None:
     """List the operations your agency takes part in."""
     from vigilant.cases.operations import list_operations
 
-    table = Table("code", "name", "starts", "ends", "agencies")
-    for o in list_operations(database(), _actor(agency, role)):
-        table.add_row(
-            o.code,
-            o.name,
-            o.starts_on.isoformat(),
-            o.ends_on.isoformat() if o.ends_on else "",
-            str(len(o.participants)),
-        )
-    console.print(table)
+    rows = [
+        {
+            "code": o.code,
+            "name": o.name,
+            "starts": o.starts_on,
+            "ends": o.ends_on,
+            "agencies": len(o.participants),
+        }
+        for o in list_operations(database(), _actor(agency, role))
+    ]
+    print_listing(rows, as_json=as_json, columns=("code", "name", "starts", "ends", "agencies"))
 
 
 @operations_app.command("figures")
@@ -203,14 +205,22 @@ def cases_add(
 
 
 @cases_app.command("list")
-def cases_list(agency: AgencyOpt = None, role: RoleOpt = None) -> None:
+def cases_list(agency: AgencyOpt = None, role: RoleOpt = None, as_json: JsonOpt = False) -> None:
     """List the cases you may see."""
     from vigilant.cases.service import list_cases
 
-    table = Table("id", "agency", "number", "title", "distribution", "status")
-    for c in list_cases(database(), _actor(agency, role)):
-        table.add_row(str(c.id), str(c.agency_id), c.number, c.title, c.distribution, c.status)
-    console.print(table)
+    rows = [
+        {
+            "id": c.id,
+            "agency": c.agency_id,
+            "number": c.number,
+            "title": c.title,
+            "distribution": c.distribution,
+            "status": c.status,
+        }
+        for c in list_cases(database(), _actor(agency, role))
+    ]
+    print_listing(rows, as_json=as_json)
 
 
 @cases_app.command("show")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 
-from vigilant.cli.common import console, settings
+from vigilant.cli.common import JsonOpt, console, settings
 from vigilant.store import Database
 
 app = typer.Typer(help="The database: where it is, and its schema version.", no_args_is_help=True)
@@ -26,11 +28,22 @@ def upgrade() -> None:
 
 
 @app.command("status")
-def status() -> None:
+def status(as_json: JsonOpt = False) -> None:
     """Show which database is configured and whether its schema is current."""
     current = settings()
     db = Database(current.database_url)
     now, head = db.current_revision(), db.head_revision()
+    if as_json:
+        facts = {
+            "data_dir": str(current.data_dir),
+            "database": _redacted(db.url),
+            "backend": db.backend,
+            "schema": now,
+            "latest": head,
+            "current": now == head,
+        }
+        typer.echo(json.dumps(facts, indent=2))
+        return
     console.print(f"data dir: {current.data_dir}")
     console.print(f"database: {_redacted(db.url)} ({db.backend})")
     console.print(

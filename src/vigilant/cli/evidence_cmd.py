@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vigilant.cli.common import console, database, settings
+from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
 from vigilant.errors import ExitCode
 from vigilant.triage.evidence_service import EvidenceService
 
@@ -101,22 +101,25 @@ def list_cmd(
             "shows them to no one until `vigilant evidence agency` records theirs.",
         ),
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List the evidence items."""
     service = _service()
     agencies = service.agencies()
-    table = Table("id", "label", "case", "agency", "type", "size", "path")
-    for e in service.items(ambiguous=ambiguous):
-        table.add_row(
-            str(e.id),
-            e.label,
-            e.case_number or "",
-            agencies.get(e.id, ""),
-            e.source_type,
-            f"{e.size:,}",
-            e.path,
-        )
-    console.print(table)
+    rows = [
+        {
+            "id": e.id,
+            "label": e.label,
+            "case": e.case_number,
+            "agency": agencies.get(e.id),
+            "type": e.source_type,
+            "size": e.size if as_json else f"{e.size:,}",
+            "path": e.path,
+            **({"hashes": e.hashes} if as_json else {}),
+        }
+        for e in service.items(ambiguous=ambiguous)
+    ]
+    print_listing(rows, as_json=as_json, columns=("id", "label", "case", "agency", "type", "size", "path"))
 
 
 @app.command("show")

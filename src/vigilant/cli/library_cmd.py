@@ -11,7 +11,16 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vigilant.cli.common import audit_export, console, console_err, library, output_stream, settings
+from vigilant.cli.common import (
+    JsonOpt,
+    audit_export,
+    console,
+    console_err,
+    library,
+    output_stream,
+    print_listing,
+    settings,
+)
 from vigilant.errors import BadInputError, ExitCode
 from vigilant.imaging.pdq import PdqMethod
 from vigilant.library.categories import PROFILES, load_profile_file
@@ -513,12 +522,9 @@ def _import_json(r: Any) -> dict[str, Any]:
 
 
 @app.command("formats")
-def formats_cmd() -> None:
+def formats_cmd(as_json: JsonOpt = False) -> None:
     """List the hash-set formats Vigilant reads, in detection order."""
-    table = Table("name", "format")
-    for reader in formats():
-        table.add_row(reader.name, reader.title)
-    console.print(table)
+    print_listing([{"name": r.name, "format": r.title} for r in formats()], as_json=as_json)
 
 
 @app.command("index")

@@ -16,9 +16,17 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
 
-from vigilant.cli.common import audit_export, console, console_err, database, output_stream, settings
+from vigilant.cli.common import (
+    JsonOpt,
+    audit_export,
+    console,
+    console_err,
+    database,
+    output_stream,
+    print_listing,
+    settings,
+)
 from vigilant.errors import ExitCode
 from vigilant.triage import runner
 from vigilant.triage.reports import reports
@@ -168,28 +176,41 @@ def resume(
 @app.command("status")
 def status(
     run_id: Annotated[int | None, typer.Argument(help="One run (default: list them all).")] = None,
+    as_json: JsonOpt = False,
 ) -> int | None:
     """Show the runs, or one run's figures.
 
     For one run, exit code 8 (incomplete) when a volume of its evidence has no readable file system.
     """
     service = _service()
-    if run_id is not None:
+    if run_id is not None and not as_json:
         return _print_summary(service, run_id)
-    table = Table("run", "evidence", "status", "files", "known-bad", "started (UTC)", "tool")
-    for row in service.runs():
+    rows = []
+    incomplete = False
+    for row in service.runs() if run_id is None else [service.status(run_id)]:
         coverage = Coverage.from_json(row.coverage)
         headline = None if coverage is None else coverage.headline
-        table.add_row(
-            str(row.id),
-            str(row.evidence_id),
-            row.status if headline is None else f"{row.status}: {headline}",
-            f"{row.summary.get('files', row.files_total or 0):,}",
-            f"{row.summary.get('known_bad', 0):,}",
-            f"{row.created_at:%Y-%m-%d %H:%M}",
-            row.tool,
+        incomplete = incomplete or bool(coverage is not None and coverage.unreadable_volumes)
+        rows.append(
+            {
+                "run": row.id,
+                "evidence": row.evidence_id,
+                "status": row.status if headline is None else f"{row.status}: {headline}",
+                "files": row.summary.get("files", row.files_total or 0),
+                "known-bad": row.summary.get("known_bad", 0),
+                "started (UTC)": row.created_at.strftime("%Y-%m-%d %H:%M"),
+                "tool": row.tool,
+                **(
+                    {"summary": row.summary, "coverage": row.coverage, "verification": row.verification}
+                    if as_json
+                    else {}
+                ),
+            }
         )
-    console.print(table)
+    columns = ("run", "evidence", "status", "files", "known-bad", "started (UTC)", "tool")
+    print_listing(rows, as_json=as_json, columns=columns)
+    if run_id is not None and incomplete:
+        return int(ExitCode.INCOMPLETE)  # as without --json: a volume could not be read
     return None
 
 
