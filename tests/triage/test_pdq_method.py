@@ -188,3 +188,23 @@ def test_a_vigilant_export_says_its_method_and_a_reimport_takes_it(db: Database,
     changed.write_text(exported.read_text().replace('"512"', '"9000"'))
     with pytest.raises(SourceError, match="9000"):
         import_hash_set(store, ImportRequest(changed, actor="t", name="Odd", version="1"))
+
+
+def test_a_picture_looked_up_is_hashed_by_each_sets_method(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _seized_pictures(tmp_path / "pictures")
+    name = "coffee-600x400.png"
+    full = PDQ.parse(PdqSignal.hash_from_bytes(files[name]))
+    at_512 = pdq_of_image(io.BytesIO(files[name]), PdqMethod.DOWNSCALED).hash
+    for set_name, pdq, method in (("HMA list", full, "full"), ("C++ list", at_512, "512")):
+        path = tmp_path / f"{method}.json"
+        write_vics(path, [KnownEntry(location="x", pdq=pdq, pdq_quality=100, category="1")], form="media")
+        assert run(["library", "import", str(path), "--name", set_name, "--pdq-method", method]) == 0
+    capsys.readouterr()
+    assert run(["library", "lookup", "--image", str(tmp_path / "pictures" / name), "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    found = {m["set"]: (m["distance"], m["pdq_method"]) for m in result["matches"]}
+    assert found["C++ list"] == (0, "512")
+    assert found["HMA list"][1] == "full"
+    assert found["HMA list"][0] <= 2

@@ -329,6 +329,7 @@ def _match_json(m: Match) -> dict[str, Any]:
         "set_kind": e.hash_set.kind.value,
         "matched_on": m.kind,
         "distance": m.distance,
+        "pdq_method": e.hash_set.pdq_method if m.kind == "pdq" else None,
         "category": None
         if category is None
         else {
@@ -379,10 +380,17 @@ def _print_results(results: list[LookupResult]) -> None:
                 e.hash_set.label,
                 e.hash_set.kind.value,
                 _category_text(m),
-                "" if m.distance is None else str(m.distance),
+                "" if m.distance is None else _distance_text(m),
                 " / ".join(x for x in (e.file_name, e.series) if x),
             )
     console.print(table)
+
+
+def _distance_text(m: Match) -> str:
+    """The PDQ distance, with the method the set's hashes (and so the picture's) were made by."""
+    if m.kind != "pdq":
+        return str(m.distance)
+    return f"{m.distance} ({m.entry.hash_set.pdq_method})"
 
 
 def _category_text(m: Match) -> str:

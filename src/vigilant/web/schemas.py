@@ -177,6 +177,7 @@ class MatchOut(BaseModel):
     category_label: str | None = None  # the profile's label for it
     publisher_label: str | None = None  # what the list itself called it (kept at import)
     distance: int | None
+    pdq_method: str | None = None  # pdq: how the set's hashes (and so the query's) were made: full | 512
 
 
 class LookupOut(BaseModel):
@@ -200,6 +201,7 @@ class LookupOut(BaseModel):
                     category_label=m.category.label if m.category else None,
                     publisher_label=m.entry.category_label,
                     distance=m.distance,
+                    pdq_method=m.entry.hash_set.pdq_method if m.kind == "pdq" else None,
                 )
                 for m in result.matches
             ],
