@@ -145,3 +145,37 @@ def test_a_server_error_answers_with_the_headers(db: Database, tmp_path: Path, c
     assert set(api.json()) == {"error", "hint"}
     assert page.headers["content-type"].startswith("text/html")
     assert "Internal Server Error" in page.text
+
+
+def test_out_of_range_numbers_in_forms_and_bodies_answer_4xx(
+    db: Database, tmp_path: Path, world: World, clock: Clock, every_role: Login
+) -> None:
+    """Every number a form or JSON body of the matrix's calls carries (a person, an agency, a depth), set
+    to 2**31 and 2**64 (and "²" in forms): the pages parse form fields themselves, and int() has no upper
+    bound."""
+    app = make_app(db, tmp_path, clock)
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        assert log_in(client, every_role, clock) == 303
+        calls = Requests(world, itertools.count())
+        failures: list[str] = []
+        tried = 0
+        for route in every_route(app):
+            if "POST" not in route.methods or route.path in ("/login", "/logout"):
+                continue
+            url = calls.url(route.path, other=False)
+            sample = calls.body("POST", route.path, csrf(client))
+            for kind in ("data", "json"):
+                fields = sample.get(kind) or {}
+                numeric = [k for k, v in fields.items() if k != "csrf_token" and str(v).isdigit()]
+                # "²" is a digit to str.isdigit() and no number to int(): a form field only.
+                values: tuple[int | str, ...] = (2**31, 2**64, "²") if kind == "data" else (2**31, 2**64)
+                for name, value in itertools.product(numeric, values):
+                    kwargs = {**calls.body("POST", route.path, csrf(client))}
+                    kwargs[kind] = {**kwargs[kind], name: str(value) if kind == "data" else value}
+                    response = client.post(url, **kwargs)
+                    tried += 1
+                    missing = [h for h in SECURITY_HEADERS if h not in response.headers]
+                    if response.status_code >= 500 or missing:
+                        failures.append(f"POST {url} {name}={value}: {response.status_code}, {missing}")
+        assert tried >= 10
+        assert not failures, "\n".join(failures)

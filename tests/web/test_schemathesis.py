@@ -47,6 +47,7 @@ def _token(db: Database, world: World) -> str:
     return AuthService(db, passwords=FAST).create_api_token(actor, "schemathesis", now=T0).token
 
 
+@pytest.mark.slow  # about 40 s per engine on two shared cores
 def test_the_api_answers_as_its_description_says(
     db: Database, tmp_path: Path, clock: Clock, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

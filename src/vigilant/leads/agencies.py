@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from vigilant.cases.models import AgencyRow
 from vigilant.leads.errors import LeadInputError
 
+MAX_AGENCY_ID = 2**31 - 1  # agency.id is an INTEGER column
+
 
 def _fold(text: str) -> str:
     return text.strip().casefold()
@@ -45,8 +47,9 @@ def agency_for(s: Session, ref: str | int) -> AgencyRow:
     """The agency a caller names by id or short name (any case); a clear refusal for any other text."""
     text = str(ref).strip()
     row: AgencyRow | None = None
-    if text.isdigit():
-        row = s.get(AgencyRow, int(text))
+    if text.isascii() and text.isdigit():  # "²" is a digit to isdigit() and no number to int()
+        # An INTEGER key at most: a larger number names no agency (PostgreSQL refuses to compare it).
+        row = s.get(AgencyRow, int(text)) if int(text) <= MAX_AGENCY_ID else None
     elif text:
         row = s.scalars(select(AgencyRow).where(AgencyRow.short_name == text.upper())).one_or_none()
     if row is None:
@@ -66,6 +69,6 @@ def agency_filter(s: Session, ref: str | int) -> AgencyRow:
     """The agency a queue filter names: id, short name or full name, ignoring case."""
     text = str(ref).strip()
     found = AgencyNames.load(s).id_of(text)
-    if found is None and not text.isdigit():
+    if found is None and not (text.isascii() and text.isdigit()):
         raise LeadInputError(f"no agency {text}", hint="choose an agency from the list")
     return agency_for(s, found if found is not None else text)

@@ -36,6 +36,7 @@ from vigilant.security.rights import Actor, Permission
 FORMAT = "vigilant-audit-anchor/2"
 FORMAT_1 = "vigilant-audit-anchor/1"  # seq, hash and time only: still read and checked
 _HASH = re.compile(r"[0-9a-f]{64}")
+MAX_SEQ = 2**63 - 1  # audit_event.seq is a BIGINT: a larger seq names no event (and cannot be bound)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +68,7 @@ class Anchor:
                 f"{where}: not a Vigilant audit anchor", hint=f"expected format {FORMAT!r} or {FORMAT_1!r}"
             )
         seq, digest, at = data.get("seq"), data.get("hash"), data.get("at")
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
             raise BadInputError(f"{where}: the anchor's seq is not a positive whole number")
         if not isinstance(digest, str) or not _HASH.fullmatch(digest):
             raise BadInputError(f"{where}: the anchor's hash is not 64 lower-case hexadecimal characters")

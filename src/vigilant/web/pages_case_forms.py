@@ -24,7 +24,7 @@ from vigilant.errors import BadInputError, ConflictError
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 from vigilant.web.pages_records import render_case
-from vigilant.web.params import RowId
+from vigilant.web.params import RowId, form_id
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,18 +102,21 @@ def _when(value: str, what: str) -> datetime:
 
 
 def _person_id(value: str) -> int:
-    if not value.strip().isdigit():
+    found = form_id(value)
+    if found is None:
         raise BadInputError("choose a person named in this case", hint="add the person first if missing")
-    return int(value)
+    return found
 
 
 def _optional_id(value: str, what: str) -> int | None:
-    text = value.strip().lstrip("#")
-    if not text:
+    if not value.strip().lstrip("#"):
         return None
-    if not text.isdigit():
-        raise BadInputError(f"{what} {value!r} is not a number", hint="leave it empty if there is none")
-    return int(text)
+    found = form_id(value)
+    if found is None:
+        raise BadInputError(
+            f"{what} {value!r} is not a record's number", hint="leave it empty if there is none"
+        )
+    return found
 
 
 def _text(value: str) -> str | None:

@@ -28,7 +28,7 @@ from vigilant.cases.operations import get_operation
 from vigilant.errors import BadInputError
 from vigilant.web.auth import CSRF_FIELD, Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
-from vigilant.web.params import RowId
+from vigilant.web.params import RowId, form_id
 
 router = APIRouter(include_in_schema=False)
 PERSONS_PAGE_SIZE = 50
@@ -187,16 +187,16 @@ def clear_release_flag(
     """Clear a flag with a reason (the service decides who may); back to the preview, or the preview again
     with the message."""
     try:
-        if not form.person_id.strip().isdigit():
+        person_id = form_id(form.person_id)
+        if person_id is None:
             raise BadInputError("choose a flagged accused", hint="use the form beside the flag")
-        victim = form.victim_person_id.strip()
         release.clear_flag(
             ctx.db,
             caller.actor,
             operation_id,
-            int(form.person_id),
+            person_id,
             reason=form.reason,
-            victim_person_id=int(victim) if victim.isdigit() else None,
+            victim_person_id=form_id(form.victim_person_id),
             as_of=ctx.clock().date(),
         )
     except BadInputError as exc:

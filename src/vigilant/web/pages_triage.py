@@ -84,7 +84,8 @@ def start_triage(
 ) -> Response:
     # A checkbox sends its value only when ticked: absent means off.
     try:
-        depth = int(archive_depth) if archive_depth.strip().isdigit() else -1
+        text = archive_depth.strip()
+        depth = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else -1
         options = web_triage_settings(
             identify=bool(identify), pdq=bool(pdq), exif=bool(exif), archive_depth=depth
         )

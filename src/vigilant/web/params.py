@@ -33,6 +33,16 @@ BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 """A record's id in a JSON body: ``person_id: BodyId``."""
 
 
+def form_id(text: str) -> int | None:
+    """A record's id typed in a form field ("12" or "#12"), or None where the text names no record: not
+    ASCII digits ("²" is a digit to ``str.isdigit`` and no number to ``int``), 0, or past :data:`MAX_ID`."""
+    text = text.strip().lstrip("#")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def _iso_only(value: object) -> object:
     """Pydantic takes a number for a datetime (as Unix seconds); the description says ISO 8601 only, and a
     bare "1792" is more likely a mistake than a time in 1970."""
