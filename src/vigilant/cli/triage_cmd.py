@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,11 +12,12 @@ import typer
 from rich.progress import (
     BarColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskProgressColumn,
     TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
 )
+from rich.text import Text
 
 from vigilant.cli.common import (
     JsonOpt,
@@ -44,27 +46,60 @@ def _service() -> TriageService:
     return TriageService(database(), settings().data_dir)
 
 
+def eta_text(done: int, total: int | None, elapsed: float) -> str:
+    """The time left at the average rate so far (bytes): steadier than Rich's recent-samples estimate, and
+    there from the first step on (Rich's needs two steps within 30 s, which a short run never gave)."""
+    if total is not None and total > 0 and done >= total:
+        return f"done in {_clock(elapsed)}"
+    if total is None or done <= 0 or elapsed <= 0:
+        return "ETA ?"
+    return f"ETA {_clock((total - done) * elapsed / done)}"
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+class _Eta(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        total = None if task.total is None else int(task.total)
+        return Text(eta_text(int(task.completed), total, task.elapsed or 0.0), style="progress.remaining")
+
+
 @contextmanager
 def _bar(title: str) -> Iterator[runner.Progress]:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        TextColumn("{task.fields[files]:,}/{task.fields[files_total]:,} files"),
+        # The evidence's own files: archive members are found while they are read, and the summary adds
+        # them ("6 files (4 on the evidence, 2 inside archives)").
+        TextColumn("{task.fields[files]:,}/{task.fields[files_total]:,} evidence files"),
         TextColumn("{task.fields[rate]:,.0f} files/s"),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[speed]}"),
+        _Eta(),
     )
+    lock = threading.Lock()  # told from the hashing threads as their groups finish
     with Progress(*columns, console=console_err, transient=False) as bar:
-        task = bar.add_task(title, total=None, files=0, files_total=0, rate=0.0)
+        task = bar.add_task(title, total=None, files=0, files_total=0, rate=0.0, speed="")
 
         def total(files: int, size: int) -> None:
             bar.update(task, total=size, files_total=files)
 
         def advance(files: int, size: int) -> None:
-            done = bar.tasks[task].fields["files"] + files
-            elapsed = bar.tasks[task].elapsed or 0.0
-            bar.update(task, advance=size, files=done, rate=done / elapsed if elapsed > 0 else 0.0)
+            with lock:
+                state = bar.tasks[task]
+                done = state.fields["files"] + files
+                elapsed = state.elapsed or 0.0
+                speed = (state.completed + size) / elapsed if elapsed > 0 else 0.0
+                bar.update(
+                    task,
+                    advance=size,
+                    files=done,
+                    rate=done / elapsed if elapsed > 0 else 0.0,
+                    speed=f"{speed / 1e6:,.1f} MB/s",
+                )
 
         yield runner.Progress(on_total=total, on_advance=advance)
 
@@ -73,11 +108,13 @@ def _print_summary(service: TriageService, run_id: int) -> int:
     """Print a run's figures; the exit code says whether a volume of the evidence could not be read."""
     row = service.status(run_id)
     s = row.summary
+    files, members = s.get("files", 0), s.get("archive_members", 0)
     console.print(
-        f"run [bold]{run_id}[/] {row.status}: {s.get('files', 0):,} files, {s.get('bytes', 0):,} bytes, "
+        f"run [bold]{run_id}[/] {row.status}: {files:,} files ({files - members:,} on the evidence, "
+        f"{members:,} inside archives), {s.get('bytes', 0):,} bytes, "
         f"[red]{s.get('known_bad', 0):,} known-bad[/], {s.get('alert', 0):,} alert, "
         f"{s.get('known_good', 0):,} known-good, {s.get('errors', 0):,} unreadable, "
-        f"{s.get('deleted', 0):,} deleted, {s.get('archive_members', 0):,} archive members"
+        f"{s.get('deleted', 0):,} deleted"
     )
     verification = row.verification or {}
     state = "[green]verified[/]" if verification.get("ok") else "[red]NOT verified[/]"

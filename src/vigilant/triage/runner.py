@@ -140,15 +140,15 @@ def execute(
             batch.files += 1
             batch.size += entry.size
             if not batch.done:
-                batch.add(position, entry, threads, processor)
+                batch.add(position, entry, threads, processor, progress)
             if batch_ends(batch.files, batch.size, settings):
-                batch.submit(threads, processor)
+                batch.submit(threads, processor, progress)
                 pending.append(batch)
                 batch = None
                 while len(pending) > _AHEAD:
                     _finish(pending.popleft(), matcher, progress, on_batch)
         if batch is not None:
-            batch.submit(threads, processor)
+            batch.submit(threads, processor, progress)
             pending.append(batch)
         while pending:
             _finish(pending.popleft(), matcher, progress, on_batch)
@@ -180,7 +180,14 @@ class _Batch:
     group_size: int = 0  # bytes of its small files
     group_large: int = 0  # its files of a chunk or more
 
-    def add(self, position: int, entry: FileEntry, threads: Executor, processor: EntryProcessor) -> None:
+    def add(
+        self,
+        position: int,
+        entry: FileEntry,
+        threads: Executor,
+        processor: EntryProcessor,
+        progress: Progress,
+    ) -> None:
         self.group.append((position, entry))
         if entry.size >= CHUNK:
             self.group_large += 1
@@ -191,12 +198,22 @@ class _Batch:
             or self.group_size >= _GROUP_BYTES
             or self.group_large >= _GROUP_LARGE
         ):
-            self.submit(threads, processor)
+            self.submit(threads, processor, progress)
 
-    def submit(self, threads: Executor, processor: EntryProcessor) -> None:
+    def submit(self, threads: Executor, processor: EntryProcessor, progress: Progress) -> None:
         if self.group:
-            self.work.append(threads.submit(processor.process_group, self.group))
+            work = threads.submit(processor.process_group, self.group)
+            # Progress is told as each group is done (up to 256 files or 32 MiB), from the thread that did
+            # it: once a batch (512 files or 4 GiB) gave a bar too few steps for a rate or an ETA.
+            files, size = len(self.group), sum(entry.size for _, entry in self.group)
+            work.add_done_callback(lambda done: _told(done, progress, files, size))
+            self.work.append(work)
             self.group, self.group_size, self.group_large = [], 0, 0
+
+
+def _told(done: Future[list[FileRecord]], progress: Progress, files: int, size: int) -> None:
+    if not done.cancelled() and done.exception() is None:
+        progress.on_advance(files, size)
 
 
 def _finish(
@@ -208,7 +225,8 @@ def _finish(
             records.extend(part.result())
         matcher.match(records)
         write_atomically(records, batch.target)
-    progress.on_advance(batch.files, batch.size)
+    else:
+        progress.on_advance(batch.files, batch.size)  # done before (a resumed run): counted at once
     if not batch.done and on_batch is not None:
         on_batch(batch.index)
 

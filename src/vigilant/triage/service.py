@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -224,12 +225,14 @@ class _Totals:
         self.counted, self.progress, self.run_id, self.db = counted, progress, run_id, db
         self.total: tuple[int, int] | None = None  # (files, bytes), once the count is in
         self.files = self.size = 0
+        self._lock = threading.Lock()  # told from the hashing threads as their groups finish
 
     def advance(self, files: int, size: int) -> None:
-        self._count()  # the total first, once known: a bar never shows more done than there is
-        self.progress.on_advance(files, size)
-        self.files += files
-        self.size += size
+        with self._lock:
+            self._count()  # the total first, once known: a bar never shows more done than there is
+            self.progress.on_advance(files, size)
+            self.files += files
+            self.size += size
 
     def batch_done(self, index: int) -> None:
         self._store(batches=1)
