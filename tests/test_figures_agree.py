@@ -4,8 +4,9 @@ The demo's generated operation (fixed seed) is built as `vigilant demo` builds i
 operation step (:func:`vigilant.demo._operation_demo`: the operation, the logins, the demo laptop seized in
 a partner case, the release, the CLI's figures). Then each place that shows its figures is read as a person
 or a script reads it, and compared with :func:`vigilant.cases.figures.operation_figures`, the one function
-that computes them: the demo's printed summary, the CLI's figures table, the dashboard, the operation page,
-the API, and the public release's counts (named and withheld: every person charged, once).
+that computes them: the demo's printed summary, the CLI's figures table, the dashboard (its table and its
+chart), the operation page, the API (the figures and the operation), and the public release's counts
+(named and withheld: every person charged, once).
 
 The field test found the demo printing "123 devices seized" (the generator's own count, made before the
 demo seized the laptop) where the table and the dashboard said 124.
@@ -13,6 +14,7 @@ demo seized the laptop) where the table and the dashboard said 124.
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from datetime import UTC, datetime
@@ -148,8 +150,22 @@ def test_every_place_shows_the_operations_figures_alike(
                 str(expected[n]) for n in ("victims_identified", "victims_safeguarded", "victims_referred")
             )
 
+            # The dashboard's enforcement chart: each bar's label and the value written beside it.
+            texts = re.findall(r'class="chart-(label|value)"[^>]*>([^<]*)</text>', dashboard)
+            bars = {
+                label: int(value)
+                for (kind, label), (next_kind, value) in itertools.pairwise(texts)
+                if kind == "label" and next_kind == "value"
+            }
+            for label in ("warrants executed", "devices seized", "victims identified", "victims safeguarded",
+                          "victims referred"):  # fmt: skip
+                name = label.replace(" ", "_")
+                assert bars[label] == expected[name], f"dashboard chart: {label} {bars[label]}"
+
             api: dict[str, Any] = client.get(f"/api/v1/operations/{op.id}/figures").json()
+            detail: dict[str, Any] = client.get(f"/api/v1/operations/{op.id}").json()["figures"]
             for name in NUMERIC:
-                assert api[name] == expected[name], f"API: {name} {api[name]}"
+                assert api[name] == expected[name], f"API figures: {name} {api[name]}"
+                assert detail[name] == expected[name], f"API operation: {name} {detail[name]}"
     finally:
         db.dispose()
