@@ -7,14 +7,13 @@ clock. The database is opened here from the settings and closed when the server 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -34,7 +33,7 @@ from vigilant.web.api_evidence_links import router as evidence_links_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
-from vigilant.web.headers import STATIC_PREFIX, add_secure_headers
+from vigilant.web.headers import STATIC_PREFIX, SecureHeaders
 from vigilant.web.pages_browse import router as browse_pages
 from vigilant.web.pages_case_forms import router as case_form_pages
 from vigilant.web.pages_evidence_links import router as evidence_links_pages
@@ -68,10 +67,6 @@ def templates() -> Environment:
     env.globals["static"] = STATIC_PREFIX
     display.install(env)  # the menu a role may use, and the ``when`` filter for times
     return env
-
-
-async def secure_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    return add_secure_headers(await call_next(request), request.url.path)
 
 
 def create_app(settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:
@@ -111,7 +106,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
         cookie_secure=options.cookie_secure,
         runs=RunLauncher(settings, db),
     )
-    app.middleware("http")(secure_headers)
+    app.add_middleware(SecureHeaders)
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(pages.router)
