@@ -40,7 +40,8 @@ def routing_status(
 ) -> RoutingStatus:
     reason = str((routing or {}).get("reason") or "")
     if routed_agency_id is not None and routed_to is not None:
-        return RoutingStatus(True, routed_agency_id, f"routed to {routed_to} ({REASONS.get(reason, reason)})")
+        why = REASONS.get(reason, reason)
+        return RoutingStatus(True, routed_agency_id, f"routed to {routed_to}" + (f" ({why})" if why else ""))
     if routed_to is not None:
         why = (
             f"the jurisdiction table names {routed_to!r}, which is no agency in Vigilant "
