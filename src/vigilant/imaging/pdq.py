@@ -351,14 +351,17 @@ _ODD_COL = _ODD_ROW.T
 _ODD_SUM = _ODD_ROW ^ _ODD_COL
 
 
-@lru_cache(maxsize=256)
-def _tent(length: int) -> tuple[F32Array, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+Band = tuple[int, int, F32Array]  # start, stop, the weights of pixels start..stop-1
+
+
+@lru_cache(maxsize=128)  # a band keeps ~2 floats a pixel of the axis: 128 sizes of 8,000 px, ~8 MB
+def _tent(length: int) -> tuple[Band, ...]:
     """How PDQ brings one axis of ``length`` pixels to 64 samples, as weights.
 
     PDQ filters each axis twice with a box of ``w = ceil(length / 128)`` pixels (clipped and renormalised at
     the edges: pixel p averages p - (w - h) .. p + h - 1 where h = (w + 2) // 2), then keeps the pixel at
     int((k + 0.5) * length / 64) for sample k. Both steps are linear, so sample k is a fixed weighted sum of
-    the pixels: row k of the returned (64, length) matrix, nonzero only on ``starts[k]:stops[k]``.
+    the pixels start..stop-1 of its band (the only nonzero weights).
     """
     window = (length + 2 * _SIDE - 1) // (2 * _SIDE)
     half = (window + 2) // 2
@@ -381,7 +384,11 @@ def _tent(length: int) -> tuple[F32Array, npt.NDArray[np.int64], npt.NDArray[np.
         minlength=_SIDE * width,
     ).reshape(_SIDE, width)
     weights = np.cumsum(steps, axis=1)[:, :length].astype(np.float32)
-    return weights, low[low[kept]], high[high[kept]] + 1
+    starts, stops = low[low[kept]], high[high[kept]] + 1
+    return tuple(
+        (int(a), int(b), np.ascontiguousarray(weights[k, a:b]))
+        for k, (a, b) in enumerate(zip(starts, stops, strict=True))
+    )
 
 
 def _full_buffer(pixels: npt.NDArray[np.uint8]) -> F32Array:
@@ -392,22 +399,19 @@ def _full_buffer(pixels: npt.NDArray[np.uint8]) -> F32Array:
     processes on shared cores); then luma, then columns the same way on the 64-row result.
     """
     height, width = pixels.shape[:2]
-    rows, row_starts, row_stops = _tent(height)
-    columns, column_starts, column_stops = _tent(width)
+    rows, columns = _tent(height), _tent(width)
     flat = pixels.reshape(height, -1)
     across = np.empty((_SIDE, flat.shape[1]), np.float32)
-    for k in range(_SIDE):
-        start, stop = row_starts[k], row_stops[k]
-        across[k] = np.einsum("i,ij->j", rows[k, start:stop], flat[start:stop].astype(np.float32))
+    for k, (start, stop, weights) in enumerate(rows):
+        across[k] = np.einsum("i,ij->j", weights, flat[start:stop].astype(np.float32))
     if pixels.ndim == 3:
         shaped = across.reshape(_SIDE, width, 3)
         luma = shaped[:, :, 0] * _LUMA[0] + shaped[:, :, 1] * _LUMA[1] + shaped[:, :, 2] * _LUMA[2]
     else:
         luma = across * sum(_LUMA)  # pdqhash sees a grey picture as three equal channels
     out = np.empty((_SIDE, _SIDE), np.float32)
-    for k in range(_SIDE):
-        start, stop = column_starts[k], column_stops[k]
-        out[:, k] = np.einsum("ij,j->i", luma[:, start:stop], columns[k, start:stop])
+    for k, (start, stop, weights) in enumerate(columns):
+        out[:, k] = np.einsum("ij,j->i", luma[:, start:stop], weights)
     return out
 
 
