@@ -249,7 +249,7 @@ class TriageRunRow(Base):
     verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     # What of the evidence the run could not read: {"volumes": M, "parts": [{"where", "reason", "volume"}]}
-    # (triage.runinfo.Coverage; migration 0015). None: not finished, or finished before it was recorded.
+    # (triage.runinfo.Coverage; migration 0014). None: not finished, or finished before it was recorded.
     coverage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

@@ -3,8 +3,8 @@
 Views computed from the records (the dashboard's figures) are cached under the seq of the newest event that
 recorded a change (security.audit.last_change_seq); every request asks for it, however long the log.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

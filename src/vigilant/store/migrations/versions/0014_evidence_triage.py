@@ -4,8 +4,8 @@ A volume (partition, or a whole image) with no file system The Sleuth Kit can re
 a run recorded nothing of it and looked like an empty success. ``triage_run.coverage`` (JSON, nullable:
 runs before it have none) holds ``{"volumes": M, "parts": [{"where", "reason", "volume"}]}``.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
