@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,10 @@ def _import(db: Database, root: Path, name: str, hashes: dict[str, bytes], metho
     ]
     path = root / f"{name}.json"
     write_vics(path, entries, version="2.0", form="media")
-    chosen = {} if method is None else {"pdq_method": method}
-    import_hash_set(LibraryStore(db), ImportRequest(path, actor="t", name=name, version="1", **chosen))
+    request = ImportRequest(path, actor="t", name=name, version="1")
+    if method is not None:
+        request = replace(request, pdq_method=method)
+    import_hash_set(LibraryStore(db), request)
 
 
 def _triage(db: Database, root: Path, folder: Path) -> list[FileRecord]:

@@ -94,8 +94,9 @@ class HashSetRow(Base):
     entry_count: Mapped[int] = mapped_column(BigInteger, default=0)
     refused_count: Mapped[int] = mapped_column(BigInteger, default=0)
     pdq_threshold: Mapped[int] = mapped_column(SmallInteger, default=31)
-    # How the set's PDQ hashes were made: "full" (the whole picture: python-threatexchange, HMA, the default of
-    # an import) or "512" (longest side 512 px: Meta's C++ tool); pictures are hashed the same way to match.
+    # How the set's PDQ hashes were made: "full" (the whole picture: python-threatexchange, HMA, the
+    # default of an import) or "512" (longest side 512 px: Meta's C++ tool); pictures are hashed the same
+    # way to match.
     pdq_method: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
 
     entries: Mapped[list[KnownFileRow]] = relationship(
