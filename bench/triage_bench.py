@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from vigilant import md5_lanes
-from vigilant.demo import draw_image
+from vigilant.demo.pictures import draw_image
 from vigilant.store import Database
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService

@@ -1,7 +1,7 @@
 """The web application under load: the dashboard and an audited API list, beside a static file of the same
 server, with 50 connections, on SQLite and on PostgreSQL.
 
-Data: the demo's province-wide operation (:func:`vigilant.demo_operation.generate_operation`, fixed seed:
+Data: the demo's province-wide operation (:func:`vigilant.demo.operation.generate_operation`, fixed seed:
 27 agencies, ~50 cases, 3,000 IPs), its users (one per role), in a temporary folder. The server is the
 product as deployed: ``vigilant serve`` (uvicorn, ``--workers`` as set below) on 127.0.0.1. The
 coordinator logs in once (password + TOTP, through :class:`~vigilant.security.auth.AuthService`); the load
@@ -44,8 +44,8 @@ from urllib.request import urlopen
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from vigilant.demo_operation import generate_operation
-from vigilant.demo_users import create_demo_users, demo_key_file, write_manifest
+from vigilant.demo.operation import generate_operation
+from vigilant.demo.users import create_demo_users, demo_key_file, write_manifest
 from vigilant.security import mfa
 from vigilant.security.audit import verify_chain
 from vigilant.security.auth import AuthService

@@ -13,7 +13,7 @@ from tests.imaging.videos import frames_of, write_video
 from tests.library.helpers import entry, md5_of
 from vigilant.cli import run
 from vigilant.cli.common import database
-from vigilant.demo import draw_image
+from vigilant.demo.pictures import draw_image
 from vigilant.errors import ExitCode
 from vigilant.library.samples import write_vics
 from vigilant.triage.results import iter_records

@@ -33,8 +33,7 @@ from vigilant.cases.models import (
 from vigilant.cases.release import build_release
 from vigilant.cases.service import open_case
 from vigilant.cli import run
-from vigilant.demo import _seize_demo_laptop, draw_image
-from vigilant.demo_operation import (
+from vigilant.demo.operation import (
     AGENCIES,
     DOCUMENTATION_NETWORKS,
     OPERATION_CODE,
@@ -43,8 +42,10 @@ from vigilant.demo_operation import (
     documentation_ip,
     generate_operation,
 )
-from vigilant.demo_server import PID_FILE, running_server, start_server, stop_server
-from vigilant.demo_users import (
+from vigilant.demo.pictures import draw_image
+from vigilant.demo.run import _seize_demo_laptop
+from vigilant.demo.server import PID_FILE, running_server, start_server, stop_server
+from vigilant.demo.users import (
     DEMO_ARGON,
     create_demo_users,
     current_code,
@@ -53,7 +54,7 @@ from vigilant.demo_users import (
     read_manifest,
     write_manifest,
 )
-from vigilant.demo_video import make_demo_videos
+from vigilant.demo.video import make_demo_videos
 from vigilant.errors import ExitCode, NotFoundError
 from vigilant.hashing import digest_file
 from vigilant.imaging.vpdq import vpdq_match, vpdq_of_video

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vigilant.cli import run
-from vigilant.demo_folder import MARKER, prepare_demo_folder
+from vigilant.demo.folder import MARKER, prepare_demo_folder
 from vigilant.errors import ConflictError, ExitCode
 
 

@@ -30,8 +30,8 @@ from vigilant.cases.operations import list_operations
 from vigilant.cases.release import build_release
 from vigilant.cli import run
 from vigilant.config import Settings
-from vigilant.demo import _operation_demo
-from vigilant.demo_users import DEMO_ARGON, current_code, demo_database_url, demo_key_file
+from vigilant.demo.run import _operation_demo
+from vigilant.demo.users import DEMO_ARGON, current_code, demo_database_url, demo_key_file
 from vigilant.security.passwords import Passwords
 from vigilant.store import open_database
 from vigilant.triage.evidence_service import EvidenceService

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from vigilant.errors import BadInputError
-from vigilant.registry import Registry
+from vigilant.extension_points import Registry
 
 
 class InvalidDigestError(BadInputError):

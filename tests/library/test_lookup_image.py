@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from vigilant.demo import draw_image
+from vigilant.demo.pictures import draw_image
 from vigilant.hashing import digest_file
 from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.importer import ImportRequest, import_hash_set

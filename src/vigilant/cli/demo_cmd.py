@@ -49,7 +49,7 @@ def demo(
     if ctx.invoked_subcommand is not None:
         return
     from vigilant.cli import run
-    from vigilant.demo import run_demo
+    from vigilant.demo.run import run_demo
 
     run_demo(
         folder.resolve(),
@@ -70,7 +70,7 @@ def code(
     """Print the current TOTP code of a demo user (refused for any other account)."""
     from datetime import UTC, datetime
 
-    from vigilant.demo_users import current_code
+    from vigilant.demo.users import current_code
 
     current = current_code(folder.resolve(), username, now=datetime.now(UTC))
     console.print(
@@ -81,7 +81,7 @@ def code(
 @app.command("stop")
 def stop(folder: FolderOpt = DEFAULT_FOLDER) -> None:
     """Stop the demo's background web application."""
-    from vigilant.demo_server import stop_server
+    from vigilant.demo.server import stop_server
 
     server = stop_server(folder.resolve())
     if server is None:

@@ -33,7 +33,7 @@ from vigilant.evidence.images import (
     is_ewf,
     open_raw,
 )
-from vigilant.registry import Registry
+from vigilant.extension_points import Registry
 
 _HASH_CHUNK = 4 << 20
 

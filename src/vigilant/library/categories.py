@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vigilant.errors import BadInputError
-from vigilant.registry import Registry
+from vigilant.extension_points import Registry
 
 
 class CategoryClass(Enum):

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigilant.demo import draw_image
+from vigilant.demo.pictures import draw_image
 from vigilant.hashing import FileDigests, digest_file
 from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.importer import ImportRequest, import_hash_set

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from vigilant.digests import MD5, SHA1, SHA256
+from vigilant.extension_points import Registry
 from vigilant.library.exporters.base import HashSetWriter, VideoFrames
 from vigilant.library.exporters.csv_export import CsvWriter
 from vigilant.library.exporters.hashdeep import HashdeepWriter
 from vigilant.library.exporters.sums import SumsWriter
 from vigilant.library.exporters.vics import VicsWriter
 from vigilant.library.exporters.vpdq import VpdqWriter
-from vigilant.registry import Registry
 
 
 class ExportRegistry(Registry[HashSetWriter]):

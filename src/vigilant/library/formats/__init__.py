@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vigilant.extension_points import Registry
 from vigilant.library.formats.base import HashSetReader, ReaderOptions, SourceError, read_head
-from vigilant.registry import Registry
 
 
 class FormatRegistry(Registry[HashSetReader]):

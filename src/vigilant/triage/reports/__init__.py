@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigilant.registry import Registry
+from vigilant.extension_points import Registry
 from vigilant.triage.reports.base import RecordSource, ReportWriter
 from vigilant.triage.reports.case_uco import CaseReport
 from vigilant.triage.reports.csv_report import CsvReport

@@ -4,9 +4,9 @@ Everything it uses is made here: abstract images drawn with Pillow (shapes on gr
 built from their hashes, a synthetic NSRL RDS v3 database, a few "seized" files to look up, and a small
 ext4 disk image of a "seized laptop" (made with mke2fs, one file deleted with debugfs) that is added as
 evidence, triaged and reported on; a loopback swarm is observed and turned into a lead. Then a
-province-wide operation is generated through the cases services (:mod:`vigilant.demo_operation`), with one
-login per role (:mod:`vigilant.demo_users`), and the web application is started in the background on
-127.0.0.1 (:mod:`vigilant.demo_server`). It runs in its own data dir with its own SQLite database, so it
+province-wide operation is generated through the cases services (:mod:`vigilant.demo.operation`), with one
+login per role (:mod:`vigilant.demo.users`), and the web application is started in the background on
+127.0.0.1 (:mod:`vigilant.demo.server`). It runs in its own data dir with its own SQLite database, so it
 never touches a real library.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 from sqlalchemy import select
 
 from vigilant.cases.access import LocalActor
@@ -32,52 +32,29 @@ from vigilant.cases.figures import OperationFigures, operation_figures
 from vigilant.cases.models import CaseRow
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.release import build_release
-from vigilant.demo_folder import prepare_demo_folder
-from vigilant.demo_operation import GENERATOR, DemoAgency, GeneratedOperation, generate_operation
-from vigilant.demo_server import DEFAULT_LIFETIME_S, DEFAULT_PORT, start_server
-from vigilant.demo_users import (
+from vigilant.demo.folder import prepare_demo_folder
+from vigilant.demo.operation import GENERATOR, DemoAgency, GeneratedOperation, generate_operation
+from vigilant.demo.pictures import draw_image
+from vigilant.demo.server import DEFAULT_LIFETIME_S, DEFAULT_PORT, start_server
+from vigilant.demo.swarm import make_demo_torrent, seeding
+from vigilant.demo.users import (
     DemoLogin,
     create_demo_users,
     demo_database_url,
     demo_key_file,
     write_manifest,
 )
-from vigilant.demo_video import make_demo_videos
+from vigilant.demo.video import make_demo_videos
 from vigilant.errors import VigilantError
 from vigilant.hashing import digest_file
 from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
-from vigilant.p2p.demo_swarm import make_demo_torrent, seeding
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import Database, open_database
 from vigilant.triage.evidence_service import EvidenceService
 
 DEMO_IMAGES = 24
-
-
-def draw_image(seed: int, size: tuple[int, int] = (800, 600)) -> Image.Image:
-    """A benign abstract picture: a colour gradient with random shapes, different for every seed."""
-    rng = random.Random(seed)
-    width, height = size
-    top = tuple(rng.randrange(256) for _ in range(3))
-    bottom = tuple(rng.randrange(256) for _ in range(3))
-    image = Image.new("RGB", size)
-    draw = ImageDraw.Draw(image)
-    for y in range(height):
-        t = y / (height - 1)
-        draw.line(
-            [(0, y), (width, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
-        )
-    for _ in range(rng.randrange(6, 14)):
-        x0, y0 = rng.randrange(width), rng.randrange(height)
-        x1, y1 = x0 + rng.randrange(40, width // 2), y0 + rng.randrange(40, height // 2)
-        colour = tuple(rng.randrange(256) for _ in range(3))
-        if rng.random() < 0.5:
-            draw.ellipse([x0, y0, x1, y1], fill=colour)
-        else:
-            draw.rectangle([x0, y0, x1, y1], fill=colour)
-    return image.filter(ImageFilter.GaussianBlur(1.5))
 
 
 def _jpeg(image: Image.Image, path: Path, quality: int = 90) -> None:
@@ -198,7 +175,7 @@ def run_demo(
     """Run the demonstration in ``root`` through the real command line.
 
     An earlier demo's folder is kept beside it (or deleted with ``discard_previous``), and a folder the
-    demo did not make is refused: see :mod:`vigilant.demo_folder`. With ``serve``, the web application is
+    demo did not make is refused: see :mod:`vigilant.demo.folder`. With ``serve``, the web application is
     left running in the background (it stops itself after ``lifetime_s``); this function returns either
     way, so the demo ends on a machine with no one at it.
     """

@@ -1,6 +1,6 @@
 """The demo's web server, in the background, so that ``make demo`` returns even with no one at the keyboard.
 
-:func:`start_server` runs ``python -m vigilant.demo_server``, which forks: the parent writes the pid file
+:func:`start_server` runs ``python -m vigilant.demo.server``, which forks: the parent writes the pid file
 (``server.pid`` in the demo folder) and exits at once; the child leaves the terminal's session, serves the
 demo database on 127.0.0.1 only, writes to ``server.log``, and stops itself after its lifetime (an hour by
 default), on SIGTERM (:func:`stop_server`, ``vigilant demo stop``), or when the demo is run again. The
@@ -36,7 +36,7 @@ DEFAULT_PORT = 8765
 DEFAULT_LIFETIME_S = 3600
 PID_FILE = "server.pid"
 LOG_FILE = "server.log"
-_MODULE = "vigilant.demo_server"
+_MODULE = "vigilant.demo.server"
 
 
 class DemoServerError(VigilantError):

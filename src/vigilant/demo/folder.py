@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vigilant.demo_server import stop_server
+from vigilant.demo.server import stop_server
 from vigilant.errors import ConflictError
 
 MARKER = ".vigilant-demo"

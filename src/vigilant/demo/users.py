@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from vigilant.demo_operation import GENERATOR, DemoAgency
+from vigilant.demo.operation import GENERATOR, DemoAgency
 from vigilant.errors import NotFoundError
 from vigilant.security import mfa
 from vigilant.security.models import UserRow
