@@ -9,7 +9,7 @@
    result sets are also compared.
    Memory: "index MB" is the bytes of our index's arrays; "RSS MB" is the resident memory that holding each
    tool's index costs, measured for each in a fresh process (in one long process freed memory is reused).
-2. Decode + PDQ, by both methods (:class:`~vigilant.imaging.pdq.PdqMethod`), on JPEGs (1024x768) and PNGs
+2. Decode + PDQ, by both methods (:class:`~vigilant.perceptual.pdq.PdqMethod`), on JPEGs (1024x768) and PNGs
    (600x400) made from scikit-image's shipped sample photos: the full-picture method against a plain loop of
    Pillow full decode + ``pdqhash.compute`` (what python-threatexchange does: the hashes must be equal), and
    the 512 px method against a plain loop of Pillow draft decode + ``pdqhash.compute``.
@@ -40,8 +40,8 @@ import numpy.typing as npt
 import pdqhash
 from PIL import Image
 
-from vigilant.imaging.pdq import PDQ_MAX_SIDE, PdqMethod, pdq_of_image
 from vigilant.library.pdq_index import PdqIndex
+from vigilant.perceptual.pdq import PDQ_MAX_SIDE, PdqMethod, pdq_of_image
 
 U8Array = npt.NDArray[np.uint8]
 I64Array = npt.NDArray[np.int64]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.imaging.videos import frames_of, write_video
 from tests.library.helpers import entry, md5_of
+from tests.perceptual.videos import frames_of, write_video
 from vigilant.cli import run
 from vigilant.cli.common import database
 from vigilant.demo.pictures import draw_image

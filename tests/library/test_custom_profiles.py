@@ -13,7 +13,6 @@ import pytest
 from tests.library.helpers import entry, md5_of
 from vigilant.cli import run
 from vigilant.errors import BadInputError, ExitCode
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.leads.known import severity_of
 from vigilant.library.categories import (
     CategoryClass,
@@ -27,6 +26,7 @@ from vigilant.library.records import SetKind
 from vigilant.library.samples import read_source, sample_set, stored_entries, write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.vpdq import FrameHash
 from vigilant.store import Database
 
 PROFILE_TOML = """\

@@ -8,12 +8,12 @@ from PIL import Image
 
 from vigilant.demo.pictures import draw_image
 from vigilant.hashing import digest_file
-from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
 from vigilant.store import Database
 
 

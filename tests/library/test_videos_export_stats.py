@@ -13,12 +13,12 @@ import pytest
 from tests.library.helpers import entry
 from vigilant.cli import run
 from vigilant.errors import ExitCode
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import HashSetInfo, KnownEntry, SetKind
 from vigilant.library.samples import read_source, write_vics, write_vpdq
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.vpdq import FrameHash
 from vigilant.store import Database
 
 

@@ -20,13 +20,13 @@ from threatexchange.signal_type.pdq.signal import PdqSignal
 from vigilant.cli import run
 from vigilant.digests import PDQ
 from vigilant.errors import ExitCode
-from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.formats import SourceError
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord, records_of, to_table
 from vigilant.triage.results import iter_records

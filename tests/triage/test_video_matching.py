@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.imaging.videos import frames_of, write_video
+from tests.perceptual.videos import frames_of, write_video
 
-from vigilant.imaging.vpdq import FrameHash, vpdq_match, vpdq_of_video
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_vpdq
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.vpdq import FrameHash, vpdq_match, vpdq_of_video
 from vigilant.store import Database
 from vigilant.triage import matcher as matcher_module
 from vigilant.triage.matcher import Matcher

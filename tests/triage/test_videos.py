@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.imaging.videos import (
+from tests.perceptual.videos import (
     damage_inter_frames,
     frames_of,
     scene,
@@ -17,12 +17,12 @@ from tests.imaging.videos import (
     write_video,
 )
 
-from vigilant.imaging import vpdq
-from vigilant.imaging.pdq import pdq_of_pil
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual import vpdq
+from vigilant.perceptual.pdq import pdq_of_pil
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord, Hit, records_of, to_table
 from vigilant.triage.results import iter_records

@@ -22,7 +22,6 @@ from vigilant.cli.common import (
     settings,
 )
 from vigilant.errors import BadInputError, ExitCode
-from vigilant.imaging.pdq import PdqMethod
 from vigilant.library.categories import PROFILES, load_profile_file
 from vigilant.library.exporters import exporters
 from vigilant.library.formats import ReaderOptions, formats
@@ -30,6 +29,7 @@ from vigilant.library.importer import ImportRequest, NothingImportedError, impor
 from vigilant.library.records import ImportReport, SetKind
 from vigilant.library.service import LookupResult, Match
 from vigilant.library.store import PROBLEMS_KEPT
+from vigilant.perceptual.pdq import PdqMethod
 
 app = typer.Typer(
     help="Hash sets of known material: import, list, show, look up, export, figures.", no_args_is_help=True

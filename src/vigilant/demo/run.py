@@ -47,9 +47,9 @@ from vigilant.demo.users import (
 from vigilant.demo.video import make_demo_videos
 from vigilant.errors import VigilantError
 from vigilant.hashing import digest_file
-from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
+from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import Database, open_database
 from vigilant.triage.evidence_service import EvidenceService

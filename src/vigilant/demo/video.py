@@ -16,9 +16,9 @@ import numpy as np
 from PIL import Image
 
 from vigilant.hashing import digest_file
-from vigilant.imaging import vpdq
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vpdq
+from vigilant.perceptual import vpdq
 
 if vpdq.VPDQ_AVAILABLE:  # the optional 'video' extra
     import av

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from vigilant.errors import BadInputError, ConflictError
-from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PdqMethod
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.categories import PROFILES, CategoryProfile, InvalidCategoryError
 from vigilant.library.formats import HashSetReader, ReaderOptions, SourceError, formats
 from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetHints, SetKind
 from vigilant.library.store import PROBLEMS_KEPT, LibraryStore, entry_row, set_info
+from vigilant.perceptual.pdq import PDQ_IMPORT_METHOD, PdqMethod
+from vigilant.perceptual.vpdq import FrameHash
 from vigilant.store.models import HashSetRow, utcnow
 
 BATCH_ROWS = 5000

@@ -16,12 +16,12 @@ import numpy as np
 
 from vigilant.digests import FILE_DIGESTS, DigestKind
 from vigilant.errors import NotFoundError
-from vigilant.imaging.pdq import PDQ_MIN_QUALITY
-from vigilant.imaging.vpdq import VPDQ_QUALITY
 from vigilant.library.exact_index import ExactIndex
 from vigilant.library.pdq_index import PdqIndex
 from vigilant.library.records import HashSetInfo
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.pdq import PDQ_MIN_QUALITY
+from vigilant.perceptual.vpdq import VPDQ_QUALITY
 
 
 def set_folder_name(info: HashSetInfo) -> str:

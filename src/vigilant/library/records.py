@@ -8,8 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.categories import CategoryProfile, resolve_profile
+from vigilant.perceptual.vpdq import FrameHash
 
 
 class SetKind(StrEnum):

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError, NotFoundError
-from vigilant.imaging.pdq import PDQ_IMPORT_METHOD, PDQ_MIN_QUALITY, PdqMethod, pdq_dihedral, pdq_of_image
 from vigilant.library.categories import Category
 from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.pdq import PDQ_IMPORT_METHOD, PDQ_MIN_QUALITY, PdqMethod, pdq_dihedral, pdq_of_image
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store.models import LibraryImportRow
 

@@ -10,7 +10,6 @@ from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigilant.errors import NotFoundError
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.records import (
     ENTRY_DIGEST_FIELDS,
     HashSetInfo,
@@ -19,6 +18,7 @@ from vigilant.library.records import (
     SetKind,
     StoredEntry,
 )
+from vigilant.perceptual.vpdq import FrameHash
 from vigilant.store import Database
 from vigilant.store.models import (
     HashSetRow,

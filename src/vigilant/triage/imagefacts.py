@@ -1,7 +1,8 @@
 """Facts from a picture's bytes: PDQ hash and quality, and the EXIF an investigator follows up.
 
 The PDQ hash is made by each method the run's library sets were hashed by (see
-:class:`~vigilant.imaging.pdq.PdqMethod`): usually one; both where the sets differ, the full picture's first.
+:class:`~vigilant.perceptual.pdq.PdqMethod`):
+usually one; both where the sets differ, the full picture's first.
 
 Runs in worker processes (decoding holds the GIL), so it takes and returns plain values.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from vigilant.errors import VigilantError
-from vigilant.imaging.pdq import PDQ_MIN_QUALITY, PdqMethod, PdqResult, pdq_of_pil
+from vigilant.perceptual.pdq import PDQ_MIN_QUALITY, PdqMethod, PdqResult, pdq_of_pil
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825

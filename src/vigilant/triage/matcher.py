@@ -12,7 +12,8 @@ frame within vPDQ's distance of one of the video's frames; only those are compar
 known video with no such frame matches 0 % of the video.
 
 Pictures are compared with each set by the PDQ method that made the set's hashes (``full`` picture or
-``512`` px, :class:`~vigilant.imaging.pdq.PdqMethod`): a record carries a hash by each method its run's sets
+``512`` px, :class:`~vigilant.perceptual.pdq.PdqMethod`):
+a record carries a hash by each method its run's sets
 use (:attr:`Matcher.pdq_methods`), and each hit says which method it compared. Video frames are hashed at
 ``512`` px, whatever the set (the same as the full picture for frames no larger than that).
 
@@ -28,10 +29,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from vigilant.digests import FILE_DIGESTS, PDQ
-from vigilant.imaging.pdq import PDQ_MIN_QUALITY, PdqMethod
-from vigilant.imaging.vpdq import VPDQ_DISTANCE, VPDQ_QUALITY, FrameHash, VpdqMatch, vpdq_match
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
+from vigilant.perceptual.pdq import PDQ_MIN_QUALITY, PdqMethod
+from vigilant.perceptual.vpdq import VPDQ_DISTANCE, VPDQ_QUALITY, FrameHash, VpdqMatch, vpdq_match
 from vigilant.triage.records import FileRecord, Hit
 
 VPDQ = "vpdq"  # how a video that matched a known video as a whole is said to have matched

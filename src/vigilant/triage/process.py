@@ -21,10 +21,10 @@ from vigilant.errors import VigilantError
 from vigilant.evidence.archive_budget import ArchiveProblem
 from vigilant.evidence.archives import expand
 from vigilant.evidence.base import EntryStatus, FileEntry
-from vigilant.imaging import vpdq
-from vigilant.imaging.pdq import PdqMethod
-from vigilant.imaging.vpdq import VideoLimits
 from vigilant.md5_lanes import Md5Lanes
+from vigilant.perceptual import vpdq
+from vigilant.perceptual.pdq import PdqMethod
+from vigilant.perceptual.vpdq import VideoLimits
 from vigilant.triage.identify import HEAD_BYTES, identify, is_archive_mime, name_extension
 from vigilant.triage.imagefacts import ImageFacts, image_facts
 from vigilant.triage.records import FileRecord

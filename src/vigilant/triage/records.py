@@ -10,7 +10,7 @@ Schema versions (``vigilant.schema`` in each file's metadata): 1 had no video fr
 video frame that matched. 3 adds, on hits, ``query_match_percent`` and ``compared_match_percent``: a video
 that matched a known video as a whole (``matched_on`` ``vpdq``), with vPDQ's two figures. 4 adds
 ``pdq_method`` (how ``pdq`` was made: ``full`` picture or ``512`` px, see
-:class:`~vigilant.imaging.pdq.PdqMethod`), ``pdq_second`` and ``pdq_second_quality`` (the hash by the other
+:class:`~vigilant.perceptual.pdq.PdqMethod`), ``pdq_second`` and ``pdq_second_quality`` (the hash by the other
 method, where the run's sets need both) and, on hits, ``pdq_method`` (the method of the hashes compared).
 Files of versions 1 to 3 still read: the missing values are empty, and their ``pdq`` was made at ``512`` px
 (:meth:`FileRecord.pdq_by` says so). 5 adds, on hits, what the library holds of the matched entry:
@@ -27,7 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from vigilant.imaging.vpdq import FrameHash
+from vigilant.perceptual.vpdq import FrameHash
 
 SCHEMA_VERSION = 5
 LEGACY_PDQ_METHOD = "512"  # how every picture was PDQ-hashed before version 4

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigilant.errors import VigilantError
-from vigilant.imaging.vpdq import FrameHash, VideoLimits, vpdq_of_video
+from vigilant.perceptual.vpdq import FrameHash, VideoLimits, vpdq_of_video
 
 
 @dataclass(frozen=True)

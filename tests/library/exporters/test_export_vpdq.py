@@ -9,11 +9,11 @@ import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.exporters import exporters
 from vigilant.library.exporters.vpdq import VpdqWriter
 from vigilant.library.records import KnownEntry, StoredEntry
 from vigilant.library.samples import read_source, sample_set, stored_entries, synthetic_entries
+from vigilant.perceptual.vpdq import FrameHash
 
 SET = sample_set(name="Videos")
 FILES = synthetic_entries(6, seed=3)

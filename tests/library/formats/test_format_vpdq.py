@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library import importer
 from vigilant.library.formats import ReaderOptions, formats
 from vigilant.library.formats.base import read_head
@@ -17,6 +16,7 @@ from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import Raw, SampleItem, read_source, write_vpdq
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.vpdq import FrameHash
 from vigilant.store import Database
 
 

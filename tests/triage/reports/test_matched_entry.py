@@ -15,11 +15,11 @@ from pathlib import Path
 
 from vigilant.demo.pictures import draw_image
 from vigilant.hashing import FileDigests, digest_file
-from vigilant.imaging.pdq import PdqMethod, pdq_of_image
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
 from vigilant.library.store import LibraryStore
+from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
 from vigilant.store import Database
 from vigilant.triage.records import Hit
 from vigilant.triage.results import iter_records

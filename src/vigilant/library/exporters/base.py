@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import BinaryIO, Protocol
 
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.records import HashSetInfo, StoredEntry
+from vigilant.perceptual.vpdq import FrameHash
 
 # The vPDQ frames of those of the given entry ids that are known videos (``LibraryStore.video_frames``).
 VideoFrames = Callable[[Iterable[int]], Mapping[int, Sequence[FrameHash]]]

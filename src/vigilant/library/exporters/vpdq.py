@@ -15,9 +15,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
-from vigilant.imaging.vpdq import FrameHash
 from vigilant.library.exporters.base import VideoFrames
 from vigilant.library.records import HashSetInfo, StoredEntry
+from vigilant.perceptual.vpdq import FrameHash
 
 BATCH = 500  # entries whose frames are read in one go
 

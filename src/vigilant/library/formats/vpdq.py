@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from vigilant.digests import MD5, PDQ, SHA1, SHA256, InvalidDigestError
-from vigilant.imaging.vpdq import TIMESTAMP_DIGITS, FrameHash
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats._lines import Line, head_lines, read_lines
 from vigilant.library.formats.base import ReaderOptions, ReadItem
 from vigilant.library.records import KnownEntry, SetHints
+from vigilant.perceptual.vpdq import TIMESTAMP_DIGITS, FrameHash
 
 _KEYS = frozenset({"vpdq", "md5", "sha1", "sha256", "category", "publisher_category", "series", "name"})
 

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from vigilant.imaging.pdq import PdqMethod
+from vigilant.perceptual.pdq import PdqMethod
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._text import (
     hit_order,

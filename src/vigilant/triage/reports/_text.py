@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from vigilant.imaging.pdq import PdqMethod
+from vigilant.perceptual.pdq import PdqMethod
 from vigilant.triage.records import FileRecord, Hit
 
 # C0 controls (tab, line feed and carriage return too: in a file name they are as surprising as a bell, and

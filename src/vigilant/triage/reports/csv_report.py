@@ -22,7 +22,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import BinaryIO
 
-from vigilant.imaging.vpdq import FrameHash
+from vigilant.perceptual.vpdq import FrameHash
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._sink import TextSink
 from vigilant.triage.reports._text import (

@@ -5,7 +5,7 @@ in memory whole. Every frame is decoded, as vPDQ does; one frame per :data:`SECO
 first frame whose *presentation time* (from the first frame's, or from the start the file states when video
 is missing before the first frame) reaches 0 s, 1 s, 2 s, … — so variable frame rates and gaps are handled
 by time, not by counting frames. Each chosen frame goes through the same
-PDQ code path as a still picture (:func:`vigilant.imaging.pdq.pdq_of_pil`: RGB, box downscale to 512 px,
+PDQ code path as a still picture (:func:`vigilant.perceptual.pdq.pdq_of_pil`: RGB, box downscale to 512 px,
 pdqhash), so a known picture that appears as a frame hashes as the picture does.
 
 Deduplication: a sampled frame whose PDQ hash is *identical* to the previous kept frame's is dropped (a
@@ -18,7 +18,7 @@ A video cut short by a limit or by corruption keeps the frames hashed so far and
 
 The decoding itself — packets the decoder rejects or frames it flags as damaged, stretches with no frame
 (gaps, including video missing at the start), files that name other files — lives in
-:mod:`vigilant.imaging.vpdq_decode`, which imports PyAV; this module holds the data types, the constants,
+:mod:`vigilant.perceptual.vpdq_decode`, which imports PyAV; this module holds the data types, the constants,
 the entry :func:`vpdq_of_video` and the matching :func:`vpdq_match`.
 
 FFmpeg decodes each video, and converts its frames to RGB, with :data:`DECODER_THREADS` threads (one):
@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from vigilant.digests import PDQ
 from vigilant.errors import BadInputError, ConfigError
-from vigilant.imaging.pdq import PDQ_MIN_QUALITY
+from vigilant.perceptual.pdq import PDQ_MIN_QUALITY
 
 VPDQ_AVAILABLE: bool = importlib.util.find_spec("av") is not None
 """Whether PyAV (the optional ``video`` extra) is installed; read at call time, so tests may patch it."""
@@ -171,7 +171,7 @@ def vpdq_of_video(
         raise ValueError("decoder_threads must be 0 (FFmpeg chooses) or more")
     # Imported here: the decoding module imports PyAV, which may be missing (checked above), and the types
     # of this module, which it must find defined.
-    from vigilant.imaging.vpdq_decode import hash_stream  # noqa: PLC0415
+    from vigilant.perceptual.vpdq_decode import hash_stream  # noqa: PLC0415
 
     label = name or _source_name(source)
     step = Fraction(seconds_per_hash)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from vigilant.digests import PDQ
 from vigilant.errors import NotFoundError
-from vigilant.imaging import (
+from vigilant.perceptual import (
     DIHEDRAL_ORDER,
     PDQ_MIN_QUALITY,
     ImageDecodeError,
@@ -26,7 +26,7 @@ from vigilant.imaging import (
     pdq_of_image,
     pdq_of_pil,
 )
-from vigilant.imaging.pdq import PdqMethod, hash_bits_to_bytes
+from vigilant.perceptual.pdq import PdqMethod, hash_bits_to_bytes
 
 MATCH_THRESHOLD = 31
 

@@ -1,6 +1,6 @@
 """Decoding a video for vPDQ: the PyAV stream read packet by packet, its frames timed, sampled and hashed.
 
-:func:`vigilant.imaging.vpdq.vpdq_of_video` is the entry; this module, which imports PyAV (the optional
+:func:`vigilant.perceptual.vpdq.vpdq_of_video` is the entry; this module, which imports PyAV (the optional
 ``video`` extra), is imported only when PyAV is installed. It holds the reading of the stream
 (:func:`hash_stream`), the decoding packet by packet (:class:`_Decoding`: rejected packets, gaps, frame
 times) and the hashing of the frames chosen; the notes that say what could not be decoded are worded here.
@@ -13,12 +13,12 @@ what was recorded.
 Damage the decoder *rejects* (it refuses a packet outright, as FFmpeg does with an H.264 frame whose NAL
 unit lengths are overwritten) stops nothing either: a rejected packet is skipped and counted in
 ``VideoHash.rejected``, and decoding goes on with the next packet, as FFmpeg's own command line does. Only
-:data:`~vigilant.imaging.vpdq.MAX_REJECTED_IN_A_ROW` rejected packets in a row stop the decoding (the rest is
+:data:`~.vpdq.MAX_REJECTED_IN_A_ROW` rejected packets in a row stop the decoding (the rest is
 not video the decoder can read; going on would let garbage keep a worker busy), and the note says so.
 
 Stretches of video with no frame at all — the demuxer skipped damaged data without a word (a Matroska
 cluster overwritten, say), or the decoder rejected every packet there — are reported as gaps
-(``VideoHash.gaps``, and the note): see :data:`~vigilant.imaging.vpdq.GAP_INTERVALS` for when a stretch
+(``VideoHash.gaps``, and the note): see :data:`~vigilant.perceptual.vpdq.GAP_INTERVALS` for when a stretch
 counts. Video missing at the start counts too: when the first decoded frame comes more than that after the
 start time the stream (or else the container) states, the stretch from the start is a gap, and frame times
 count from the stated start instead of from the first frame. Not seen this way: a start the file itself
@@ -43,8 +43,8 @@ import av
 import av.error
 from PIL import Image
 
-from vigilant.imaging.pdq import ImageDecodeError, pdq_of_pil
-from vigilant.imaging.vpdq import (
+from vigilant.perceptual.pdq import ImageDecodeError, pdq_of_pil
+from vigilant.perceptual.vpdq import (
     GAP_INTERVALS,
     MAX_GAPS_NOTED,
     MAX_REJECTED_IN_A_ROW,

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from vigilant.digests import PDQ
-from vigilant.imaging.pdq import pdq_dihedral, pdq_of_image, pdq_of_pil
+from vigilant.perceptual.pdq import pdq_dihedral, pdq_of_image, pdq_of_pil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MATCH_THRESHOLD = 31

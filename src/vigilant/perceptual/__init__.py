@@ -1,6 +1,9 @@
-"""Image decoding and perceptual hashing (PDQ)."""
+"""Perceptual hashes of pictures (PDQ) and videos (vPDQ), and the decoding they need.
 
-from vigilant.imaging.pdq import (
+Named for what it holds: disk images are :mod:`vigilant.evidence.images`.
+"""
+
+from vigilant.perceptual.pdq import (
     DIHEDRAL_ORDER,
     PDQ_MAX_SIDE,
     PDQ_MIN_QUALITY,

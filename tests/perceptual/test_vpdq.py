@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tests.imaging.videos import (
+from tests.perceptual.videos import (
     damage_inter_frames,
     frames_of,
     scene,
@@ -20,9 +20,9 @@ from tests.imaging.videos import (
     write_video,
 )
 
-from vigilant.imaging import vpdq, vpdq_decode
-from vigilant.imaging.pdq import PdqResult, pdq_of_pil
-from vigilant.imaging.vpdq import (
+from vigilant.perceptual import vpdq, vpdq_decode
+from vigilant.perceptual.pdq import PdqResult, pdq_of_pil
+from vigilant.perceptual.vpdq import (
     DECODER_THREADS,
     FrameHash,
     VideoDecodeError,
