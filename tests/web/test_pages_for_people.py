@@ -50,6 +50,19 @@ def test_each_menu_entry_names_the_permission_its_route_is_held_to() -> None:
         assert RULES[("GET", item.href)].permission == item.permission, item.href
 
 
+# Pages reached another way: signing in, a form opened from the Cases page, the static files.
+NOT_IN_MENU = {"/login", "/cases/new", "/static"}
+
+
+def test_every_page_a_role_works_from_is_in_the_menu() -> None:
+    # The evidence-link requests page was reachable only from the Evidence and case pages.
+    listed = {item.href for item in MENU}
+    for route, rule in RULES.items():
+        method, path = route
+        if method == "GET" and not path.startswith("/api/") and "{" not in path and path not in NOT_IN_MENU:
+            assert path in listed, f"{path} ({rule.permission}) is a page of its own but not in the menu"
+
+
 def test_the_menu_offers_only_the_pages_the_role_may_open(
     client: TestClient, world: World, clock: Clock
 ) -> None:

@@ -40,6 +40,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Persons", "/persons", P.PERSONS_READ),
     MenuItem("Leads", "/leads", P.LEADS_READ),
     MenuItem("Evidence", "/evidence", P.EVIDENCE_READ),
+    MenuItem("Evidence links", "/evidence-links", P.CASES_READ),
     MenuItem("Triage runs", "/triage/runs", P.TRIAGE_READ),
     MenuItem("Library", "/library", P.LIBRARY_READ),
     MenuItem("Audit log", "/audit", P.AUDIT_READ),
