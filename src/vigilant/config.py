@@ -27,6 +27,10 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGILANT_TRIAGE_WORKERS": (
         "triage runs the web application lets work at once (default 1: a run uses two cores already)"
     ),
+    "VIGILANT_WEB_THREADS": (
+        "threads per web server process for the handlers that read the database (default 4: one process "
+        "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
+    ),
 }
 
 
@@ -37,6 +41,7 @@ class Settings:
     user: str
     secret_key_path: Path | None = None  # None: secret.key in the data dir
     triage_workers: int = 1  # runs started from the web working at once, server-wide
+    web_threads: int = 4  # threads per server process for handlers (AnyIO's default is 40)
 
     @property
     def secret_key_file(self) -> Path:
@@ -55,19 +60,33 @@ class Settings:
         user = env.get("VIGILANT_USER") or _login_name()
         key_file = env.get("VIGILANT_SECRET_KEY_FILE")
         key_path = Path(key_file).expanduser() if key_file else None
-        workers = env.get("VIGILANT_TRIAGE_WORKERS") or "1"
-        if not workers.isdigit() or int(workers) < 1:
-            raise ConfigError(
-                f"VIGILANT_TRIAGE_WORKERS={workers!r} is not a whole number of at least 1",
-                hint="1 suits a two-core machine: a triage run keeps two cores busy",
-            )
+        workers = _at_least_one(
+            env,
+            "VIGILANT_TRIAGE_WORKERS",
+            1,
+            hint="1 suits a two-core machine: a triage run keeps two cores busy",
+        )
+        threads = _at_least_one(
+            env,
+            "VIGILANT_WEB_THREADS",
+            4,
+            hint="4 suits most servers: run more processes (serve --workers) instead",
+        )
         return cls(
             data_dir=data_dir,
             database_url=url,
             user=user,
             secret_key_path=key_path,
-            triage_workers=int(workers),
+            triage_workers=workers,
+            web_threads=threads,
         )
+
+
+def _at_least_one(env: Mapping[str, str], name: str, default: int, *, hint: str) -> int:
+    value = env.get(name) or str(default)
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name}={value!r} is not a whole number of at least 1", hint=hint)
+    return int(value)
 
 
 def normalise_database_url(url: str) -> str:
