@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -29,6 +30,7 @@ _COMMAND = re.compile(rf"(?<![\w/.-])vigilant(?= (?:{SUBCOMMANDS})\b)")
 _SCRIPT_WIDTH = 100_000
 
 
+@functools.cache  # the program's path and the PATH do not change while it runs: looked up once, not per print
 def invoked_as() -> str:
     """How to name this program in a hint so that the user can run it: ``vigilant`` where that is what the
     PATH finds, else the path it was run by (``.venv/bin/vigilant`` after ``make``, which adds nothing to
