@@ -1,0 +1,21 @@
+"""offender registry: registrants, obligations, compliance (issue 15) — reserved; filled in by the work that owns it (no change yet)
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,21 @@
+"""reserved (architecture, scale-out or evidence breadth) — reserved; filled in by the work that owns it (no change yet)
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+revision = "0021"
+down_revision = "0020"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
