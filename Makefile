@@ -11,7 +11,7 @@ FRONTEND := $(VENDOR)/htmx.min.js
 
 .PHONY: demo test bench lint lock clean frontend
 
-$(STAMP): requirements.lock pyproject.toml setup.py src/vigilant/_multimd5.c
+$(STAMP): requirements.lock pyproject.toml setup.py src/vigilant/hashing/_multimd5.c
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Vigilant needs Python 3.11"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -36,7 +36,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from vigilant.digests import MD5, SHA256, DigestKind
+from vigilant.hashing.digests import MD5, SHA256, DigestKind
 from vigilant.library.exact_index import ExactIndex
 
 Row = dict[str, object]

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from vigilant import md5_lanes
 from vigilant.demo.pictures import draw_image
+from vigilant.hashing import md5_lanes
 from vigilant.store import Database
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
@@ -309,7 +309,7 @@ def _image_rows(work: Path, scale: str) -> list[Row]:
 def _ceiling(*, lanes: bool, seconds: float = 1.0) -> float:
     """md5+sha1+sha256 over 1 MiB buffers in two threads, bytes/s, measured now: on a shared machine what
     the others leave of the two cores, to read the figures above against. With ``lanes``, MD5 as triage
-    computes it for small files: eight buffers' MD5s at once (vigilant.md5_lanes), SHA-1 and SHA-256 by
+    computes it for small files: eight buffers' MD5s at once (hashing.md5_lanes), SHA-1 and SHA-256 by
     hashlib."""
     blocks = [os.urandom(1 << 20) for _ in range(8)]
 
@@ -325,7 +325,7 @@ def _ceiling(*, lanes: bool, seconds: float = 1.0) -> float:
         return done
 
     def lanes_for(deadline: float) -> int:
-        from vigilant import _multimd5  # noqa: PLC0415 - only where md5_lanes.AVAILABLE
+        from vigilant.hashing import _multimd5  # noqa: PLC0415 - only where md5_lanes.AVAILABLE
 
         done = 0
         states = [_multimd5.Md5() for _ in blocks]

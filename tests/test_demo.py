@@ -56,7 +56,7 @@ from vigilant.demo.users import (
 )
 from vigilant.demo.video import make_demo_videos
 from vigilant.errors import ExitCode, NotFoundError
-from vigilant.hashing import digest_file
+from vigilant.hashing.streams import digest_file
 from vigilant.library.formats.vpdq import frames_of
 from vigilant.perceptual.vpdq import vpdq_match, vpdq_of_video
 from vigilant.security import mfa

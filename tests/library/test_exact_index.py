@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigilant.digests import MD5, PDQ, SHA1, SHA256, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError, ConflictError, NotFoundError, VigilantError
+from vigilant.hashing.digests import MD5, PDQ, SHA1, SHA256, DigestKind, InvalidDigestError
 from vigilant.library.exact_format import IndexCorruptError, IndexFormatError
 from vigilant.library.exact_index import LOOKUP_BLOCK, ExactIndex
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.library.helpers import entry, md5_of
-from vigilant.digests import MD5, SHA256
+from vigilant.hashing.digests import MD5, SHA256
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.samples import write_vics

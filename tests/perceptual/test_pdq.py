@@ -15,8 +15,8 @@ import pdqhash
 import pytest
 from PIL import Image
 
-from vigilant.digests import PDQ
 from vigilant.errors import NotFoundError
+from vigilant.hashing.digests import PDQ
 from vigilant.perceptual import (
     DIHEDRAL_ORDER,
     PDQ_MIN_QUALITY,

@@ -17,7 +17,7 @@ from typing import TypeVar
 import pytest
 from PIL import Image
 
-from vigilant.digests import PDQ
+from vigilant.hashing.digests import PDQ
 from vigilant.perceptual.pdq import pdq_dihedral, pdq_of_image, pdq_of_pil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

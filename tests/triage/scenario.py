@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from vigilant.demo.pictures import draw_image
-from vigilant.hashing import digest_file
+from vigilant.hashing.streams import digest_file
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_sums, write_vics

@@ -18,8 +18,8 @@ from PIL import Image
 from threatexchange.signal_type.pdq.signal import PdqSignal
 
 from vigilant.cli import run
-from vigilant.digests import PDQ
 from vigilant.errors import ExitCode
+from vigilant.hashing.digests import PDQ
 from vigilant.library.formats import SourceError
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry

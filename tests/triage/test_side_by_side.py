@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from vigilant import md5_lanes
 from vigilant.evidence.base import Address, FileEntry
+from vigilant.hashing import md5_lanes
 from vigilant.triage import process
 from vigilant.triage.process import EntryProcessor
 from vigilant.triage.records import FileRecord

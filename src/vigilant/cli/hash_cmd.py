@@ -12,7 +12,7 @@ from rich.table import Table
 
 from vigilant.cli.common import console, console_err
 from vigilant.errors import ExitCode, VigilantError
-from vigilant.hashing import digest_file
+from vigilant.hashing.streams import digest_file
 from vigilant.perceptual.pdq import PDQ_IMPORT_METHOD, PDQ_MIN_QUALITY, PdqMethod, pdq_of_image
 
 # Leading bytes of the common picture formats: a file that starts like a picture but does not open as

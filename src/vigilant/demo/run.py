@@ -46,7 +46,7 @@ from vigilant.demo.users import (
 )
 from vigilant.demo.video import make_demo_videos
 from vigilant.errors import VigilantError
-from vigilant.hashing import digest_file
+from vigilant.hashing.streams import digest_file
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
 from vigilant.perceptual.pdq import PdqMethod, pdq_of_image

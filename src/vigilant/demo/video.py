@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from vigilant.hashing import digest_file
+from vigilant.hashing.streams import digest_file
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vpdq
 from vigilant.perceptual import vpdq

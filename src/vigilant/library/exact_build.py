@@ -30,8 +30,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from vigilant import __version__
-from vigilant.digests import DIGEST_KINDS, DigestKind
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.hashing.digests import DIGEST_KINDS, DigestKind
 from vigilant.library.exact_format import (
     BUCKETS,
     BUILD_BLOCK,

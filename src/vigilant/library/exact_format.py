@@ -32,8 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from vigilant import __version__
-from vigilant.digests import DIGEST_KINDS, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError
+from vigilant.hashing.digests import DIGEST_KINDS, DigestKind, InvalidDigestError
 
 FORMAT = "vigilant-exact-index"
 VERSION = 1

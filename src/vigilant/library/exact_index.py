@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from vigilant.digests import DIGEST_KINDS, DigestKind
 from vigilant.errors import NotFoundError
+from vigilant.hashing.digests import DIGEST_KINDS, DigestKind
 from vigilant.library.exact_build import build_index
 from vigilant.library.exact_format import (
     BUCKETS,

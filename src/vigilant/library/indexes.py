@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vigilant.digests import FILE_DIGESTS, DigestKind
 from vigilant.errors import NotFoundError
+from vigilant.hashing.digests import FILE_DIGESTS, DigestKind
 from vigilant.library.exact_index import ExactIndex
 from vigilant.library.pdq_index import PdqIndex
 from vigilant.library.records import HashSetInfo

@@ -13,8 +13,8 @@ from typing import BinaryIO
 
 from sqlalchemy import select
 
-from vigilant.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError, NotFoundError
+from vigilant.hashing.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.library.categories import Category
 from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes

@@ -43,8 +43,8 @@ import numpy.typing as npt
 import pdqhash
 from PIL import Image, UnidentifiedImageError
 
-from vigilant.digests import PDQ
 from vigilant.errors import BadInputError, NotFoundError
+from vigilant.hashing.digests import PDQ
 
 PDQ_MIN_QUALITY: Final = 50
 """Below this quality a hash is not usable for matching (flat or nearly flat images all look alike)."""

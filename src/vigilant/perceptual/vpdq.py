@@ -40,8 +40,8 @@ from typing import IO, Final
 import numpy as np
 import numpy.typing as npt
 
-from vigilant.digests import PDQ
 from vigilant.errors import BadInputError, ConfigError
+from vigilant.hashing.digests import PDQ
 from vigilant.perceptual.pdq import PDQ_MIN_QUALITY
 
 VPDQ_AVAILABLE: bool = importlib.util.find_spec("av") is not None

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vigilant.digests import FILE_DIGESTS, PDQ
+from vigilant.hashing.digests import FILE_DIGESTS, PDQ
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.perceptual.pdq import PDQ_MIN_QUALITY, PdqMethod

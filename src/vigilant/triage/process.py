@@ -16,12 +16,12 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import IO
 
-from vigilant import md5_lanes
 from vigilant.errors import VigilantError
 from vigilant.evidence.archive_budget import ArchiveProblem
 from vigilant.evidence.archives import expand
 from vigilant.evidence.base import EntryStatus, FileEntry
-from vigilant.md5_lanes import Md5Lanes
+from vigilant.hashing import md5_lanes
+from vigilant.hashing.md5_lanes import Md5Lanes
 from vigilant.perceptual import vpdq
 from vigilant.perceptual.pdq import PdqMethod
 from vigilant.perceptual.vpdq import VideoLimits
@@ -38,7 +38,7 @@ from vigilant.triage.videofacts import VideoFacts, video_facts
 # first bytes.
 CHUNK = 4 * MiB
 # Files smaller than a chunk are read into the thread's arena and their MD5s computed together, in SIMD lanes
-# (vigilant.md5_lanes), when a group of files is done. The arena holds a whole group (GROUP_BYTES, plus the
+# (hashing.md5_lanes), when a group of files is done. The arena holds a whole group (GROUP_BYTES, plus the
 # chunk the last file may need), so that lanes get many files of all sizes at once and stay busy.
 GROUP_BYTES = 32 * MiB
 ARENA = GROUP_BYTES + CHUNK

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigilant.demo.pictures import draw_image
-from vigilant.hashing import FileDigests, digest_file
+from vigilant.hashing.streams import FileDigests, digest_file
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vigilant.digests import MD5, SHA1, SHA256
 from vigilant.extension_points import Registry
+from vigilant.hashing.digests import MD5, SHA1, SHA256
 from vigilant.library.exporters.base import HashSetWriter, VideoFrames
 from vigilant.library.exporters.csv_export import CsvWriter
 from vigilant.library.exporters.hashdeep import HashdeepWriter

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
-from vigilant.digests import DigestKind
+from vigilant.hashing.digests import DigestKind
 from vigilant.library.exporters._common import paths_of
 from vigilant.library.exporters.base import VideoFrames
 from vigilant.library.records import HashSetInfo, StoredEntry

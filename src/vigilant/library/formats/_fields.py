@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from vigilant.digests import DigestKind, InvalidDigestError
 from vigilant.errors import BadInputError
+from vigilant.hashing.digests import DigestKind, InvalidDigestError
 from vigilant.library.records import KnownEntry, RowProblem
 
 _TRUE = frozenset({"true", "yes", "y", "1"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigilant.digests import MD5, PDQ, SHA1, SHA256
+from vigilant.hashing.digests import MD5, PDQ, SHA1, SHA256
 from vigilant.library import vics_model as vm
 from vigilant.library.formats import _fields as f
 from vigilant.library.records import KnownEntry

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from vigilant.digests import MD5
+from vigilant.hashing.digests import MD5
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key, row_problem
 from vigilant.library.formats._lines import head_lines

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from vigilant.digests import MD5, SHA1, SHA256, DigestKind
+from vigilant.hashing.digests import MD5, SHA1, SHA256, DigestKind
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats._lines import Line, head_lines, read_lines
 from vigilant.library.formats.base import ReaderOptions, ReadItem, SourceError

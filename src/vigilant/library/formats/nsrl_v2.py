@@ -10,7 +10,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigilant.digests import MD5, SHA1
+from vigilant.hashing.digests import MD5, SHA1
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats import _nsrl as n
 from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key, row_problem

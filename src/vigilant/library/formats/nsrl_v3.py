@@ -12,7 +12,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from vigilant.digests import MD5, SHA1, SHA256
+from vigilant.hashing.digests import MD5, SHA1, SHA256
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats import _nsrl as n
 from vigilant.library.formats.base import ReaderOptions, ReadItem, SourceError

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
 
-from vigilant.digests import BT_V2_ROOT, BTIH_V1, BTIH_V2, MD5, PDQ, SHA1, SHA256, DigestKind
+from vigilant.hashing.digests import BT_V2_ROOT, BTIH_V1, BTIH_V2, MD5, PDQ, SHA1, SHA256, DigestKind
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats._csv import CsvRow, csv_rows, first_row, header_key, row_problem
 from vigilant.library.formats._lines import head_lines, read_lines

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vigilant.digests import MD5, PDQ, SHA1, SHA256, InvalidDigestError
+from vigilant.hashing.digests import MD5, PDQ, SHA1, SHA256, InvalidDigestError
 from vigilant.library.formats import _fields as f
 from vigilant.library.formats._lines import Line, head_lines, read_lines
 from vigilant.library.formats.base import ReaderOptions, ReadItem

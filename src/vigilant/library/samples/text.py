@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from vigilant.digests import DIGEST_KINDS
+from vigilant.hashing.digests import DIGEST_KINDS
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples.entries import Raw, SampleItem, display_name
 

@@ -1,4 +1,4 @@
-"""link analysis: entity graph (issue 13) — reserved; filled in by the work that owns it (no change yet)
+"""link analysis: entity graph (issue 13) (reserved)
 
 Revision ID: 0016
 Revises: 0015

@@ -1,4 +1,4 @@
-"""link analysis: person resolution and judgements (issue 13) — reserved; filled in by the work that owns it (no change yet)
+"""link analysis: person resolution and judgements (issue 13) (reserved)
 
 Revision ID: 0017
 Revises: 0016

@@ -1,4 +1,4 @@
-"""offender registry: registrants, obligations, compliance (issue 15) — reserved; filled in by the work that owns it (no change yet)
+"""offender registry: registrants, obligations, compliance (issue 15) (reserved)
 
 Revision ID: 0018
 Revises: 0017

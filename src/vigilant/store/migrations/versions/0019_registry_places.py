@@ -1,4 +1,4 @@
-"""offender registry: facilities and spatial columns (issue 15) — reserved; filled in by the work that owns it (no change yet)
+"""offender registry: facilities and spatial columns (issue 15) (reserved)
 
 Revision ID: 0019
 Revises: 0018

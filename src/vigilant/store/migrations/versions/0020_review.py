@@ -1,4 +1,4 @@
-"""examiner review: queue, stacks, decisions, media (issue 14) — reserved; filled in by the work that owns it (no change yet)
+"""examiner review: queue, stacks, decisions, media (issue 14) (reserved)
 
 Revision ID: 0020
 Revises: 0019

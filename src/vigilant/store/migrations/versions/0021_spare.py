@@ -1,4 +1,4 @@
-"""reserved (architecture, scale-out or evidence breadth) — reserved; filled in by the work that owns it (no change yet)
+"""reserved (architecture, scale-out or evidence breadth) (reserved)
 
 Revision ID: 0021
 Revises: 0020

@@ -4,7 +4,8 @@ import base64
 
 import pytest
 
-from vigilant.digests import (
+from vigilant.errors import ConflictError
+from vigilant.hashing.digests import (
     BTIH_V1,
     DIGEST_KINDS,
     MD5,
@@ -15,7 +16,6 @@ from vigilant.digests import (
     DigestRegistry,
     InvalidDigestError,
 )
-from vigilant.errors import ConflictError
 
 
 def test_hex_is_normalised_to_lower_case_bytes() -> None:

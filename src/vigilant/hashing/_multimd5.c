@@ -397,7 +397,7 @@ static PyMethodDef Md5_methods[] = {
 };
 
 static PyTypeObject Md5Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "vigilant._multimd5.Md5",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "vigilant.hashing._multimd5.Md5",
     .tp_basicsize = sizeof(Md5Object),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A streaming MD5 state that update_many can advance together with others.",
@@ -569,7 +569,7 @@ static PyMethodDef module_methods[] = {
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "vigilant._multimd5", "MD5 of several messages at once (SIMD lanes).", -1,
+    PyModuleDef_HEAD_INIT, "vigilant.hashing._multimd5", "MD5 of several messages at once (SIMD lanes).", -1,
     module_methods,
 };
 

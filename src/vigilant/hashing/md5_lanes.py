@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from vigilant._multimd5 import Md5
+    from vigilant.hashing._multimd5 import Md5
 
 MiB = 1 << 20
 
@@ -56,7 +56,7 @@ def self_test(module: ModuleType) -> str | None:
 
 def _load() -> tuple[ModuleType | None, str]:
     try:
-        from vigilant import _multimd5  # noqa: PLC0415 - optional, built from C at install
+        from vigilant.hashing import _multimd5  # noqa: PLC0415 - optional, built from C at install
     except ImportError as exc:
         return None, f"hashlib MD5 (the multi-lane module is not built: {exc})"
     if _multimd5.LANES < 2:
@@ -67,7 +67,7 @@ def _load() -> tuple[ModuleType | None, str]:
     lanes, kernel = _multimd5.LANES, _multimd5.KERNELS[-1]
     return (
         _multimd5,
-        f"MD5 in {lanes} SIMD lanes ({kernel}; vigilant._multimd5, self-tested against RFC 1321)",
+        f"MD5 in {lanes} SIMD lanes ({kernel}; vigilant.hashing._multimd5, self-tested against RFC 1321)",
     )
 
 

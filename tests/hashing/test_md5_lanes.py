@@ -1,4 +1,4 @@
-"""MD5 in SIMD lanes (vigilant._multimd5, vigilant.md5_lanes) gives hashlib's digests, whatever the order."""
+"""MD5 in SIMD lanes (hashing._multimd5, hashing.md5_lanes) gives hashlib's digests, whatever the order."""
 
 from __future__ import annotations
 
@@ -16,20 +16,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigilant import md5_lanes
 from vigilant.evidence.base import Address, FileEntry
-from vigilant.md5_lanes import RFC1321_VECTORS, Md5Lanes, self_test
+from vigilant.hashing import md5_lanes
+from vigilant.hashing.md5_lanes import RFC1321_VECTORS, Md5Lanes, self_test
 from vigilant.triage import process
 from vigilant.triage.process import EntryProcessor
 from vigilant.triage.settings import TriageSettings
 
 try:
-    from vigilant import _multimd5
+    from vigilant.hashing import _multimd5
 except ImportError:  # pragma: no cover - depends on the install
     if os.environ.get("CI") == "true":
         raise  # CI installs with a compiler: the module must be there
     pytest.skip(
-        "vigilant._multimd5 is not built in this install (pip install -e . builds it)",
+        "vigilant.hashing._multimd5 is not built in this install (pip install -e . builds it)",
         allow_module_level=True,
     )
 
