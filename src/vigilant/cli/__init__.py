@@ -18,6 +18,7 @@ from vigilant.cli import (
     hash_cmd,
     leads_cmd,
     library_cmd,
+    links_cmd,
     p2p_cmd,
     p2p_import_cmd,
     serve_cmd,
@@ -45,6 +46,7 @@ app.add_typer(triage_cmd.app, name="triage")
 p2p_cmd.app.command("import")(p2p_import_cmd.import_observations)
 app.add_typer(p2p_cmd.app, name="p2p")
 app.add_typer(leads_cmd.app, name="leads")
+app.add_typer(links_cmd.app, name="links")
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
