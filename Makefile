@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Re-pin every dependency (needs the package registry).
 lock: $(STAMP)
