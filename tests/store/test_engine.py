@@ -32,6 +32,7 @@ def test_migrations_match_the_models(db: Database) -> None:
     differs (alembic's own comparison), so a model change cannot ship without its migration."""
     import vigilant.cases.models  # noqa: PLC0415 - every table must be in the metadata compared
     import vigilant.links.xref_models  # noqa: PLC0415
+    import vigilant.review.models  # noqa: PLC0415
     import vigilant.security.models  # noqa: F401, PLC0415
 
     with db.engine.connect() as connection:
