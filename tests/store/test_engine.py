@@ -31,6 +31,7 @@ def test_migrations_match_the_models(db: Database) -> None:
     """What the migrations build is what the models declare: no table, column, type, index or foreign key
     differs (alembic's own comparison), so a model change cannot ship without its migration."""
     import vigilant.cases.models  # noqa: PLC0415 - every table must be in the metadata compared
+    import vigilant.links.models  # noqa: PLC0415
     import vigilant.links.xref_models  # noqa: PLC0415
     import vigilant.review.models  # noqa: PLC0415
     import vigilant.security.models  # noqa: F401, PLC0415
