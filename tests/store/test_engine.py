@@ -33,6 +33,7 @@ def test_migrations_match_the_models(db: Database) -> None:
     import vigilant.cases.models  # noqa: PLC0415 - every table must be in the metadata compared
     import vigilant.links.models  # noqa: PLC0415
     import vigilant.links.xref_models  # noqa: PLC0415
+    import vigilant.registry.models  # noqa: PLC0415
     import vigilant.review.models  # noqa: PLC0415
     import vigilant.security.models  # noqa: F401, PLC0415
 

@@ -21,6 +21,7 @@ from vigilant.cli import (
     links_cmd,
     p2p_cmd,
     p2p_import_cmd,
+    registry_cmd,
     serve_cmd,
     triage_cmd,
     users_cmd,
@@ -47,6 +48,7 @@ p2p_cmd.app.command("import")(p2p_import_cmd.import_observations)
 app.add_typer(p2p_cmd.app, name="p2p")
 app.add_typer(leads_cmd.app, name="leads")
 app.add_typer(links_cmd.app, name="links")
+app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 import vigilant.cases.models  # its tables join Base.metadata too (ruff wants F401's noqa on the last only)
 import vigilant.links.models
 import vigilant.links.xref_models
+import vigilant.registry.models
 import vigilant.review.models
 import vigilant.security.models  # noqa: F401  - its tables join Base.metadata for autogenerate
 from vigilant.store.models import Base
