@@ -24,6 +24,7 @@ class Role(StrEnum):
     EXAMINER = "examiner"
     ANALYST = "analyst"
     REGISTRY_OFFICER = "registry_officer"
+    VERIFIER = "verifier"
     AUDITOR = "auditor"
 
 
@@ -47,6 +48,8 @@ class Permission(StrEnum):
     LEGAL_WRITE = "legal.write"
     REGISTRY_READ = "registry.read"
     REGISTRY_WRITE = "registry.write"
+    REGISTRY_VERIFY = "registry.verify"  # record an address verification
+    REGISTRY_QUERY = "registry.query"  # look a registrant up for a stated purpose
     RELEASE_PREVIEW = "release.preview"
     RELEASE_PUBLISH = "release.publish"
     AUDIT_READ = "audit.read"
@@ -73,6 +76,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         _READ_CASEWORK
         | {P.CASES_WRITE, P.PERSONS_WRITE, P.LEGAL_WRITE}
         | {P.LEADS_READ, P.EVIDENCE_READ, P.EVIDENCE_WRITE, P.TRIAGE_READ, P.LIBRARY_READ, P.MEDIA_VIEW}
+        | {P.REGISTRY_QUERY}  # with a purpose, recorded in the audit log
     ),
     # Handles evidence: imports hash sets, triages seized devices, confirms material.
     Role.EXAMINER: frozenset(
@@ -85,7 +89,12 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         _READ_CASEWORK | {P.LEADS_READ, P.EVIDENCE_READ, P.TRIAGE_READ, P.LIBRARY_READ, P.RELEASE_PREVIEW}
     ),
     # Keeps the sex-offender registry linkage; reads the persons and cases it links to.
-    Role.REGISTRY_OFFICER: frozenset({P.REGISTRY_READ, P.REGISTRY_WRITE, P.PERSONS_READ, P.CASES_READ}),
+    Role.REGISTRY_OFFICER: frozenset(
+        {P.REGISTRY_READ, P.REGISTRY_WRITE, P.REGISTRY_VERIFY, P.PERSONS_READ, P.CASES_READ}
+    ),
+    # Checks that registrants live and work where they said (OffenderWatch's verify-only right): records
+    # verifications, and sees of a registrant only what a visit needs.
+    Role.VERIFIER: frozenset({P.REGISTRY_VERIFY}),
     # Reads the audit log and nothing else: an auditor reviews access, not the cases.
     Role.AUDITOR: frozenset({P.AUDIT_READ}),
 }
