@@ -1,0 +1,67 @@
+"""Who may touch the registry, and the audit of every read and change of a registrant.
+
+The registry is police-wide, as the national one is: any holder of ``registry.read`` reads any registrant,
+and every read is audited. An investigator (``registry.query``) looks a registrant up only with a stated
+purpose, written into the audit event. Alerts belong to the registrant's registry office: only that agency's
+officers see and work them (:mod:`vigilant.registry.alerts`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from vigilant.registry.errors import PurposeRequired
+from vigilant.security.audit import AuditEvent, RecordChanged, RecordRead, append
+from vigilant.security.rights import Actor, Permission, require
+from vigilant.store.models import utcnow
+
+MIN_PURPOSE = 5  # characters: "case 24-113", not "x"
+
+
+def record(session: Session, event: AuditEvent) -> None:
+    """Append ``event`` in the session's transaction: the access and its record commit together."""
+    append(session, event, now=utcnow())
+
+
+def require_reader(actor: Actor, purpose: str | None) -> str | None:
+    """Let a registry reader through, or an investigator who says why; the purpose, cleaned, for the audit
+    event. A registry officer may give one too (it is recorded)."""
+    reason = (purpose or "").strip() or None
+    if actor.may(Permission.REGISTRY_READ):
+        return reason
+    if actor.may(Permission.REGISTRY_QUERY):
+        if reason is None or len(reason) < MIN_PURPOSE:
+            raise PurposeRequired(
+                "a registry look-up by an investigator needs its purpose",
+                hint='say why, e.g. --purpose "case 24-113: suspect identification"',
+            )
+        return reason
+    require(actor, Permission.REGISTRY_READ)  # raises PermissionDenied, naming the permission
+    return None
+
+
+def read_registrant(session: Session, actor: Actor, registrant_id: int, purpose: str | None) -> None:
+    record(
+        session,
+        RecordRead.by(
+            actor,
+            object_type="registrant",
+            object_id=str(registrant_id),
+            query=f"purpose: {purpose}" if purpose else None,
+        ),
+    )
+
+
+def changed_registrant(
+    session: Session, actor: Actor, registrant_id: int, change: str, fields: tuple[str, ...] = ()
+) -> None:
+    record(
+        session,
+        RecordChanged.by(
+            actor,
+            object_type="registrant",
+            object_id=str(registrant_id),
+            change=change,
+            fields_changed=fields,
+        ),
+    )
