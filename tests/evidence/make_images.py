@@ -46,6 +46,11 @@ PACKAGES = {
     "mmls": "sleuthkit",
     "ewfacquire": "ewf-tools",
     "split": "coreutils",
+    "qemu-img": "qemu-utils",
+    "7z": "p7zip-full",
+    "genisoimage": "genisoimage",
+    "xorriso": "xorriso",
+    "mkfs.xfs": "xfsprogs",
 }
 
 

@@ -1,9 +1,10 @@
 """Evidence source types: one visible registry, filled from one explicit list.
 
 ``directory``: a folder read in place; ``raw``: a raw disk or volume image, single or split (``x.001``…);
-``e01``: an Expert Witness image; ``archive``: a zip, tar or compressed file whose members are the files
-(:mod:`vigilant.evidence.container`). Each walks its evidence into file entries (images through The Sleuth
-Kit, see :mod:`vigilant.evidence.filesystems`), says which paths are its own, and computes the hashes
+``e01``: an Expert Witness image; ``vmdk``, ``vhd`` (and VHDX), ``qcow``: virtual disks
+(:mod:`vigilant.evidence.virtual_disks`); ``archive``: a zip, tar or compressed file whose members are the
+files (:mod:`vigilant.evidence.container`). Each walks its evidence into file entries (images through The
+Sleuth Kit, see :mod:`vigilant.evidence.filesystems`), says which paths are its own, and computes the hashes
 recorded when the evidence is registered (:meth:`SourceType.acquisition_hashes`). Detection goes by content:
 a raw image is a file in which The Sleuth Kit finds a partition table or a file system.
 """
@@ -33,6 +34,7 @@ from vigilant.evidence.images import (
     is_ewf,
     open_raw,
 )
+from vigilant.evidence.virtual_disks import FORMATS, DiskFormat, VirtualDisk
 from vigilant.extension_points import Registry
 
 _HASH_CHUNK = 4 << 20
@@ -237,6 +239,37 @@ class E01Source(_ImageSource):
             return image.verify()
 
 
+class VirtualDiskSource(_ImageSource):
+    """A virtual machine's disk (VMDK, VHD/VHDX, QCOW2) through its libyal library; a differencing disk with
+    its parents beside it. Its volumes and file systems are found as in a raw image."""
+
+    def __init__(self, disk_format: DiskFormat, title: str) -> None:
+        self.format = disk_format
+        self.name = disk_format.name
+        self.title = title
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_file() and self.format.has_signature(path)
+
+    def open_image(self, path: Path) -> VirtualDisk:
+        return VirtualDisk(path, self.format)
+
+    def acquisition_hashes(self, path: Path) -> dict[str, str]:
+        """MD5 and SHA-256 of the disk's media (what ``qemu-img convert -O raw`` writes), its size, and the
+        files it was read from (``chain``: the disk, then each parent)."""
+        with self.open_image(path) as disk:
+            hashes = md5_sha256(disk)
+            hashes["chain"] = " < ".join(p.name for p in disk.chain)
+        return hashes
+
+
+_VIRTUAL_DISK_TITLES = {
+    "vmdk": "VMware virtual disk (VMDK), its extents and parents beside it",
+    "vhd": "Microsoft virtual hard disk (VHD, VHDX), a differencing disk's parent beside it",
+    "qcow": "QEMU disk image (QCOW, QCOW2), its backing file beside it",
+}
+
+
 # --- archives -------------------------------------------------------------------------------------------
 class ArchiveSource:
     """An archive given as evidence (zip, tar, tar.gz/.bz2/.xz, or one gzip/bzip2/xz file), told by its first
@@ -275,8 +308,8 @@ class SourceRegistry(Registry[SourceType]):
                 return source
         raise EvidenceError(
             f"cannot tell what kind of evidence {path} is: it is not a folder, has no E01 signature, is not"
-            " an archive (zip, tar, gzip, bzip2, xz: looked for by its first bytes), and The Sleuth Kit finds"
-            " neither a partition table nor a file system in it",
+            " an archive (zip, tar, gzip, bzip2, xz: looked for by its first bytes) or a virtual disk (VMDK,"
+            " VHD/VHDX, QCOW), and The Sleuth Kit finds neither a partition table nor a file system in it",
             hint="check the file; if it is a disk image all the same (damaged or wiped), add it with"
             " --type raw, and triage will say what it could not read",
         )
@@ -284,8 +317,10 @@ class SourceRegistry(Registry[SourceType]):
 
 def _builtin_types() -> list[SourceType]:
     # The one explicit list. Order matters for detection: a folder, then E01 and archives by their
-    # signatures, then raw, where The Sleuth Kit finds a partition table or a file system.
-    return [DirectorySource(), E01Source(), ArchiveSource(), RawSource()]
+    # signatures, then virtual disks by theirs (a fixed VHD is a raw image with a footer: before raw), then
+    # raw, where The Sleuth Kit finds a partition table or a file system.
+    disks: list[SourceType] = [VirtualDiskSource(f, _VIRTUAL_DISK_TITLES[f.name]) for f in FORMATS]
+    return [DirectorySource(), E01Source(), ArchiveSource(), *disks, RawSource()]
 
 
 _registry: SourceRegistry | None = None
@@ -306,5 +341,6 @@ __all__ = [
     "RawSource",
     "SourceRegistry",
     "SourceType",
+    "VirtualDiskSource",
     "sources",
 ]
