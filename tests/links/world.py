@@ -1,0 +1,189 @@
+"""A small installation with planted links, made of real records: three agencies (tests.cases.helpers'
+world), a case each, an accused in each, a seized computer in each triaged from a generated folder, and
+identifiers recorded on the accused.
+
+Planted links:
+- A and B both hold ``rare.bin`` (unknown material): shared unknown files, A - B;
+- A and C both hold ``known.jpg``, which the library knows as known-bad: shared known-bad files, A - C;
+- every device holds ``common.txt`` (on all three of three devices: never links) and ``readme.txt``
+  (known-good: never links);
+- B and C hold pictures from one camera body (Canon EOS 5D #CAM-778899); A holds one of the same model
+  with another serial (a model alone never links);
+- Alice (case A) and Carol (case C) both use ``shared.person@example.org``; Alice and Bob are both "admin";
+- Bob was recorded at 203.0.113.7.
+
+Cases A (PP) and B (BPS) are shared with operation OP-1; case C (HRP, the outsider) is its agency's only.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from PIL import Image
+
+from tests.cases.helpers import actor, world
+from vigilant.cases.access import Actor
+from vigilant.cases.links import link_identifier
+from vigilant.cases.models import Distribution, PersonRole
+from vigilant.cases.people import add_person, add_role
+from vigilant.cases.process import DeviceSeized, lay_charge, record_arrest, record_seizure
+from vigilant.cases.service import open_case
+from vigilant.demo.pictures import draw_image
+from vigilant.hashing.streams import digest_file
+from vigilant.library.importer import ImportRequest, import_hash_set
+from vigilant.library.records import KnownEntry, SetKind
+from vigilant.library.samples import write_sums
+from vigilant.library.store import LibraryStore
+from vigilant.store import Database
+from vigilant.triage.runner import Progress
+from vigilant.triage.service import TriageService
+from vigilant.triage.settings import TriageSettings
+
+SETTINGS = TriageSettings(batch_files=4, processes=1, threads=1)
+SEIZED_AT = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Planted:
+    db: Database
+    data: Path
+    triage: TriageService
+    pp: Actor  # coordinator of the operation (case A)
+    bps: Actor  # partner (case B)
+    hrp: Actor  # outsider (case C)
+    cases: dict[str, int]
+    persons: dict[str, int]
+    items: dict[str, int]
+    runs: dict[str, int]
+
+
+def jpeg(seed: int, camera: tuple[str, str, str] | None = None) -> bytes:
+    image = draw_image(seed, (320, 240))
+    exif = Image.Exif()
+    if camera is not None:
+        make, model, serial = camera
+        exif[0x010F], exif[0x0110] = make, model
+        if serial:
+            exif.get_ifd(0x8769)[0xA431] = serial
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif)
+    return buffer.getvalue()
+
+
+CAMERA = ("Canon", "Canon EOS 5D", "CAM-778899")
+
+
+def folders(root: Path) -> dict[str, Path]:
+    rare = b"synthetic unknown bytes held by A and B only\n" * 20
+    known = jpeg(101)
+    out = {}
+    for name in "ABC":
+        folder = root / f"seized-{name}"
+        folder.mkdir(parents=True)
+        (folder / "common.txt").write_text("a file every device holds\n")
+        (folder / "readme.txt").write_text("a known-good text file\n")
+        (folder / f"own-{name}.bin").write_bytes(f"only on {name}\n".encode() * 10)
+        out[name] = folder
+    (out["A"] / "rare.bin").write_bytes(rare)
+    (out["B"] / "copy-of-rare.bin").write_bytes(rare)
+    (out["A"] / "known.jpg").write_bytes(known)
+    (out["C"] / "pictures").mkdir()
+    (out["C"] / "pictures" / "k.jpg").write_bytes(known)
+    (out["B"] / "cam1.jpg").write_bytes(jpeg(201, CAMERA))
+    (out["C"] / "pictures" / "cam2.jpg").write_bytes(jpeg(202, CAMERA))
+    (out["A"] / "same-model.jpg").write_bytes(jpeg(203, ("Canon", "Canon EOS 5D", "OTHER-1")))
+    return out
+
+
+def library(db: Database, root: Path, known_file: Path, good_file: Path) -> None:
+    store = LibraryStore(db)
+    bad = root / "bad.md5"
+    write_sums(bad, [KnownEntry(location="k", md5=digest_file(known_file).md5, file_name="k.jpg")], "md5")
+    import_hash_set(store, ImportRequest(bad, actor="t", name="Bad", version="1", kind=SetKind.KNOWN_BAD))
+    good = root / "good.md5"
+    write_sums(
+        good, [KnownEntry(location="g", md5=digest_file(good_file).md5, file_name="readme.txt")], "md5"
+    )
+    import_hash_set(store, ImportRequest(good, actor="t", name="Good", version="1", kind=SetKind.KNOWN_GOOD))
+
+
+def records(db: Database) -> Planted:
+    """The agencies, cases, persons and identifiers; no device yet."""
+    w = world(db)
+    pp, bps, hrp = actor(w.coordinator), actor(w.partner), actor(w.outsider)
+    shared = Distribution.OPERATION
+    cases = {
+        "A": open_case(db, pp, number="A-1", title="Alpha", operation=w.operation, distribution=shared).id,
+        "B": open_case(db, bps, number="B-1", title="Bravo", operation=w.operation, distribution=shared).id,
+        "C": open_case(db, hrp, number="C-1", title="Charlie").id,
+    }
+    persons = {
+        "A": add_person(db, pp, cases["A"], given_names="Alice", surname="Ashby", role=PersonRole.ACCUSED).id,
+        "B": add_person(db, bps, cases["B"], given_names="Bob", surname="Baird", role=PersonRole.ACCUSED).id,
+        "C": add_person(db, hrp, cases["C"], given_names="Carol", surname="Cobb", role=PersonRole.ACCUSED).id,
+    }
+    link_identifier(db, pp, cases["A"], "email", "shared.person@example.org", person_id=persons["A"])
+    link_identifier(db, hrp, cases["C"], "email", "Shared.Person@example.org", person_id=persons["C"])
+    link_identifier(db, pp, cases["A"], "username", "admin", person_id=persons["A"])
+    link_identifier(db, bps, cases["B"], "username", "admin", person_id=persons["B"])
+    link_identifier(
+        db,
+        bps,
+        cases["B"],
+        "ip",
+        "203.0.113.7",
+        person_id=persons["B"],
+        observed_at=datetime(2024, 2, 1, 12, tzinfo=UTC),
+    )
+    # Carol was arrested and charged in an earlier case of her agency: a repeat offender.
+    earlier = open_case(db, hrp, number="C-0", title="Earlier").id
+    add_role(db, hrp, earlier, persons["C"], PersonRole.ACCUSED)
+    record_arrest(
+        db, hrp, earlier, persons["C"], arrested_at=datetime(2019, 5, 1, tzinfo=UTC), where=None, by="HRP"
+    )
+    lay_charge(
+        db,
+        hrp,
+        earlier,
+        persons["C"],
+        offence_code="cp-possessing",
+        offence_from=date(2019, 1, 1),
+        laid_on=date(2019, 5, 2),
+    )
+    cases["C0"] = earlier
+    return Planted(db, Path(), TriageService(db, Path()), pp, bps, hrp, cases, persons, {}, {})
+
+
+def triage_device(p: Planted, name: str, folder: Path) -> None:
+    """Register, triage and record the seizure of device ``name``'s folder in its case."""
+    who = {"A": p.pp, "B": p.bps, "C": p.hrp}[name]
+    number = {"A": "A-1", "B": "B-1", "C": "C-1"}[name]
+    agency = {"A": "PP", "B": "BPS", "C": "HRP"}[name]
+    item = p.triage.evidence.add(
+        folder, actor="examiner", label=f"laptop {name}", case_number=number, agency=agency
+    )
+    p.items[name] = item.id
+    p.runs[name] = p.triage.start(item.id, SETTINGS, "examiner", Progress())
+    record_seizure(
+        p.db,
+        who,
+        p.cases[name],
+        seized_at=SEIZED_AT,
+        where="home",
+        by="team",
+        devices=[DeviceSeized(f"laptop {name}", exhibit=f"{name}-01", evidence_item_id=item.id)],
+    )
+
+
+def planted(db: Database, root: Path) -> Planted:
+    p = records(db)
+    p.data = root / "data"
+    p.triage = TriageService(db, p.data)
+    found = folders(root / "folders")
+    library(db, root, found["A"] / "known.jpg", found["A"] / "readme.txt")
+    for name, folder in found.items():
+        triage_device(p, name, folder)
+    return p
