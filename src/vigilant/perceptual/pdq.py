@@ -14,7 +14,9 @@ same way, so every hash here is made by a :class:`PdqMethod`:
   to 40 bits, so it is no shortcut; instead :func:`_full_buffer` computes exactly those 64 x 64 samples as
   two banded weighted sums (each sample weighs a fixed ~H/64 rows and ~W/64 columns), without building the
   float luma plane or filtering it four times. The hash is pdqhash's bit for bit (tested), in about a tenth
-  of pdqhash's time on a 1024 x 768 picture (bench/pdq_bench.py).
+  of pdqhash's time on a 1024 x 768 picture (bench/pdq_bench.py). The decode is then most of the cost: a
+  still 8-bit PNG is decoded by libspng (:mod:`vigilant.perceptual.png_decode`), the same pixels as Pillow's
+  in about half the time.
 
 Either way any Pillow mode is first brought to 8-bit RGB or grey. Hashes are 32 raw bytes, bit 0 of the hash
 in the most significant bit of the first byte — the same hex text as the reference tools and
@@ -45,6 +47,7 @@ from PIL import Image, UnidentifiedImageError
 
 from vigilant.errors import BadInputError, NotFoundError
 from vigilant.hashing.digests import PDQ
+from vigilant.perceptual.png_decode import png_pixels
 
 PDQ_MIN_QUALITY: Final = 50
 """Below this quality a hash is not usable for matching (flat or nearly flat images all look alike)."""
@@ -246,7 +249,12 @@ def _draft(im: Image.Image) -> None:
 
 def _prepare(im: Image.Image, name: str, method: PdqMethod) -> npt.NDArray[np.uint8]:
     """Decode ``im`` to an (H, W, 3) uint8 array (a grey image is a read-only view repeating one band);
-    for the ``full`` method a grey image stays (H, W)."""
+    for the ``full`` method a grey image stays (H, W), and a still 8-bit PNG, decoded by libspng, keeps its
+    channels as stored (RGB + alpha: the hash reads the first three only)."""
+    if method is PdqMethod.FULL:
+        pixels = png_pixels(im)
+        if pixels is not None:
+            return pixels
     im = _canonical_mode(im, name)
     if method is PdqMethod.FULL:
         return _to_uint8(im)
@@ -392,7 +400,7 @@ def _tent(length: int) -> tuple[Band, ...]:
 
 
 def _full_buffer(pixels: npt.NDArray[np.uint8]) -> F32Array:
-    """PDQ's 64 x 64 downsample of the luma of an (H, W, 3) or (H, W) picture, without the full luma plane.
+    """PDQ's 64 x 64 downsample of the luma of an (H, W), (H, W, 3) or (H, W, 4) picture, no luma plane.
 
     Rows first: each sample row is a weighted sum of ~H/64 picture rows, all channels at once (einsum, not
     BLAS: OpenBLAS would start threads for these small products, which costs more than it saves in worker
@@ -404,11 +412,12 @@ def _full_buffer(pixels: npt.NDArray[np.uint8]) -> F32Array:
     across = np.empty((_SIDE, flat.shape[1]), np.float32)
     for k, (start, stop, weights) in enumerate(rows):
         across[k] = np.einsum("i,ij->j", weights, flat[start:stop].astype(np.float32))
-    if pixels.ndim == 3:
-        shaped = across.reshape(_SIDE, width, 3)
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    shaped = across.reshape(_SIDE, width, channels)
+    if channels >= 3:  # RGB, or RGBA whose alpha is dropped, as Pillow's conversion to RGB drops it
         luma = shaped[:, :, 0] * _LUMA[0] + shaped[:, :, 1] * _LUMA[1] + shaped[:, :, 2] * _LUMA[2]
-    else:
-        luma = across * sum(_LUMA)  # pdqhash sees a grey picture as three equal channels
+    else:  # grey: pdqhash sees a grey picture as three equal channels
+        luma = shaped[:, :, 0] * sum(_LUMA)
     out = np.empty((_SIDE, _SIDE), np.float32)
     for k, (start, stop, weights) in enumerate(columns):
         out[:, k] = np.einsum("ij,j->i", luma[:, start:stop], weights)
