@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigilant.errors import ConfigError
+from vigilant.store.spatialite import load_spatialite
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -41,6 +42,7 @@ def create_store_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", load_spatialite)  # proximity queries (vigilant.registry.proximity)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True)

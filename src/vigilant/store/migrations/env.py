@@ -9,9 +9,11 @@ import vigilant.cases.models  # its tables join Base.metadata too (ruff wants F4
 import vigilant.links.models
 import vigilant.links.xref_models
 import vigilant.registry.models
+import vigilant.registry.places_models
 import vigilant.review.models
 import vigilant.security.models  # noqa: F401  - its tables join Base.metadata for autogenerate
 from vigilant.store.models import Base
+from vigilant.store.spatialite import include_object
 
 engine: Engine = context.config.attributes["engine"]
 
@@ -21,5 +23,6 @@ with engine.begin() as connection:
         target_metadata=Base.metadata,
         render_as_batch=engine.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        include_object=include_object,  # SpatiaLite's and PostGIS's own tables are not ours
     )
     context.run_migrations()

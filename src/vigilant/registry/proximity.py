@@ -1,0 +1,256 @@
+"""Proximity on the spatial engine: registrants within R of a point (an incident, an address, a facility), and
+registrants whose residence or workplace lies within D of facilities of a kind.
+
+Both engines answer in ellipsoidal WGS84 metres: SpatiaLite's ``ST_Distance(a, b, 1)`` (use_ellipsoid) and
+PostGIS's geography ``ST_DWithin``/``ST_Distance`` (spheroid by default). Both search their spatial index
+first: PostGIS's GiST index through ``ST_DWithin``; SpatiaLite's R*Tree (``idx_<table>_geom``) through a
+degree box that holds the whole circle (:func:`vigilant.registry.geo.degree_deltas`), then the exact
+distance. Only current addresses count (valid on the day asked). Every query needs a purpose and is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Row, bindparam, text
+from sqlalchemy.orm import Session
+
+from vigilant.errors import BadInputError, NotFoundError
+from vigilant.registry.geo import Point, box_around, check_point, check_radius, degree_deltas
+from vigilant.registry.models import AddressKind, RegistrantAddressRow
+from vigilant.registry.places_models import FacilityKind, FacilityRow
+from vigilant.security.audit import RecordRead, append
+from vigilant.security.rights import Actor, Permission, require
+from vigilant.store import Database
+from vigilant.store.models import utcnow
+
+DEFAULT_KINDS: frozenset[AddressKind] = frozenset(
+    {AddressKind.MAIN, AddressKind.SECONDARY, AddressKind.EMPLOYMENT, AddressKind.VOLUNTEER}
+)
+
+
+@dataclass(frozen=True)
+class NearbyAddress:
+    registrant_id: int
+    registry_number: str
+    surname: str
+    given_names: str
+    address_id: int
+    kind: str
+    line: str
+    organisation: str | None
+    distance_m: float
+    facility_id: int | None = None
+    facility_name: str | None = None
+
+
+def require_purpose(purpose: str | None) -> str:
+    text_ = (purpose or "").strip()
+    if len(text_) < 5:
+        raise BadInputError(
+            "a registry query needs its purpose", hint='say why: --purpose "incident 2026-114"'
+        )
+    return text_
+
+
+_SELECT = """
+SELECT a.registrant_id, r.registry_number, p.surname, p.given_names, a.id AS address_id, a.kind, a.line,
+       a.organisation, {distance} AS distance_m{facility}
+FROM {source}
+JOIN registrant_address a ON a.id = pt.address_id
+JOIN registrant r ON r.id = a.registrant_id
+JOIN person p ON p.id = r.person_id
+WHERE a.kind IN :kinds AND a.valid_from <= :as_of AND (a.valid_to IS NULL OR a.valid_to > :as_of)
+"""
+
+
+def _kinds(kinds: Collection[AddressKind] | None) -> list[str]:
+    return sorted(k.value for k in (kinds or DEFAULT_KINDS))
+
+
+def _nearby(row: Row[tuple[object, ...]]) -> NearbyAddress:
+    m = row._mapping
+    return NearbyAddress(
+        registrant_id=int(m["registrant_id"]),
+        registry_number=str(m["registry_number"]),
+        surname=str(m["surname"]),
+        given_names=str(m["given_names"]),
+        address_id=int(m["address_id"]),
+        kind=str(m["kind"]),
+        line=str(m["line"]),
+        organisation=m["organisation"],
+        distance_m=round(float(m["distance_m"]), 2),
+        facility_id=m.get("facility_id"),
+        facility_name=m.get("facility_name"),
+    )
+
+
+def within_radius(
+    session: Session, point: Point, radius_m: float, *, kinds: Collection[AddressKind] | None, as_of: date
+) -> list[NearbyAddress]:
+    """The current addresses of the given kinds within ``radius_m`` of ``point``, nearest first."""
+    params = {
+        "lat": point.latitude,
+        "lon": point.longitude,
+        "r": radius_m,
+        "kinds": _kinds(kinds),
+        "as_of": as_of,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        origin = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
+        sql = (
+            _SELECT.format(
+                distance=f"ST_Distance(pt.geom, {origin})", facility="", source="registry_address_point pt"
+            )
+            + f" AND ST_DWithin(pt.geom, {origin}, :r)"
+        )
+    else:
+        box = box_around(point, radius_m)
+        params |= {"minx": box.min_lon, "miny": box.min_lat, "maxx": box.max_lon, "maxy": box.max_lat}
+        sql = (
+            _SELECT.format(
+                distance="ST_Distance(pt.geom, MakePoint(:lon, :lat, 4326), 1)",
+                facility="",
+                source="""(SELECT pkid FROM idx_registry_address_point_geom
+                       WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny) AS hit
+                      JOIN registry_address_point pt ON pt.address_id = hit.pkid""",
+            )
+            + " AND ST_Distance(pt.geom, MakePoint(:lon, :lat, 4326), 1) <= :r"
+        )
+    statement = text(sql + " ORDER BY distance_m, a.id").bindparams(bindparam("kinds", expanding=True))
+    return [_nearby(row) for row in session.execute(statement, params)]
+
+
+def near_facilities(
+    session: Session,
+    facility_kind: FacilityKind,
+    distance_m: float,
+    *,
+    kinds: Collection[AddressKind] | None,
+    as_of: date,
+) -> list[NearbyAddress]:
+    """Every current address of the given kinds within ``distance_m`` of a facility of ``facility_kind``: one
+    row per (address, facility) pair, by registrant then distance."""
+    params = {"fkind": facility_kind.value, "r": distance_m, "kinds": _kinds(kinds), "as_of": as_of}
+    facility = ", f.id AS facility_id, f.name AS facility_name"
+    if session.get_bind().dialect.name == "postgresql":
+        sql = _SELECT.format(
+            distance="ST_Distance(pt.geom, f.geom)",
+            facility=facility,
+            source="registry_facility f JOIN registry_address_point pt ON ST_DWithin(pt.geom, f.geom, :r)",
+        )
+    else:
+        # The R*Tree is searched once a facility, with a box wide enough at that facility's latitude.
+        dlat, _ = degree_deltas(0.0, distance_m)
+        params |= {"dlat": dlat, "dlon_eq": degree_deltas(0.0, distance_m)[1]}
+        dlon = "(:dlon_eq / cos(radians(min(89.9, abs(f.latitude) + :dlat))))"
+        sql = (
+            _SELECT.format(
+                distance="ST_Distance(pt.geom, f.geom, 1)",
+                facility=facility,
+                source=f"""registry_facility f
+                JOIN idx_registry_address_point_geom hit
+                  ON hit.xmin <= f.longitude + {dlon} AND hit.xmax >= f.longitude - {dlon}
+                 AND hit.ymin <= f.latitude + :dlat AND hit.ymax >= f.latitude - :dlat
+                JOIN registry_address_point pt ON pt.address_id = hit.pkid""",
+            )
+            + " AND ST_Distance(pt.geom, f.geom, 1) <= :r"
+        )
+    sql += " AND f.kind = :fkind ORDER BY a.registrant_id, distance_m, f.id"
+    statement = text(sql).bindparams(bindparam("kinds", expanding=True))
+    return [_nearby(row) for row in session.execute(statement, params)]
+
+
+def point_of(
+    session: Session, *, latitude: float | None, longitude: float | None, address_id: int | None,
+    facility_id: int | None,
+) -> tuple[Point, str]:  # fmt: skip
+    """The centre of a radius query and what it is, from exactly one of: coordinates (an incident's place),
+    a registrant address, a facility."""
+    given = [latitude is not None or longitude is not None, address_id is not None, facility_id is not None]
+    if sum(given) != 1:
+        raise BadInputError("give one centre", hint="--lat/--lon, --address ID or --facility ID")
+    if address_id is not None:
+        address = session.get(RegistrantAddressRow, address_id)
+        if address is None:
+            raise NotFoundError(f"no registrant address {address_id}")
+        if address.latitude is None or address.longitude is None:
+            raise BadInputError(
+                f"address {address_id} has no coordinates", hint="record its latitude and longitude"
+            )
+        return Point(address.latitude, address.longitude), f"address {address_id}"
+    if facility_id is not None:
+        row = session.get(FacilityRow, facility_id)
+        if row is None:
+            raise NotFoundError(f"no facility {facility_id}")
+        return Point(row.latitude, row.longitude), f"facility {facility_id} ({row.name})"
+    point = check_point(latitude, longitude)
+    return point, f"{point.latitude:.6f},{point.longitude:.6f}"
+
+
+def registrants_near(
+    db: Database,
+    actor: Actor,
+    *,
+    radius_m: float,
+    purpose: str,
+    as_of: date,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    address_id: int | None = None,
+    facility_id: int | None = None,
+    kinds: Collection[AddressKind] | None = None,
+) -> list[NearbyAddress]:
+    """Registrants with a current address within ``radius_m`` of the centre given; audited with purpose."""
+    require(actor, Permission.REGISTRY_READ)
+    reason = require_purpose(purpose)
+    radius = check_radius(radius_m)
+    with db.session() as s:
+        point, centre = point_of(
+            s, latitude=latitude, longitude=longitude, address_id=address_id, facility_id=facility_id
+        )
+        found = within_radius(s, point, radius, kinds=kinds, as_of=as_of)
+        append(
+            s,
+            RecordRead.by(
+                actor,
+                object_type="registry_proximity",
+                object_id=centre,
+                query=f"within {radius:g} m of {centre} on {as_of.isoformat()}; purpose: {reason}",
+                records=len({n.registrant_id for n in found}),
+            ),
+            now=utcnow(),
+        )
+    return found
+
+
+def registrants_near_facilities(
+    db: Database,
+    actor: Actor,
+    *,
+    facility_kind: FacilityKind,
+    distance_m: float,
+    purpose: str,
+    as_of: date,
+    kinds: Collection[AddressKind] | None = None,
+) -> list[NearbyAddress]:
+    """Registrants whose current residence or workplace lies within ``distance_m`` of a facility of a kind."""
+    require(actor, Permission.REGISTRY_READ)
+    reason = require_purpose(purpose)
+    distance = check_radius(distance_m)
+    with db.session() as s:
+        found = near_facilities(s, facility_kind, distance, kinds=kinds, as_of=as_of)
+        append(
+            s,
+            RecordRead.by(
+                actor,
+                object_type="registry_proximity",
+                object_id=facility_kind.value,
+                query=f"within {distance:g} m of any {facility_kind.value} on {as_of}; purpose: {reason}",
+                records=len({n.registrant_id for n in found}),
+            ),
+            now=utcnow(),
+        )
+    return found
