@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Double,
@@ -59,8 +60,13 @@ class ReviewItemRow(Base):
     folder: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(10))  # picture | video
+    size: Mapped[int] = mapped_column(BigInteger)
+    md5: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha1: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdq: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdq_quality: Mapped[int | None] = mapped_column(SmallInteger)
+    pdq_method: Mapped[str | None] = mapped_column(String(10))  # full | 512, as the run made ``pdq``
     dihedral: Mapped[bytes | None] = mapped_column(LargeBinary)  # the 8 dihedral PDQ hashes, 256 bytes
     exif_make: Mapped[str | None] = mapped_column(String(200))
     exif_model: Mapped[str | None] = mapped_column(String(200))
@@ -140,6 +146,7 @@ class ReviewExposureRow(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"), index=True)
     revealed: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[int] = mapped_column(Integer, default=0)
+    streak_seconds: Mapped[int] = mapped_column(Integer, default=0)  # in review since the last break
     last_seen: Mapped[datetime | None]
 
 

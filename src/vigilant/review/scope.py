@@ -1,0 +1,68 @@
+"""What a caller may review: items of the triage runs whose evidence the caller may see.
+
+Visibility is triage's (:func:`vigilant.triage.access.evidence_visible`: the owner's cases decide); another
+agency's items answer "not found", like missing records. The server's own CLI (no user id) sees all, as it
+does for triage. A scope narrows the queue to a run, an evidence item, a case number or an operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, select, true
+
+from vigilant.cases.models import CaseRow
+from vigilant.review.models import ReviewItemRow
+from vigilant.security.rights import Actor
+from vigilant.store.models import EvidenceItemRow
+from vigilant.triage.access import evidence_visible
+
+
+@dataclass(frozen=True)
+class Scope:
+    run_id: int | None = None
+    evidence_id: int | None = None
+    case_number: str | None = None
+    operation_id: int | None = None
+
+    def describe(self) -> str:
+        parts = [
+            f"run {self.run_id}" if self.run_id else "",
+            f"evidence {self.evidence_id}" if self.evidence_id else "",
+            f"case {self.case_number}" if self.case_number else "",
+            f"operation {self.operation_id}" if self.operation_id else "",
+        ]
+        return ", ".join(p for p in parts if p) or "everything visible"
+
+
+def server_cli(actor: Actor) -> bool:
+    return actor.user_id is None and actor.source == "cli"
+
+
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause (on a query joined to EvidenceItemRow) keeping what ``actor`` may see."""
+    return true() if server_cli(actor) else evidence_visible(actor)
+
+
+def items_query(actor: Actor, scope: Scope) -> Select[ReviewItemRow]:
+    """The review items ``actor`` may see within ``scope``."""
+    query = (
+        select(ReviewItemRow)
+        .join(EvidenceItemRow, EvidenceItemRow.id == ReviewItemRow.evidence_id)
+        .where(visible(actor))
+    )
+    return narrowed(query, scope)
+
+
+def narrowed(query: Select[ReviewItemRow], scope: Scope) -> Select[ReviewItemRow]:
+    """``query`` (already joined to EvidenceItemRow) narrowed to ``scope``."""
+    if scope.run_id is not None:
+        query = query.where(ReviewItemRow.run_id == scope.run_id)
+    if scope.evidence_id is not None:
+        query = query.where(ReviewItemRow.evidence_id == scope.evidence_id)
+    if scope.case_number is not None:
+        query = query.where(EvidenceItemRow.case_number == scope.case_number)
+    if scope.operation_id is not None:
+        numbers = select(CaseRow.number).where(CaseRow.operation_id == scope.operation_id)
+        query = query.where(EvidenceItemRow.case_number.in_(numbers))
+    return query
