@@ -27,6 +27,9 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGILANT_TRIAGE_WORKERS": (
         "triage runs the web application lets work at once (default 1: a run uses two cores already)"
     ),
+    "VIGILANT_REGISTRY_RULES": (
+        "the offender registry's rule set for every registrant: federal (default) or ontario"
+    ),
     "VIGILANT_WEB_THREADS": (
         "threads per web server process for the handlers that read the database (default 4: one process "
         "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
@@ -42,6 +45,7 @@ class Settings:
     secret_key_path: Path | None = None  # None: secret.key in the data dir
     triage_workers: int = 1  # runs started from the web working at once, server-wide
     web_threads: int = 4  # threads per server process for handlers (AnyIO's default is 40)
+    registry_rules: str = "federal"  # the regime whose rule versions set every registrant's deadlines
 
     @property
     def secret_key_file(self) -> Path:
@@ -79,7 +83,18 @@ class Settings:
             secret_key_path=key_path,
             triage_workers=workers,
             web_threads=threads,
+            registry_rules=_registry_rules(env),
         )
+
+
+def _registry_rules(env: Mapping[str, str]) -> str:
+    value = (env.get("VIGILANT_REGISTRY_RULES") or "federal").strip().lower()
+    if value not in ("federal", "ontario"):
+        raise ConfigError(
+            f"VIGILANT_REGISTRY_RULES={value!r} names no rule set",
+            hint="federal (changes of residence in 7 days) or ontario (in 15 days)",
+        )
+    return value
 
 
 def _at_least_one(env: Mapping[str, str], name: str, default: int, *, hint: str) -> int:
