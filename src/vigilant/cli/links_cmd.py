@@ -2,12 +2,215 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+from rich.table import Table
+
+from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
+
+if TYPE_CHECKING:
+    from vigilant.links.views import GraphView
+    from vigilant.security.rights import Actor
 
 app = typer.Typer(
     help="Link analysis across cases: build the entity graph, list, show, path, export.",
     no_args_is_help=True,
 )
+
+AgencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--agency", help="Act for this agency (short name): see only what it may. Default: every record."
+    ),
+]
+RoleOpt = Annotated[
+    list[str] | None, typer.Option("--role", help="Your role with --agency; repeatable (analyst).")
+]
+KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="Only links of this kind; repeatable.")]
+MinWeightOpt = Annotated[float, typer.Option(help="Only links at least this strong.")]
+ViewJsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print JSON (an object: entities and links) instead of tables.")
+]
+
+
+def _actor(agency: str | None, roles: list[str] | None) -> Actor:
+    """The caller: the server's own CLI (every record) or, with --agency, that agency's view."""
+    from vigilant.cases.agencies import get_agency
+    from vigilant.security.rights import Actor, Role
+
+    if agency is None:
+        return Actor(
+            user_id=None,
+            username=settings().user,
+            roles=frozenset({Role.ADMIN}),
+            agency_id=None,
+            source="cli",
+        )
+    agency_id = get_agency(database(), agency).id
+    chosen = frozenset(Role(r) for r in (roles or ["analyst"]))
+    return Actor(user_id=None, username=settings().user, roles=chosen, agency_id=agency_id, source="cli")
+
+
+def _observations(given: Path | None) -> Path:
+    return given if given is not None else settings().data_dir / "observations"
+
+
+@app.command("build")
+def build(
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this builder; repeatable.")
+    ] = None,
+    max_device_share: Annotated[
+        float, typer.Option(help="A file on more than this share of devices (and more than two) never links.")
+    ] = 0.05,
+    ip_window_hours: Annotated[
+        float, typer.Option(help="Two sightings of one IP link within this window.")
+    ] = 24.0,
+    observations: Annotated[
+        Path | None, typer.Option(help="Folder of observation Parquet files (default: data dir).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the whole entity graph: every builder over every case record, triage run and lead."""
+    from vigilant.links.builder import LinkSettings
+    from vigilant.links.service import build_all
+
+    link_settings = LinkSettings(max_device_share=max_device_share, ip_window_hours=ip_window_hours)
+    report = build_all(database(), _actor(None, None), _observations(observations), link_settings, only=only)
+    rows = [{"builder": name, "links": count} for name, count in report.links.items()]
+    print_listing(rows, as_json=as_json, title=f"{report.total:,} links")
+
+
+@app.command("builders")
+def builders(as_json: JsonOpt = False) -> None:
+    """The link builders, what each finds, and what makes it rebuild."""
+    from vigilant.links.builders import BUILDERS
+
+    rows = [
+        {"name": b.name, "finds": b.description, "rebuilt_on": ", ".join(sorted(b.triggers))}
+        for b in BUILDERS
+    ]
+    print_listing(rows, as_json=as_json)
+
+
+def _print_view(view: GraphView, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(view.to_json(), indent=2, ensure_ascii=False) + "\n")
+        return
+    if view.note:
+        console.print(view.note)
+    entities = Table("handle", "kind", "label", "key", "agency", title="entities")
+    for e in view.entities:
+        entities.add_row(e.handle, e.kind, e.message or e.label, e.key or "", e.agency or "")
+    console.print(entities)
+    links = Table("kind", "from", "to", "weight", "why", title="links")
+    for link in view.links:
+        why = (link.explanation or {}).get("text", "" if link.explanation else "(held by another agency)")
+        links.add_row(link.kind, link.source, link.target, f"{link.weight:.3f}", str(why))
+    console.print(links)
+
+
+@app.command("list")
+def list_cmd(
+    kind: KindOpt = None,
+    min_weight: MinWeightOpt = 0.0,
+    limit: Annotated[int, typer.Option(help="How many links, strongest first.")] = 50,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The strongest links analysis found (shared files, cameras, identifiers, P2P), strongest first."""
+    from vigilant.links.views import strongest
+
+    view = strongest(database(), _actor(agency, role), kinds=kind, min_weight=min_weight, limit=limit)
+    labels = {e.handle: e.message or e.label for e in view.entities}
+    rows: list[dict[str, Any]] = [
+        {
+            "kind": link.kind,
+            "weight": round(link.weight, 6),
+            "from": link.source,
+            "from_label": labels[link.source],
+            "to": link.target,
+            "to_label": labels[link.target],
+            "why": (link.explanation or {}).get("text", "(held by another agency)"),
+        }
+        for link in view.links
+    ]
+    print_listing(rows, as_json=as_json, empty="no links: `vigilant links build` builds the graph")
+
+
+@app.command("show")
+def show(
+    entity: Annotated[
+        str, typer.Argument(help="Entity id or key: person:12, item:3, case:4, email:x@example.org…")
+    ],
+    depth: Annotated[int, typer.Option(help="Links away: 1 or 2.")] = 1,
+    kind: KindOpt = None,
+    min_weight: MinWeightOpt = 0.0,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+    as_json: ViewJsonOpt = False,
+) -> None:
+    """An entity's neighbourhood: what links to it, with each link's weight and explanation."""
+    from vigilant.links.views import neighbourhood
+
+    view = neighbourhood(
+        database(), _actor(agency, role), entity, depth=depth, kinds=kind, min_weight=min_weight
+    )
+    _print_view(view, as_json)
+
+
+@app.command("path")
+def path_cmd(
+    source: Annotated[str, typer.Argument(help="One entity (id or key).")],
+    target: Annotated[str, typer.Argument(help="The other entity (id or key).")],
+    max_hops: Annotated[int, typer.Option(help="Longest path looked for, in links.")] = 6,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+    as_json: ViewJsonOpt = False,
+) -> None:
+    """The shortest path between two entities, through what you may see."""
+    from vigilant.links.views import path
+
+    _print_view(path(database(), _actor(agency, role), source, target, max_hops=max_hops), as_json)
+
+
+@app.command("export")
+def export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help="graphml, gexf, or i2 (entity and link CSV tables).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write (i2: prefix of the two tables).")
+    ],
+    around: Annotated[str | None, typer.Option(help="Only this entity's neighbourhood (id or key).")] = None,
+    depth: Annotated[int, typer.Option(help="With --around: links away, 1 or 2.")] = 2,
+    kind: KindOpt = None,
+    min_weight: MinWeightOpt = 0.0,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """Export the graph you may see as GraphML or GEXF (Gephi), or CSV tables for i2 Analyst's Notebook;
+    every export is audited."""
+    from vigilant.links.errors import BadEntityRefError
+    from vigilant.links.export import ExportFormat, export
+    from vigilant.links.views import neighbourhood, whole_graph
+
+    try:
+        chosen = ExportFormat(fmt)
+    except ValueError:
+        raise BadEntityRefError(f"unknown export format {fmt!r}", hint="graphml, gexf or i2") from None
+    who = _actor(agency, role)
+    db = database()
+    if around is not None:
+        view = neighbourhood(db, who, around, depth=depth, kinds=kind, min_weight=min_weight)
+    else:
+        view = whole_graph(db, who, kinds=kind, min_weight=min_weight)
+    for written in export(db, who, view, chosen, output):
+        console.print(f"wrote {written} ({len(view.entities):,} entities, {len(view.links):,} links)")
+
 
 # Person resolution (xref) lives in its own module; its commands join this group.
 from vigilant.cli import xref_cmd  # noqa: E402

@@ -355,3 +355,26 @@ def strongest(
             records=len(view.links),
         )
     return view
+
+
+def whole_graph(
+    db: Database, actor: Actor, *, kinds: Iterable[str] | None = None, min_weight: float = 0.0
+) -> GraphView:
+    """Every link with at least one end the caller may see (hidden ends as in any other view): what an
+    export holds."""
+    require_links(actor)
+    with db.session() as s:
+        r = _Renderer(s, actor)
+        query = select(LinkEdgeRow).where(LinkEdgeRow.weight >= min_weight).order_by(LinkEdgeRow.id)
+        if kinds:
+            query = query.where(LinkEdgeRow.kind.in_(sorted(kinds)))
+        view = GraphView()
+        seen: dict[int, None] = {}
+        for batch in s.scalars(query).partitions(1000):
+            r.load(i for e in batch for i in (e.source_id, e.target_id))
+            for e in batch:
+                if e.source_id in r.visible or e.target_id in r.visible:
+                    view.links.append(r.link(e))
+                    seen.update({e.source_id: None, e.target_id: None})
+        view.entities = [r.entity(i) for i in seen]
+    return view
