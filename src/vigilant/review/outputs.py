@@ -133,7 +133,7 @@ def export_vics(
         raise BadInputError(f"no decisions in {scope.describe()} to export", hint="categorise items first")
     written = VicsWriter().write(sets, entries, out)
     with ctx.db.session() as s:
-        audit(s, actor, Exported, object_type="review_decision", query=None, format="vics", records=written,
+        audit(s, actor, Exported, object_type="review_decision", format="vics", records=written,
               destination=destination or None)  # fmt: skip
     return written
 
