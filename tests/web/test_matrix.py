@@ -135,6 +135,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
     ("GET", "/persons"): Rule(P.PERSONS_READ),
     ("GET", "/api/v1/persons"): Rule(P.PERSONS_READ),
+    # Person resolution (web/api_xref.py). There is no proposal 424242: a caller the rule lets through
+    # reaches the service, which finds none to show or judge (404) and records nothing.
+    ("GET", "/api/v1/links/xref"): Rule(P.PERSONS_READ),
+    ("POST", "/api/v1/links/xref/run"): Rule(P.PERSONS_READ, ok=201),
+    ("GET", "/api/v1/links/xref/{proposal_id}"): Rule(P.PERSONS_READ, ok=404),
+    ("POST", "/api/v1/links/xref/{proposal_id}/judgement"): Rule(P.PERSONS_READ, ok=404),
+    ("GET", "/api/v1/links/xref/profile/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
 }
 
 
@@ -176,6 +183,7 @@ class Requests:
             .replace("{process_id}", str(w.other_process if other else w.own_process))
             .replace("{token_id}", str(w.other_token))
             .replace("{request_id}", "424242")  # no such evidence link request
+            .replace("{proposal_id}", "424242")  # no such xref proposal
             .replace("{fmt}", "csv")
             .replace("{set_id}", "1")
             .replace("/static", "/static/app.css")
@@ -339,6 +347,11 @@ class Requests:
             },
             "/evidence-links/{request_id}/decision": lambda: {
                 "data": {"decision": "grant", "reason": "matrix", "csrf_token": token},
+            },
+            "/api/v1/links/xref/run": lambda: {"headers": headers},
+            "/api/v1/links/xref/{proposal_id}/judgement": lambda: {
+                "json": {"verdict": "same", "reason": "matrix"},
+                "headers": headers,
             },
             "/cases/{case_id}/victims": lambda: {
                 "data": {

@@ -32,6 +32,7 @@ from vigilant.web import api, api_leads, api_tokens, api_triage, display, pages,
 from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_evidence_links import router as evidence_links_api
 from vigilant.web.api_records import router as records_api
+from vigilant.web.api_xref import router as xref_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
 from vigilant.web.headers import STATIC_PREFIX, SecureHeaders
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(case_form_pages)
     app.include_router(evidence_links_api)
     app.include_router(evidence_links_pages)
+    app.include_router(xref_api)
     app.include_router(api_leads.router)
     app.include_router(api_triage.router)
     app.include_router(pages_leads.router)
