@@ -34,6 +34,7 @@ from vigilant.triage.settings import TriageSettings
 
 SERIAL = "CAM-0042-XY"
 SERIES = "Series Q"
+LAB = Actor.cli("lab")  # the lab adds the evidence and runs triage from the server's CLI
 
 
 @dataclass
@@ -91,9 +92,9 @@ def build(db: Database, root: Path) -> Scenario:
 
     triage = TriageService(db, root / "data")
     item = triage.evidence.add(
-        seized, actor="lab", label="Seized folder", case_number="OP-OWN-1", case_pending=True
+        seized, actor=LAB, label="Seized folder", case_number="OP-OWN-1", case_pending=True
     )
-    run_id = triage.start(item.id, TriageSettings(processes=0, threads=1), "lab", Progress())
+    run_id = triage.start(item.id, TriageSettings(processes=0, threads=1), LAB, Progress())
     ctx = ReviewContext(db, SecretBox.generate(), clock=Clock())
     examiner = world.users[Role.EXAMINER].actor()
     stranger = Actor(None, "other-examiner", frozenset({Role.EXAMINER}), world.other_agency)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review.scenario import Scenario, build
+from tests.review.scenario import LAB, Scenario, build
 from vigilant.errors import BadInputError, NotFoundError
 from vigilant.library.formats import formats
 from vigilant.library.formats.base import ReaderOptions
@@ -76,7 +76,7 @@ def test_the_vics_export_reads_back_through_the_importer(db: Database, tmp_path:
     assert "new-series" in by_series["New Q"].tags
     assert "sexual-assault" in by_series["New Q"].tags
     assert by_series["New Q"].pdq is not None
-    assert sorted(e.category for e in entries) == ["0", "1", "1", "1"]
+    assert sorted(e.category or "" for e in entries) == ["0", "1", "1", "1"]
     production = [e for e in entries if "possible-production" in e.tags]
     assert len(production) == 1  # b.jpg: its camera was seized
     assert b"seized" not in out.getvalue()  # no paths or names of the seized files
@@ -95,7 +95,7 @@ def test_promoted_material_is_matched_by_the_next_triage(db: Database, tmp_path:
     assert again.hash_set is not None
     assert again.hash_set.version == "2" or again.already_imported
 
-    rerun = sc.triage.start(sc.evidence_id, TriageSettings(processes=0, threads=1), "lab", Progress())
+    rerun = sc.triage.start(sc.evidence_id, TriageSettings(processes=0, threads=1), LAB, Progress())
     result = sync(sc.ctx, sc.examiner, rerun)
     names = sorted(r.item.name for r in queue(sc.ctx, sc.examiner, Scope(run_id=rerun),
                                                QueueFilter(stacks_only=False)).rows)  # fmt: skip
