@@ -22,6 +22,7 @@ from vigilant.cli import (
     p2p_cmd,
     p2p_import_cmd,
     registry_cmd,
+    review_cmd,
     serve_cmd,
     triage_cmd,
     users_cmd,
@@ -49,6 +50,7 @@ app.add_typer(p2p_cmd.app, name="p2p")
 app.add_typer(leads_cmd.app, name="leads")
 app.add_typer(links_cmd.app, name="links")
 app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(review_cmd.app, name="review")
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")

@@ -1,0 +1,170 @@
+"""``vigilant review …``: the review queue of a triage run, its stacks, the VICS export of the decisions,
+promoting reviewed material to the library, and the material figures. Categorising and revealing happen in
+the web pages (keyboard first, blurred by default); the CLI never shows material."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigilant.cli.common import (
+    JsonOpt,
+    console,
+    console_err,
+    database,
+    local_actor,
+    output_stream,
+    print_listing,
+    settings,
+)
+from vigilant.review.context import ReviewContext
+from vigilant.review.outputs import export_vics, figures, promote
+from vigilant.review.queue import QueueFilter, progress, queue, stacks, sync
+from vigilant.review.scope import Scope
+from vigilant.security.secretbox import SecretBox
+
+app = typer.Typer(help="Review: the queue of unknown pictures and videos, stacks, export, promote, figures.",
+                  no_args_is_help=True)  # fmt: skip
+
+RunOpt = Annotated[int | None, typer.Option("--run", help="Only this triage run.")]
+EvidenceOpt = Annotated[int | None, typer.Option("--evidence", help="Only this evidence item.")]
+CaseOpt = Annotated[str | None, typer.Option("--case", help="Only the evidence of this case number.")]
+OperationOpt = Annotated[
+    int | None, typer.Option("--operation", help="Only the cases of this operation (id).")
+]
+
+
+def _context() -> ReviewContext:
+    return ReviewContext(database(), SecretBox.from_settings(settings()))
+
+
+def _scope(run: int | None, evidence: int | None, case: str | None, operation: int | None) -> Scope:
+    return Scope(run_id=run, evidence_id=evidence, case_number=case, operation_id=operation)
+
+
+@app.command("queue")
+def queue_cmd(
+    run_id: Annotated[int, typer.Argument(help="The triage run (finished or still running).")],
+    status: Annotated[str, typer.Option(help="open (undecided), decided or all.")] = "open",
+    kind: Annotated[str | None, typer.Option(help="picture or video.")] = None,
+    near: Annotated[bool, typer.Option("--near", help="Only items near known material.")] = False,
+    seized: Annotated[bool, typer.Option("--seized", help="Only pictures from a seized camera.")] = False,
+    every_item: Annotated[bool, typer.Option("--every-item", help="Every item, not one per stack.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bring a run's review queue up to date (new batches, thumbnails, stacks) and list it, highest priority
+    first, with the factors behind each item's place."""
+    ctx, actor = _context(), local_actor()
+    done = sync(ctx, actor, run_id)
+    if not as_json:
+        console_err.print(
+            f"run {run_id} ({done.run_status}): {done.batches_read} new batch(es) read,"
+            f" {done.items_added} item(s) added, {done.items_total} in the queue, {done.stacks} stack(s)"
+        )
+    f = QueueFilter(status=status, kind=kind, near_only=near, seized_only=seized, stacks_only=not every_item)
+    page = queue(ctx, actor, Scope(run_id=run_id), f, limit=limit)
+    rows: list[dict[str, Any]] = [
+        {
+            "item": r.item.id,
+            "priority": r.item.priority,
+            "kind": r.item.kind,
+            "stack": r.item.stack_id,
+            "stack_size": r.stack_size,
+            "address": r.item.address,
+            "why": "; ".join(f"{x['detail']} (+{x['points']})" for x in r.reasons),
+            "decision": r.decision.category if r.decision else None,
+        }
+        for r in page.rows
+    ]
+    print_listing(rows, as_json=as_json, title=f"Review queue of run {run_id}", empty="nothing to review")
+
+
+@app.command("stacks")
+def stacks_cmd(
+    run: RunOpt = None,
+    evidence: EvidenceOpt = None,
+    case: CaseOpt = None,
+    operation: OperationOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Near-duplicate stacks (PDQ distance 31, rotations and flips included), highest priority first."""
+    ctx, actor = _context(), local_actor()
+    scope = _scope(run, evidence, case, operation)
+    rows = [
+        {"stack": s.stack_id, "items": s.size, "decided": s.decided, "priority": s.priority, "kind": s.kind}
+        for s in stacks(ctx, actor, scope)
+    ]
+    print_listing(rows, as_json=as_json, title=f"Stacks of {scope.describe()}", empty="no stacks")
+    if not as_json:
+        done = progress(ctx, actor, scope)
+        who = ", ".join(f"{p.examiner} {p.decided}" for p in done.by_examiner) or "nobody yet"
+        console.print(f"{done.decided} of {done.items} items decided ({who})")
+
+
+@app.command("export")
+def export_cmd(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write ('-' or none: stdout).")
+    ] = None,
+    run: RunOpt = None,
+    evidence: EvidenceOpt = None,
+    case: CaseOpt = None,
+    operation: OperationOpt = None,
+) -> None:
+    """Write the review decisions as Project VIC VICS 2.0 JSON (hashes, category, series, flags as tags)."""
+    ctx, actor = _context(), local_actor()
+    to_file = output is not None and str(output) != "-"
+    with output_stream(output) as out:
+        written = export_vics(ctx, actor, _scope(run, evidence, case, operation), out,
+                              destination=str(output) if to_file else "stdout")  # fmt: skip
+    if to_file:
+        console_err.print(f"wrote {written} media to {output}")
+
+
+@app.command("promote")
+def promote_cmd(
+    name: Annotated[str, typer.Option("--name", help="The known-bad set to add a version to.")],
+    version: Annotated[str | None, typer.Option(help="Default: the set's next number.")] = None,
+    run: RunOpt = None,
+    evidence: EvidenceOpt = None,
+    case: CaseOpt = None,
+    operation: OperationOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import the material decided as abuse (or exploitive) as a new version of a known-bad set, with its
+    provenance, so the next triage finds it by hash and PDQ."""
+    ctx, actor = _context(), local_actor()
+    report = promote(ctx, actor, _scope(run, evidence, case, operation), name=name, version=version)
+    info = report.hash_set
+    rows = [
+        {
+            "set": info.id if info else None,
+            "name": info.name if info else name,
+            "version": info.version if info else version,
+            "entries": report.rows_taken,
+            "already_imported": report.already_imported,
+            "source": info.source if info else None,
+        }
+    ]
+    print_listing(rows, as_json=as_json, title="Promoted")
+
+
+@app.command("stats")
+def stats_cmd(
+    run: RunOpt = None,
+    evidence: EvidenceOpt = None,
+    case: CaseOpt = None,
+    operation: OperationOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The material figures from the decisions: unique series, victims depicted, the shares under 12, by sex
+    and with sexual assault, with the counts behind each. Nobody is named."""
+    found = figures(_context(), local_actor(), _scope(run, evidence, case, operation))
+    if as_json:
+        print_listing([found.as_dict()], as_json=True)
+        return
+    for line in found.lines():
+        console.print(line)
