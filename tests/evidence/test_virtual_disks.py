@@ -20,18 +20,16 @@ from pathlib import Path
 import pytest
 
 from tests.evidence import make_images as mk
+from tests.evidence.cli_triage import triage_cli
 from tests.evidence.dfvfs_data import dfvfs_file
 from tests.evidence.test_tsk_agreement import _summary, compare, vigilant_listing
 from tests.evidence.tsk_oracle import fls, icat
+from vigilant.errors import ExitCode
 from vigilant.evidence.base import EvidenceError
 from vigilant.evidence.images import RawImage
 from vigilant.evidence.sources import sources
 from vigilant.evidence.virtual_disks import QCOW, VHD, VMDK, DiskFormat, VirtualDisk
 from vigilant.store import Database
-from vigilant.triage.results import iter_records
-from vigilant.triage.runner import Progress
-from vigilant.triage.service import TriageService
-from vigilant.triage.settings import TriageSettings
 
 # qemu-img's format name and options -> the source type that must detect it
 QEMU_FORMATS: dict[str, tuple[list[str], DiskFormat]] = {
@@ -141,32 +139,27 @@ def test_damaged_virtual_disk_is_a_clear_error(tmp_path: Path) -> None:
         VirtualDisk(fake, QCOW)
 
 
-def test_triage_of_a_differencing_disk_end_to_end(db: Database, ext4_image: mk.Built, tmp_path: Path) -> None:
-    """``evidence add`` detects the QCOW2, records the media's hashes; the run hashes the snapshot's files
+def test_triage_of_a_differencing_disk_end_to_end(
+    db: Database, ext4_image: mk.Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``evidence add`` detects the QCOW2 and records the media's hashes; the run hashes the snapshot's files
     as TSK reads them from QEMU's raw copy, and verifies the disk again afterwards."""
     mk.require("fls", "icat", "debugfs")
     parent = qemu_convert(ext4_image.path, tmp_path / "base.qcow2", "qcow2")
     changed = _changed_copy(ext4_image.path, tmp_path)
     child = qemu_convert(changed, tmp_path / "snapshot.qcow2", "qcow2", backing=parent)
-    service = TriageService(db, tmp_path / "data")
-    evidence = service.evidence.add(child, actor="examiner")
-    assert evidence.source_type == "qcow"
-    assert evidence.hashes["md5"] == md5(changed)
-    settings = TriageSettings(batch_files=4, archive_depth=0)
-    run_id = service.start(evidence.id, settings, "examiner", Progress())
-    records = {(r.path, r.inode): r for r in iter_records(Path(service.status(run_id).results_dir))}
-    expected = [f for f in fls(changed, 0, fs_type="ext4") if not f.realloc]
-    assert {(f"/{f.path}", f.inode) for f in fls(changed, 0, fs_type="ext4")} == set(records)
-    for item in expected:
+    done = triage_cli(child, "vm-snapshot", capsys, tmp_path)
+    assert done.code == ExitCode.OK
+    assert done.item["type"] == "qcow"
+    assert done.item["hashes"]["md5"] == md5(changed)
+    expected = {}
+    for item in fls(changed, 0, fs_type="ext4"):
         got = icat(changed, 0, item)
-        if got.complete:
-            digest = records[(f"/{item.path}", item.inode)].sha256
-            assert digest is not None
-            assert digest.hex() == got.sha256, item.path
-    status = service.status(run_id)
-    assert status.verification is not None
-    assert status.verification["ok"]
-    assert "chain" in status.verification["compared"]
+        if got.complete and not item.realloc:
+            expected[f"ext4 > /{item.path} (inode {item.inode})"] = got.sha256
+    assert done.sha256 == expected
+    assert done.status["verification"]["ok"]
+    assert "chain" in done.status["verification"]["compared"]
 
 
 # --- dfVFS test images ----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import IO, Any, BinaryIO, cast
 
 from vigilant.evidence._spool import COPY_CHUNK, HEAD_BYTES, Spool
 from vigilant.evidence.archive_budget import ArchiveProblem, Budget
+from vigilant.evidence.archive_libarchive import libarchive_kind
 from vigilant.evidence.base import EntryStatus, FileEntry
 
 # Errors that mean "this archive is damaged" from zipfile, tarfile and the decompressors.
@@ -52,12 +53,14 @@ def _is_tar(head: bytes) -> bool:
 
 
 def archive_kind(head: bytes) -> str | None:
-    """ "zip", "tar", "tar+gzip"/"tar+bzip2"/"tar+xz", "gzip"/"bzip2"/"xz" (one file), or None.
+    """ "zip", "7z", "rar", "tar", "tar+gzip"/"tar+bzip2"/"tar+xz", "gzip"/"bzip2"/"xz" (one file), or None.
 
     ``head`` is the first bytes of the content (``HEAD_BYTES`` is plenty).
     """
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
         return "zip"
+    if (kind := libarchive_kind(head)) is not None:  # 7z, RAR: read through libarchive
+        return kind
     if _is_tar(head):
         return "tar"
     for magic, kind in _COMPRESSED_MAGIC.items():

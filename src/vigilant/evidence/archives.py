@@ -1,4 +1,4 @@
-"""Archive members as file entries: zip, tar (plain or compressed) and single compressed files.
+"""Archive members as file entries: zip, 7z, RAR, tar (plain or compressed) and single compressed files.
 
 :func:`expand` takes a file entry whose content is an archive, found by its first bytes (never by its
 name), and yields its members as file entries whose address is the archive's plus the member name, nested
@@ -37,6 +37,8 @@ from vigilant.evidence.archive_formats import (
     tar_members,
     zip_members,
 )
+from vigilant.evidence.archive_libarchive import KINDS as LIBARCHIVE_KINDS
+from vigilant.evidence.archive_libarchive import libarchive_members
 from vigilant.evidence.base import EntryStatus, FileEntry
 
 # --- expansion ------------------------------------------------------------------------------------------
@@ -74,6 +76,10 @@ def _expand(entry: FileEntry, depth: int, max_depth: int, budget: Budget) -> Ite
             direct = _seekable(stream)
             source = held.enter_context(direct or _rejoined(head, stream))
             members = zip_members(entry, source, budget)
+        elif kind in LIBARCHIVE_KINDS:  # 7z, RAR
+            direct = _seekable(stream)
+            source = held.enter_context(direct or _rejoined(head, stream))
+            members = libarchive_members(entry, source, head, budget)
         elif kind.startswith("tar"):
             members = tar_members(entry, held.enter_context(_rejoined(head, stream)), budget)
         else:

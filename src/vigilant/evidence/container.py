@@ -1,6 +1,6 @@
 """An archive given as evidence: a logical container whose members are the files.
 
-A zip, tar (plain or gzip/bzip2/xz-compressed) or single gzip/bzip2/xz file, told by its first bytes
+A zip, 7z, RAR, tar (plain or gzip/bzip2/xz-compressed) or single gzip/bzip2/xz file, told by its first bytes
 (:func:`~vigilant.evidence.archive_formats.archive_kind`), is walked member by member: each regular member
 is a file entry addressed by its member name (``zip > member photos/1.jpg``); archives among the members
 are opened by triage as archives found anywhere are. The archive file's own digests are the item's
@@ -11,7 +11,9 @@ until the walk is closed, not only while the walk stands on it (as :func:`~vigil
 offers): members are read in place. A zip's are opened through one shared :class:`zipfile.ZipFile` (its
 reads hold the zip's lock); a plain tar's are byte ranges of the file, read with ``pread``. A compressed tar
 is decompressed once, when the walk opens, into a temporary file that the walk removes when it closes; a
-single compressed file is decompressed from its start each time its one member is opened. Nothing here
+single compressed file is decompressed from its start each time its one member is opened. A 7z or RAR is
+unpacked through libarchive as the walk goes, each member into one temporary file (removed when the walk
+closes), of which each member is then a byte range; its encrypted members are listed, not read. Nothing here
 writes to the evidence.
 
 A container that cannot be opened at all (damaged directory, not an archive) yields nothing, and says so in
@@ -47,6 +49,8 @@ from vigilant.evidence.archive_formats import (
     _zip_time,
 )
 from vigilant.evidence.archive_formats import archive_kind as _archive_kind
+from vigilant.evidence.archive_libarchive import KINDS as LIBARCHIVE_KINDS
+from vigilant.evidence.archive_libarchive import ArchiveDamage, listed_sizes, unpack
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 
 # What reading a member may raise besides OSError; the entry's stream turns each into an OSError that
@@ -58,6 +62,11 @@ _OPENERS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {  # their callers close
     "bzip2": lambda f: cast(IO[bytes], bz2.BZ2File(f, mode="rb")),
     "xz": lambda f: cast(IO[bytes], lzma.LZMAFile(f, mode="rb")),  # noqa: SIM115
 }
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(HEAD_BYTES)
 
 
 def archive_kind_of(path: Path) -> str | None:
@@ -147,12 +156,16 @@ class ContainerWalk:
                 yield from self._zip()
             elif kind == "tar":
                 yield from self._tar(self.path, kind)
+            elif kind in LIBARCHIVE_KINDS:
+                yield from self._unpacked(kind)
             elif kind is not None and kind.startswith("tar+"):
                 yield from self._tar(self._decompressed(kind.removeprefix("tar+")), kind)
             elif kind is not None:
                 yield self._single(kind)
             else:
-                self._unreadable("not an archive: no zip, tar, gzip, bzip2 or xz signature at its start")
+                self._unreadable(
+                    "not an archive: no zip, 7z, RAR, tar, gzip, bzip2 or xz signature at its start"
+                )
         except (OSError, *_MEMBER_ERRORS) as exc:
             self._unreadable(f"damaged {kind or 'archive'}: {exc}; members after the damage not listed")
 
@@ -165,6 +178,10 @@ class ContainerWalk:
             if kind == "zip":
                 with zipfile.ZipFile(self.path) as archive:
                     yield from (i.file_size for i in archive.infolist() if not i.is_dir())
+            elif kind in LIBARCHIVE_KINDS:
+                head = _head(self.path)
+                with self.path.open("rb") as fh:
+                    yield from listed_sizes(fh, head)
             elif kind is not None and kind.startswith("tar"):
                 with tarfile.open(self.path, mode="r|*") as archive:
                     yield from (i.size for i in archive if i.isreg())
@@ -261,6 +278,53 @@ class ContainerWalk:
                     data = cast(IO[bytes], archive.extractfile(info)).read()
                 stream = io.BytesIO(data)
             return cast(BinaryIO, io.BufferedReader(_MemberStream(stream, where, info.size), COPY_CHUNK))
+
+        return opener
+
+    # --- 7z and RAR, through libarchive ---------------------------------------------------------------
+    def _unpacked(self, kind: str) -> Iterator[FileEntry]:
+        """Each member unpacked, as the walk reaches it, into one temporary file (removed when the walk
+        closes): a member is then a byte range of it, read with pread while the walk goes on."""
+        handle, name = tempfile.mkstemp(prefix="vigilant-container-", suffix=f".{kind}-members")
+        target = Path(name)
+        self._held.append(lambda: target.unlink(missing_ok=True))
+        self._held.append(lambda: os.close(handle))
+        listed = 0
+        with self.path.open("rb") as source:
+            try:
+                for member in unpack(source, _head(self.path), handle):
+                    listed += 1
+                    if member.offset is None:
+                        error = "encrypted member: listed, not read"
+                        yield _entry(
+                            kind,
+                            member.name,
+                            member.size,
+                            member.modified,
+                            EntryStatus.ENCRYPTED,
+                            error,
+                            None,
+                        )
+                        continue
+                    where = str(_address(kind, member.name))
+                    opener = self._range_opener(handle, member.offset, member.size, where)
+                    yield _entry(
+                        kind, member.name, member.size, member.modified, EntryStatus.OK, None, opener
+                    )
+            except ArchiveDamage as exc:
+                if not listed:  # nothing could be listed: the container is unreadable, never "0 files"
+                    self._unreadable(f"unreadable {kind}: {exc.reason}")
+                else:
+                    where = f"{self.path} > member {exc.last}"
+                    self.problems.append(
+                        Problem(where, f"damaged {kind}: {exc.reason}; later members not listed")
+                    )
+
+    def _range_opener(self, fd: int, start: int, size: int, where: str) -> Callable[[], BinaryIO]:
+        def opener() -> BinaryIO:
+            self._check_open(where)
+            stream = cast(IO[bytes], _Range(fd, start, size))
+            return cast(BinaryIO, io.BufferedReader(_MemberStream(stream, where, size), COPY_CHUNK))
 
         return opener
 

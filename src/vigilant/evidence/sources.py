@@ -272,11 +272,11 @@ _VIRTUAL_DISK_TITLES = {
 
 # --- archives -------------------------------------------------------------------------------------------
 class ArchiveSource:
-    """An archive given as evidence (zip, tar, tar.gz/.bz2/.xz, or one gzip/bzip2/xz file), told by its first
-    bytes: a logical container whose members are the files (see :mod:`vigilant.evidence.container`)."""
+    """An archive given as evidence (zip, 7z, RAR, tar, tar.gz/.bz2/.xz, or one gzip/bzip2/xz file), told by
+    its first bytes: a logical container whose members are the files (:mod:`vigilant.evidence.container`)."""
 
     name = "archive"
-    title = "Archive (zip, tar, tar.gz/.bz2/.xz, gzip, bzip2, xz): its members are the files"
+    title = "Archive (zip, 7z, RAR, tar, tar.gz/.bz2/.xz, gzip, bzip2, xz): its members are the files"
 
     def accepts(self, path: Path) -> bool:
         return path.is_file() and archive_kind_of(path) is not None
@@ -308,8 +308,9 @@ class SourceRegistry(Registry[SourceType]):
                 return source
         raise EvidenceError(
             f"cannot tell what kind of evidence {path} is: it is not a folder, has no E01 signature, is not"
-            " an archive (zip, tar, gzip, bzip2, xz: looked for by its first bytes) or a virtual disk (VMDK,"
-            " VHD/VHDX, QCOW), and The Sleuth Kit finds neither a partition table nor a file system in it",
+            " an archive (zip, tar, gzip, bzip2, xz, 7z, RAR: looked for by its first bytes) or a virtual"
+            " disk (VMDK, VHD/VHDX, QCOW), and The Sleuth Kit finds neither a partition table nor a file"
+            " system in it",
             hint="check the file; if it is a disk image all the same (damaged or wiped), add it with"
             " --type raw, and triage will say what it could not read",
         )
