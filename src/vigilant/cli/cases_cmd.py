@@ -364,3 +364,9 @@ def links_list(
             r.reason,
         )
     console.print(table)
+
+
+# Bulk import of case records lives in its own module; it joins this group as `vigilant cases import`.
+from vigilant.cli import case_import_cmd  # noqa: E402
+
+app.command("import")(case_import_cmd.import_cases)
