@@ -64,7 +64,7 @@ class ArchiveDamage(Exception):
     def __init__(self, reason: str, last: str | None) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.last = last  # the last member listed before it, None at the start
+        self.last = last  # the member being read, or the last listed before it; None at the start
 
 
 def _is_encrypted(item: Any) -> bool:
@@ -79,12 +79,15 @@ def _is_encrypted(item: Any) -> bool:
 class _Content(io.RawIOBase):
     """The current member's bytes, read through libarchive (valid until the next member is asked for)."""
 
-    def __init__(self, archive_p: Any) -> None:
+    def __init__(self, archive_p: Any, name: str) -> None:
         super().__init__()
+        import libarchive  # noqa: PLC0415
         import libarchive.ffi  # noqa: PLC0415
 
         self._read = libarchive.ffi.read_data
+        self._error = libarchive.ArchiveError
         self._archive_p = archive_p
+        self._name = name
 
     def readable(self) -> bool:
         return True
@@ -92,7 +95,10 @@ class _Content(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         chunk = ctypes.create_string_buffer(len(view))
-        got = int(self._read(self._archive_p, chunk, len(view)))
+        try:
+            got = int(self._read(self._archive_p, chunk, len(view)))
+        except self._error as exc:  # damage inside the member's data: the listing ends at this member
+            raise ArchiveDamage(_reason(exc), self._name) from exc
         view[:got] = chunk.raw[:got]
         return got
 
@@ -117,7 +123,7 @@ def read_members(source: IO[bytes], head: bytes) -> Iterator[Listed]:
                 if _is_encrypted(item):
                     yield Listed(last, int(item.size or 0), modified, None)
                     continue
-                with _Content(archive._pointer) as content:
+                with _Content(archive._pointer, last) as content:
                     yield Listed(last, int(item.size or 0), modified, cast(IO[bytes], content))
     except libarchive.ArchiveError as exc:
         raise ArchiveDamage(_reason(exc), last) from exc
