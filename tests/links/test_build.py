@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from tests.links.world import SETTINGS, Planted, planted
+from tests.links.world import LAB, SETTINGS, Planted, planted
 from vigilant.cases.links import link_identifier
 from vigilant.links.models import LinkEdgeRow, LinkEntityRow
 from vigilant.links.service import build_all, rebuild_for_case, rebuild_for_run
@@ -86,8 +86,8 @@ def test_an_incremental_rebuild_gives_the_graph_of_a_full_build(db: Database, tm
     seized = tmp_path / "folders"
     (folder / "rare-again.bin").write_bytes((seized / "seized-A" / "rare.bin").read_bytes())
     (folder / "from-b.bin").write_bytes((seized / "seized-B" / "own-B.bin").read_bytes())
-    item = p.triage.evidence.add(folder, actor="examiner", label="laptop D", case_number="A-1", agency="PP")
-    run = p.triage.start(item.id, SETTINGS, "examiner", Progress())
+    item = p.triage.evidence.add(folder, actor=LAB, label="laptop D", case_number="A-1", agency="PP")
+    run = p.triage.start(item.id, SETTINGS, LAB, Progress())
     rebuild_for_run(db, run, p.data / "observations")
     incremental = graph(db)
     unknown = links_of(incremental, "shared_unknown_files")

@@ -10,22 +10,25 @@ Planted links:
 - B and C hold pictures from one camera body (Canon EOS 5D #CAM-778899); A holds one of the same model
   with another serial (a model alone never links);
 - Alice (case A) and Carol (case C) both use ``shared.person@example.org``; Alice and Bob are both "admin";
-- Bob was recorded at 203.0.113.7.
+- Alice was recorded at 203.0.113.7, where lead L-1 offered four known torrents (observed by three
+  sources); the lead's peer id was also seen on 198.51.100.9. Lead L-2 (192.0.2.50) offered one.
+- Carol was arrested and charged in an earlier case of Halifax's: a repeat offender.
 
 Cases A (PP) and B (BPS) are shared with operation OP-1; case C (HRP, the outsider) is its agency's only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from PIL import Image
 
 from tests.cases.helpers import actor, world
-from vigilant.cases.access import Actor
 from vigilant.cases.links import link_identifier
 from vigilant.cases.models import Distribution, PersonRole
 from vigilant.cases.people import add_person, add_role
@@ -37,11 +40,15 @@ from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_sums
 from vigilant.library.store import LibraryStore
+from vigilant.p2p.observations import Observation, Tier, to_table
+from vigilant.security.rights import Actor
 from vigilant.store import Database
+from vigilant.store.models import LeadIpRow, LeadRow
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
 
+LAB = Actor.cli("examiner")  # the lab registers and triages the devices from the server's CLI
 SETTINGS = TriageSettings(batch_files=4, processes=1, threads=1)
 SEIZED_AT = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -129,15 +136,8 @@ def records(db: Database) -> Planted:
     link_identifier(db, hrp, cases["C"], "email", "Shared.Person@example.org", person_id=persons["C"])
     link_identifier(db, pp, cases["A"], "username", "admin", person_id=persons["A"])
     link_identifier(db, bps, cases["B"], "username", "admin", person_id=persons["B"])
-    link_identifier(
-        db,
-        bps,
-        cases["B"],
-        "ip",
-        "203.0.113.7",
-        person_id=persons["B"],
-        observed_at=datetime(2024, 2, 1, 12, tzinfo=UTC),
-    )
+    at = datetime(2024, 2, 1, 12, tzinfo=UTC)
+    link_identifier(db, pp, cases["A"], "ip", "203.0.113.7", person_id=persons["A"], observed_at=at)
     # Carol was arrested and charged in an earlier case of her agency: a repeat offender.
     earlier = open_case(db, hrp, number="C-0", title="Earlier").id
     add_role(db, hrp, earlier, persons["C"], PersonRole.ACCUSED)
@@ -162,11 +162,9 @@ def triage_device(p: Planted, name: str, folder: Path) -> None:
     who = {"A": p.pp, "B": p.bps, "C": p.hrp}[name]
     number = {"A": "A-1", "B": "B-1", "C": "C-1"}[name]
     agency = {"A": "PP", "B": "BPS", "C": "HRP"}[name]
-    item = p.triage.evidence.add(
-        folder, actor="examiner", label=f"laptop {name}", case_number=number, agency=agency
-    )
+    item = p.triage.evidence.add(folder, actor=LAB, label=f"laptop {name}", case_number=number, agency=agency)
     p.items[name] = item.id
-    p.runs[name] = p.triage.start(item.id, SETTINGS, "examiner", Progress())
+    p.runs[name] = p.triage.start(item.id, SETTINGS, LAB, Progress())
     record_seizure(
         p.db,
         who,
@@ -178,6 +176,69 @@ def triage_device(p: Planted, name: str, folder: Path) -> None:
     )
 
 
+PEER = b"-LT2110-000000000007"
+OBSERVED = datetime(2024, 2, 1, 10, tzinfo=UTC)
+
+
+def observe(p: Planted) -> None:
+    """Observations of the two leads' addresses, and the two lead records the leads build made of them."""
+    rows = []
+    for i, source in enumerate(["tracker:udp://tracker.example:6969", "pex:198.51.100.20", None]):
+        for torrent in range(4):
+            rows.append(
+                Observation(
+                    obs_id=f"o{i}-{torrent}",
+                    session_id=f"s{i}",
+                    ts_utc=OBSERVED + timedelta(minutes=10 * i + torrent),
+                    network="bittorrent",
+                    method="handshake",
+                    tier=Tier.CONFIRMED.value,
+                    ip="203.0.113.7",
+                    port=6881,
+                    source="observer",
+                    operator="test",
+                    reported_by=source,
+                    infohash_v1=hashlib.sha1(f"torrent-{torrent}".encode()).digest(),
+                    peer_id=PEER,
+                )
+            )
+    rows.append(replace(rows[0], obs_id="moved", ip="198.51.100.9", ts_utc=OBSERVED + timedelta(hours=30)))
+    rows.append(replace(rows[0], obs_id="other", ip="192.0.2.50", peer_id=None, reported_by=None))
+    folder = p.data / "observations"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(to_table(rows), folder / "session.parquet")
+    with p.db.session() as s:
+        for key, ip, known, n in (("L-1", "203.0.113.7", 4, 12), ("L-2", "192.0.2.50", 1, 1)):
+            lead = LeadRow(
+                key=key,
+                status="new",
+                window_days=90,
+                as_of=OBSERVED + timedelta(days=1),
+                first_seen=OBSERVED,
+                last_seen=OBSERVED + timedelta(hours=1),
+                observation_count=n,
+                known_files=known,
+                max_severity=5,
+                max_category=None,
+                seeding=False,
+                days_seen=1,
+                tier="confirmed",
+                score=1.0,
+                actionable=True,
+                explanation={"factors": []},
+                identities={"peer_ids": [PEER.hex()] if key == "L-1" else []},
+                created_at=OBSERVED,
+                built_at=OBSERVED,
+                built_by="test",
+            )
+            lead.ips = [
+                LeadIpRow(
+                    ip=ip, first_seen=OBSERVED, last_seen=OBSERVED + timedelta(hours=1), observation_count=n
+                )
+            ]
+            s.add(lead)
+
+
 def planted(db: Database, root: Path) -> Planted:
     p = records(db)
     p.data = root / "data"
@@ -186,4 +247,5 @@ def planted(db: Database, root: Path) -> Planted:
     library(db, root, found["A"] / "known.jpg", found["A"] / "readme.txt")
     for name, folder in found.items():
         triage_device(p, name, folder)
+    observe(p)
     return p
