@@ -16,9 +16,10 @@ from vigilant.cases.models import AgencyRow, PersonRole
 from vigilant.cases.people import add_person
 from vigilant.cases.service import open_case
 from vigilant.registry.crosscheck import Place, check_employment, check_investigations, matches
-from vigilant.registry.errors import PurposeRequired
+from vigilant.registry.errors import PurposeRequired, RegistrantNotFound
 from vigilant.registry.models import AddressKind, RegistrantIdentifierRow, RegistryAlertRow
 from vigilant.registry.places_models import FacilityRow
+from vigilant.security.errors import PermissionDenied
 from vigilant.security.models import AuditEventRow
 from vigilant.store import Database
 from vigilant.store.models import utcnow
@@ -119,17 +120,20 @@ def test_case_persons_identifiers_and_places(db: Database) -> None:
 
 
 def test_investigators_see_matches_of_their_own_cases_only(db: Database) -> None:
-    agency, case, _ = _case(db)
+    agency, case, accused = _case(db)
     registrant(db, agency, "X1", surname="Cote", given_names="Remi", born=date(1975, 5, 5))
     check_investigations(db, OFFICER, case_id=case, purpose="case R-X: new accused", today=TODAY)
     with db.session() as s:
         outsider = s.scalars(select(AgencyRow.id).where(AgencyRow.short_name == "HRP")).one()
     own = actor(agency, "investigator")
     other = actor(outsider, "investigator")
-    with pytest.raises(PurposeRequired):
-        matches(db, own, case_id=case)
-    assert len(matches(db, own, case_id=case, purpose="case R-X review")) == 1
-    assert matches(db, other, case_id=case, purpose="case R-X review") == []
+    assert len(matches(db, own, case_id=case)) == 1  # their own case: no purpose needed to see it
+    with pytest.raises(RegistrantNotFound):
+        matches(db, other, case_id=case)
+    with pytest.raises(RegistrantNotFound):
+        matches(db, other, person_id=accused)
+    with pytest.raises(PermissionDenied):
+        matches(db, own)  # every match: registry readers only
     with pytest.raises(PurposeRequired):
         check_investigations(db, OFFICER, case_id=case, purpose="", today=TODAY)
     with db.session() as s:

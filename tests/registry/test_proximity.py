@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.registry.places_data import AUDITOR, OFFICER, office, registrant
 from vigilant.errors import BadInputError
+from vigilant.registry.errors import PurposeRequired
 from vigilant.registry.geo import haversine_m
 from vigilant.registry.models import AddressKind
 from vigilant.registry.places_models import FacilityKind, FacilityRow
@@ -81,7 +82,7 @@ def test_only_current_addresses_of_the_kinds_asked(db: Database) -> None:
 
 
 def test_queries_need_a_purpose_and_the_right_and_are_audited(db: Database) -> None:
-    with pytest.raises(BadInputError, match="purpose"):
+    with pytest.raises(PurposeRequired, match="purpose"):
         registrants_near(db, OFFICER, latitude=45.0, longitude=-75.0, radius_m=100, purpose=" ", as_of=TODAY)
     with pytest.raises(PermissionDenied):
         registrants_near(

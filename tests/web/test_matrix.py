@@ -30,6 +30,7 @@ class Rule:
     ok: int = 200  # the status of an allowed call
     public: bool = False  # /login and static files
     scoped: bool = False  # the path names a record: another agency's agency_only record is 404
+    also: Permission | None = None  # a second permission that grants the route as well
 
 
 RULES: dict[tuple[str, str], Rule] = {
@@ -135,6 +136,47 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
     ("GET", "/persons"): Rule(P.PERSONS_READ),
     ("GET", "/api/v1/persons"): Rule(P.PERSONS_READ),
+    # The registry (web/api_registry.py, pages_registry.py). The world has no registrant NO-SUCH-1 and no
+    # alert 424242: a caller the rule lets through reaches the service, which finds none (404) and changes
+    # nothing; the sweep of an empty registry finishes at once and answers the same to every caller.
+    ("GET", "/api/v1/registry/registrants/{registry_number}"): Rule(P.REGISTRY_READ, ok=404),
+    ("GET", "/api/v1/registry/due"): Rule(P.REGISTRY_READ),
+    ("GET", "/api/v1/registry/dashboard"): Rule(P.REGISTRY_READ),
+    ("GET", "/api/v1/registry/alerts"): Rule(P.REGISTRY_READ),
+    ("POST", "/api/v1/registry/alerts/{alert_id}/assign"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/alerts/{alert_id}/close"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/registrants/{registry_number}/reports"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/registrants/{registry_number}/verifications"): Rule(P.REGISTRY_VERIFY, ok=404),
+    ("POST", "/api/v1/registry/sweeps"): Rule(P.REGISTRY_WRITE),
+    ("GET", "/api/v1/registry/sweeps"): Rule(P.REGISTRY_READ),
+    ("GET", "/registry"): Rule(P.REGISTRY_READ),
+    ("GET", "/registry/registrants/{registry_number}"): Rule(P.REGISTRY_READ, ok=404),
+    ("POST", "/registry/registrants/{registry_number}/reports"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/registry/registrants/{registry_number}/verifications"): Rule(P.REGISTRY_VERIFY, ok=404),
+    ("GET", "/registry/verify"): Rule(P.REGISTRY_VERIFY),
+    ("GET", "/registry/alerts"): Rule(P.REGISTRY_READ),
+    ("POST", "/registry/alerts/{alert_id}/assign"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/registry/alerts/{alert_id}/close"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/lookups"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=404),
+    # Examiner review (web/api_review.py, pages_review.py). No review item 424242 exists: a caller the rule
+    # lets through is told so (404). The world's runs have no results here: syncing reads nothing, the queue
+    # is empty, and exporting or promoting finds no decision (422), so nothing changes for the next caller.
+    ("POST", "/api/v1/review/runs/{run_id}/sync"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/api/v1/review/runs/{run_id}/queue"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/api/v1/review/runs/{run_id}/stacks"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/api/v1/review/runs/{run_id}/vics"): Rule(P.TRIAGE_READ, ok=422, scoped=True),
+    ("POST", "/api/v1/review/runs/{run_id}/promote"): Rule(P.LIBRARY_IMPORT, ok=422, scoped=True),
+    ("GET", "/api/v1/review/items/{item_id}/stack"): Rule(P.TRIAGE_READ, ok=404),
+    ("GET", "/api/v1/review/items/{item_id}/thumbnail"): Rule(P.MEDIA_VIEW, ok=404),
+    ("GET", "/api/v1/review/items/{item_id}/clear"): Rule(P.MEDIA_VIEW, ok=404),
+    ("POST", "/api/v1/review/items/{item_id}/reveal"): Rule(P.MEDIA_VIEW, ok=404),
+    ("POST", "/api/v1/review/items/{item_id}/decision"): Rule(P.MEDIA_VIEW, ok=404),
+    ("POST", "/api/v1/review/undo"): Rule(P.MEDIA_VIEW, ok=404),  # the caller has no decision to undo
+    ("GET", "/api/v1/review/exposure"): Rule(P.MEDIA_VIEW),
+    ("GET", "/api/v1/review/exposure/unit"): Rule(P.OPERATIONS_MANAGE),  # numbers only, never material
+    ("GET", "/api/v1/review/operations/{operation_id}/figures"): Rule(P.OPERATIONS_READ, scoped=True),
+    ("GET", "/review"): Rule(P.TRIAGE_READ),
+    ("GET", "/review/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
     # Person resolution (web/api_xref.py). There is no proposal 424242: a caller the rule lets through
     # reaches the service, which finds none to show or judge (404) and records nothing.
     ("GET", "/api/v1/links/xref"): Rule(P.PERSONS_READ),
@@ -142,6 +184,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/links/xref/{proposal_id}"): Rule(P.PERSONS_READ, ok=404),
     ("POST", "/api/v1/links/xref/{proposal_id}/judgement"): Rule(P.PERSONS_READ, ok=404),
     ("GET", "/api/v1/links/xref/profile/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
+    # The registry's places (web/api_registry_places.py): proximity and cross-checks for registry readers
+    # and, with a purpose, investigators; there is no check VSC-0000-NONE to show, print or confirm (404).
+    ("POST", "/api/v1/registry/near"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY),
+    ("GET", "/api/v1/registry/facilities"): Rule(P.REGISTRY_READ),
+    ("POST", "/api/v1/registry/crosschecks"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=201),
+    ("POST", "/api/v1/registry/crosschecks/employment"): Rule(P.REGISTRY_WRITE, ok=201),
+    ("GET", "/api/v1/registry/matches"): Rule(P.REGISTRY_READ),
+    ("GET", "/api/v1/cases/{case_id}/registry-matches"): Rule(P.CASES_READ, scoped=True),
+    ("GET", "/api/v1/persons/{person_id}/registry-matches"): Rule(P.PERSONS_READ, scoped=True),
+    ("POST", "/api/v1/registry/vsc"): Rule(P.REGISTRY_WRITE, ok=201),
+    ("GET", "/api/v1/registry/vsc/{reference}"): Rule(P.REGISTRY_READ, ok=404),
+    ("GET", "/api/v1/registry/vsc/{reference}/letter"): Rule(P.REGISTRY_READ, ok=404),
+    ("POST", "/api/v1/registry/vsc/{reference}/confirmation"): Rule(P.REGISTRY_WRITE, ok=404),
 }
 
 
@@ -183,7 +238,11 @@ class Requests:
             .replace("{process_id}", str(w.other_process if other else w.own_process))
             .replace("{token_id}", str(w.other_token))
             .replace("{request_id}", "424242")  # no such evidence link request
+            .replace("{item_id}", "424242")  # no such review item
             .replace("{proposal_id}", "424242")  # no such xref proposal
+            .replace("{reference}", "VSC-0000-NONE")  # no such vulnerable-sector check
+            .replace("{registry_number}", "NO-SUCH-1")  # no such registrant
+            .replace("{alert_id}", "424242")  # no such registry alert
             .replace("{fmt}", "csv")
             .replace("{set_id}", "1")
             .replace("/static", "/static/app.css")
@@ -323,6 +382,43 @@ class Requests:
                 "headers": headers,
             },
             "/api/v1/triage/runs/{run_id}/resume": lambda: {"headers": headers},
+            "/api/v1/registry/lookups": lambda: {
+                "json": {"registry_number": "NO-SUCH-1", "purpose": f"matrix {n}"},
+                "headers": headers,
+            },
+            "/api/v1/registry/alerts/{alert_id}/assign": lambda: {"json": {"to": "Cst. Matrix"}, "headers": headers},
+            "/api/v1/registry/alerts/{alert_id}/close": lambda: {"json": {"outcome": "complied"}, "headers": headers},
+            "/api/v1/registry/registrants/{registry_number}/reports": lambda: {
+                "json": {"kind": "annual", "reported_on": "2026-03-01"},
+                "headers": headers,
+            },
+            "/api/v1/registry/registrants/{registry_number}/verifications": lambda: {
+                "json": {"address_id": 1, "verified_on": "2026-03-01", "outcome": "confirmed"},
+                "headers": headers,
+            },
+            "/api/v1/registry/sweeps": lambda: {"json": {"as_of": "2026-03-01"}, "headers": headers},
+            "/registry/registrants/{registry_number}/reports": lambda: {
+                "data": {"kind": "annual", "reported_on": "2026-03-01", "csrf_token": token},
+            },
+            "/registry/registrants/{registry_number}/verifications": lambda: {
+                "data": {"address_id": "1", "verified_on": "2026-03-01", "outcome": "confirmed", "csrf_token": token},
+            },
+            "/registry/alerts/{alert_id}/assign": lambda: {"data": {"to": "Cst. Matrix", "csrf_token": token}},
+            "/registry/alerts/{alert_id}/close": lambda: {"data": {"outcome": "complied", "csrf_token": token}},
+            "/api/v1/review/runs/{run_id}/sync": lambda: {"headers": headers},
+            "/api/v1/review/runs/{run_id}/promote": lambda: {
+                "json": {"name": f"matrix {n}"},
+                "headers": headers,
+            },
+            "/api/v1/review/items/{item_id}/reveal": lambda: {
+                "json": {"reason": "matrix"},
+                "headers": headers,
+            },
+            "/api/v1/review/items/{item_id}/decision": lambda: {
+                "json": {"category": "1"},
+                "headers": headers,
+            },
+            "/api/v1/review/undo": lambda: {"headers": headers},
             "/api/v1/operations/{operation_id}/release/flags": lambda: {
                 "json": {"person_id": self.world.own_person, "reason": "matrix"},
                 "headers": headers,
@@ -349,6 +445,33 @@ class Requests:
                 "data": {"decision": "grant", "reason": "matrix", "csrf_token": token},
             },
             "/api/v1/links/xref/run": lambda: {"headers": headers},
+            "/api/v1/registry/near": lambda: {
+                "json": {"radius_m": 100, "purpose": "matrix check", "latitude": 44.6, "longitude": -79.4},
+                "headers": headers,
+            },
+            "/api/v1/registry/crosschecks": lambda: {
+                "json": {"purpose": "matrix check", "case_id": self.world.own_case},
+                "headers": headers,
+            },
+            "/api/v1/registry/crosschecks/employment": lambda: {
+                "json": {"purpose": "matrix check"},
+                "headers": headers,
+            },
+            "/api/v1/registry/vsc": lambda: {
+                "json": {
+                    "surname": f"Matrix{n}",
+                    "given_names": "Pat",
+                    "date_of_birth": "1990-01-01",
+                    "sex": "X",
+                    "organisation": "Matrix Daycare",
+                    "consent": "form on file",
+                },
+                "headers": headers,
+            },
+            "/api/v1/registry/vsc/{reference}/confirmation": lambda: {
+                "json": {"outcome": "excluded", "fingerprints_compared": True},
+                "headers": headers,
+            },
             "/api/v1/links/xref/{proposal_id}/judgement": lambda: {
                 "json": {"verdict": "same", "reason": "matrix"},
                 "headers": headers,
@@ -369,7 +492,7 @@ def expected(rule: Rule, role: Role | None, other: bool) -> int:
         return rule.ok
     if role is None:
         return 401
-    if not allowed(role, rule.permission):
+    if not allowed(role, rule.permission) and not (rule.also and allowed(role, rule.also)):
         return 403
     if rule.scoped and other:
         return 404

@@ -329,19 +329,31 @@ def matches(
     person_id: int | None = None,
     purpose: str | None = None,
 ) -> list[Match]:
-    """Recorded matches of a case or a person (only in cases the caller sees), or all of them for a registry
-    reader; audited."""
-    reason = require_reader(actor, purpose)
+    """Recorded matches of a case or a person, for whoever may see that case or person (a case or person
+    the caller may not see is "not found"); every match, for a registry reader. Audited."""
+    if case_id is None and person_id is None:
+        require(actor, Permission.REGISTRY_READ)
+    else:
+        require(actor, Permission.CASES_READ if case_id is not None else Permission.PERSONS_READ)
+    reason = (purpose or "").strip() or None
     with db.session() as s:
+        visible = visible_case_ids(actor)
         query = select(CrossCheckMatchRow, RegistrantRow.registry_number).join(
             RegistrantRow, RegistrantRow.id == CrossCheckMatchRow.registrant_id
         )
         if case_id is not None:
+            if s.scalars(visible.where(CaseRow.id == case_id)).first() is None:
+                raise RegistrantNotFound(f"no case {case_id} that you may see")
             query = query.where(CrossCheckMatchRow.case_id == case_id)
         if person_id is not None:
-            query = query.where(CrossCheckMatchRow.person_id == person_id)
-        if not actor.may(Permission.REGISTRY_READ):  # an investigator: matches in cases they see only
-            query = query.where(CrossCheckMatchRow.case_id.in_(visible_case_ids(actor)))
+            seen = select(CasePersonRow.id).where(
+                CasePersonRow.person_id == person_id, CasePersonRow.case_id.in_(visible)
+            )
+            if s.scalars(seen).first() is None:
+                raise RegistrantNotFound(f"no person {person_id} that you may see")
+            query = query.where(
+                CrossCheckMatchRow.person_id == person_id, CrossCheckMatchRow.case_id.in_(visible)
+            )
         found = [_match(row, number) for row, number in s.execute(query.order_by(CrossCheckMatchRow.id))]
         record(
             s,

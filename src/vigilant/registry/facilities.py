@@ -218,6 +218,34 @@ def read_layer(path: Path, default_kind: FacilityKind | None = None) -> Iterator
     return read_geojson(text, default_kind) if geojson else read_csv(text, default_kind)
 
 
+@dataclass(frozen=True)
+class FacilityView:
+    id: int
+    kind: str
+    ref: str
+    name: str
+    address: str | None
+    municipality: str | None
+    latitude: float
+    longitude: float
+    source: str
+
+
+def list_facilities(db: Database, actor: Actor, *, kind: FacilityKind | None = None) -> list[FacilityView]:
+    """The facilities of one kind (or all), by kind and name. Public places: no audit event."""
+    require(actor, Permission.REGISTRY_READ)
+    query = select(FacilityRow).order_by(FacilityRow.kind, FacilityRow.name, FacilityRow.id)
+    if kind is not None:
+        query = query.where(FacilityRow.kind == kind.value)
+    with db.session() as s:
+        return [
+            FacilityView(
+                r.id, r.kind, r.ref, r.name, r.address, r.municipality, r.latitude, r.longitude, r.source
+            )
+            for r in s.scalars(query)
+        ]
+
+
 def import_facilities(
     db: Database, actor: Actor, path: Path, *, default_kind: FacilityKind | None = None
 ) -> FacilityImport:

@@ -18,11 +18,13 @@ from sqlalchemy import Row, bindparam, text
 from sqlalchemy.orm import Session
 
 from vigilant.errors import BadInputError, NotFoundError
+from vigilant.registry.access import require_reader
+from vigilant.registry.errors import PurposeRequired
 from vigilant.registry.geo import Point, box_around, check_point, check_radius, degree_deltas
 from vigilant.registry.models import AddressKind, RegistrantAddressRow
 from vigilant.registry.places_models import FacilityKind, FacilityRow
 from vigilant.security.audit import RecordRead, append
-from vigilant.security.rights import Actor, Permission, require
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 
@@ -49,7 +51,7 @@ class NearbyAddress:
 def require_purpose(purpose: str | None) -> str:
     text_ = (purpose or "").strip()
     if len(text_) < 5:
-        raise BadInputError(
+        raise PurposeRequired(
             "a registry query needs its purpose", hint='say why: --purpose "incident 2026-114"'
         )
     return text_
@@ -204,8 +206,8 @@ def registrants_near(
     kinds: Collection[AddressKind] | None = None,
 ) -> list[NearbyAddress]:
     """Registrants with a current address within ``radius_m`` of the centre given; audited with purpose."""
-    require(actor, Permission.REGISTRY_READ)
     reason = require_purpose(purpose)
+    require_reader(actor, reason)  # a registry reader, or an investigator with the purpose
     radius = check_radius(radius_m)
     with db.session() as s:
         point, centre = point_of(
@@ -237,8 +239,8 @@ def registrants_near_facilities(
     kinds: Collection[AddressKind] | None = None,
 ) -> list[NearbyAddress]:
     """Registrants whose current residence or workplace lies within ``distance_m`` of a facility of a kind."""
-    require(actor, Permission.REGISTRY_READ)
     reason = require_purpose(purpose)
+    require_reader(actor, reason)  # a registry reader, or an investigator with the purpose
     distance = check_radius(distance_m)
     with db.session() as s:
         found = near_facilities(s, facility_kind, distance, kinds=kinds, as_of=as_of)
