@@ -32,9 +32,7 @@ from vigilant.web import api, api_leads, api_tokens, api_triage, display, pages,
 from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_evidence_links import router as evidence_links_api
 from vigilant.web.api_records import router as records_api
-from vigilant.web.api_registry import router as registry_api
 from vigilant.web.api_registry_places import router as registry_places_api
-from vigilant.web.api_review import router as review_api
 from vigilant.web.api_xref import router as xref_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
@@ -44,9 +42,7 @@ from vigilant.web.pages_case_forms import router as case_form_pages
 from vigilant.web.pages_evidence_links import router as evidence_links_pages
 from vigilant.web.pages_library import router as library_pages
 from vigilant.web.pages_records import router as records_pages
-from vigilant.web.pages_registry import router as registry_pages
 from vigilant.web.pages_reports import router as report_pages
-from vigilant.web.pages_review import router as review_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -125,8 +121,6 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(case_form_pages)
     app.include_router(evidence_links_api)
     app.include_router(evidence_links_pages)
-    app.include_router(registry_api)
-    app.include_router(registry_pages)
     app.include_router(xref_api)
     app.include_router(registry_places_api)
     app.include_router(api_leads.router)
@@ -138,7 +132,5 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(browse_pages)
     app.include_router(library_pages)
     app.include_router(report_pages)
-    app.include_router(review_api)
-    app.include_router(review_pages)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     return app
