@@ -20,10 +20,11 @@ from vigilant.evidence.sources import DirectorySource, E01Source, RawSource, Sou
 
 # --- registry ------------------------------------------------------------------------------------------
 def test_registry_lists_the_builtin_types_once() -> None:
-    assert sources().names() == ["directory", "e01", "archive", "vmdk", "vhd", "qcow", "raw"]
+    assert sources().names() == ["directory", "e01", "archive", "vmdk", "vhd", "qcow", "dmg", "raw"]
     assert sources()["e01"].name == "e01"
-    with pytest.raises(BadInputError, match="known types: directory, e01, archive, vmdk, vhd, qcow, raw"):
-        sources()["dmg"]
+    known = "known types: directory, e01, archive, vmdk, vhd, qcow, dmg, raw"
+    with pytest.raises(BadInputError, match=known):
+        sources()["apfs"]
     with pytest.raises(ConflictError, match="'raw' registered twice"):
         SourceRegistry([RawSource(), RawSource()])
 

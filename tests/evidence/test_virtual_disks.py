@@ -28,7 +28,7 @@ from vigilant.errors import ExitCode
 from vigilant.evidence.base import EvidenceError
 from vigilant.evidence.images import RawImage
 from vigilant.evidence.sources import sources
-from vigilant.evidence.virtual_disks import QCOW, VHD, VMDK, DiskFormat, VirtualDisk
+from vigilant.evidence.virtual_disks import DMG, QCOW, VHD, VMDK, DiskFormat, VirtualDisk
 from vigilant.store import Database
 
 # qemu-img's format name and options -> the source type that must detect it
@@ -194,3 +194,28 @@ def test_dfvfs_differential_vhd_reads_through_its_parent(tmp_path: Path) -> None
     shutil.copyfile(child, tmp_path / child.name)
     with pytest.raises(EvidenceError, match=r"parent .*image\.vhd is missing"):
         VirtualDisk(tmp_path / child.name, VHD)
+
+
+def test_dfvfs_dmg_holds_the_files_tsk_reads_in_the_same_hfs_volume(tmp_path: Path) -> None:
+    """No independent reader of DMG is packaged here (Debian's dmg2img 1.6.7 writes a damaged GPT from this
+    image): the zlib-compressed DMG must hold, in its HFS+ partition, the user files that fls/icat read in
+    the dfVFS HFS+ image made from the same folder, with the same content."""
+    mk.require("fls", "icat")
+    dmg, raw = dfvfs_file("hfsplus_zlib.dmg"), dfvfs_file("hfsplus.raw")
+    assert sources().detect(dmg).name == "dmg"
+    listing = vigilant_listing(VirtualDisk(dmg, DMG))
+    assert listing.problems == []
+    ours = {
+        e.address.path.lstrip("/"): listing.digests[i]
+        for i, e in enumerate(listing.entries)
+        if e.address.filesystem == "hfs" and not e.address.path.startswith(("/$", "/.fseventsd"))
+    }
+    theirs = {
+        f.path: icat(raw, 0, f).sha256
+        for f in fls(raw, 0, fs_type="hfs")
+        if not f.path.startswith(("$", ".fseventsd"))
+    }
+    assert ours == theirs
+    assert len(ours) >= 3
+    hashes = sources()["dmg"].acquisition_hashes(dmg)
+    assert int(hashes["bytes"]) == VirtualDisk(dmg, DMG).size

@@ -1,7 +1,7 @@
 """Evidence source types: one visible registry, filled from one explicit list.
 
 ``directory``: a folder read in place; ``raw``: a raw disk or volume image, single or split (``x.001``…);
-``e01``: an Expert Witness image; ``vmdk``, ``vhd`` (and VHDX), ``qcow``: virtual disks
+``e01``: an Expert Witness image; ``vmdk``, ``vhd`` (and VHDX), ``qcow``, ``dmg``: virtual disks
 (:mod:`vigilant.evidence.virtual_disks`); ``archive``: a zip, tar or compressed file whose members are the
 files (:mod:`vigilant.evidence.container`). Each walks its evidence into file entries (images through The
 Sleuth Kit, see :mod:`vigilant.evidence.filesystems`), says which paths are its own, and computes the hashes
@@ -267,6 +267,7 @@ _VIRTUAL_DISK_TITLES = {
     "vmdk": "VMware virtual disk (VMDK), its extents and parents beside it",
     "vhd": "Microsoft virtual hard disk (VHD, VHDX), a differencing disk's parent beside it",
     "qcow": "QEMU disk image (QCOW, QCOW2), its backing file beside it",
+    "dmg": "Apple disk image (DMG: UDIF, compressed or not)",
 }
 
 
@@ -309,7 +310,7 @@ class SourceRegistry(Registry[SourceType]):
         raise EvidenceError(
             f"cannot tell what kind of evidence {path} is: it is not a folder, has no E01 signature, is not"
             " an archive (zip, tar, gzip, bzip2, xz, 7z, RAR: looked for by its first bytes) or a virtual"
-            " disk (VMDK, VHD/VHDX, QCOW), and The Sleuth Kit finds neither a partition table nor a file"
+            " disk (VMDK, VHD/VHDX, QCOW, DMG), and The Sleuth Kit finds neither a partition table nor a file"
             " system in it",
             hint="check the file; if it is a disk image all the same (damaged or wiped), add it with"
             " --type raw, and triage will say what it could not read",

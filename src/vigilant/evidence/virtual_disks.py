@@ -1,4 +1,5 @@
-"""Virtual disks read through the libyal libraries: VMDK (libvmdk), VHD and VHDX (libvhdi), QCOW (libqcow).
+"""Virtual disks read through the libyal libraries: VMDK (libvmdk), VHD and VHDX (libvhdi), QCOW (libqcow),
+and Apple disk images, DMG (UDIF: raw, zlib, bzip2, LZFSE compressed) through libmodi.
 
 Each is offered as an :class:`~vigilant.evidence.images.ImageReader` of the disk as the virtual machine saw
 it (its *media*), so The Sleuth Kit finds partitions and file systems in it exactly as in a raw image, and
@@ -60,6 +61,18 @@ def _qcow_open(path: Path) -> Any:
             hint="decrypt a copy with qemu-img (the passphrase is not taken here) and add that copy",
         )
     return handle
+
+
+def _dmg_open(path: Path) -> Any:
+    import pymodi  # noqa: PLC0415 - a native module; only DMG users pay its import
+
+    handle = pymodi.handle()
+    handle.open(str(path), "r")
+    return handle
+
+
+def _no_parent(handle: Any) -> str | None:
+    return None  # a DMG (UDIF) stands alone
 
 
 def _vmdk_parent(handle: Any) -> str | None:
@@ -129,7 +142,8 @@ def _signature(module: str) -> Callable[[str], bool]:
 VMDK = DiskFormat("vmdk", "VMDK", "pyvmdk", _vmdk_open, _vmdk_parent, _vmdk_mismatch, _signature("pyvmdk"))
 VHD = DiskFormat("vhd", "VHD/VHDX", "pyvhdi", _vhd_open, _vhd_parent, _vhd_mismatch, _signature("pyvhdi"))
 QCOW = DiskFormat("qcow", "QCOW", "pyqcow", _qcow_open, _qcow_parent, _no_identifier, _signature("pyqcow"))
-FORMATS = (VMDK, VHD, QCOW)
+DMG = DiskFormat("dmg", "DMG", "pymodi", _dmg_open, _no_parent, _no_identifier, _signature("pymodi"))
+FORMATS = (VMDK, VHD, QCOW, DMG)
 
 
 def parent_path(child: Path, recorded: str) -> Path:
