@@ -57,8 +57,10 @@ def with_serial(image: Image.Image, path: Path, serial: str) -> None:
     image.save(path, "JPEG", quality=90, exif=exif)
 
 
-def build(db: Database, root: Path) -> Scenario:
-    world = build_world(db)
+def build(db: Database, root: Path, world: World | None = None) -> Scenario:
+    """The scenario in ``db`` (with the web tests' world of two agencies, made here unless given)."""
+    world = world or build_world(db)
+    root.mkdir(parents=True, exist_ok=True)
     reference = root / "reference.jpg"
     draw_image(7).save(reference, "JPEG", quality=92)
     known = digest_file(reference)

@@ -136,6 +136,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
     ("GET", "/persons"): Rule(P.PERSONS_READ),
     ("GET", "/api/v1/persons"): Rule(P.PERSONS_READ),
+    # Examiner review (web/api_review.py, pages_review.py). No review item 424242 exists: a caller the rule
+    # lets through is told so (404). The world's runs have no results here: syncing reads nothing, the queue
+    # is empty, and exporting or promoting finds no decision (422), so nothing changes for the next caller.
+    ("POST", "/api/v1/review/runs/{run_id}/sync"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/api/v1/review/runs/{run_id}/queue"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/api/v1/review/runs/{run_id}/stacks"): Rule(P.TRIAGE_READ, scoped=True),
+    ("GET", "/api/v1/review/runs/{run_id}/vics"): Rule(P.TRIAGE_READ, ok=422, scoped=True),
+    ("POST", "/api/v1/review/runs/{run_id}/promote"): Rule(P.LIBRARY_IMPORT, ok=422, scoped=True),
+    ("GET", "/api/v1/review/items/{item_id}/stack"): Rule(P.TRIAGE_READ, ok=404),
+    ("GET", "/api/v1/review/items/{item_id}/thumbnail"): Rule(P.MEDIA_VIEW, ok=404),
+    ("GET", "/api/v1/review/items/{item_id}/clear"): Rule(P.MEDIA_VIEW, ok=404),
+    ("POST", "/api/v1/review/items/{item_id}/reveal"): Rule(P.MEDIA_VIEW, ok=404),
+    ("POST", "/api/v1/review/items/{item_id}/decision"): Rule(P.MEDIA_VIEW, ok=404),
+    ("POST", "/api/v1/review/undo"): Rule(P.MEDIA_VIEW, ok=404),  # the caller has no decision to undo
+    ("GET", "/api/v1/review/exposure"): Rule(P.MEDIA_VIEW),
+    ("GET", "/api/v1/review/exposure/unit"): Rule(P.OPERATIONS_MANAGE),  # numbers only, never material
+    ("GET", "/api/v1/review/operations/{operation_id}/figures"): Rule(P.OPERATIONS_READ, scoped=True),
+    ("GET", "/review"): Rule(P.TRIAGE_READ),
+    ("GET", "/review/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
     # Person resolution (web/api_xref.py). There is no proposal 424242: a caller the rule lets through
     # reaches the service, which finds none to show or judge (404) and records nothing.
     ("GET", "/api/v1/links/xref"): Rule(P.PERSONS_READ),
@@ -197,6 +216,7 @@ class Requests:
             .replace("{process_id}", str(w.other_process if other else w.own_process))
             .replace("{token_id}", str(w.other_token))
             .replace("{request_id}", "424242")  # no such evidence link request
+            .replace("{item_id}", "424242")  # no such review item
             .replace("{proposal_id}", "424242")  # no such xref proposal
             .replace("{reference}", "VSC-0000-NONE")  # no such vulnerable-sector check
             .replace("{fmt}", "csv")
@@ -338,6 +358,20 @@ class Requests:
                 "headers": headers,
             },
             "/api/v1/triage/runs/{run_id}/resume": lambda: {"headers": headers},
+            "/api/v1/review/runs/{run_id}/sync": lambda: {"headers": headers},
+            "/api/v1/review/runs/{run_id}/promote": lambda: {
+                "json": {"name": f"matrix {n}"},
+                "headers": headers,
+            },
+            "/api/v1/review/items/{item_id}/reveal": lambda: {
+                "json": {"reason": "matrix"},
+                "headers": headers,
+            },
+            "/api/v1/review/items/{item_id}/decision": lambda: {
+                "json": {"category": "1"},
+                "headers": headers,
+            },
+            "/api/v1/review/undo": lambda: {"headers": headers},
             "/api/v1/operations/{operation_id}/release/flags": lambda: {
                 "json": {"person_id": self.world.own_person, "reason": "matrix"},
                 "headers": headers,

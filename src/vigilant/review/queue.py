@@ -93,7 +93,11 @@ class Progress:
     by_examiner: list[ExaminerProgress] = field(default_factory=list)
 
 
-def visible_run(ctx: ReviewContext, actor: Actor, run_id: int) -> tuple[TriageRunRow, EvidenceItemRow]:
+def visible_run(
+    ctx: ReviewContext, actor: Actor, run_id: int, need: Permission = Permission.TRIAGE_READ
+) -> tuple[TriageRunRow, EvidenceItemRow]:
+    """The run and its evidence item, for a caller whose role grants ``need`` and who may see the item."""
+    require(actor, need)
     query = (
         select(TriageRunRow, EvidenceItemRow)
         .join(EvidenceItemRow, EvidenceItemRow.id == TriageRunRow.evidence_id)

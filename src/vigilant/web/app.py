@@ -33,6 +33,7 @@ from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_evidence_links import router as evidence_links_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.api_registry_places import router as registry_places_api
+from vigilant.web.api_review import router as review_api
 from vigilant.web.api_xref import router as xref_api
 from vigilant.web.context import WebContext
 from vigilant.web.errors import install_error_handlers
@@ -43,6 +44,7 @@ from vigilant.web.pages_evidence_links import router as evidence_links_pages
 from vigilant.web.pages_library import router as library_pages
 from vigilant.web.pages_records import router as records_pages
 from vigilant.web.pages_reports import router as report_pages
+from vigilant.web.pages_review import router as review_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -132,5 +134,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(browse_pages)
     app.include_router(library_pages)
     app.include_router(report_pages)
+    app.include_router(review_api)
+    app.include_router(review_pages)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     return app

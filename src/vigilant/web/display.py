@@ -42,6 +42,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Evidence", "/evidence", P.EVIDENCE_READ),
     MenuItem("Evidence links", "/evidence-links", P.CASES_READ),
     MenuItem("Triage runs", "/triage/runs", P.TRIAGE_READ),
+    MenuItem("Review", "/review", P.TRIAGE_READ),
     MenuItem("Library", "/library", P.LIBRARY_READ),
     MenuItem("Audit log", "/audit", P.AUDIT_READ),
 )
