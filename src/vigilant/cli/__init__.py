@@ -22,6 +22,7 @@ from vigilant.cli import (
     p2p_cmd,
     p2p_import_cmd,
     registry_cmd,
+    registry_places_cmd,
     review_cmd,
     serve_cmd,
     triage_cmd,
@@ -49,6 +50,7 @@ p2p_cmd.app.command("import")(p2p_import_cmd.import_observations)
 app.add_typer(p2p_cmd.app, name="p2p")
 app.add_typer(leads_cmd.app, name="leads")
 app.add_typer(links_cmd.app, name="links")
+registry_places_cmd.register(registry_cmd.app)  # near, check, matches, vsc, facilities
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(review_cmd.app, name="review")
 app.add_typer(cases_cmd.app, name="cases")
