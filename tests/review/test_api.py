@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from tests.review.scenario import build
-from tests.web.conftest import Clock, TestClient, World, client, clock, csrf, log_in
+from tests.web.conftest import Clock, World, client, clock, csrf, log_in
 from vigilant.security.rights import Role
 from vigilant.store import Database
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient  # imported for real by the web tests' conftest, quietly
 
 __all__ = ["client", "clock"]  # the fixtures this module borrows from the web tests
 
