@@ -1,0 +1,113 @@
+"""Review in a real browser (Debian's Chromium driven by Playwright, over loopback), at 1366x768.
+
+Before a reveal, the only picture bytes the page receives are the blurred, greyscale thumbnails; an examiner
+categorises a stack from the keyboard; a reveal (with its reason) is audited and the exposure counter
+rises; nothing plays; a user of another agency sees nothing of it.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, Response, ViewportSize, sync_playwright
+from sqlalchemy import func, select
+
+from tests.review.scenario import build
+from tests.web.conftest import FAST, PASSWORD, ROOT, Clock, Login, World
+from tests.web.test_browser import CHROMIUM_ARGS, _log_in, chromium, site
+from vigilant.review.models import ReviewDecisionRow
+from vigilant.security.audit import AuditLog
+from vigilant.security.rights import Actor, Role
+from vigilant.security.users import UserService
+from vigilant.store import Database
+
+__all__ = ["chromium", "site"]  # the fixtures this module borrows
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
+
+
+def _pictures(page: Page) -> dict[str, bytes]:
+    """Every review picture the page receives, by URL (filled as responses arrive)."""
+    seen: dict[str, bytes] = {}
+
+    def keep(response: Response) -> None:
+        if "/api/v1/review/items/" in response.url and response.ok:
+            seen[response.url] = response.body()
+
+    page.on("response", keep)
+    return seen
+
+
+def _stranger(db: Database, world: World) -> Login:
+    made = UserService(db, passwords=FAST).create(
+        ROOT, "investigator-hrp", PASSWORD, roles=frozenset({Role.INVESTIGATOR}),
+        agency_id=world.other_agency, now=datetime.now(UTC),
+    )  # fmt: skip
+    secret = parse_qs(urlparse(made.totp_uri).query)["secret"][0]
+    return Login(made.user_id, made.username, secret, Role.INVESTIGATOR, world.other_agency)
+
+
+@pytest.mark.slow
+def test_review_in_the_browser(
+    chromium: str, site: tuple[str, World, Database, Clock], tmp_path: Path
+) -> None:
+    base, world, db, _clock = site
+    sc = build(db, tmp_path / "scenario", world)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            pictures = _pictures(page)
+            _log_in(page, base, world.users[Role.EXAMINER])
+            page.goto(f"{base}/review/runs/{sc.run_id}")
+            page.wait_for_selector("#exposure:has-text('0 revealed')")
+            page.wait_for_load_state("networkidle")
+
+            # Before any reveal: four blurred, greyscale thumbnails, and nothing else.
+            assert len(pictures) == 4
+            assert all(url.endswith("/thumbnail") for url in pictures)
+            assert {Image.open(io.BytesIO(body)).mode for body in pictures.values()} == {"L"}
+            assert page.locator("video, audio").count() == 0
+
+            # Categorise the stack of two from the keyboard.
+            sizes = page.locator(".review-item").evaluate_all("els => els.map(e => e.dataset.stackSize)")
+            target = sizes.index("2")
+            for _ in range(target):
+                page.keyboard.press("j")
+            selected = page.locator(".review-item.selected")
+            assert selected.get_attribute("data-stack-size") == "2"
+            stack_item = selected.get_attribute("data-item")
+            page.keyboard.press("1")
+            page.wait_for_selector("#status:has-text('Categorised 2 item(s) as 1')")
+            with db.session() as s:
+                assert s.scalar(select(func.count()).select_from(ReviewDecisionRow)) == 2
+
+            # Reveal the item now selected, for a reason: the clear picture comes, and the counter rises.
+            revealed = page.locator(".review-item.selected").get_attribute("data-item")
+            assert revealed != stack_item
+            page.once("dialog", lambda dialog: dialog.accept("compare with the series"))
+            page.keyboard.press("r")
+            page.wait_for_selector("img.revealed")
+            page.wait_for_selector("#exposure:has-text('1 revealed')")
+            page.wait_for_load_state("networkidle")
+            [clear_url] = [url for url in pictures if url.endswith("/clear")]
+            assert f"/items/{revealed}/" in clear_url
+            assert Image.open(io.BytesIO(pictures[clear_url])).mode == "RGB"
+            [event] = AuditLog(db).search(Actor.cli("root"), now=datetime.now(UTC), action="review.reveal")
+            assert (event.object_id, event.detail["reason"]) == (revealed, "compare with the series")
+
+            # Another agency's user (an investigator, who may view material) sees nothing of it.
+            other = browser.new_context(viewport=VIEWPORT).new_page()
+            _log_in(other, base, _stranger(db, world))
+            answer = other.goto(f"{base}/review/runs/{sc.run_id}")
+            assert answer is not None
+            assert answer.status == 404
+            assert other.request.get(f"{base}/api/v1/review/items/{revealed}/thumbnail").status == 404
+            other.goto(f"{base}/review")
+            assert f"Review run {sc.run_id}" not in other.content()
+        finally:
+            browser.close()
