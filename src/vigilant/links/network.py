@@ -12,8 +12,8 @@ import networkx as nx
 from sqlalchemy import select
 
 from vigilant.cases.access import Actor, audit, case_visible
-from vigilant.cases.errors import RecordNotFoundError
-from vigilant.cases.models import CasePersonRow, CaseRow, OperationRow, PersonRole
+from vigilant.cases.models import CasePersonRow, CaseRow, PersonRole
+from vigilant.cases.operations import operation_by_ref
 from vigilant.links.analysis import communities, visible_graph
 from vigilant.links.entities import EntityKind
 from vigilant.links.persons import person_links
@@ -52,14 +52,12 @@ class NetworkIndicator:
 
 
 def operation_network(
-    db: Database, actor: Actor, operation: str, *, strong: float = STRONG
+    db: Database, actor: Actor, operation: str | int, *, strong: float = STRONG
 ) -> NetworkIndicator:
     """The indicator for ``operation`` (its code), over the accused and links the caller may see."""
     require_links(actor)
     with db.session() as s:
-        op = s.scalars(select(OperationRow).where(OperationRow.code == operation)).first()
-        if op is None:
-            raise RecordNotFoundError(f"no operation {operation!r}", hint="`vigilant cases operations list`")
+        op = operation_by_ref(s, actor, operation)  # one the caller's agency takes part in, else not found
         accused_ids = set(
             s.scalars(
                 select(CasePersonRow.person_id)
@@ -121,9 +119,9 @@ def operation_network(
             actor,
             RecordRead,
             object_type="operation_network",
-            object_id=operation,
+            object_id=op.code,
             records=len(accused_nodes),
         )
     return NetworkIndicator(
-        operation, len(accused_nodes), len(linked), round(share, 4), largest, pair_list, suggests, text
+        op.code, len(accused_nodes), len(linked), round(share, 4), largest, pair_list, suggests, text
     )

@@ -15,11 +15,11 @@ from vigilant.cases.models import (
     CasePersonRow,
     CaseRow,
     ChargeRow,
-    OperationRow,
     PersonRole,
     PersonRow,
 )
 from vigilant.cases.offences import OFFENCES
+from vigilant.cases.operations import operation_by_ref
 from vigilant.links.judgements import profiles
 from vigilant.links.service import require_links
 from vigilant.security.audit import RecordRead
@@ -46,7 +46,7 @@ class RepeatFlag:
         }
 
 
-def repeat_offenders(db: Database, actor: Actor, *, operation: str | None = None) -> list[RepeatFlag]:
+def repeat_offenders(db: Database, actor: Actor, *, operation: str | int | None = None) -> list[RepeatFlag]:
     """Every suspect or accused (of ``operation``'s cases, or of every case) the caller may see who has an
     arrest or charge in another case the caller may see."""
     require_links(actor)
@@ -57,7 +57,7 @@ def repeat_offenders(db: Database, actor: Actor, *, operation: str | None = None
             CasePersonRow.case_id.in_(visible), CasePersonRow.role.in_(SUBJECT_ROLES)
         )
         if operation is not None:
-            op = s.scalars(select(OperationRow.id).where(OperationRow.code == operation)).first()
+            op = operation_by_ref(s, actor, operation).id
             query = query.join(CaseRow, CaseRow.id == CasePersonRow.case_id).where(CaseRow.operation_id == op)
         subjects: dict[int, set[int]] = {}
         for cp in s.scalars(query):
@@ -122,7 +122,7 @@ def repeat_offenders(db: Database, actor: Actor, *, operation: str | None = None
             actor,
             RecordRead,
             object_type="repeat_offenders",
-            object_id=operation or "all",
+            object_id=str(operation or "all"),
             records=len(flags),
         )
     return flags
