@@ -155,6 +155,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/review/operations/{operation_id}/figures"): Rule(P.OPERATIONS_READ, scoped=True),
     ("GET", "/review"): Rule(P.TRIAGE_READ),
     ("GET", "/review/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
+    # Link analysis (web/api_links.py): reading it takes persons.read (every role with it has cases.read). The
+    # matrix world builds no graph: an entity or a path answers 404 to a caller the rule lets through.
+    ("GET", "/api/v1/links"): Rule(P.PERSONS_READ),
+    ("GET", "/api/v1/links/entities/{entity}"): Rule(P.PERSONS_READ, ok=404),
+    ("GET", "/api/v1/links/path/{source}/{target}"): Rule(P.PERSONS_READ, ok=404),
+    ("GET", "/api/v1/links/operations/{operation_id}/network"): Rule(P.PERSONS_READ, scoped=True),
+    ("POST", "/api/v1/links/build"): Rule(P.PERSONS_READ, ok=201),
+    ("GET", "/api/v1/links/export"): Rule(P.PERSONS_READ),
     # Person resolution (web/api_xref.py). There is no proposal 424242: a caller the rule lets through
     # reaches the service, which finds none to show or judge (404) and records nothing.
     ("GET", "/api/v1/links/xref"): Rule(P.PERSONS_READ),
@@ -218,6 +226,9 @@ class Requests:
             .replace("{request_id}", "424242")  # no such evidence link request
             .replace("{item_id}", "424242")  # no such review item
             .replace("{proposal_id}", "424242")  # no such xref proposal
+            .replace("{entity}", "person:424242")  # no such entity in the link graph
+            .replace("{source}", "person:424242")
+            .replace("{target}", "person:424243")
             .replace("{reference}", "VSC-0000-NONE")  # no such vulnerable-sector check
             .replace("{fmt}", "csv")
             .replace("{set_id}", "1")
@@ -398,6 +409,7 @@ class Requests:
                 "data": {"decision": "grant", "reason": "matrix", "csrf_token": token},
             },
             "/api/v1/links/xref/run": lambda: {"headers": headers},
+            "/api/v1/links/build": lambda: {"headers": headers},
             "/api/v1/registry/near": lambda: {
                 "json": {"radius_m": 100, "purpose": "matrix check", "latitude": 44.6, "longitude": -79.4},
                 "headers": headers,

@@ -31,6 +31,7 @@ from vigilant.triage.launcher import RunLauncher
 from vigilant.web import api, api_leads, api_tokens, api_triage, display, pages, pages_leads, pages_triage
 from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_evidence_links import router as evidence_links_api
+from vigilant.web.api_links import router as links_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.api_registry_places import router as registry_places_api
 from vigilant.web.api_review import router as review_api
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(case_form_pages)
     app.include_router(evidence_links_api)
     app.include_router(evidence_links_pages)
+    app.include_router(links_api)
     app.include_router(xref_api)
     app.include_router(registry_places_api)
     app.include_router(api_leads.router)
