@@ -41,7 +41,7 @@ def test_import_show_due_sweep_alerts_export(
     due = _json(capsys, "due", "--as-of", "2021-03-01")
     assert [(d["registry_number"], d["status"]) for d in due] == [("ON-B", "due_soon")]
     # An investigator must say why; the Ontario rule set is an installation's choice.
-    assert run(["registry", "show", "ON-B", "--role", "investigator"]) == ExitCode.BAD_INPUT
+    assert run(["registry", "show", "ON-B", "--role", "investigator"]) == ExitCode.DENIED
     assert "needs its purpose" in capsys.readouterr().err
     monkeypatch.setenv("VIGILANT_REGISTRY_RULES", "ontario")
     assert _json(capsys, "show", "ON-B", "--as-of", "2021-04-01")[0]["rule"] == "ontario-2001/annual-report"

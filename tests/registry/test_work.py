@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.registry.helpers import officer, offices, registrant, write_jsonl
 from vigilant.registry import alerts, service, work
 from vigilant.registry.compliance import Status
-from vigilant.registry.errors import PurposeRequired, RegistryError
+from vigilant.registry.errors import RegistryError
 from vigilant.registry.importer import import_registrants
 from vigilant.registry.models import (
     AddressKind,
@@ -71,7 +71,7 @@ def test_show_computes_status_and_timeline_and_is_audited(db: Database, tmp_path
 def test_an_investigator_needs_a_purpose_and_others_are_refused(db: Database, tmp_path: Path) -> None:
     opp, _ = _world(db, tmp_path)
     detective = officer(opp, Role.INVESTIGATOR)
-    with pytest.raises(PurposeRequired):
+    with pytest.raises(PermissionDenied, match="needs its purpose"):
         service.show(db, detective, "ON-B", rules=RULES, as_of=AS_OF)
     service.show(
         db, detective, "ON-B", rules=RULES, as_of=AS_OF, purpose="case 24-113: suspect identification"

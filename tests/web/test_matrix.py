@@ -136,6 +136,28 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
     ("GET", "/persons"): Rule(P.PERSONS_READ),
     ("GET", "/api/v1/persons"): Rule(P.PERSONS_READ),
+    # The registry (web/api_registry.py, pages_registry.py). The world has no registrant NO-SUCH-1 and no
+    # alert 424242: a caller the rule lets through reaches the service, which finds none (404) and changes
+    # nothing; the sweep of an empty registry finishes at once and answers the same to every caller.
+    ("GET", "/api/v1/registry/registrants/{registry_number}"): Rule(P.REGISTRY_READ, ok=404),
+    ("GET", "/api/v1/registry/due"): Rule(P.REGISTRY_READ),
+    ("GET", "/api/v1/registry/dashboard"): Rule(P.REGISTRY_READ),
+    ("GET", "/api/v1/registry/alerts"): Rule(P.REGISTRY_READ),
+    ("POST", "/api/v1/registry/alerts/{alert_id}/assign"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/alerts/{alert_id}/close"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/registrants/{registry_number}/reports"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/registrants/{registry_number}/verifications"): Rule(P.REGISTRY_VERIFY, ok=404),
+    ("POST", "/api/v1/registry/sweeps"): Rule(P.REGISTRY_WRITE),
+    ("GET", "/api/v1/registry/sweeps"): Rule(P.REGISTRY_READ),
+    ("GET", "/registry"): Rule(P.REGISTRY_READ),
+    ("GET", "/registry/registrants/{registry_number}"): Rule(P.REGISTRY_READ, ok=404),
+    ("POST", "/registry/registrants/{registry_number}/reports"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/registry/registrants/{registry_number}/verifications"): Rule(P.REGISTRY_VERIFY, ok=404),
+    ("GET", "/registry/verify"): Rule(P.REGISTRY_VERIFY),
+    ("GET", "/registry/alerts"): Rule(P.REGISTRY_READ),
+    ("POST", "/registry/alerts/{alert_id}/assign"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/registry/alerts/{alert_id}/close"): Rule(P.REGISTRY_WRITE, ok=404),
+    ("POST", "/api/v1/registry/lookups"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=404),
     # Examiner review (web/api_review.py, pages_review.py). No review item 424242 exists: a caller the rule
     # lets through is told so (404). The world's runs have no results here: syncing reads nothing, the queue
     # is empty, and exporting or promoting finds no decision (422), so nothing changes for the next caller.
@@ -230,6 +252,8 @@ class Requests:
             .replace("{source}", "person:424242")
             .replace("{target}", "person:424243")
             .replace("{reference}", "VSC-0000-NONE")  # no such vulnerable-sector check
+            .replace("{registry_number}", "NO-SUCH-1")  # no such registrant
+            .replace("{alert_id}", "424242")  # no such registry alert
             .replace("{fmt}", "csv")
             .replace("{set_id}", "1")
             .replace("/static", "/static/app.css")
@@ -369,6 +393,44 @@ class Requests:
                 "headers": headers,
             },
             "/api/v1/triage/runs/{run_id}/resume": lambda: {"headers": headers},
+            "/api/v1/registry/lookups": lambda: {
+                "json": {"registry_number": "NO-SUCH-1", "purpose": f"matrix {n}"},
+                "headers": headers,
+            },
+            "/api/v1/registry/alerts/{alert_id}/assign": lambda: {
+                "json": {"to": "Cst. Matrix"},
+                "headers": headers,
+            },
+            "/api/v1/registry/alerts/{alert_id}/close": lambda: {
+                "json": {"outcome": "complied"},
+                "headers": headers,
+            },
+            "/api/v1/registry/registrants/{registry_number}/reports": lambda: {
+                "json": {"kind": "annual", "reported_on": "2026-03-01"},
+                "headers": headers,
+            },
+            "/api/v1/registry/registrants/{registry_number}/verifications": lambda: {
+                "json": {"address_id": 1, "verified_on": "2026-03-01", "outcome": "confirmed"},
+                "headers": headers,
+            },
+            "/api/v1/registry/sweeps": lambda: {"json": {"as_of": "2026-03-01"}, "headers": headers},
+            "/registry/registrants/{registry_number}/reports": lambda: {
+                "data": {"kind": "annual", "reported_on": "2026-03-01", "csrf_token": token},
+            },
+            "/registry/registrants/{registry_number}/verifications": lambda: {
+                "data": {
+                    "address_id": "1",
+                    "verified_on": "2026-03-01",
+                    "outcome": "confirmed",
+                    "csrf_token": token,
+                },
+            },
+            "/registry/alerts/{alert_id}/assign": lambda: {
+                "data": {"to": "Cst. Matrix", "csrf_token": token},
+            },
+            "/registry/alerts/{alert_id}/close": lambda: {
+                "data": {"outcome": "complied", "csrf_token": token},
+            },
             "/api/v1/review/runs/{run_id}/sync": lambda: {"headers": headers},
             "/api/v1/review/runs/{run_id}/promote": lambda: {
                 "json": {"name": f"matrix {n}"},

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from vigilant.registry.errors import PurposeRequired
 from vigilant.security.audit import AuditEvent, RecordChanged, RecordRead, append
+from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store.models import utcnow
 
@@ -31,8 +31,11 @@ def require_reader(actor: Actor, purpose: str | None) -> str | None:
         return reason
     if actor.may(Permission.REGISTRY_QUERY):
         if reason is None or len(reason) < MIN_PURPOSE:
-            raise PurposeRequired(
-                "a registry look-up by an investigator needs its purpose",
+            # Refused as a permission (web 403, CLI exit 7): without a purpose the role grants nothing here.
+            raise PermissionDenied(
+                actor.username,
+                str(Permission.REGISTRY_QUERY),
+                message="a registry look-up by an investigator needs its purpose",
                 hint='say why, e.g. --purpose "case 24-113: suspect identification"',
             )
         return reason

@@ -33,6 +33,7 @@ from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_evidence_links import router as evidence_links_api
 from vigilant.web.api_links import router as links_api
 from vigilant.web.api_records import router as records_api
+from vigilant.web.api_registry import router as registry_api
 from vigilant.web.api_registry_places import router as registry_places_api
 from vigilant.web.api_review import router as review_api
 from vigilant.web.api_xref import router as xref_api
@@ -44,6 +45,7 @@ from vigilant.web.pages_case_forms import router as case_form_pages
 from vigilant.web.pages_evidence_links import router as evidence_links_pages
 from vigilant.web.pages_library import router as library_pages
 from vigilant.web.pages_records import router as records_pages
+from vigilant.web.pages_registry import router as registry_pages
 from vigilant.web.pages_reports import router as report_pages
 from vigilant.web.pages_review import router as review_pages
 
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(case_form_pages)
     app.include_router(evidence_links_api)
     app.include_router(evidence_links_pages)
+    app.include_router(registry_api)
+    app.include_router(registry_pages)
     app.include_router(links_api)
     app.include_router(xref_api)
     app.include_router(registry_places_api)

@@ -44,6 +44,9 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Triage runs", "/triage/runs", P.TRIAGE_READ),
     MenuItem("Review", "/review", P.TRIAGE_READ),
     MenuItem("Library", "/library", P.LIBRARY_READ),
+    MenuItem("Registry", "/registry", P.REGISTRY_READ),
+    MenuItem("Registry alerts", "/registry/alerts", P.REGISTRY_READ),
+    MenuItem("Verify address", "/registry/verify", P.REGISTRY_VERIFY),
     MenuItem("Audit log", "/audit", P.AUDIT_READ),
 )
 
