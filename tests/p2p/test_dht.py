@@ -11,12 +11,14 @@ from typing import cast
 
 import pytest
 
-from tests.p2p_discovery import harness
+from tests.p2p import harness
 from vigilant.p2p.bencode import Value, decode, encode
 from vigilant.p2p.compact import encode_peer
 from vigilant.p2p.dht import DhtClient
 from vigilant.p2p.discovery import DiscoveryError, RemoteRefusedError
 from vigilant.p2p.observations import Method
+
+pytestmark = pytest.mark.usefixtures("udp_loopback_only")  # tests/p2p/conftest.py
 
 HASH = bytes(range(20))
 Answer = Callable[[dict[bytes, Value]], dict[bytes, Value] | None]

@@ -7,11 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.p2p_discovery import fakes
+from tests.p2p import fakes
 from vigilant.p2p.bencode import encode
 from vigilant.p2p.compact import encode_peer
 from vigilant.p2p.discovery import DiscoveryError, RemoteRefusedError
 from vigilant.p2p.tracker import TrackerClient, TrackerFailureError, percent_encode
+
+pytestmark = pytest.mark.usefixtures("udp_loopback_only")  # tests/p2p/conftest.py
 
 HASH = bytes(range(20))
 

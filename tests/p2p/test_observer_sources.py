@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.p2p_discovery import harness
-from tests.p2p_discovery.conftest import Swarm
+from tests.p2p import harness
+from tests.p2p.conftest import Swarm
 from vigilant.cli import p2p_cmd
 from vigilant.errors import ConfigError
 from vigilant.p2p.confirm import ConfirmSettings
@@ -27,6 +27,8 @@ from vigilant.p2p.observer import Observer, ObserverSettings, SessionResult, Sta
 from vigilant.p2p.session_log import verify_log
 from vigilant.p2p.targets import TargetSpec, torrent_trackers
 from vigilant.p2p.tracker import TrackerClient
+
+pytestmark = pytest.mark.usefixtures("udp_loopback_only")  # tests/p2p/conftest.py
 
 DEADLINE_S = 20.0
 

@@ -7,10 +7,12 @@ import time
 
 import pytest
 
-from tests.p2p_discovery.conftest import PERCENT_HASH, Swarm
+from tests.p2p.conftest import PERCENT_HASH, Swarm
 from vigilant.p2p.discovery import DiscoveredPeer
 from vigilant.p2p.observations import Method
 from vigilant.p2p.tracker import TrackerClient, TrackerFailureError
+
+pytestmark = pytest.mark.usefixtures("udp_loopback_only")  # tests/p2p/conftest.py
 
 DEADLINE_S = 10.0
 

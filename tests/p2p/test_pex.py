@@ -11,6 +11,8 @@ from vigilant.p2p.compact import encode_peer
 from vigilant.p2p.observations import Method
 from vigilant.p2p.pex import PexError, PexFlag, PexPeer, parse_pex, pex_peers
 
+pytestmark = pytest.mark.usefixtures("udp_loopback_only")  # tests/p2p/conftest.py
+
 
 def test_added_with_flags_ipv6_and_dropped() -> None:
     payload = encode(

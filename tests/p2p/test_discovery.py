@@ -9,6 +9,8 @@ import pytest
 
 from vigilant.p2p.discovery import is_loopback
 
+pytestmark = pytest.mark.usefixtures("udp_loopback_only")  # tests/p2p/conftest.py
+
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
 
