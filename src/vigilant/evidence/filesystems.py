@@ -25,6 +25,7 @@ import pytsk3
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.extents import plain_extents
 from vigilant.evidence.images import ImageReader, TskImage
+from vigilant.evidence.libyal_filesystems import open_libyal, walk_libyal
 from vigilant.evidence.tsk_reader import DirectRead, Stream, TskFileReader
 from vigilant.evidence.volumes import FileSystem, Volume, find_volumes, open_filesystem, tsk_text
 
@@ -88,10 +89,21 @@ class FileSystemWalker:
     def __iter__(self) -> Iterator[FileEntry]:
         for volume in self.volumes():
             filesystem = open_filesystem(self._image, self._lock, volume, self.problems)
-            if filesystem is None:
-                self.unreadable_volumes.append(self.problems[-1])
-            else:
+            if filesystem is not None:
                 yield from self._walk(filesystem)
+                continue
+            # No file system TSK reads: XFS or APFS, through libyal, where the volume has their signature.
+            tsk_problem = self.problems.pop()
+            before = len(self.problems)
+            others = open_libyal(self.reader, self._lock, volume, self.problems)
+            if others is None:
+                self.problems.append(tsk_problem)
+            for other in others or []:
+                yield from walk_libyal(other, volume, self._lock, self.problems, lambda: self._closed)
+            if not others:  # neither reader could read it: never "0 files" in silence
+                self.unreadable_volumes.append(
+                    self.problems[-1] if len(self.problems) > before else tsk_problem
+                )
 
     def _walk(self, fsys: FileSystem) -> Iterator[FileEntry]:
         """Depth first, children in an order that makes the output sorted by path (see _children)."""

@@ -34,6 +34,7 @@ from vigilant.evidence.images import (
     is_ewf,
     open_raw,
 )
+from vigilant.evidence.libyal_filesystems import libyal_kind
 from vigilant.evidence.virtual_disks import FORMATS, DiskFormat, VirtualDisk
 from vigilant.extension_points import Registry
 
@@ -181,7 +182,10 @@ class RawSource(_ImageSource):
 
 
 def tsk_finds_volumes(image: ImageReader) -> bool:
-    """Whether The Sleuth Kit finds a partition table, or else a file system at offset 0, in the image."""
+    """Whether The Sleuth Kit finds a partition table, or else a file system at offset 0, in the image (or
+    the libyal readers do: XFS, APFS)."""
+    if libyal_kind(image.read(0, 4096)) is not None:
+        return True
     tsk = TskImage(image)
     try:
         pytsk3.Volume_Info(tsk)
