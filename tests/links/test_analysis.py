@@ -48,7 +48,7 @@ def test_the_operations_indicator_counts_linked_accused_and_explains_itself(buil
     assert (indicator.accused, indicator.strongly_linked, indicator.share) == (2, 2, 1.0)
     assert indicator.largest_community == ("Alice Ashby", "Bob Baird")
     (pair,) = indicator.pairs
-    assert set(pair["kinds"]) == {"shared_unknown_files", "same_identifier"}
+    assert set(pair["kinds"]) == {"shared_unknown_files", "near_duplicate_unknown", "same_identifier"}
     assert not indicator.suggests_network  # two accused are a pair, not a network
     assert indicator.explanation.startswith("2 of 2 accused (100%) are linked")
     weaker = operation_network(p.db, actor(p.pp.agency_id or 0, "analyst"), "OP-1", strong=5.0)

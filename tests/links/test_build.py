@@ -57,6 +57,10 @@ def test_planted_links_are_found_and_nothing_else(db: Database, tmp_path: Path) 
     bad = links_of(g, "shared_known_bad_files")
     assert [(x[1], x[2]) for x in bad] == [tuple(sorted((item["A"], item["C"])))]
     assert not any("readme.txt" in x[4] for x in g)  # known-good never links
+    (near,) = links_of(g, "near_duplicate_unknown")
+    assert (near[1], near[2]) == tuple(sorted((item["A"], item["B"])))
+    assert "holiday-small.jpg" in near[4]
+    assert not links_of(g, "near_duplicate_known_bad")  # known.jpg is the same bytes: a shared file
     camera = links_of(g, "same_camera")
     assert [(x[1], x[2]) for x in camera] == [tuple(sorted((item["B"], item["C"])))]
     assert "CAM-778899" in camera[0][4]

@@ -31,6 +31,7 @@ def built(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Plan
     assert {r["builder"] for r in report} == {
         "records",
         "shared_files",
+        "near_duplicates",
         "same_camera",
         "same_identifier",
         "p2p_continuity",

@@ -5,6 +5,7 @@ identifiers recorded on the accused.
 Planted links:
 - A and B both hold ``rare.bin`` (unknown material): shared unknown files, A - B;
 - A and C both hold ``known.jpg``, which the library knows as known-bad: shared known-bad files, A - C;
+- A holds ``holiday.jpg`` and B a resized, re-encoded copy: near-duplicate (PDQ) unknown pictures, A - B;
 - every device holds ``common.txt`` (on all three of three devices: never links) and ``readme.txt``
   (known-good: never links);
 - B and C hold pictures from one camera body (Canon EOS 5D #CAM-778899); A holds one of the same model
@@ -99,6 +100,10 @@ def folders(root: Path) -> dict[str, Path]:
     (out["A"] / "known.jpg").write_bytes(known)
     (out["C"] / "pictures").mkdir()
     (out["C"] / "pictures" / "k.jpg").write_bytes(known)
+    (out["A"] / "holiday.jpg").write_bytes(jpeg(301))
+    resized = io.BytesIO()
+    Image.open(io.BytesIO(jpeg(301))).resize((300, 225)).save(resized, "JPEG", quality=70)
+    (out["B"] / "holiday-small.jpg").write_bytes(resized.getvalue())
     (out["B"] / "cam1.jpg").write_bytes(jpeg(201, CAMERA))
     (out["C"] / "pictures" / "cam2.jpg").write_bytes(jpeg(202, CAMERA))
     (out["A"] / "same-model.jpg").write_bytes(jpeg(203, ("Canon", "Canon EOS 5D", "OTHER-1")))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from vigilant.extension_points import Registry
 from vigilant.links.build_camera import SameCamera
 from vigilant.links.build_identifiers import SameIdentifier
+from vigilant.links.build_near_files import NearDuplicates
 from vigilant.links.build_p2p import P2pContinuity
 from vigilant.links.build_records import RecordLinks
 from vigilant.links.build_shared_files import SharedFiles
@@ -17,4 +18,6 @@ class BuilderRegistry(Registry[LinkBuilder]):
     plural = "builders"
 
 
-BUILDERS = BuilderRegistry([RecordLinks(), SharedFiles(), SameCamera(), SameIdentifier(), P2pContinuity()])
+BUILDERS = BuilderRegistry(
+    [RecordLinks(), SharedFiles(), NearDuplicates(), SameCamera(), SameIdentifier(), P2pContinuity()]
+)
