@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,6 +83,18 @@ class Database:
 
     def upgrade(self) -> None:
         command.upgrade(alembic_config(self.engine), "head")
+
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics of every table: for the end of a bulk load.
+
+        PostgreSQL's autovacuum gathers them only a minute or so after a load; until then the planner takes
+        every fresh table for nearly empty and picks nested loops that cost seconds where a hash join costs
+        milliseconds (the dashboard's figures of the demo operation: 1.8 s instead of 10 ms). SQLite has
+        statistics only after an ANALYZE.
+        """
+        with self.engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()
