@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,16 @@ from vigilant.review.cleanup import delete_case_review
 from vigilant.review.models import ReviewItemRow, ReviewMediaRow
 from vigilant.review.queue import QueueFilter, queue, sync
 from vigilant.review.scope import Scope
-from vigilant.review.wellness import Limits, blurred, clear, my_exposure, reveal, set_limits, unit_exposure
+from vigilant.review.wellness import (
+    Limits,
+    blurred,
+    clear,
+    my_exposure,
+    reveal,
+    set_limits,
+    touch,
+    unit_exposure,
+)
 from vigilant.security.audit import AuditLog
 from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import Actor, Role
@@ -118,3 +128,24 @@ def test_deleting_review_rows_removes_their_media(db: Database, tmp_path: Path) 
         assert s.scalars(select(ReviewItemRow)).all() == []
     with pytest.raises(NotFoundError):
         blurred(sc.ctx, sc.examiner, 1)
+
+
+def test_concurrent_requests_count_exposure_without_failing(db: Database, tmp_path: Path) -> None:
+    """A page asks for its thumbnails at once: the first day's exposure row must not be made twice (the
+    browser test found the unique key refused to the slower request), and no reveal may be lost."""
+    sc = build(db, tmp_path)
+    failures: list[BaseException] = []
+
+    def count() -> None:
+        try:
+            touch(sc.ctx, sc.examiner, revealed=1)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert my_exposure(sc.ctx, sc.examiner).revealed == 8

@@ -9,11 +9,14 @@ of review. A supervisor sees the numbers of the unit's examiners, never the mate
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from vigilant.cases.access import audit
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
@@ -94,16 +97,24 @@ def _require_supervisor(actor: Actor) -> None:
 
 
 def touch(ctx: ReviewContext, actor: Actor, *, revealed: int = 0) -> Exposure:
-    """Count time in review (and reveals) for the actor today; the exposure as it now stands."""
+    """Count time in review (and reveals) for the actor today; the exposure as it now stands.
+
+    A page asks for its thumbnails at once, so requests touch the same row together: the day's row is made
+    once (a concurrent insert that lost is ignored), then read locked (as :mod:`vigilant.security.locking`
+    does, for a two-column key) so no second or reveal is lost.
+    """
     now = ctx.clock()
-    with ctx.db.session() as s:
-        row = s.get(ReviewExposureRow, (actor.username, now.date()))
-        if row is None:
-            row = ReviewExposureRow(
-                username=actor.username, day=now.date(), agency_id=actor.agency_id, revealed=0, seconds=0,
-                streak_seconds=0, last_seen=None,
+    key = (actor.username, now.date())
+    with suppress(IntegrityError), ctx.db.session() as s:
+        if s.get(ReviewExposureRow, key) is None:
+            s.add(
+                ReviewExposureRow(
+                    username=actor.username, day=now.date(), agency_id=actor.agency_id, revealed=0, seconds=0,
+                    streak_seconds=0, last_seen=None,
+                )
             )  # fmt: skip
-            s.add(row)
+    with ctx.db.session() as s:
+        row = _locked(s, actor.username, now.date())
         if row.last_seen is not None:
             gap = now - row.last_seen
             if gap >= BREAK_GAP:  # a break: the time away is not review, and the stretch starts again
@@ -112,13 +123,25 @@ def touch(ctx: ReviewContext, actor: Actor, *, revealed: int = 0) -> Exposure:
                 spent = int(min(max(gap.total_seconds(), 0), GAP_SECONDS))
                 row.seconds += spent
                 row.streak_seconds += spent
-        row.last_seen = now
+        row.last_seen = max(now, row.last_seen) if row.last_seen is not None else now
         row.revealed += revealed
         counted = (row.revealed, row.seconds, row.streak_seconds)
     limits = limits_of(ctx, actor.agency_id)
     return Exposure(
         actor.username, counted[0], counted[1] // 60, limits, counted[2] >= limits.break_every_minutes * 60
     )
+
+
+def _locked(s: Session, username: str, day: date) -> ReviewExposureRow:
+    """The day's row, locked until commit: PostgreSQL ``FOR UPDATE``; SQLite's one write lock, taken by a
+    no-op write before the read."""
+    where = (ReviewExposureRow.username == username, ReviewExposureRow.day == day)
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(update(ReviewExposureRow).where(*where).values(revealed=ReviewExposureRow.revealed))
+    query = select(ReviewExposureRow).where(*where).execution_options(populate_existing=True)
+    if s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return s.scalars(query).one()
 
 
 def my_exposure(ctx: ReviewContext, actor: Actor) -> Exposure:
