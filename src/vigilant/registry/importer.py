@@ -10,7 +10,7 @@ savepoint, so a row the database refuses costs that registrant only.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -210,7 +210,21 @@ def import_registrants(
 ) -> ImportReport:
     """Import ``path``; refused rows are reported with their line numbers, the rest is imported."""
     require(actor, Permission.REGISTRY_WRITE)
-    report = ImportReport(source=str(path))
+    return import_records(db, actor, read_records(path, fmt), source=str(path), progress=progress)
+
+
+def import_records(
+    db: Database,
+    actor: Actor,
+    items: Iterable[tuple[int, RegistrantIn | Problem]],
+    *,
+    source: str,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import records already read (each with its line, or the problem that refused it): what
+    :func:`import_registrants` does after reading, and what a generator (the demo's) calls directly."""
+    require(actor, Permission.REGISTRY_WRITE)
+    report = ImportReport(source=source)
     with db.session() as s:
         offices = {a.short_name.casefold(): a.id for a in s.scalars(select(AgencyRow))}
     batch: list[tuple[int, RegistrantIn]] = []
@@ -235,7 +249,7 @@ def import_registrants(
         if progress is not None:
             progress(len(batch))
 
-    for line, item in read_records(path, fmt):
+    for line, item in items:
         if isinstance(item, Problem):
             report.refused.append(item)
             continue
