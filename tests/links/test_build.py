@@ -12,7 +12,9 @@ from tests.links.world import LAB, SETTINGS, Planted, planted
 from vigilant.cases.links import link_identifier
 from vigilant.links.models import LinkEdgeRow, LinkEntityRow
 from vigilant.links.service import build_all, rebuild_for_case, rebuild_for_run
+from vigilant.links.xref_models import XrefJudgementRow
 from vigilant.store import Database
+from vigilant.store.models import utcnow
 from vigilant.triage.runner import Progress
 
 Graph = set[tuple[str, str, str, float, str]]
@@ -101,3 +103,32 @@ def test_an_incremental_rebuild_gives_the_graph_of_a_full_build(db: Database, tm
     assert len(links_of(incremental, "same_identifier")) == len(links_of(before, "same_identifier")) + 1
     build(p)
     assert graph(db) == incremental
+
+
+def test_persons_confirmed_the_same_are_linked_until_a_later_judgement_says_otherwise(
+    db: Database, tmp_path: Path
+) -> None:
+    p = planted(db, tmp_path)
+    a, c = sorted((p.persons["A"], p.persons["C"]))
+
+    def judge(verdict: str) -> None:
+        with db.session() as s:
+            s.add(
+                XrefJudgementRow(
+                    person_a_id=a,
+                    person_b_id=c,
+                    verdict=verdict,
+                    reason=f"judged {verdict}",
+                    fingerprint="0" * 64,
+                    judged_by="analyst",
+                    judged_at=utcnow(),
+                )
+            )
+        rebuild_for_case(db, p.cases["A"], p.data / "observations")
+
+    judge("same")
+    (same,) = links_of(graph(db), "same_person")
+    assert (same[1], same[2]) == (f"person/person:{a}", f"person/person:{c}")
+    assert "judged same" in same[4]
+    judge("not_same")
+    assert links_of(graph(db), "same_person") == []

@@ -9,6 +9,7 @@ from vigilant.links.build_identifiers import SameIdentifier
 from vigilant.links.build_near_files import NearDuplicates
 from vigilant.links.build_p2p import P2pContinuity
 from vigilant.links.build_records import RecordLinks
+from vigilant.links.build_same_person import SamePerson
 from vigilant.links.build_shared_files import SharedFiles
 from vigilant.links.builder import LinkBuilder
 
@@ -19,5 +20,13 @@ class BuilderRegistry(Registry[LinkBuilder]):
 
 
 BUILDERS = BuilderRegistry(
-    [RecordLinks(), SharedFiles(), NearDuplicates(), SameCamera(), SameIdentifier(), P2pContinuity()]
+    [
+        RecordLinks(),
+        SharedFiles(),
+        NearDuplicates(),
+        SameCamera(),
+        SameIdentifier(),
+        P2pContinuity(),
+        SamePerson(),
+    ]
 )
