@@ -192,6 +192,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/links/xref/{proposal_id}"): Rule(P.PERSONS_READ, ok=404),
     ("POST", "/api/v1/links/xref/{proposal_id}/judgement"): Rule(P.PERSONS_READ, ok=404),
     ("GET", "/api/v1/links/xref/profile/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
+    ("GET", "/links/xref"): Rule(P.PERSONS_READ),
+    ("POST", "/links/xref/run"): Rule(P.PERSONS_READ, ok=303),
+    ("POST", "/links/xref/{proposal_id}/judgement"): Rule(P.PERSONS_READ, ok=404),
     # The registry's places (web/api_registry_places.py): proximity and cross-checks for registry readers
     # and, with a purpose, investigators; there is no check VSC-0000-NONE to show, print or confirm (404).
     ("POST", "/api/v1/registry/near"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY),
@@ -471,6 +474,10 @@ class Requests:
                 "data": {"decision": "grant", "reason": "matrix", "csrf_token": token},
             },
             "/api/v1/links/xref/run": lambda: {"headers": headers},
+            "/links/xref/run": lambda: {"data": {"csrf_token": token}},
+            "/links/xref/{proposal_id}/judgement": lambda: {
+                "data": {"verdict": "same", "reason": "matrix", "csrf_token": token},
+            },
             "/api/v1/links/build": lambda: {"headers": headers},
             "/api/v1/registry/near": lambda: {
                 "json": {"radius_m": 100, "purpose": "matrix check", "latitude": 44.6, "longitude": -79.4},

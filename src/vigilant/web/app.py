@@ -48,6 +48,7 @@ from vigilant.web.pages_records import router as records_pages
 from vigilant.web.pages_registry import router as registry_pages
 from vigilant.web.pages_reports import router as report_pages
 from vigilant.web.pages_review import router as review_pages
+from vigilant.web.pages_xref import router as xref_pages
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(registry_pages)
     app.include_router(links_api)
     app.include_router(xref_api)
+    app.include_router(xref_pages)
     app.include_router(registry_places_api)
     app.include_router(api_leads.router)
     app.include_router(api_triage.router)
