@@ -77,3 +77,12 @@ def test_exports_are_readable_and_audited(built: Planted, db: Database, tmp_path
         "op-links.csv",
     ]
     assert all(len(e.detail["sha256"]) == 64 for e in exported)
+
+
+def test_an_operations_network_figures_from_the_command_line(built: Planted) -> None:
+    figures = json.loads(_run("network", "OP-1", "--agency", "PP", "--json"))
+    assert figures["indicator"]["accused"] == 2
+    assert [d["lead"] for d in figures["key_distributors"]] == ["L-1", "L-2"]
+    assert figures["repeat_offenders"] == []  # Carol's prior record is Halifax's
+    table = _run("network", "OP-1", "--agency", "PP")
+    assert "No indication of an organised network" in table

@@ -179,6 +179,55 @@ def path_cmd(
     _print_view(path(database(), _actor(agency, role), source, target, max_hops=max_hops), as_json)
 
 
+@app.command("network")
+def network_cmd(
+    operation: Annotated[str, typer.Argument(help="The operation's code or id.")],
+    strong: Annotated[
+        float, typer.Option(help="Accused linked at least this strongly count as linked.")
+    ] = 0.5,
+    observations: Annotated[
+        Path | None, typer.Option(help="Folder of observation Parquet files (default: data dir).")
+    ] = None,
+    agency: AgencyOpt = None,
+    role: RoleOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (an object: indicator, offenders, distributors).")
+    ] = False,
+) -> None:
+    """An operation's network figures: the "organised network?" indicator, repeat offenders among its
+    suspects and accused, and key distributors, each with its explanation."""
+    from vigilant.links.distributors import key_distributors
+    from vigilant.links.network import operation_network
+    from vigilant.links.offenders import repeat_offenders
+
+    who, db = _actor(agency, role), database()
+    indicator = operation_network(db, who, operation, strong=strong)
+    flags = repeat_offenders(db, who, operation=operation)
+    ranked = key_distributors(db, who, _observations(observations))
+    if as_json:
+        body = {
+            "indicator": indicator.to_json(),
+            "repeat_offenders": [f.to_json() for f in flags],
+            "key_distributors": [d.to_json() for d in ranked],
+        }
+        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        return
+    console.print(f"[bold]{indicator.operation}[/]: {indicator.explanation}")
+    pairs = Table("accused", "accused", "weight", "links", title="strongly linked accused")
+    for pair in indicator.pairs:
+        kinds = ", ".join(f"{k} {w:.2f}" for k, w in pair["kinds"].items())
+        pairs.add_row(pair["a"], pair["b"], f"{pair['weight']:.3f}", kinds)
+    console.print(pairs)
+    offenders = Table("person", "cases", "prior record", title="repeat offenders")
+    for f in flags:
+        offenders.add_row(f.name, ", ".join(f.cases), f.explanation)
+    console.print(offenders)
+    distributors = Table("lead", "known files", "reach", "score", "why", title="key distributors")
+    for d in ranked:
+        distributors.add_row(d.lead, str(d.known_files), str(d.reach), f"{d.score:g}", d.explanation)
+    console.print(distributors)
+
+
 @app.command("export")
 def export_cmd(
     fmt: Annotated[str, typer.Option("--format", help="graphml, gexf, or i2 (entity and link CSV tables).")],
