@@ -51,6 +51,9 @@ PACKAGES = {
     "genisoimage": "genisoimage",
     "xorriso": "xorriso",
     "mkfs.xfs": "xfsprogs",
+    "xfs_db": "xfsprogs",
+    "pstat": "sleuthkit",
+    "cryptsetup": "cryptsetup-bin",
 }
 
 

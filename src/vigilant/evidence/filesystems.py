@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, cast
 import pytsk3
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
+from vigilant.evidence.encrypted_volumes import encryption_kind, not_read_reason
 from vigilant.evidence.extents import plain_extents
 from vigilant.evidence.images import ImageReader, TskImage
 from vigilant.evidence.libyal_filesystems import open_libyal, walk_libyal
@@ -94,16 +95,16 @@ class FileSystemWalker:
                 continue
             # No file system TSK reads: XFS or APFS, through libyal, where the volume has their signature.
             tsk_problem = self.problems.pop()
-            before = len(self.problems)
             others = open_libyal(self.reader, self._lock, volume, self.problems)
             if others is None:
-                self.problems.append(tsk_problem)
+                encrypted = encryption_kind(self.reader.read(volume.offset, 512))
+                self.problems.append(
+                    Problem(str(volume), not_read_reason(encrypted)) if encrypted else tsk_problem
+                )
             for other in others or []:
                 yield from walk_libyal(other, volume, self._lock, self.problems, lambda: self._closed)
             if not others:  # neither reader could read it: never "0 files" in silence
-                self.unreadable_volumes.append(
-                    self.problems[-1] if len(self.problems) > before else tsk_problem
-                )
+                self.unreadable_volumes.append(self.problems[-1])
 
     def _walk(self, fsys: FileSystem) -> Iterator[FileEntry]:
         """Depth first, children in an order that makes the output sorted by path (see _children)."""

@@ -24,6 +24,7 @@ import pytsk3
 from vigilant.evidence.base import EntryStatus, EvidenceError, EvidenceSource, FileEntry, Problem
 from vigilant.evidence.container import ContainerWalk, archive_kind_of
 from vigilant.evidence.directory import DirectoryWalk
+from vigilant.evidence.encrypted_volumes import encryption_kind
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import (
     EwfImage,
@@ -183,9 +184,10 @@ class RawSource(_ImageSource):
 
 def tsk_finds_volumes(image: ImageReader) -> bool:
     """Whether The Sleuth Kit finds a partition table, or else a file system at offset 0, in the image (or
-    the libyal readers do: XFS, APFS)."""
-    if libyal_kind(image.read(0, 4096)) is not None:
-        return True
+    the libyal readers do: XFS, APFS; or it starts with a LUKS or BitLocker volume)."""
+    head = image.read(0, 4096)
+    if libyal_kind(head) is not None or encryption_kind(head) is not None:
+        return True  # a volume the run reads through libyal, or reports as encrypted
     tsk = TskImage(image)
     try:
         pytsk3.Volume_Info(tsk)
