@@ -30,7 +30,7 @@ from vigilant.perceptual.pdq import PdqMethod, pdq_dihedral_of_pil
 from vigilant.security.secretbox import SecretBox
 from vigilant.triage.runinfo import EvidenceInfo
 
-CLEAR_SIDE = 640  # px: enough to categorise, far below the original
+CLEAR_SIDE = 512  # px: enough to categorise, far below the original
 BLURRED_SIDE = 320
 BLUR_RADIUS_SHARE = 0.04  # of the thumbnail's longer side: shapes and tones stay, details do not
 KEY_FRAMES = 4  # a video's strip
@@ -62,10 +62,11 @@ def blurred_of(image: Image.Image) -> bytes:
     return _jpeg(grey.filter(ImageFilter.GaussianBlur(radius)))
 
 
-def clear_of(image: Image.Image) -> bytes:
+def still_of(image: Image.Image) -> Still:
+    """Both thumbnails of a decoded picture or frame; the blurred one is made from the clear thumbnail."""
     clear = image.convert("RGB")
     clear.thumbnail((CLEAR_SIDE, CLEAR_SIDE))
-    return _jpeg(clear)
+    return Still(blurred_of(clear), _jpeg(clear))
 
 
 def _jpeg(image: Image.Image) -> bytes:
@@ -74,19 +75,22 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def stills_of_picture(data: bytes, pdq_method: str | None) -> Media:
-    """The picture's two thumbnails and its eight dihedral PDQ hashes (for stacking rotated copies)."""
+def stills_of_picture(data: bytes, pdq_method: str | None, *, dihedral: bool = True) -> Media:
+    """The picture's two thumbnails and (``dihedral``) the eight dihedral PDQ hashes of the clear one, for
+    stacking rotated and mirrored copies (PDQ looks at 64x64 cells: the thumbnail is plenty)."""
     try:
         with Image.open(io.BytesIO(data)) as opened:
-            opened.draft("RGB", (CLEAR_SIDE * 2, CLEAR_SIDE * 2))  # JPEG: decode at a reduced scale
-            image = ImageOps.exif_transpose(opened.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            # Pillow's thumbnail decodes a JPEG at a reduced scale (draft): most of the time saved.
+            opened.thumbnail((CLEAR_SIDE, CLEAR_SIDE))
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         return Media(note=f"not decoded: {exc}")
-    method = PdqMethod(pdq_method) if pdq_method in {m.value for m in PdqMethod} else PdqMethod.DOWNSCALED
-    dihedral: list[tuple[bytes, int]] = []
-    with suppress(Exception):  # a picture too small or flat for PDQ still gets its thumbnails
-        dihedral = pdq_dihedral_of_pil(image, method=method)
-    return Media([Still(blurred_of(image), clear_of(image))], dihedral)
+    hashes: list[tuple[bytes, int]] = []
+    if dihedral:
+        method = PdqMethod(pdq_method) if pdq_method in {m.value for m in PdqMethod} else PdqMethod.FULL
+        with suppress(Exception):  # a picture too small or flat for PDQ still gets its thumbnails
+            hashes = pdq_dihedral_of_pil(image, method=method)
+    return Media([still_of(image)], hashes)
 
 
 def stills_of_video(data: bytes) -> Media:
@@ -102,7 +106,7 @@ def stills_of_video(data: bytes) -> Media:
             stream.codec_context.skip_frame = "NONKEY"
             for frame in container.decode(stream):
                 image = frame.to_image()  # type: ignore[no-untyped-call]
-                stills.append(Still(blurred_of(image), clear_of(image)))
+                stills.append(still_of(image))
                 if len(stills) >= KEY_FRAMES:
                     break
     except (av.FFmpegError, IndexError, ValueError) as exc:
