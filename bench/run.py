@@ -65,6 +65,7 @@ BENCHMARKS: tuple[str, ...] = (
     "pdq_bench",
     "triage_bench",
     "leads_bench",
+    "links_bench",
     "web_bench",
     "xref_bench",
 )

@@ -53,6 +53,21 @@ def max_devices(total: int, share: float) -> int:
     return max(2, math.floor(total * share))
 
 
+def shared_pairs(
+    con: duckdb.DuckDBPyConnection, files: list[str], items: list[int], *, max_share: float, listed: int
+) -> list[tuple[Any, ...]]:
+    """(device a, device b, known-bad?, weight, files, first files listed) for every linked pair of ``items``
+    (evidence ids) in the record ``files``; the benchmark times this against the obvious self-join."""
+    params: dict[str, Any] = {
+        "files": files,
+        "items": items,
+        "total": float(len(items)),
+        "max_devices": max_devices(len(items), max_share),
+        "listed": listed,
+    }
+    return con.execute(PAIRS_SQL, params).fetchall()
+
+
 def record_files(runs: list[RunResults]) -> list[str]:
     return [str(p) for r in runs for p in sorted(r.results_dir.glob("batch-*.parquet"))]
 
@@ -72,15 +87,10 @@ class SharedFiles:
         with sources.db.session() as s:
             items = item_refs(s)
         settings = sources.settings
-        params: dict[str, Any] = {
-            "files": files,
-            "items": list(run_of),
-            "total": float(len(runs)),
-            "max_devices": max_devices(len(runs), settings.max_device_share),
-            "listed": settings.files_listed,
-        }
         with duckdb.connect() as con:
-            rows = con.execute(PAIRS_SQL, params).fetchall()
+            rows = shared_pairs(
+                con, files, list(run_of), max_share=settings.max_device_share, listed=settings.files_listed
+            )
         for a, b, known_bad, weight, count, listed in rows:
             ra, rb = run_of[a], run_of[b]
             when = max((t for t in (ra.finished_at, rb.finished_at) if t is not None), default=None)
