@@ -36,6 +36,10 @@ FS_TYPE_NAMES: dict[int, str] = {
 }
 
 
+# Apple Partition Map entries TSK marks allocated that never hold a file system.
+_APPLE_MAP_ONLY = frozenset({"Apple_partition_map", "Apple_Free", "Apple_Void", "Apple_Scratch"})
+
+
 @dataclass(frozen=True)
 class Volume:
     """Where a file system may start: a partition of a partition table, or the whole image."""
@@ -89,6 +93,8 @@ def find_volumes(image: TskImage, lock: threading.RLock, where: str, problems: l
         # Unallocated gaps and table entries (meta) hold no file system of their own.
         if int(part.flags) & pytsk3.TSK_VS_PART_FLAG_ALLOC:
             desc = tsk_text(part.desc) if isinstance(part.desc, bytes) else str(part.desc)
+            if desc in _APPLE_MAP_ONLY:
+                continue  # an Apple Partition Map lists itself (and free space) as partitions: no files
             number = table_number(int(part.table_num), int(part.slot_num), dos=dos, tsk_slot=int(part.addr))
             found.append(Volume(number, int(part.start) * block_size, desc, int(part.addr)))
     if not found:
