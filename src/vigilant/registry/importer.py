@@ -140,15 +140,23 @@ def _set(row: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _merge_parts(s: Session, actor: Actor, registrant_id: int, record: RegistrantIn) -> list[str]:
+def _merge_parts(
+    s: Session, actor: Actor, registrant_id: int, record: RegistrantIn, *, fresh: bool = False
+) -> list[str]:
+    """Add the record's facts the registrant lacks and update those held; a ``fresh`` registrant holds
+    none, so nothing is looked up (a first import makes no query per fact)."""
     changed: list[str] = []
     now = utcnow()
     for attribute, (table, key) in KEYS.items():
         items = [_plain(item) for item in getattr(record, attribute)]
         if not items:
             continue
-        held = s.scalars(select(table).where(table.registrant_id == registrant_id))  # type: ignore[attr-defined]
-        by_key = {key({c: getattr(row, c) for c in items[0]}): row for row in held}
+        by_key: dict[tuple[Any, ...], Any] = {}
+        if not fresh:
+            column = table.registrant_id  # type: ignore[attr-defined]
+            with s.no_autoflush:  # the rows added for the previous lists need not be written yet
+                held = s.scalars(select(table).where(column == registrant_id)).all()
+            by_key = {key({c: getattr(row, c) for c in items[0]}): row for row in held}
         for values in items:
             if attribute == "identifiers":
                 values["normalised"] = normalise_identifier(values["value"])
@@ -187,7 +195,7 @@ def upsert(s: Session, actor: Actor, record: RegistrantIn, office_id: int) -> st
         )
         s.add(row)
         s.flush()
-        _merge_parts(s, actor, row.id, record)
+        _merge_parts(s, actor, row.id, record, fresh=True)
         changed_registrant(s, actor, row.id, "create")
         return "created"
     person = s.get_one(PersonRow, row.person_id)
