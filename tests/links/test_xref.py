@@ -132,6 +132,12 @@ def test_confirmed_pairs_make_one_profile_across_cases(db: Database) -> None:
     assert get_proposal(db, analyst, by_pair[frozenset((a, c))].id).status == "same_profile"
     assert list_proposals(db, analyst) == []
 
+    # A confirmation stands when a record later gains evidence, unlike a rejection; the ids stay.
+    link_identifier(db, actor(w.partner), cases.bps, "phone", "+1 705 555 0199", person_id=b)
+    run_xref(db, analyst)
+    assert get_proposal(db, analyst, by_pair[frozenset((a, b))].id).status == "same"
+    assert list_proposals(db, analyst) == []
+
 
 def test_another_agencys_record_shows_only_who_holds_it(db: Database) -> None:
     cases, w = _cases(db)
