@@ -66,6 +66,7 @@ BENCHMARKS: tuple[str, ...] = (
     "triage_bench",
     "leads_bench",
     "links_bench",
+    "registry_bench",
     "web_bench",
     "xref_bench",
 )

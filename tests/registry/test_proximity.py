@@ -15,7 +15,12 @@ from vigilant.registry.errors import PurposeRequired
 from vigilant.registry.geo import haversine_m
 from vigilant.registry.models import AddressKind
 from vigilant.registry.places_models import FacilityKind, FacilityRow
-from vigilant.registry.proximity import registrants_near, registrants_near_facilities
+from vigilant.registry.proximity import (
+    near_facilities,
+    registrants_near,
+    registrants_near_any,
+    registrants_near_facilities,
+)
 from vigilant.security.errors import PermissionDenied
 from vigilant.security.models import AuditEventRow
 from vigilant.store import Database
@@ -132,3 +137,30 @@ def test_registrants_near_daycares(db: Database) -> None:
         db, OFFICER, facility_kind=FacilityKind.PARK, distance_m=500, purpose="daily check", as_of=TODAY
     )
     assert [n.registry_number for n in parks] == ["F"]
+
+
+@pytest.mark.parametrize(
+    "latitude", [0.5, 43.7, 78.2]
+)  # equator, Toronto, Svalbard: the sphere's error varies
+def test_registrants_near_any_decides_on_the_ellipsoid_at_the_edge(db: Database, latitude: float) -> None:
+    """The sphere decides only far from the edge: points 0.1 % to 1 % inside and outside 500 m (where the
+    sphere alone would be wrong) come out as the geodesic says."""
+    agency = office(db)
+    daycare = (latitude, -79.40)
+    with db.session() as s:
+        s.add(FacilityRow(kind="daycare", ref="d", name="d", latitude=daycare[0], longitude=daycare[1],
+                          source="t", imported_by="t", imported_at=utcnow()))  # fmt: skip
+    truth = set()
+    for i, (azimuth, metres) in enumerate(
+        (az, 500 * f) for az in (0, 45, 90, 135, 180, 270) for f in (0.99, 0.995, 0.999, 1.001, 1.005, 1.01)
+    ):
+        spot = WGS84.Direct(*daycare, azimuth, metres)
+        rid = registrant(db, agency, f"E{i}", addresses=((AddressKind.MAIN, spot["lat2"], spot["lon2"]),))
+        if _geodesic_m(*daycare, spot["lat2"], spot["lon2"]) <= 500:
+            truth.add(rid)
+    with db.session() as s:
+        found = registrants_near_any(s, FacilityKind.DAYCARE, 500, kinds={AddressKind.MAIN}, as_of=TODAY)
+        pairs = near_facilities(s, FacilityKind.DAYCARE, 500, kinds={AddressKind.MAIN}, as_of=TODAY)
+    assert len(truth) == 18
+    assert found == truth
+    assert {p.registrant_id for p in pairs} == truth

@@ -61,11 +61,30 @@ _SELECT = """
 SELECT a.registrant_id, r.registry_number, p.surname, p.given_names, a.id AS address_id, a.kind, a.line,
        a.organisation, {distance} AS distance_m{facility}
 FROM {source}
-JOIN registrant_address a ON a.id = pt.address_id
-JOIN registrant r ON r.id = a.registrant_id
-JOIN person p ON p.id = r.person_id
+{join} registrant_address a ON a.id = pt.address_id
+{join} registrant r ON r.id = a.registrant_id
+{join} person p ON p.id = r.person_id
 WHERE a.kind IN :kinds AND a.valid_from <= :as_of AND (a.valid_to IS NULL OR a.valid_to > :as_of)
 """
+# SQLite's planner would rather start from an index of registrant_address (its kind) and probe the R*Tree
+# once a row; CROSS JOIN makes SQLite join in the order written: the spatial index first.
+_SQLITE_JOIN = "CROSS JOIN"
+_SQLITE_BOX_PER_FACILITY = """registry_facility f
+    CROSS JOIN idx_registry_address_point_geom hit
+      ON hit.xmin <= f.longitude + {dlon} AND hit.xmax >= f.longitude - {dlon}
+     AND hit.ymin <= f.latitude + :dlat AND hit.ymax >= f.latitude - :dlat
+    CROSS JOIN registry_address_point pt ON pt.address_id = hit.pkid"""
+# The box's half-width in longitude at each facility's latitude (its poleward edge, as degree_deltas does).
+_SQLITE_DLON = "(:dlon_eq / cos(radians(min(89.9, abs(f.latitude) + :dlat))))"
+# On a sphere of the mean radius, a distance differs from the WGS84 one by less than 0.6 % (the ellipsoid's
+# radii of curvature run from 6,335 to 6,400 km): a haversine below D(1 - 0.007) or above D(1 + 0.007) decides
+# alone, and only the thin ring between needs SpatiaLite's ellipsoidal distance (~25 µs a call).
+SPHERE_MARGIN = 0.007
+_SQLITE_HAVERSINE = (
+    "(2 * 6371008.8 * asin(min(1.0, sqrt(pow(sin(radians(a.latitude - f.latitude) / 2), 2)"
+    " + cos(radians(f.latitude)) * cos(radians(a.latitude))"
+    " * pow(sin(radians(a.longitude - f.longitude) / 2), 2)))))"
+)
 
 
 def _kinds(kinds: Collection[AddressKind] | None) -> list[str]:
@@ -89,40 +108,39 @@ def _nearby(row: Row[tuple[object, ...]]) -> NearbyAddress:
     )
 
 
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def within_radius(
     session: Session, point: Point, radius_m: float, *, kinds: Collection[AddressKind] | None, as_of: date
 ) -> list[NearbyAddress]:
     """The current addresses of the given kinds within ``radius_m`` of ``point``, nearest first."""
-    params = {
-        "lat": point.latitude,
-        "lon": point.longitude,
-        "r": radius_m,
-        "kinds": _kinds(kinds),
-        "as_of": as_of,
-    }
-    if session.get_bind().dialect.name == "postgresql":
+    params = {"lat": point.latitude, "lon": point.longitude, "r": radius_m, "kinds": _kinds(kinds)}
+    params["as_of"] = as_of
+    if _postgres(session):
         origin = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
-        sql = (
-            _SELECT.format(
-                distance=f"ST_Distance(pt.geom, {origin})", facility="", source="registry_address_point pt"
-            )
-            + f" AND ST_DWithin(pt.geom, {origin}, :r)"
-        )
+        distance = f"ST_Distance(pt.geom, {origin})"
+        sql = _SELECT.format(distance=distance, facility="", source="registry_address_point pt", join="JOIN")
+        sql += f" AND ST_DWithin(pt.geom, {origin}, :r)"
     else:
         box = box_around(point, radius_m)
         params |= {"minx": box.min_lon, "miny": box.min_lat, "maxx": box.max_lon, "maxy": box.max_lat}
-        sql = (
-            _SELECT.format(
-                distance="ST_Distance(pt.geom, MakePoint(:lon, :lat, 4326), 1)",
-                facility="",
-                source="""(SELECT pkid FROM idx_registry_address_point_geom
-                       WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny) AS hit
-                      JOIN registry_address_point pt ON pt.address_id = hit.pkid""",
-            )
-            + " AND ST_Distance(pt.geom, MakePoint(:lon, :lat, 4326), 1) <= :r"
-        )
+        source = """(SELECT pkid FROM idx_registry_address_point_geom
+                     WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny) AS hit
+                    CROSS JOIN registry_address_point pt ON pt.address_id = hit.pkid"""
+        distance = "ST_Distance(pt.geom, MakePoint(:lon, :lat, 4326), 1)"
+        sql = _SELECT.format(distance=distance, facility="", source=source, join=_SQLITE_JOIN)
+        sql += f" AND {distance} <= :r"
     statement = text(sql + " ORDER BY distance_m, a.id").bindparams(bindparam("kinds", expanding=True))
     return [_nearby(row) for row in session.execute(statement, params)]
+
+
+def _facility_params(facility_kind: FacilityKind, distance_m: float, kinds: Collection[AddressKind] | None,
+                     as_of: date) -> dict[str, object]:  # fmt: skip
+    dlat, dlon_eq = degree_deltas(0.0, distance_m)
+    return {"fkind": facility_kind.value, "r": distance_m, "kinds": _kinds(kinds), "as_of": as_of,
+            "dlat": dlat, "dlon_eq": dlon_eq}  # fmt: skip
 
 
 def near_facilities(
@@ -134,35 +152,55 @@ def near_facilities(
     as_of: date,
 ) -> list[NearbyAddress]:
     """Every current address of the given kinds within ``distance_m`` of a facility of ``facility_kind``: one
-    row per (address, facility) pair, by registrant then distance."""
-    params = {"fkind": facility_kind.value, "r": distance_m, "kinds": _kinds(kinds), "as_of": as_of}
+    row per (address, facility) pair with its ellipsoidal distance, by registrant then distance."""
+    params = _facility_params(facility_kind, distance_m, kinds, as_of)
     facility = ", f.id AS facility_id, f.name AS facility_name"
-    if session.get_bind().dialect.name == "postgresql":
+    if _postgres(session):
+        source = "registry_facility f JOIN registry_address_point pt ON ST_DWithin(pt.geom, f.geom, :r)"
         sql = _SELECT.format(
-            distance="ST_Distance(pt.geom, f.geom)",
-            facility=facility,
-            source="registry_facility f JOIN registry_address_point pt ON ST_DWithin(pt.geom, f.geom, :r)",
+            distance="ST_Distance(pt.geom, f.geom)", facility=facility, source=source, join="JOIN"
         )
     else:
-        # The R*Tree is searched once a facility, with a box wide enough at that facility's latitude.
-        dlat, _ = degree_deltas(0.0, distance_m)
-        params |= {"dlat": dlat, "dlon_eq": degree_deltas(0.0, distance_m)[1]}
-        dlon = "(:dlon_eq / cos(radians(min(89.9, abs(f.latitude) + :dlat))))"
-        sql = (
-            _SELECT.format(
-                distance="ST_Distance(pt.geom, f.geom, 1)",
-                facility=facility,
-                source=f"""registry_facility f
-                JOIN idx_registry_address_point_geom hit
-                  ON hit.xmin <= f.longitude + {dlon} AND hit.xmax >= f.longitude - {dlon}
-                 AND hit.ymin <= f.latitude + :dlat AND hit.ymax >= f.latitude - :dlat
-                JOIN registry_address_point pt ON pt.address_id = hit.pkid""",
-            )
-            + " AND ST_Distance(pt.geom, f.geom, 1) <= :r"
-        )
+        source = _SQLITE_BOX_PER_FACILITY.format(dlon=_SQLITE_DLON)
+        distance = "ST_Distance(pt.geom, f.geom, 1)"
+        sql = _SELECT.format(distance=distance, facility=facility, source=source, join=_SQLITE_JOIN)
+        sql += f" AND {distance} <= :r"
     sql += " AND f.kind = :fkind ORDER BY a.registrant_id, distance_m, f.id"
     statement = text(sql).bindparams(bindparam("kinds", expanding=True))
     return [_nearby(row) for row in session.execute(statement, params)]
+
+
+def registrants_near_any(
+    session: Session,
+    facility_kind: FacilityKind,
+    distance_m: float,
+    *,
+    kinds: Collection[AddressKind] | None,
+    as_of: date,
+) -> set[int]:
+    """The registrants with a current address of the given kinds within ``distance_m`` of any facility of
+    ``facility_kind`` (ellipsoidal, as :func:`near_facilities`, without listing every pair's distance)."""
+    params = _facility_params(facility_kind, distance_m, kinds, as_of)
+    where = """ WHERE f.kind = :fkind AND a.kind IN :kinds AND a.valid_from <= :as_of
+                AND (a.valid_to IS NULL OR a.valid_to > :as_of)"""
+    if _postgres(session):
+        sql = (
+            """SELECT DISTINCT a.registrant_id FROM registry_facility f
+                 JOIN registry_address_point pt ON ST_DWithin(pt.geom, f.geom, :r)
+                 JOIN registrant_address a ON a.id = pt.address_id"""
+            + where
+        )
+    else:
+        params |= {"inner": distance_m * (1 - SPHERE_MARGIN), "outer": distance_m * (1 + SPHERE_MARGIN)}
+        sql = (
+            f"""SELECT DISTINCT a.registrant_id FROM {_SQLITE_BOX_PER_FACILITY.format(dlon=_SQLITE_DLON)}
+                  CROSS JOIN registrant_address a ON a.id = pt.address_id"""
+            + where
+        )
+        sql += f""" AND ({_SQLITE_HAVERSINE} <= :inner
+                    OR ({_SQLITE_HAVERSINE} <= :outer AND ST_Distance(pt.geom, f.geom, 1) <= :r))"""
+    statement = text(sql).bindparams(bindparam("kinds", expanding=True))
+    return set(session.scalars(statement, params))
 
 
 def point_of(

@@ -1,0 +1,363 @@
+"""Registry proximity on the spatial engines, against a plain NumPy haversine scan, side by side.
+
+Data, made from a seed: registrants with one current main residence each, clustered around 60 towns of a
+southern-Ontario-sized box (a town's people within a few kilometres of it), and facilities clustered the
+same way (a quarter daycares, a quarter schools, the rest parks and community centres). Loaded through the
+real schema (migration 0019's triggers make the points and keep the spatial indexes).
+
+Measured, on SQLite + SpatiaLite and on PostgreSQL + PostGIS (where ``VIGILANT_BENCH_POSTGRES_URL`` or
+``VIGILANT_TEST_POSTGRES_URL`` names a server; a database of the bench's own is made there and dropped):
+
+* radius query: :func:`vigilant.registry.proximity.within_radius`, 1 km around 200 random places (an
+  incident's place near a town), latency p50/p99 (target p99 < 50 ms); the peer: NumPy haversine over every
+  point, per query;
+* every registrant within 500 m of any daycare: :func:`vigilant.registry.proximity.registrants_near_any`
+  (target < 10 s); the peer: NumPy, points sorted by latitude, each daycare's latitude band found by binary
+  search and scanned with haversine (a plain scan, with the one obvious pruning).
+
+Results are compared: the engines measure on the WGS84 ellipsoid and NumPy on a sphere, so counts may differ
+by the few points within ~0.5 % of the boundary; the row says by how many.
+
+Scales: ``full`` 10^6 registrants and 10^5 facilities; ``quick`` 2 × 10^4 and 2 × 10^3.
+Run alone: ``.venv/bin/python bench/registry_bench.py [--quick] [--sqlite-only]``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from vigilant.registry.geo import Point, degree_deltas, haversine_m
+from vigilant.registry.models import AddressKind
+from vigilant.registry.places_models import FacilityKind
+from vigilant.registry.proximity import registrants_near_any, within_radius
+from vigilant.store import Database
+
+Row = dict[str, object]
+SIZES = {"full": (1_000_000, 100_000), "quick": (20_000, 2_000)}
+QUERIES = 200
+RADIUS_M = 1000.0
+DAYCARE_M = 500.0
+AS_OF = date(2026, 12, 7)
+TOWNS = 60
+BENCH_DB = f"vigilant_bench_registry_{os.getpid()}"
+KINDS = [FacilityKind.DAYCARE] * 25 + [FacilityKind.SCHOOL] * 25 + [FacilityKind.PARK] * 35
+KINDS += [FacilityKind.COMMUNITY_CENTRE] * 15
+HOMES = {AddressKind.MAIN}
+
+
+class Data:
+    """Points of registrants' homes and of facilities, from one seed."""
+
+    def __init__(self, registrants: int, facilities: int, seed: int = 15) -> None:
+        rng = np.random.default_rng(seed)
+        towns_lat = rng.uniform(42.3, 46.5, TOWNS)
+        towns_lon = rng.uniform(-82.5, -75.5, TOWNS)
+        weights = rng.pareto(1.2, TOWNS) + 1
+        self.weights = weights / weights.sum()
+        self.towns = (towns_lat, towns_lon)
+        self.rng = rng
+        self.lat, self.lon = self._around(registrants, 0.03)
+        self.f_lat, self.f_lon = self._around(facilities, 0.04)
+        self.f_kind = [KINDS[i % len(KINDS)].value for i in range(facilities)]
+        q_lat, q_lon = self._around(QUERIES, 0.03)  # the same places for every engine
+        self.queries = [Point(float(a), float(b)) for a, b in zip(q_lat, q_lon, strict=True)]
+
+    def _around(self, n: int, spread: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        town = self.rng.choice(TOWNS, size=n, p=self.weights)
+        lat = self.towns[0][town] + self.rng.normal(0, spread, n)
+        lon = self.towns[1][town] + self.rng.normal(0, spread * 1.4, n)
+        return np.round(lat, 7), np.round(lon, 7)
+
+
+# --- loading ---------------------------------------------------------------------------------------------
+def _rows(data: Data) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    n = len(data.lat)
+    persons = [
+        (i, 1, "Pat", f"Bench{i}", date(1960 + i % 40, 1 + i % 12, 1 + i % 28), False, now)
+        for i in range(1, n + 1)
+    ]
+    registrants = [(i, i, f"B-{i}", 1, "M", now, now) for i in range(1, n + 1)]
+    addresses = [
+        (i, i, "main", f"{i} Bench St", date(2020, 1, 1), float(data.lat[i - 1]), float(data.lon[i - 1]))
+        for i in range(1, n + 1)
+    ]
+    return persons, registrants, addresses
+
+
+_COLUMNS = {
+    "agency": "id, name, short_name, province, municipalities, is_coordinator, created_at",
+    "person": "id, agency_id, given_names, surname, date_of_birth, depicted, created_at",
+    "registrant": "id, person_id, registry_number, office_agency_id, sex, created_at, updated_at",
+    "registrant_address": "id, registrant_id, kind, line, valid_from, latitude, longitude",
+    "registry_facility": "id, kind, ref, name, latitude, longitude, source, imported_by, imported_at",
+}
+
+
+def _facility_rows(data: Data) -> list[tuple[Any, ...]]:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    return [
+        (
+            i + 1,
+            data.f_kind[i],
+            f"f{i}",
+            f"Facility {i}",
+            float(data.f_lat[i]),
+            float(data.f_lon[i]),
+            "bench",
+            "bench",
+            now,
+        )
+        for i in range(len(data.f_lat))
+    ]
+
+
+def load(db: Database, data: Data) -> float:
+    """Bulk-load through the real schema (its triggers make the points); seconds taken."""
+    started = time.perf_counter()
+    persons, registrants, addresses = _rows(data)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    tables = [
+        ("agency", [(1, "Bench Registry", "BR", "ON", "[]", False, now)]),
+        ("person", persons),
+        ("registrant", registrants),
+        ("registrant_address", addresses),
+        ("registry_facility", _facility_rows(data)),
+    ]
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for table, rows in tables:
+            columns = _COLUMNS[table]
+            if db.backend == "sqlite":
+                marks = ", ".join("?" * len(rows[0]))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", _sqlite_plain(rows))
+            else:
+                _copy(raw, table, columns, rows)
+        raw.commit()
+        if db.backend == "postgresql":
+            cursor.execute("ANALYZE")
+            raw.commit()
+    finally:
+        raw.close()
+    return time.perf_counter() - started
+
+
+def _sqlite_plain(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    # Dates and times as the store writes them on SQLite (ISO text, UTC without zone)
+    def plain(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        if isinstance(v, date):
+            return v.isoformat()
+        return v
+
+    return [tuple(plain(v) for v in row) for row in rows]
+
+
+def _copy(raw: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    connection = raw.driver_connection
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+# --- the NumPy peer --------------------------------------------------------------------------------------
+def numpy_radius(data: Data, point: Point, metres: float) -> int:
+    return int(np.count_nonzero(haversine_m(point.latitude, point.longitude, data.lat, data.lon) <= metres))
+
+
+def numpy_near_daycares(data: Data, metres: float) -> set[int]:
+    order = np.argsort(data.lat, kind="stable")
+    lat, lon = data.lat[order], data.lon[order]
+    dlat, _ = degree_deltas(0.0, metres)
+    found: set[int] = set()
+    for f in range(len(data.f_lat)):
+        if data.f_kind[f] != FacilityKind.DAYCARE.value:
+            continue
+        flat, flon = float(data.f_lat[f]), float(data.f_lon[f])
+        lo, hi = np.searchsorted(lat, [flat - dlat, flat + dlat])
+        near = haversine_m(flat, flon, lat[lo:hi], lon[lo:hi]) <= metres
+        found.update((order[lo:hi][near] + 1).tolist())  # registrant ids are 1-based positions
+    return found
+
+
+# --- one engine ------------------------------------------------------------------------------------------
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def bench_engine(name: str, db: Database, data: Data, size: str) -> list[Row]:
+    rows: list[Row] = []
+    load_s = load(db, data)
+    rows.append(
+        {
+            "benchmark": "registry load",
+            "data": f"{name}, {size}",
+            "subject": "vigilant",
+            "metric": "load",
+            "value": round(load_s, 1),
+            "unit": "s",
+            "note": "bulk insert through the schema's triggers",
+        }
+    )
+    points = data.queries
+    latencies: list[float] = []
+    counts: list[int] = []
+    with db.session() as s:
+        within_radius(s, points[0], RADIUS_M, kinds=HOMES, as_of=AS_OF)  # warm the caches
+        for point in points:
+            started = time.perf_counter()
+            found = within_radius(s, point, RADIUS_M, kinds=HOMES, as_of=AS_OF)
+            latencies.append((time.perf_counter() - started) * 1000)
+            counts.append(len(found))
+    peer_ms: list[float] = []
+    peer_counts: list[int] = []
+    for point in points:
+        started = time.perf_counter()
+        peer_counts.append(numpy_radius(data, point, RADIUS_M))
+        peer_ms.append((time.perf_counter() - started) * 1000)
+    differ = sum(abs(c - n) for c, n in zip(counts, peer_counts, strict=True))
+    p99, peer_p99 = float(np.percentile(latencies, 99)), float(np.percentile(peer_ms, 99))
+    data_text = f"{name}, {size}, {RADIUS_M:g} m, {QUERIES} queries, mean {np.mean(counts):.0f} found"
+    rows.append(
+        {
+            "benchmark": "radius query",
+            "data": data_text,
+            "subject": "vigilant",
+            "metric": "p99 latency",
+            "value": round(p99, 2),
+            "unit": "ms",
+            "target": "< 50 ms",
+            "met": p99 < 50,
+            "note": f"p50 {np.percentile(latencies, 50):.2f} ms",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "radius query",
+            "data": data_text,
+            "subject": "numpy haversine scan",
+            "metric": "p99 latency",
+            "value": round(peer_p99, 2),
+            "unit": "ms",
+            "ratio": round(peer_p99 / p99, 1),
+            "note": f"results differ by {differ} points in all (sphere vs ellipsoid at the edge)",
+        }
+    )
+
+    with db.session() as s:
+        seconds, registrants = _timed(
+            lambda: registrants_near_any(s, FacilityKind.DAYCARE, DAYCARE_M, kinds=HOMES, as_of=AS_OF)
+        )
+    peer_s, peer_set = _timed(lambda: numpy_near_daycares(data, DAYCARE_M))
+    daycares = data.f_kind.count(FacilityKind.DAYCARE.value)
+    data_text = f"{name}, {size}, {daycares} daycares, {DAYCARE_M:g} m"
+    rows.append(
+        {
+            "benchmark": "near any daycare",
+            "data": data_text,
+            "subject": "vigilant",
+            "metric": "time",
+            "value": round(seconds, 2),
+            "unit": "s",
+            "target": "< 10 s",
+            "met": seconds < 10,
+            "note": f"{len(registrants)} registrants",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "near any daycare",
+            "data": data_text,
+            "subject": "numpy haversine (latitude band)",
+            "metric": "time",
+            "value": round(peer_s, 2),
+            "unit": "s",
+            "ratio": round(peer_s / seconds, 1),
+            "note": f"{len(peer_set)} registrants; {len(registrants ^ peer_set)} differ",
+        }
+    )
+    return rows
+
+
+def _postgres_url() -> str | None:
+    admin = os.environ.get("VIGILANT_BENCH_POSTGRES_URL") or os.environ.get("VIGILANT_TEST_POSTGRES_URL")
+    if not admin:
+        return None
+    admin_url = make_url(admin).set(drivername="postgresql+psycopg")
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    engine.dispose()
+    return admin_url.set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+def _drop_postgres(url: str) -> None:
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+    engine.dispose()
+
+
+def run(scale: str, engines: tuple[str, ...] = ("sqlite", "postgresql")) -> list[Row]:
+    registrants, facilities = SIZES[scale]
+    size = f"{registrants:,} registrants, {facilities:,} facilities"
+    data = Data(registrants, facilities)
+    rows: list[Row] = []
+    work = Path(tempfile.mkdtemp(prefix="vigilant-registry-bench-"))
+    try:
+        if "sqlite" in engines:
+            db = Database(f"sqlite:///{work / 'registry.db'}")
+            db.upgrade()
+            try:
+                rows += bench_engine("SQLite + SpatiaLite", db, data, size)
+            finally:
+                db.dispose()
+        if "postgresql" in engines:
+            url = _postgres_url()
+            if url is None:
+                rows.append(
+                    {
+                        "benchmark": "radius query",
+                        "data": "PostgreSQL + PostGIS",
+                        "subject": "vigilant",
+                        "metric": "skipped",
+                        "value": None,
+                        "unit": "",
+                        "note": "set VIGILANT_BENCH_POSTGRES_URL: .ci/postgres-start",
+                    }
+                )
+            else:
+                db = Database(url)
+                db.upgrade()
+                try:
+                    rows += bench_engine("PostgreSQL + PostGIS", db, data, size)
+                finally:
+                    db.dispose()
+                    _drop_postgres(url)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+if __name__ == "__main__":
+    chosen = ("sqlite",) if "--sqlite-only" in sys.argv else ("sqlite", "postgresql")
+    for row in run("quick" if "--quick" in sys.argv else "full", chosen):
+        print(row)
