@@ -118,6 +118,17 @@ def test_an_investigator_looks_up_with_a_purpose_only(
     )
     assert found.status_code == 200
     assert found.json()["summary"]["registry_number"] == "ON-B"
+    page = client.post(
+        "/registry/lookup",
+        data={"number": "ON-B", "purpose": "case OP-OWN-1: page look-up", "csrf_token": csrf(client)},
+    )
+    assert page.status_code == 200
+    assert "Looked up for: case OP-OWN-1: page look-up" in page.text
+    assert "Record an in-person report" not in page.text  # an investigator reads, and changes nothing
+    no_purpose = client.post(
+        "/registry/lookup", data={"number": "ON-B", "purpose": "", "csrf_token": csrf(client)}
+    )
+    assert no_purpose.status_code == 403
     with db.session() as s:
         details = [
             str(e.detail)

@@ -158,6 +158,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/registry/alerts/{alert_id}/assign"): Rule(P.REGISTRY_WRITE, ok=404),
     ("POST", "/registry/alerts/{alert_id}/close"): Rule(P.REGISTRY_WRITE, ok=404),
     ("POST", "/api/v1/registry/lookups"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=404),
+    ("GET", "/registry/lookup"): Rule(None),  # a blank form; the service checks the right when it is sent
+    ("POST", "/registry/lookup"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=404),
     # Examiner review (web/api_review.py, pages_review.py). No review item 424242 exists: a caller the rule
     # lets through is told so (404). The world's runs have no results here: syncing reads nothing, the queue
     # is empty, and exporting or promoting finds no decision (422), so nothing changes for the next caller.
@@ -427,6 +429,9 @@ class Requests:
                     "outcome": "confirmed",
                     "csrf_token": token,
                 },
+            },
+            "/registry/lookup": lambda: {
+                "data": {"number": "NO-SUCH-1", "purpose": f"matrix {n}", "csrf_token": token},
             },
             "/registry/alerts/{alert_id}/assign": lambda: {
                 "data": {"to": "Cst. Matrix", "csrf_token": token},

@@ -97,6 +97,38 @@ def registrant_page(
     )  # fmt: skip
 
 
+@router.get("/registry/lookup")
+def lookup_form(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+    """The look-up form: a registry number and the purpose (an investigator's way into the registry)."""
+    return _render(ctx, "registry_lookup.html", caller=caller, number="", purpose="")
+
+
+class LookupForm(BaseModel):
+    number: Annotated[str, Field(max_length=40)] = ""
+    purpose: Annotated[str, Field(max_length=2000)] = ""
+
+
+@router.post("/registry/lookup")
+def lookup(ctx: ContextDep, caller: CallerDep, form: Annotated[LookupForm, Form()]) -> HTMLResponse:
+    """The registrant's page for a stated purpose, answered to the POST itself: the purpose never becomes
+    part of a URL (browser history, server logs); the audit event records it."""
+    today = ctx.clock().date()
+    view = service.show(
+        ctx.db,
+        caller.actor,
+        form.number.strip(),
+        rules=installation_rules(),
+        as_of=today,
+        purpose=form.purpose,
+    )
+    return _render(
+        ctx, "registry_registrant.html", caller=caller, view=view, summary=view.summary,
+        c=view.summary.compliance, record=view.record, as_of=today, today=today, can_report=False,
+        can_verify=False, report_kinds=[], report_outcomes=[], verification_outcomes=[],
+        url=_registrant_url(view.summary.registry_number), purpose=form.purpose,
+    )  # fmt: skip
+
+
 class ReportForm(BaseModel):
     kind: Annotated[str, Field(max_length=20)] = "annual"
     reported_on: Annotated[str, Field(max_length=10)] = ""
