@@ -54,6 +54,7 @@ PACKAGES = {
     "xfs_db": "xfsprogs",
     "pstat": "sleuthkit",
     "cryptsetup": "cryptsetup-bin",
+    "mkudffs": "udftools",
 }
 
 

@@ -23,11 +23,11 @@ from typing import Any, BinaryIO, cast
 import pytsk3
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
-from vigilant.evidence.encrypted_volumes import encryption_kind, not_read_reason
 from vigilant.evidence.extents import plain_extents
 from vigilant.evidence.images import ImageReader, TskImage
 from vigilant.evidence.libyal_filesystems import open_libyal, walk_libyal
 from vigilant.evidence.tsk_reader import DirectRead, Stream, TskFileReader
+from vigilant.evidence.unsupported_volumes import unsupported_reason
 from vigilant.evidence.volumes import FileSystem, Volume, find_volumes, open_filesystem, tsk_text
 
 _DIR_META = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
@@ -96,11 +96,9 @@ class FileSystemWalker:
             # No file system TSK reads: XFS or APFS, through libyal, where the volume has their signature.
             tsk_problem = self.problems.pop()
             others = open_libyal(self.reader, self._lock, volume, self.problems)
-            if others is None:
-                encrypted = encryption_kind(self.reader.read(volume.offset, 512))
-                self.problems.append(
-                    Problem(str(volume), not_read_reason(encrypted)) if encrypted else tsk_problem
-                )
+            if others is None:  # an encrypted or a UDF volume is named; anything else keeps TSK's word
+                reason = unsupported_reason(self.reader, volume.offset)
+                self.problems.append(Problem(str(volume), reason) if reason else tsk_problem)
             for other in others or []:
                 yield from walk_libyal(other, volume, self._lock, self.problems, lambda: self._closed)
             if not others:  # neither reader could read it: never "0 files" in silence

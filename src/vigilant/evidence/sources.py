@@ -24,7 +24,6 @@ import pytsk3
 from vigilant.evidence.base import EntryStatus, EvidenceError, EvidenceSource, FileEntry, Problem
 from vigilant.evidence.container import ContainerWalk, archive_kind_of
 from vigilant.evidence.directory import DirectoryWalk
-from vigilant.evidence.encrypted_volumes import encryption_kind
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import (
     EwfImage,
@@ -36,6 +35,7 @@ from vigilant.evidence.images import (
     open_raw,
 )
 from vigilant.evidence.libyal_filesystems import libyal_kind
+from vigilant.evidence.unsupported_volumes import unsupported_reason
 from vigilant.evidence.virtual_disks import FORMATS, DiskFormat, VirtualDisk
 from vigilant.extension_points import Registry
 
@@ -184,10 +184,9 @@ class RawSource(_ImageSource):
 
 def tsk_finds_volumes(image: ImageReader) -> bool:
     """Whether The Sleuth Kit finds a partition table, or else a file system at offset 0, in the image (or
-    the libyal readers do: XFS, APFS; or it starts with a LUKS or BitLocker volume)."""
-    head = image.read(0, 4096)
-    if libyal_kind(head) is not None or encryption_kind(head) is not None:
-        return True  # a volume the run reads through libyal, or reports as encrypted
+    the libyal readers do: XFS, APFS; or it starts with a LUKS, BitLocker or UDF volume)."""
+    if libyal_kind(image.read(0, 4096)) is not None or unsupported_reason(image, 0) is not None:
+        return True  # a volume the run reads through libyal, or reports for what it is (encrypted, UDF)
     tsk = TskImage(image)
     try:
         pytsk3.Volume_Info(tsk)
