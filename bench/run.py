@@ -67,6 +67,7 @@ BENCHMARKS: tuple[str, ...] = (
     "leads_bench",
     "links_bench",
     "registry_bench",
+    "review_bench",
     "web_bench",
     "xref_bench",
 )

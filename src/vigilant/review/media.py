@@ -80,8 +80,10 @@ def stills_of_picture(data: bytes, pdq_method: str | None, *, dihedral: bool = T
     stacking rotated and mirrored copies (PDQ looks at 64x64 cells: the thumbnail is plenty)."""
     try:
         with Image.open(io.BytesIO(data)) as opened:
-            # Pillow's thumbnail decodes a JPEG at a reduced scale (draft): most of the time saved.
-            opened.thumbnail((CLEAR_SIDE, CLEAR_SIDE))
+            # Pillow's thumbnail decodes a JPEG at a reduced scale (draft): most of the time saved. A gap of
+            # 1.0 lets the decoder go down to the thumbnail's own size (DCT scaling keeps it sharp enough to
+            # categorise), where the default 2.0 decodes a 1024 px picture in full for a 512 px thumbnail.
+            opened.thumbnail((CLEAR_SIDE, CLEAR_SIDE), reducing_gap=1.0)
             image = ImageOps.exif_transpose(opened).convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         return Media(note=f"not decoded: {exc}")

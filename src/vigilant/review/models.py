@@ -49,6 +49,7 @@ class ReviewItemRow(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "position", "member", name="uq_review_item_run_id_position_member"),
         Index("ix_review_item_run_priority", "run_id", "priority"),
+        Index("ix_review_item_run_head_priority", "run_id", "stack_head", "priority"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -82,6 +83,8 @@ class ReviewItemRow(Base):
     folder_hits: Mapped[int] = mapped_column(Integer, default=0)
     priority: Mapped[int] = mapped_column(Integer)  # base_priority + the folder's hit density
     stack_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    # The stack's item of highest priority (lowest id on a tie): the queue's one row per stack.
+    stack_head: Mapped[bool] = mapped_column(Boolean, default=True)
     media_note: Mapped[str | None] = mapped_column(Text)  # why there is no thumbnail, when there is none
     created_at: Mapped[datetime]
 

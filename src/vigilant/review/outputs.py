@@ -42,7 +42,7 @@ PROMOTED_CLASSES = frozenset({CategoryClass.ABUSE, CategoryClass.EXPLOITIVE})
 
 
 def _decided(ctx: ReviewContext, actor: Actor, scope: Scope) -> list[tuple[ReviewItemRow, ReviewDecisionRow]]:
-    items = items_query(actor, scope).subquery()
+    items = items_query(ctx.db, actor, scope).subquery()
     query = (
         select(ReviewItemRow, ReviewDecisionRow)
         .join(items, items.c.id == ReviewItemRow.id)

@@ -237,7 +237,8 @@ def restack(ctx: ReviewContext, evidence: EvidenceItemRow, threshold: int = DEFA
     """Make the stacks of the case the evidence belongs to again (of the evidence alone without a case)."""
     query = select(
         ReviewItemRow.id, ReviewItemRow.pdq, ReviewItemRow.pdq_quality, ReviewItemRow.dihedral,
-        ReviewItemRow.kind, ReviewItemRow.stack_id,
+        ReviewItemRow.kind, ReviewItemRow.stack_id, ReviewItemRow.stack_head, ReviewItemRow.run_id,
+        ReviewItemRow.priority,
     ).join(EvidenceItemRow, EvidenceItemRow.id == ReviewItemRow.evidence_id)  # fmt: skip
     if evidence.case_number:
         query = query.where(
@@ -258,16 +259,24 @@ def restack(ctx: ReviewContext, evidence: EvidenceItemRow, threshold: int = DEFA
             for r in rows
         ]
         stacks = stack_ids(ids, codes, [r.dihedral for r in rows], threshold)
-        changed: dict[int, list[int]] = {}
+        # Each stack's head within each run: the item the queue shows for the stack (highest priority, then
+        # lowest id); a stack found on two devices of a case has a head on each.
+        best: dict[tuple[int, int], tuple[int, int]] = {}
         for r in rows:
-            if r.stack_id != stacks[r.id]:
-                changed.setdefault(stacks[r.id], []).append(r.id)
-        for stack, members in changed.items():
+            key, rank = (stacks[r.id], r.run_id), (-r.priority, r.id)
+            if key not in best or rank < best[key]:
+                best[key] = rank
+        changed: dict[tuple[int, bool], list[int]] = {}
+        for r in rows:
+            head = best[(stacks[r.id], r.run_id)][1] == r.id
+            if r.stack_id != stacks[r.id] or r.stack_head != head:
+                changed.setdefault((stacks[r.id], head), []).append(r.id)
+        for (stack, head), members in changed.items():
             for first in range(0, len(members), 1000):
                 s.execute(
                     update(ReviewItemRow)
                     .where(ReviewItemRow.id.in_(members[first : first + 1000]))
-                    .values(stack_id=stack)
+                    .values(stack_id=stack, stack_head=head)
                 )
     return len(set(stacks.values()))
 
@@ -318,7 +327,7 @@ def queue(
     """The items in ``scope``, highest priority first, each with the factors that put it there."""
     require(actor, Permission.TRIAGE_READ)
     f = filters or QueueFilter()
-    query = items_query(actor, scope)
+    query = items_query(ctx.db, actor, scope)
     decided = exists().where(
         ReviewDecisionRow.item_id == ReviewItemRow.id, ReviewDecisionRow.undone_at.is_(None)
     )
@@ -335,18 +344,9 @@ def queue(
     if f.folder:
         query = query.where(ReviewItemRow.folder.startswith(f.folder, autoescape=True))
     if f.stacks_only:
-        # One row per stack: its item of highest priority (lowest id on a tie) among those the filters keep.
-        other = ReviewItemRow.__table__.alias("other")
-        query = query.where(
-            ~exists().where(
-                other.c.stack_id == ReviewItemRow.stack_id,
-                other.c.id != ReviewItemRow.id,
-                (other.c.priority > ReviewItemRow.priority)
-                | ((other.c.priority == ReviewItemRow.priority) & (other.c.id < ReviewItemRow.id)),
-            )
-        )
+        query = query.where(ReviewItemRow.stack_head.is_(True))  # one row per stack (and run): its head
     with ctx.db.session() as s:
-        total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+        total = s.scalar(query.with_only_columns(func.count())) or 0  # an index-only count
         items = list(
             s.scalars(
                 query.order_by(ReviewItemRow.priority.desc(), ReviewItemRow.id)
@@ -389,7 +389,7 @@ def stack_members(ctx: ReviewContext, actor: Actor, item_id: int) -> list[Review
     with ctx.db.session() as s:
         members = list(
             s.scalars(
-                items_query(actor, Scope())
+                items_query(ctx.db, actor, Scope())
                 .where(ReviewItemRow.stack_id == item.stack_id)
                 .order_by(ReviewItemRow.id)
             )
@@ -400,7 +400,7 @@ def stack_members(ctx: ReviewContext, actor: Actor, item_id: int) -> list[Review
 
 def visible_item(ctx: ReviewContext, actor: Actor, item_id: int) -> ReviewItemRow:
     with ctx.db.session() as s:
-        item = s.scalars(items_query(actor, Scope()).where(ReviewItemRow.id == item_id)).one_or_none()
+        item = s.scalars(items_query(ctx.db, actor, Scope()).where(ReviewItemRow.id == item_id)).one_or_none()
         if item is None:
             raise NotFoundError(f"no review item {item_id} that you may see", hint="see the review queue")
         s.expunge(item)
@@ -419,7 +419,7 @@ class StackSummary:
 def stacks(ctx: ReviewContext, actor: Actor, scope: Scope, *, limit: int = 200) -> list[StackSummary]:
     """The stacks in ``scope``, highest priority first: their size and how many items are decided."""
     require(actor, Permission.TRIAGE_READ)
-    items = items_query(actor, scope).subquery()
+    items = items_query(ctx.db, actor, scope).subquery()
     decided = (
         select(func.count(func.distinct(ReviewDecisionRow.item_id)))
         .where(ReviewDecisionRow.item_id == items.c.id, ReviewDecisionRow.undone_at.is_(None))
@@ -450,7 +450,7 @@ def stacks(ctx: ReviewContext, actor: Actor, scope: Scope, *, limit: int = 200) 
 def progress(ctx: ReviewContext, actor: Actor, scope: Scope) -> Progress:
     """How far review of ``scope`` has gone, and how many items each examiner decided."""
     require(actor, Permission.TRIAGE_READ)
-    items = items_query(actor, scope).subquery()
+    items = items_query(ctx.db, actor, scope).subquery()
     with ctx.db.session() as s:
         total = s.scalar(select(func.count()).select_from(items)) or 0
         rows = s.execute(

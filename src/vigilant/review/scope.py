@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 
 from vigilant.cases.models import CaseRow
 from vigilant.review.models import ReviewItemRow
 from vigilant.security.rights import Actor
-from vigilant.store.models import EvidenceItemRow
+from vigilant.store import Database
+from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage.access import evidence_visible
 
 
@@ -44,25 +45,29 @@ def visible(actor: Actor) -> ColumnElement[bool]:
     return true() if server_cli(actor) else evidence_visible(actor)
 
 
-def items_query(actor: Actor, scope: Scope) -> Select[ReviewItemRow]:
-    """The review items ``actor`` may see within ``scope``."""
-    query = (
-        select(ReviewItemRow)
-        .join(EvidenceItemRow, EvidenceItemRow.id == ReviewItemRow.evidence_id)
-        .where(visible(actor))
-    )
-    return narrowed(query, scope)
+def items_query(db: Database, actor: Actor, scope: Scope) -> Select[ReviewItemRow]:
+    """The review items ``actor`` may see within ``scope``.
 
-
-def narrowed(query: Select[ReviewItemRow], scope: Scope) -> Select[ReviewItemRow]:
-    """``query`` (already joined to EvidenceItemRow) narrowed to ``scope``."""
-    if scope.run_id is not None:
-        query = query.where(ReviewItemRow.run_id == scope.run_id)
-    if scope.evidence_id is not None:
-        query = query.where(ReviewItemRow.evidence_id == scope.evidence_id)
+    Visibility is decided per evidence item, first and apart (a handful of items), then the items are
+    taken by their evidence ids: put in the same query, SQLite tested every review item's case access
+    (a 10^5-item queue's count took 130 ms instead of 10).
+    """
+    evidence = select(EvidenceItemRow.id).where(visible(actor))
     if scope.case_number is not None:
-        query = query.where(EvidenceItemRow.case_number == scope.case_number)
+        evidence = evidence.where(EvidenceItemRow.case_number == scope.case_number)
     if scope.operation_id is not None:
         numbers = select(CaseRow.number).where(CaseRow.operation_id == scope.operation_id)
-        query = query.where(EvidenceItemRow.case_number.in_(numbers))
-    return query
+        evidence = evidence.where(EvidenceItemRow.case_number.in_(numbers))
+    if scope.evidence_id is not None:
+        evidence = evidence.where(EvidenceItemRow.id == scope.evidence_id)
+    with db.session() as s:
+        ids = list(s.scalars(evidence))
+        if scope.run_id is not None:
+            # A run is one evidence item's: once that item is known visible, the run's id alone picks its
+            # items, and SQLite uses the (run, stack head, priority) index instead of the evidence id's.
+            run_evidence = s.scalar(select(TriageRunRow.evidence_id).where(TriageRunRow.id == scope.run_id))
+            seen = run_evidence is not None and run_evidence in ids
+            return select(ReviewItemRow).where(
+                ReviewItemRow.run_id == scope.run_id, true() if seen else false()
+            )
+    return select(ReviewItemRow).where(ReviewItemRow.evidence_id.in_(ids))

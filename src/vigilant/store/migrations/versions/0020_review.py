@@ -92,6 +92,7 @@ def upgrade() -> None:
         sa.Column("folder_hits", sa.Integer(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("stack_id", BIG_ID, nullable=True),
+        sa.Column("stack_head", sa.Boolean(), nullable=False),
         sa.Column("media_note", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -109,6 +110,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_review_item_evidence_id"), "review_item", ["evidence_id"], unique=False)
     op.create_index(op.f("ix_review_item_run_id"), "review_item", ["run_id"], unique=False)
     op.create_index("ix_review_item_run_priority", "review_item", ["run_id", "priority"], unique=False)
+    op.create_index(
+        "ix_review_item_run_head_priority", "review_item", ["run_id", "stack_head", "priority"], unique=False
+    )
     op.create_index(op.f("ix_review_item_stack_id"), "review_item", ["stack_id"], unique=False)
     op.create_table(
         "review_decision",
@@ -184,6 +188,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_review_decision_batch"), table_name="review_decision")
     op.drop_table("review_decision")
     op.drop_index(op.f("ix_review_item_stack_id"), table_name="review_item")
+    op.drop_index("ix_review_item_run_head_priority", table_name="review_item")
     op.drop_index("ix_review_item_run_priority", table_name="review_item")
     op.drop_index(op.f("ix_review_item_run_id"), table_name="review_item")
     op.drop_index(op.f("ix_review_item_evidence_id"), table_name="review_item")
