@@ -96,8 +96,14 @@ class _Recorder:
 
     def __init__(self, s: Session, run: CrossCheckRow, today: date) -> None:
         self.s, self.run, self.today = s, run, today
-        self.offices = dict(s.execute(select(RegistrantRow.id, RegistrantRow.office_agency_id)).all())
         self.new: list[CrossCheckMatchRow] = []
+
+    def _office(self, registrant_id: int) -> int:
+        office = self.s.scalar(
+            select(RegistrantRow.office_agency_id).where(RegistrantRow.id == registrant_id)
+        )
+        assert office is not None  # the registrant was just found
+        return office
 
     def add(
         self, registrant_id: int, kind: str, key: str, basis: dict[str, Any], *, case_id: int | None = None,
@@ -117,7 +123,7 @@ class _Recorder:
             return
         alert_key = f"{kind}:{key}"[:200]
         raise_alert(
-            self.s, registrant_id=registrant_id, office_agency_id=self.offices[registrant_id],
+            self.s, registrant_id=registrant_id, office_agency_id=self._office(registrant_id),
             kind=ALERT_KIND, key=alert_key, raised_on=self.today, detail={"match": kind, **basis},
         )  # fmt: skip
         self.s.flush()
@@ -159,8 +165,11 @@ def _finish(
             records=len(recorder.new),
         ),
     )  # fmt: skip
-    numbers = (
-        dict(s.execute(select(RegistrantRow.id, RegistrantRow.registry_number)).all()) if recorder.new else {}
+    ids = sorted({m.registrant_id for m in recorder.new})
+    numbers = dict(
+        s.execute(
+            select(RegistrantRow.id, RegistrantRow.registry_number).where(RegistrantRow.id.in_(ids))
+        ).all()
     )
     return CrossCheckReport(run.id, checked, [_match(m, numbers[m.registrant_id]) for m in recorder.new])
 
@@ -192,6 +201,10 @@ def _names(s: Session, births: Iterable[date]) -> dict[tuple[date, tuple[str, st
                RegistrantAliasRow.date_of_birth, PersonRow.date_of_birth)
         .join(RegistrantRow, RegistrantRow.id == RegistrantAliasRow.registrant_id)
         .join(PersonRow, PersonRow.id == RegistrantRow.person_id)
+        .where(
+            RegistrantAliasRow.date_of_birth.in_(wanted)
+            | (RegistrantAliasRow.date_of_birth.is_(None) & PersonRow.date_of_birth.in_(wanted))
+        )
     )  # fmt: skip
     for rid, given, surname, alias_born, born in aliases:
         when = alias_born or born
