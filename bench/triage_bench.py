@@ -25,6 +25,7 @@ from pathlib import Path
 
 from vigilant.demo.pictures import draw_image
 from vigilant.hashing import md5_lanes
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
@@ -95,12 +96,12 @@ def _vigilant(data: Path, source: Path, settings: TriageSettings) -> _Timing:
     db.upgrade()
     try:
         service = TriageService(db, data)
-        evidence = service.evidence.add(source, actor="bench")
+        evidence = service.evidence.add(source, actor=Actor.cli("bench"))
         # Time the run itself, as an examiner waits for it (counting walk, batches, matching, writing,
         # summary, re-verification), and the triage pass within it.
         timing = _Timing()
         timing.start = time.perf_counter()
-        service.start(evidence.id, settings, "bench", Progress(on_advance=timing.advance))
+        service.start(evidence.id, settings, Actor.cli("bench"), Progress(on_advance=timing.advance))
         timing.end = time.perf_counter()
         return timing
     finally:

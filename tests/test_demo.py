@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from vigilant.cases.access import LocalActor
 from vigilant.cases.agencies import add_agency, list_agencies
 from vigilant.cases.ages import was_youth
 from vigilant.cases.figures import operation_figures
@@ -69,6 +68,11 @@ from vigilant.store import Database, open_database
 from vigilant.triage.access import list_evidence_for
 from vigilant.triage.evidence_service import EvidenceService
 
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+LAB = Actor.cli("lab")
+SOMEONE = Actor.cli("someone")
+ME = Actor.cli("test")
+
 AS_OF = date(2026, 11, 23)
 
 
@@ -79,8 +83,8 @@ def demo_op(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database
     db.dispose()
 
 
-def _coordinator(op: GeneratedOperation) -> LocalActor:
-    return LocalActor(op.coordinator.id, frozenset({"coordinator"}), "test")
+def _coordinator(op: GeneratedOperation) -> Actor:
+    return Actor.cli("test", agency_id=op.coordinator.id, roles={"coordinator"})
 
 
 def test_the_operation_has_the_promised_size(demo_op: tuple[Database, GeneratedOperation]) -> None:
@@ -209,7 +213,7 @@ def demo_folder(tmp_path: Path) -> Iterator[tuple[Path, Database]]:
     root = tmp_path / "demo"
     (root / "data").mkdir(parents=True)
     db = open_database(demo_database_url(root))
-    admin = LocalActor(None, frozenset({"admin"}), "test")
+    admin = ME
     a = add_agency(db, admin, name="Provincial", short_name="PPS", province="ON", is_coordinator=True)
     b = add_agency(db, admin, name="Municipal", short_name="MPS", province="ON", municipalities=["Town"])
     pps, mps = (DemoAgency(x.id, x.name, x.short_name, tuple(x.municipalities)) for x in (a, b))
@@ -244,7 +248,7 @@ def test_codes_are_refused_for_anyone_the_demo_did_not_create(
     # An account in the demo's own database that the demo did not make: still refused.
     box = SecretBox.from_file(demo_key_file(root))
     UserService(db, passwords=Passwords(DEMO_ARGON), box=box).create(
-        Actor.cli("someone"), "real.person", "a long enough passphrase", roles=frozenset({Role.ANALYST}),
+        SOMEONE, "real.person", "a long enough passphrase", roles=frozenset({Role.ANALYST}),
         agency_id=None, now=datetime.now(UTC),
     )  # fmt: skip
     with pytest.raises(NotFoundError, match="not a demo user"):
@@ -314,11 +318,11 @@ def test_the_demo_laptop_is_seized_in_a_partner_case_so_its_examiner_sees_it(
     _, db = demo_folder
     mps = next(a for a in list_agencies(db) if a.short_name == "MPS")
     partner = DemoAgency(mps.id, mps.name, mps.short_name, tuple(mps.municipalities))
-    investigator = LocalActor(partner.id, frozenset({"investigator"}), "test")
+    investigator = Actor.cli("test", agency_id=partner.id, roles={"investigator"})
     open_case(db, investigator, number="MPS-2026-0001", title="Demo case")
     image = tmp_path / "laptop.img"
     image.write_bytes(bytes(4096))
-    item = EvidenceService(db).add(image, actor="lab", label="Demo laptop", source_type="raw")  # a stand-in
+    item = EvidenceService(db).add(image, actor=LAB, label="Demo laptop", source_type="raw")  # a stand-in
     examiner = Actor(None, "examiner", frozenset({Role.EXAMINER}), partner.id)
     assert list_evidence_for(db, examiner).items == []
     assert _seize_demo_laptop(db, partner) == "MPS-2026-0001"

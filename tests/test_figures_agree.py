@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from vigilant.cases.access import LocalActor
 from vigilant.cases.agencies import get_agency
 from vigilant.cases.figures import operation_figures
 from vigilant.cases.operations import list_operations
@@ -33,9 +32,13 @@ from vigilant.config import Settings
 from vigilant.demo.run import _operation_demo
 from vigilant.demo.users import DEMO_ARGON, current_code, demo_database_url, demo_key_file
 from vigilant.security.passwords import Passwords
+from vigilant.security.rights import Actor
 from vigilant.store import open_database
 from vigilant.triage.evidence_service import EvidenceService
 from vigilant.web import WebOptions, create_app
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+LAB = Actor.cli("lab")
 
 with warnings.catch_warnings():  # as tests/web/conftest.py: Starlette's test client warns about httpx
     warnings.simplefilter("ignore")
@@ -93,12 +96,12 @@ def test_every_place_shows_the_operations_figures_alike(
         laptop = tmp_path / "laptop"  # a folder: the kind of evidence every build reads
         laptop.mkdir()
         (laptop / "notes.txt").write_text("synthetic\n")
-        EvidenceService(db).add(laptop, actor="lab", label="Demo laptop")  # what the demo's CLI part adds
+        EvidenceService(db).add(laptop, actor=LAB, label="Demo laptop")  # what the demo's CLI part adds
         said: list[str] = []
         logins = _operation_demo(root, run, said.append)
         printed = "\n".join(said) + capsys.readouterr().out
         [coordinator] = [x for x in logins if x.role == "coordinator"]
-        actor = LocalActor(get_agency(db, coordinator.agency).id, frozenset({"coordinator"}), "test")
+        actor = Actor.cli("test", agency_id=get_agency(db, coordinator.agency).id, roles={"coordinator"})
         [op] = list_operations(db, actor)
         truth = operation_figures(db, actor, op.id)
         expected = {name: getattr(truth, name) for name in NUMERIC}

@@ -5,22 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from vigilant.cases.access import LocalActor
 from vigilant.cases.agencies import add_agency
 from vigilant.cases.models import PersonRole
 from vigilant.cases.operations import add_operation
 from vigilant.cases.people import add_person, record_victim
 from vigilant.cases.process import lay_charge
 from vigilant.cases.service import open_case
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
-ADMIN = LocalActor(agency_id=None, roles=frozenset({"admin"}), name="test-admin")
+ADMIN = Actor.cli("test-admin")
 
 
-def actor(agency_id: int, *roles: str) -> LocalActor:
-    return LocalActor(
-        agency_id=agency_id, roles=frozenset(roles or {"coordinator"}), name=f"user@{agency_id}"
-    )
+def actor(agency_id: int, *roles: str) -> Actor:
+    return Actor.cli(f"user@{agency_id}", agency_id=agency_id, roles=roles or {"coordinator"})
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ import pytest
 
 from tests.cases.helpers import actor, world
 from vigilant.cases.breakdown import AGE_BANDS, UNKNOWN_AGE, band_of, operation_breakdown
-from vigilant.cases.errors import PermissionDeniedError, RecordNotFoundError
+from vigilant.cases.errors import RecordNotFoundError
 from vigilant.cases.figures import operation_figures
 from vigilant.cases.models import Distribution, PersonRole
 from vigilant.cases.people import add_person
 from vigilant.cases.process import lay_charge
 from vigilant.cases.service import open_case
+from vigilant.security.errors import PermissionDenied
 from vigilant.store import Database
 
 OFFENCE = date(2024, 2, 1)
@@ -71,7 +72,7 @@ def test_breakdown_is_guarded_like_the_figures(db: Database) -> None:
     w = world(db)
     with pytest.raises(RecordNotFoundError):
         operation_breakdown(db, actor(w.outsider), w.operation)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDenied):
         operation_breakdown(db, actor(w.coordinator, "auditor"), w.operation)
 
 

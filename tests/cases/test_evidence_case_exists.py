@@ -13,8 +13,13 @@ from vigilant.cases.models import Distribution
 from vigilant.cases.service import open_case
 from vigilant.cli import run
 from vigilant.errors import ExitCode, NotFoundError
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.evidence_service import EvidenceService
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+LAB = Actor.cli("lab")
+ME = Actor.cli("test")
 
 
 def _folder(tmp_path: Path, name: str) -> Path:
@@ -30,8 +35,8 @@ def test_a_case_number_no_case_carries_is_refused_and_nothing_is_registered(
     world(db)
     service = EvidenceService(db)
     with pytest.raises(NotFoundError, match="no case 'X-1'"):
-        service.add(_folder(tmp_path, "a"), actor="lab", case_number="X-1")
-    assert service.items() == []
+        service.add(_folder(tmp_path, "a"), actor=LAB, case_number="X-1")
+    assert service.items(ME) == []
 
 
 def test_the_case_must_be_the_named_agencys(db: Database, tmp_path: Path) -> None:
@@ -39,10 +44,10 @@ def test_the_case_must_be_the_named_agencys(db: Database, tmp_path: Path) -> Non
     open_case(db, actor(w.outsider), number="24-9", title="t", distribution=Distribution.AGENCY_ONLY)
     service = EvidenceService(db)
     with pytest.raises(NotFoundError, match="no case '24-9' of agency PP"):
-        service.add(_folder(tmp_path, "a"), actor="lab", case_number="24-9", agency="PP")
-    added = service.add(_folder(tmp_path, "b"), actor="lab", case_number="24-9", agency="HRP")
+        service.add(_folder(tmp_path, "a"), actor=LAB, case_number="24-9", agency="PP")
+    added = service.add(_folder(tmp_path, "b"), actor=LAB, case_number="24-9", agency="HRP")
     assert added.case_number == "24-9"
-    assert service.add(_folder(tmp_path, "c"), actor="lab", case_number="24-9").case_number == "24-9"
+    assert service.add(_folder(tmp_path, "c"), actor=LAB, case_number="24-9").case_number == "24-9"
 
 
 def test_a_case_not_opened_yet_is_taken_when_said_and_the_custody_log_says_so(
@@ -50,8 +55,8 @@ def test_a_case_not_opened_yet_is_taken_when_said_and_the_custody_log_says_so(
 ) -> None:
     world(db)
     service = EvidenceService(db)
-    item = service.add(_folder(tmp_path, "a"), actor="lab", case_number="X-2", case_pending=True)
-    [added] = [e for e in service.custody(item.id) if e.action == "added"]
+    item = service.add(_folder(tmp_path, "a"), actor=LAB, case_number="X-2", case_pending=True)
+    [added] = [e for e in service.custody(item.id, ME) if e.action == "added"]
     assert added.detail["case_pending"] is True
 
 

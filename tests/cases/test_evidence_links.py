@@ -21,7 +21,6 @@ from vigilant.cases.agencies import get_agency
 from vigilant.cases.errors import (
     DuplicateRecordError,
     InvalidRecordError,
-    PermissionDeniedError,
     RecordNotFoundError,
 )
 from vigilant.cases.evidence_links import decide_link, link_requests, request_link, revoke_link
@@ -32,13 +31,19 @@ from vigilant.cli import run as run_cli
 from vigilant.cli.cases_cmd import app as cases_app
 from vigilant.errors import ExitCode
 from vigilant.security.audit import AuditLog
+from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.triage.access import list_evidence_for, list_runs_for
 from vigilant.triage.evidence_service import EvidenceService
 
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+LAB = Actor.cli("lab")
+ROOT_ACTOR = Actor.cli("root")
+ME = Actor.cli("test")
+
 SEIZED = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
-ROOT = Actor.cli("root")
+ROOT = ROOT_ACTOR
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def _setup(db: Database, tmp_path: Path) -> Setup:
     folder = tmp_path / "laptop"
     folder.mkdir()
     (folder / "a.txt").write_text("synthetic")
-    item = EvidenceService(db).add(folder, actor="lab", label="PP laptop", case_number="PP-1", agency="PP").id
+    item = EvidenceService(db).add(folder, actor=LAB, label="PP laptop", case_number="PP-1", agency="PP").id
     with db.session() as s:
         row = run(item)
         s.add(row)
@@ -121,7 +126,7 @@ def test_linking_another_agencys_item_needs_its_owners_consent_which_it_can_revo
     device = _device_in(db, s.linker, s.linker_case)
     with pytest.raises(InvalidRecordError, match="say why"):
         request_link(db, linker, s.linker_case, device, s.item, reason=" ")
-    with pytest.raises(PermissionDeniedError):  # an analyst records no seizure, so asks for no link
+    with pytest.raises(PermissionDenied):  # an analyst records no seizure, so asks for no link
         request_link(db, actor(s.linker, "analyst"), s.linker_case, device, s.item, reason="x")
     asked = request_link(db, linker, s.linker_case, device, s.item, reason="the same laptop, seized jointly")
     with pytest.raises(DuplicateRecordError):
@@ -131,7 +136,7 @@ def test_linking_another_agencys_item_needs_its_owners_consent_which_it_can_revo
     with pytest.raises(RecordNotFoundError):
         decide_link(db, linker, asked.id, "grant", reason="my own request")
     for role in ("analyst", "examiner"):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDenied):
             decide_link(db, actor(s.owner, role), asked.id, "grant", reason="x")
     with pytest.raises(InvalidRecordError, match="say why"):
         decide_link(db, owner, asked.id, "grant", reason="")
@@ -166,7 +171,7 @@ def test_linking_another_agencys_item_needs_its_owners_consent_which_it_can_revo
         ("revoked", "the laptop is ours alone after all", f"user@{s.owner}"),
         ("refused", "no", f"user@{s.owner}"),
     ]
-    custody = [e.action for e in EvidenceService(db).custody(s.item)]
+    custody = [e.action for e in EvidenceService(db).custody(s.item, ME)]
     assert custody[-5:] == [
         "link-requested",
         "link-granted",
@@ -192,12 +197,12 @@ def test_an_item_registered_with_no_number_belongs_to_the_first_case_that_seizes
     s = _setup(db, tmp_path)
     folder = tmp_path / "loose"
     folder.mkdir()
-    loose = EvidenceService(db).add(folder, actor="lab", label="Loose phone").id
+    loose = EvidenceService(db).add(folder, actor=LAB, label="Loose phone").id
     record_seizure(
         db, actor(s.linker), s.linker_case, seized_at=SEIZED, where="a house", by="Cst. Example",
         devices=[DeviceSeized("phone", evidence_item_id=loose)],
     )  # fmt: skip
-    assert EvidenceService(db).agencies()[loose] == "BPS"
+    assert EvidenceService(db).agencies(ME)[loose] == "BPS"
     assert loose in _sees(db, s.linker)[0]
     # The owner's case is agency_only: no one else sees it, and another agency must ask.
     update_case(db, actor(s.owner), s.owner_case, distribution=Distribution.AGENCY_ONLY)

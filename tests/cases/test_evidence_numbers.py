@@ -26,6 +26,10 @@ from vigilant.store import Database
 from vigilant.triage.access import list_evidence_for
 from vigilant.triage.evidence_service import EvidenceService
 
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+LAB = Actor.cli("lab")
+ME = Actor.cli("test")
+
 SEIZED = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
@@ -50,12 +54,22 @@ def test_a_number_two_agencies_use_names_only_the_items_own_agencys_case(
         open_case(db, actor(agency), number="2024-0042", title="t", distribution=Distribution.AGENCY_ONLY)
     open_case(db, actor(w.coordinator), number="PP-ONLY-7", title="t", distribution=Distribution.AGENCY_ONLY)
     service = EvidenceService(db)
-    service.add(_folder(tmp_path, "pp"), actor="lab", label="PP laptop", case_number="2024-0042", agency="PP")
     service.add(
-        _folder(tmp_path, "hrp"), actor="lab", label="HRP phone", case_number="2024-0042", agency="HRP"
+        _folder(tmp_path, "pp"),
+        actor=LAB,
+        label="PP laptop",
+        case_number="2024-0042",
+        agency="PP",
     )
-    service.add(_folder(tmp_path, "loose"), actor="lab", label="No agency", case_number="2024-0042")
-    service.add(_folder(tmp_path, "unique"), actor="lab", label="Unique number", case_number="PP-ONLY-7")
+    service.add(
+        _folder(tmp_path, "hrp"),
+        actor=LAB,
+        label="HRP phone",
+        case_number="2024-0042",
+        agency="HRP",
+    )
+    service.add(_folder(tmp_path, "loose"), actor=LAB, label="No agency", case_number="2024-0042")
+    service.add(_folder(tmp_path, "unique"), actor=LAB, label="Unique number", case_number="PP-ONLY-7")
 
     assert _seen(db, w.coordinator) == {"PP laptop", "Unique number"}
     assert _seen(db, w.outsider) == {"HRP phone"}
@@ -67,12 +81,12 @@ def test_a_number_two_agencies_use_names_only_the_items_own_agencys_case(
         _seize(db, w.outsider, _case_id(db, w.outsider, "2024-0042"), pp_laptop)
 
     # The lab lists the items in that state, and records the agency of the one that had none.
-    assert [e.label for e in service.items(ambiguous=True)] == ["No agency"]
-    assert service.set_agency("No agency", "HRP", "lab") == "HRP"
-    assert service.items(ambiguous=True) == []
+    assert [e.label for e in service.items(ME, ambiguous=True)] == ["No agency"]
+    assert service.set_agency("No agency", "HRP", LAB) == "HRP"
+    assert service.items(ME, ambiguous=True) == []
     assert _seen(db, w.outsider) == {"HRP phone", "No agency"}
     assert "No agency" not in _seen(db, w.coordinator)
-    custody = [e for e in service.custody(_item(service, "No agency")) if e.action == "agency-recorded"]
+    custody = [e for e in service.custody(_item(service, "No agency"), ME) if e.action == "agency-recorded"]
     assert [e.detail for e in custody] == [{"case_number": "2024-0042", "agency": "HRP", "was": None}]
 
 
@@ -84,22 +98,26 @@ def test_an_item_without_agency_loses_its_number_link_when_a_second_agency_uses_
         db, actor(w.coordinator), number="24-77", title="t", distribution=Distribution.AGENCY_ONLY
     )
     service = EvidenceService(db)
-    service.add(_folder(tmp_path, "a"), actor="lab", label="Old item", case_number="24-77")
+    service.add(_folder(tmp_path, "a"), actor=LAB, label="Old item", case_number="24-77")
     assert _seen(db, w.coordinator) == {"Old item"}
     open_case(db, actor(w.outsider), number="24-77", title="t", distribution=Distribution.AGENCY_ONLY)
     assert _seen(db, w.coordinator) == set()
     assert _seen(db, w.outsider) == set()
     # The lab learns why from the item's chain of custody (the case's opener learns nothing).
-    [shared] = [e for e in service.custody(_item(service, "Old item")) if e.action == "case-number-shared"]
+    [shared] = [
+        e for e in service.custody(_item(service, "Old item"), ME) if e.action == "case-number-shared"
+    ]
     assert shared.detail["case_number"] == "24-77"
     assert "vigilant evidence agency" in shared.detail["note"]
     open_case(db, actor(w.partner), number="24-77", title="t", distribution=Distribution.AGENCY_ONLY)
-    assert [e.action for e in service.custody(_item(service, "Old item"))].count("case-number-shared") == 1
+    assert [e.action for e in service.custody(_item(service, "Old item"), ME)].count(
+        "case-number-shared"
+    ) == 1
     # A seized device recorded in the case is an exact link, and stays one: linking needs the number
     # (ambiguous now) or the agency, so the lab records the agency first.
     with pytest.raises(InvalidRecordError):
         _seize(db, w.coordinator, case.id, _item(service, "Old item"))
-    service.set_agency("Old item", "PP", "lab")
+    service.set_agency("Old item", "PP", LAB)
     _seize(db, w.coordinator, case.id, _item(service, "Old item"))
     assert _seen(db, w.coordinator) == {"Old item"}
     assert _seen(db, w.outsider) == set()
@@ -109,12 +127,12 @@ def test_bad_agency_input_is_refused(db: Database, tmp_path: Path) -> None:
     world(db)
     service = EvidenceService(db)
     with pytest.raises(NotFoundError, match="no agency 'NOPE'"):
-        service.add(_folder(tmp_path, "x"), actor="lab", case_number="1", agency="NOPE")
+        service.add(_folder(tmp_path, "x"), actor=LAB, case_number="1", agency="NOPE")
     with pytest.raises(BadInputError, match="give the case number too"):
-        service.add(_folder(tmp_path, "y"), actor="lab", agency="PP")
-    service.add(_folder(tmp_path, "z"), actor="lab", label="no number")
+        service.add(_folder(tmp_path, "y"), actor=LAB, agency="PP")
+    service.add(_folder(tmp_path, "z"), actor=LAB, label="no number")
     with pytest.raises(BadInputError, match="has no case number"):
-        service.set_agency("no number", "PP", "lab")
+        service.set_agency("no number", "PP", LAB)
 
 
 def test_the_cli_records_and_lists_the_agency(db: Database, tmp_path: Path) -> None:
@@ -145,7 +163,7 @@ def _case_id(db: Database, agency: int, number: str) -> int:
 
 
 def _item(service: EvidenceService, label: str) -> int:
-    return service.get(label).id
+    return service.get(label, ME).id
 
 
 def _seize(db: Database, agency: int, case_id: int, item: int) -> None:

@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from tests.cases.helpers import actor, world
-from vigilant.cases.access import Actor
-from vigilant.cases.errors import PermissionDeniedError, RecordNotFoundError
+from vigilant.cases.errors import RecordNotFoundError
 from vigilant.cases.models import Distribution, PersonRole
 from vigilant.cases.operation_view import operation_detail, operation_summaries
 from vigilant.cases.people import add_person, add_role
 from vigilant.cases.person_search import like_pattern, search_persons
 from vigilant.cases.service import open_case
+from vigilant.security.errors import PermissionDenied
 from vigilant.security.models import AuditEventRow
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 
@@ -66,7 +67,7 @@ def test_search_needs_persons_read_and_is_audited(db: Database) -> None:
     me = actor(w.coordinator)
     case = open_case(db, me, number="A-1", title="t")
     add_person(db, me, case.id, given_names="Alex", surname="Doe", role=PersonRole.SUSPECT)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDenied):
         search_persons(db, actor(w.coordinator, "examiner"))
     search_persons(db, me, search="doe", role=PersonRole.SUSPECT)
     with db.session() as s:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.cases.helpers import actor, world
-from vigilant.cases.errors import PermissionDeniedError, RecordNotFoundError
+from vigilant.cases.errors import RecordNotFoundError
 from vigilant.cases.models import PersonRole, ProcessKind
 from vigilant.cases.people import add_person, add_role, get_person, persons_in_case, record_ban, record_victim
 from vigilant.cases.process import (
@@ -24,6 +24,7 @@ from vigilant.cases.records import case_file, charges_in_case, legal_process_in_
 from vigilant.cases.release import build_release
 from vigilant.cases.service import open_case
 from vigilant.security.audit import verify_chain
+from vigilant.security.errors import PermissionDenied
 from vigilant.security.models import AuditEventRow
 from vigilant.store import Database
 
@@ -157,9 +158,9 @@ def test_a_role_without_the_permission_sees_no_section_and_leaves_no_section_eve
     assert (found.persons, found.charges, found.legal_process, found.victims) == (None, None, None, None)
     assert [t for _, t, *_ in _events(db, start)] == ["case"]
     start = _last_seq(db)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDenied):
         persons_in_case(db, examiner, case.id)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDenied):
         add_person(db, examiner, case.id, given_names="X", surname="Y", role=PersonRole.WITNESS)
     assert _events(db, start) == []
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.cases.helpers import actor, flagged_world, world
 from vigilant.cases.agencies import get_agency
-from vigilant.cases.errors import InvalidRecordError, PermissionDeniedError, RecordNotFoundError
+from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import PersonRole, PersonRow
 from vigilant.cases.operations import add_operation
 from vigilant.cases.people import add_person, add_role, record_ban, record_victim
@@ -23,6 +23,7 @@ from vigilant.cases.process import lay_charge
 from vigilant.cases.release import build_release, clear_flag, coordinates
 from vigilant.cases.service import open_case
 from vigilant.security.audit import AuditLog
+from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import Actor
 from vigilant.store import Database
 
@@ -223,7 +224,7 @@ def test_a_flag_is_cleared_by_the_coordinating_agency_with_a_reason_and_audited(
     partner = get_agency(db, "BPS").id
     # Previewing is not clearing; a partner agency's coordinator does not publish this operation's release.
     for who in (actor(coordinator, "analyst"), actor(coordinator, "investigator"), actor(partner)):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDenied):
             clear_flag(db, who, "OP-1", accused, reason="checked", as_of=AS_OF)
     assert coordinates(db, pp, "OP-1")  # the release page offers the form to these only
     assert not coordinates(db, actor(partner), "OP-1")

@@ -19,11 +19,16 @@ from tests.evidence import make_images as mk
 from tests.evidence.tsk_oracle import mmls_rows
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import RawImage
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.results import iter_records
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+EXAMINER = Actor.cli("examiner")
+ME = Actor.cli("test")
 
 PART_SECTORS = 4 * mk.MiB // mk.SECTOR
 
@@ -102,9 +107,9 @@ def test_volumes_and_addresses_give_the_table_number_with_tsk_s_as_a_detail(disk
 
 def test_a_triage_run_records_the_table_number(db: Database, disk: Path, tmp_path: Path) -> None:
     service = TriageService(db, tmp_path / "data")
-    item = service.evidence.add(disk, actor="examiner", source_type="raw")
-    run_id = service.start(item.id, TriageSettings(processes=0, threads=1, pdq=False), "examiner", Progress())
-    records = {r.name: r for r in iter_records(Path(service.status(run_id).results_dir))}
+    item = service.evidence.add(disk, actor=EXAMINER, source_type="raw")
+    run_id = service.start(item.id, TriageSettings(processes=0, threads=1, pdq=False), EXAMINER, Progress())
+    records = {r.name: r for r in iter_records(Path(service.status(run_id, ME).results_dir))}
     for row in mmls_rows(disk):
         record = records[f"p{row.index}.txt"]
         assert record.partition == row.index

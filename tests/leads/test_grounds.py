@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from tests.p2p.fake_peer import FakePeer, Script, make_v1
 from vigilant.leads import service
+from vigilant.leads.access import list_leads_for
 from vigilant.leads.aggregate import Window
 from vigilant.leads.package import build_package, verify_logs, write_package
 from vigilant.p2p.anchor import SessionEnd, record_session_end
@@ -78,8 +79,8 @@ async def test_the_package_states_its_grounds_each_citing_its_log_record(
         ).run([TargetSpec.from_torrent(content.torrent)])
     folder = data / "observations"
     now = datetime.now(UTC)
-    service.build_leads(db, folder, Window(now + timedelta(minutes=1)), actor="analyst", now=now)
-    [lead] = service.list_leads(db)
+    service.build_leads(db, folder, Window(now + timedelta(minutes=1)), actor=Actor.cli("analyst"), now=now)
+    [lead] = list_leads_for(db, Actor.cli("test")).leads
     log = result.log_path
     package = build_package(
         db, lead.key, folder, exported_by="analyst", exported_at=now, verification=verify_logs([log], db=db),

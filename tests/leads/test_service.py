@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.leads.helpers import AS_OF, btih, obs, peer, seed_agencies, seed_library, write
 from vigilant.leads import service
+from vigilant.leads.access import list_leads_for
 from vigilant.leads.aggregate import Window
 from vigilant.leads.deconfliction import check, ip_day_key
 from vigilant.leads.errors import LeadInputError, TransitionError
@@ -22,8 +23,22 @@ from vigilant.leads.lifecycle import JudicialAuthority, Status, check_transition
 from vigilant.leads.package import build_package, render_html, to_json_bytes, write_package
 from vigilant.leads.package_pdf import pdf_text
 from vigilant.p2p.observations import Tier
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.store.models import DeconflictionClaimRow, KnownFileRow, LeadRow
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+A_ACTOR = Actor.cli("a")
+ANALYST = Actor.cli("analyst")
+COORD = Actor.cli("coord")
+COORDINATOR = Actor.cli("coordinator")
+INV = Actor.cli("inv")
+
+
+def _leads(db: Database, *, agency: str | None = None) -> list[LeadRow]:
+    """The leads as `vigilant leads list` reads them, highest score first (the CLI's actor sees them all)."""
+    return list_leads_for(db, Actor.cli("test"), agency=agency).leads
+
 
 NOW = AS_OF + timedelta(hours=1)
 ORDER = JudicialAuthority("Ontario Court of Justice", "Justice A. Example", date(2024, 6, 3), "PO-2024-0042")
@@ -42,7 +57,7 @@ def _observe(folder: Path) -> None:
 
 def _build(db: Database, folder: Path, mmdb: Path, jurisdictions: Path) -> service.BuildReport:
     with GeoLocator([mmdb]) as geo:
-        return service.build_leads(db, folder, Window(AS_OF), actor="analyst", now=NOW, geo=geo,
+        return service.build_leads(db, folder, Window(AS_OF), actor=ANALYST, now=NOW, geo=geo,
                                    jurisdictions=load_table(jurisdictions))  # fmt: skip
 
 
@@ -55,7 +70,7 @@ def test_build_persists_scored_routed_leads_and_a_rebuild_updates_them(
     report = _build(db, tmp_path, mmdb, jurisdictions)
     assert (report.leads, report.created, report.actionable) == (2, 2, 1)
     assert report.unknown_agencies == {}
-    leads = service.list_leads(db)
+    leads = _leads(db)
     top = leads[0]
     assert [ip.ip for ip in top.ips] == ["192.0.2.1", "198.51.100.7"]  # joined by peer id
     assert (top.routed_to, top.routing["reason"]) == ("NCECC", "multi-jurisdiction")
@@ -67,7 +82,7 @@ def test_build_persists_scored_routed_leads_and_a_rebuild_updates_them(
     foreign = leads[1]
     assert (foreign.actionable, foreign.routing["reason"]) == (False, "no-jurisdiction")
 
-    service.assign(db, top.key, "opp", actor="coordinator", at=NOW)  # by short name, any case
+    service.assign(db, top.key, "opp", actor=COORDINATOR, at=NOW)  # by short name, any case
     again = _build(db, tmp_path, mmdb, jurisdictions)
     assert (again.created, again.updated) == (0, 2)
     shown = service.get_lead(db, top.key)
@@ -84,29 +99,29 @@ def test_lifecycle_refuses_subscriber_steps_without_judicial_authority(
     seed_agencies(db)
     _observe(tmp_path)
     _build(db, tmp_path, mmdb, jurisdictions)
-    top, unconfirmed = service.list_leads(db)
+    top, unconfirmed = _leads(db)
     with pytest.raises(TransitionError, match="next step is assigned"):
-        service.advance(db, top.key, Status.PRESERVATION_DEMAND, actor="inv", at=NOW)
-    service.assign(db, top.key, "OPP", actor="coord", at=NOW)
-    service.advance(db, top.key, Status.PRESERVATION_DEMAND, actor="inv", at=NOW)
+        service.advance(db, top.key, Status.PRESERVATION_DEMAND, actor=INV, at=NOW)
+    service.assign(db, top.key, "OPP", actor=COORD, at=NOW)
+    service.advance(db, top.key, Status.PRESERVATION_DEMAND, actor=INV, at=NOW)
     with pytest.raises(TransitionError, match="production_order"):
-        service.advance(db, top.key, Status.SUBSCRIBER_IDENTIFIED, actor="inv", at=NOW)
+        service.advance(db, top.key, Status.SUBSCRIBER_IDENTIFIED, actor=INV, at=NOW)
     with pytest.raises(TransitionError, match="judicial authority"):
-        service.advance(db, top.key, Status.PRODUCTION_ORDER, actor="inv", at=NOW)
-    service.advance(db, top.key, Status.PRODUCTION_ORDER, actor="inv", at=NOW, authority=ORDER)
-    service.advance(db, top.key, Status.SUBSCRIBER_IDENTIFIED, actor="inv", at=NOW)
+        service.advance(db, top.key, Status.PRODUCTION_ORDER, actor=INV, at=NOW)
+    service.advance(db, top.key, Status.PRODUCTION_ORDER, actor=INV, at=NOW, authority=ORDER)
+    service.advance(db, top.key, Status.SUBSCRIBER_IDENTIFIED, actor=INV, at=NOW)
     row = service.get_lead(db, top.key)
     assert row.status == "subscriber_identified"
     order_event = next(e for e in row.events if e.to_status == "production_order")
     assert order_event.detail["authority"]["number"] == "PO-2024-0042"
     assert (order_event.actor, order_event.at) == ("inv", NOW)
 
-    service.assign(db, unconfirmed.key, "RCMP", actor="coord", at=NOW)
+    service.assign(db, unconfirmed.key, "RCMP", actor=COORD, at=NOW)
     with pytest.raises(TransitionError, match="confirmed tier"):
-        service.advance(db, unconfirmed.key, Status.PRESERVATION_DEMAND, actor="inv", at=NOW)
-    service.advance(db, unconfirmed.key, Status.CLOSED, actor="inv", at=NOW, note="not confirmed")
+        service.advance(db, unconfirmed.key, Status.PRESERVATION_DEMAND, actor=INV, at=NOW)
+    service.advance(db, unconfirmed.key, Status.CLOSED, actor=INV, at=NOW, note="not confirmed")
     with pytest.raises(TransitionError, match="closed"):
-        service.advance(db, unconfirmed.key, Status.PRESERVATION_DEMAND, actor="inv", at=NOW)
+        service.advance(db, unconfirmed.key, Status.PRESERVATION_DEMAND, actor=INV, at=NOW)
 
 
 def test_subscriber_step_is_refused_even_when_the_history_lacks_the_order() -> None:
@@ -121,11 +136,11 @@ def test_deconfliction_reveals_the_claim_not_the_data(
     seed_library(db)
     _observe(tmp_path)
     _build(db, tmp_path, mmdb, jurisdictions)
-    top = service.list_leads(db)[0]
-    hits, new = service.claim_lead(db, top.key, SECRET, agency="OPP ICE", actor="a", at=NOW)
+    top = _leads(db)[0]
+    hits, new = service.claim_lead(db, top.key, SECRET, agency="OPP ICE", actor=A_ACTOR, at=NOW)
     assert hits == []
     assert new == 3  # two (IP, day) subjects and one peer id
-    hits, new = service.claim_lead(db, top.key, SECRET, agency="OPP ICE", actor="a", at=NOW)
+    hits, new = service.claim_lead(db, top.key, SECRET, agency="OPP ICE", actor=A_ACTOR, at=NOW)
     assert (hits, new) == ([], 0)  # own claims are not news; claiming again records nothing
 
     # Another agency holding one of the same subjects learns only who claimed it and when.
@@ -148,7 +163,7 @@ def test_package_is_deterministic_complete_and_escaped(
     folder = tmp_path / "obs"
     _observe(folder)
     _build(db, folder, mmdb, jurisdictions)
-    top = service.list_leads(db)[0]
+    top = _leads(db)[0]
     verification = {"status": "ok", "records": 3, "chain": "intact"}
     first = build_package(db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification)
     second = build_package(db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification)
@@ -183,7 +198,7 @@ def test_pdf_package_is_deterministic_and_carries_the_key_facts(
         obs("198.51.100.7", AS_OF - 2 * day, 1, peer_id=peer(1), client=HOSTILE),
     ])  # fmt: skip
     _build(db, folder, mmdb, jurisdictions)
-    top = service.list_leads(db)[0]
+    top = _leads(db)[0]
     verification = {"status": "verified", "logs": [{"log": "session-x.jsonl", "ok": True, "records": 42,
                     "pieces_checked": 1, "final_sha256": "ab" * 32, "problems": []}]}  # fmt: skip
     package = build_package(
@@ -226,7 +241,7 @@ def test_pdf_text_keeps_latin1_and_writes_the_rest_as_code_points() -> None:
 
 
 def _build_at(db: Database, folder: Path, as_of: datetime) -> service.BuildReport:
-    return service.build_leads(db, folder, Window(as_of), actor="analyst", now=as_of + timedelta(hours=1))
+    return service.build_leads(db, folder, Window(as_of), actor=ANALYST, now=as_of + timedelta(hours=1))
 
 
 def test_rebuild_keeps_the_lifecycle_and_records_evidence_history(db: Database, tmp_path: Path) -> None:
@@ -235,10 +250,10 @@ def test_rebuild_keeps_the_lifecycle_and_records_evidence_history(db: Database, 
     day = timedelta(days=1)
     write(tmp_path, "s1", [obs("192.0.2.1", AS_OF - 3 * day, 0, peer_id=peer(1), tier=Tier.ANNOUNCED)])
     _build_at(db, tmp_path, AS_OF)
-    [lead] = service.list_leads(db)
+    [lead] = _leads(db)
     lead_id, first_key = lead.id, lead.key
-    service.assign(db, first_key, "OPP", actor="coord", at=NOW)
-    service.claim_lead(db, first_key, SECRET, agency="OPP ICE", actor="coord", at=NOW)
+    service.assign(db, first_key, "OPP", actor=COORD, at=NOW)
+    service.claim_lead(db, first_key, SECRET, agency="OPP ICE", actor=COORD, at=NOW)
 
     _build_at(db, tmp_path, AS_OF)  # same evidence, same as-of: nothing to record
     assert [e.action for e in service.get_lead(db, first_key).events] == ["created", "assigned", "claimed"]
@@ -259,7 +274,7 @@ def test_rebuild_keeps_the_lifecycle_and_records_evidence_history(db: Database, 
     write(tmp_path, "s3", [obs("198.51.100.7", AS_OF - day, 1, peer_id=peer(1))])
     report = _build_at(db, tmp_path, AS_OF)
     assert (report.created, report.updated) == (0, 1)
-    [lead] = service.list_leads(db)
+    [lead] = _leads(db)
     assert lead.id == lead_id
     assert lead.key != first_key
     assert [ip.ip for ip in lead.ips] == ["192.0.2.1", "198.51.100.7"]
@@ -294,17 +309,17 @@ def test_a_lead_split_in_two_keeps_its_lifecycle_in_one(db: Database, tmp_path: 
         obs("192.0.2.1", AS_OF - 3 * day, 0, peer_id=peer(2)),
         obs("198.51.100.7", AS_OF - 2 * day, 1, peer_id=peer(1)),
     ])  # fmt: skip
-    service.build_leads(db, tmp_path, Window(AS_OF, days=90), actor="a", now=NOW)
-    [lead] = service.list_leads(db)
-    service.assign(db, lead.key, "OPP", actor="coord", at=NOW)
-    report = service.build_leads(db, tmp_path, Window(AS_OF, days=30), actor="a", now=NOW)
+    service.build_leads(db, tmp_path, Window(AS_OF, days=90), actor=A_ACTOR, now=NOW)
+    [lead] = _leads(db)
+    service.assign(db, lead.key, "OPP", actor=COORD, at=NOW)
+    report = service.build_leads(db, tmp_path, Window(AS_OF, days=30), actor=A_ACTOR, now=NOW)
     assert (report.created, report.updated) == (1, 1)
     kept = service.get_lead(db, str(lead.id))
     assert kept.status == "assigned"
     assert [ip.ip for ip in kept.ips] in (["192.0.2.1"], ["198.51.100.7"])
     rekeyed = next(e for e in kept.events if e.action == "rekeyed")
     assert len(rekeyed.detail["ips_removed"]) == 1
-    other = next(r for r in service.list_leads(db) if r.id != lead.id)
+    other = next(r for r in _leads(db) if r.id != lead.id)
     assert other.status == "new"
 
 
@@ -317,7 +332,7 @@ def test_build_scores_hands_on_markers_and_jurisdiction_confidence(
         flagged.distributed, flagged.tags = False, ["first-hand"]
     _observe(tmp_path)
     _build(db, tmp_path, mmdb, jurisdictions)
-    top = service.list_leads(db)[0]
+    top = _leads(db)[0]
     factors = {f["name"]: f for f in top.explanation["factors"]}
     assert factors["hands_on"]["value"] == 1
     assert "not-distributed 1, tag:first-hand 1" in factors["hands_on"]["explanation"]
@@ -344,14 +359,14 @@ def test_a_jurisdiction_name_matching_no_agency_is_reported_and_left_unrouted(
     )
     report = _build(db, tmp_path, mmdb, table)
     assert report.unknown_agencies == {"Toronto Police ICE": 1}
-    by_ip = {lead.ips[0].ip: lead for lead in service.list_leads(db)}
+    by_ip = {lead.ips[0].ip: lead for lead in _leads(db)}
     ottawa, toronto = by_ip["192.0.2.1"], by_ip["192.0.2.200"]
     assert (ottawa.routed_to, ottawa.routed_agency_id) == ("ottawa police ice", agencies["OTTAWA"])
     assert (toronto.routed_to, toronto.routed_agency_id) == ("Toronto Police ICE", None)  # kept as given
-    assert [lead.id for lead in service.list_leads(db, agency="ottawa")] == [ottawa.id]
-    assert [lead.id for lead in service.list_leads(db, agency="Ottawa Police ICE")] == [ottawa.id]
+    assert [lead.id for lead in _leads(db, agency="ottawa")] == [ottawa.id]
+    assert [lead.id for lead in _leads(db, agency="Ottawa Police ICE")] == [ottawa.id]
     with pytest.raises(LeadInputError, match="no agency Toronto Police ICE"):
-        service.list_leads(db, agency="Toronto Police ICE")
+        _leads(db, agency="Toronto Police ICE")
 
 
 def test_assign_takes_an_id_or_a_short_name_and_refuses_unknown_agencies(
@@ -360,15 +375,15 @@ def test_assign_takes_an_id_or_a_short_name_and_refuses_unknown_agencies(
     seed_library(db)
     agencies = seed_agencies(db)
     write(tmp_path, "s", [obs("192.0.2.1", AS_OF - timedelta(days=1), 0, peer_id=peer(1), seeding=True)])
-    service.build_leads(db, tmp_path, Window(AS_OF), actor="a", now=NOW)
-    [lead] = service.list_leads(db)
+    service.build_leads(db, tmp_path, Window(AS_OF), actor=A_ACTOR, now=NOW)
+    [lead] = _leads(db)
     for unknown in ("Nowhere PD", "OPP ICE", "999999", ""):  # a full name is not a short name
         with pytest.raises(LeadInputError, match="no agency") as refused:
-            service.assign(db, lead.key, unknown, actor="coord", at=NOW)
+            service.assign(db, lead.key, unknown, actor=COORD, at=NOW)
         assert "OPP (" in (refused.value.hint or "")  # the refusal lists the agencies there are
     assert service.get_lead(db, lead.key).status == "new"
-    service.assign(db, lead.key, str(agencies["SQ"]), actor="coord", at=NOW)
-    service.assign(db, lead.key, agencies["OPP"], actor="coord", at=NOW)
+    service.assign(db, lead.key, str(agencies["SQ"]), actor=COORD, at=NOW)
+    service.assign(db, lead.key, agencies["OPP"], actor=COORD, at=NOW)
     row = service.get_lead(db, lead.key)
     assert (row.agency, row.assigned_agency_id) == ("OPP ICE", agencies["OPP"])
     assert row.events[-1].detail == {

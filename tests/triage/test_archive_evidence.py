@@ -15,19 +15,24 @@ import random
 from pathlib import Path
 
 import pytest
+
 from tests.evidence import make_images as mk
 from tests.evidence.make_archives import encrypted_zip, tar_bytes, zip_bytes
 from tests.triage.test_unread_volumes import mbr_disk, small_ext4
-
 from vigilant.cli import run
 from vigilant.cli.common import database, settings
 from vigilant.errors import ExitCode
 from vigilant.evidence.base import EvidenceError
 from vigilant.evidence.sources import sources
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord
 from vigilant.triage.results import iter_records
 from vigilant.triage.service import TriageService
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+LAB = Actor.cli("lab")
+ME = Actor.cli("test")
 
 
 def _members(seed: int) -> dict[str, bytes]:
@@ -51,8 +56,8 @@ def _add(path: Path, label: str, *options: str) -> int:
 
 def _triage(label: str) -> tuple[int, list[FileRecord]]:
     assert run(["triage", "run", label, "--processes", "0", "--threads", "2", "--no-pdq"]) == ExitCode.OK
-    run_id = _service().runs()[-1].id
-    return run_id, list(iter_records(Path(_service().status(run_id).results_dir)))
+    run_id = _service().runs(ME)[-1].id
+    return run_id, list(iter_records(Path(_service().status(run_id, ME).results_dir)))
 
 
 def _check_members(records: list[FileRecord], members: dict[str, bytes], kind: str) -> None:
@@ -85,7 +90,7 @@ def test_an_archive_is_added_as_a_container_and_its_members_are_the_files(
     archive = tmp_path / name
     archive.write_bytes(make(members))  # type: ignore[operator]
     assert _add(archive, "seized") == ExitCode.OK
-    item = _service().evidence.get("seized")
+    item = _service().evidence.get("seized", ME)
     assert item.source_type == "archive"
     data = archive.read_bytes()
     assert item.hashes == {
@@ -95,7 +100,7 @@ def test_an_archive_is_added_as_a_container_and_its_members_are_the_files(
     }
     run_id, records = _triage("seized")
     _check_members(records, members, kind)
-    row = _service().status(run_id)
+    row = _service().status(run_id, ME)
     assert row.summary["files"] == len(members)
     # The count beside the run comes from the listing alone (ContainerWalk.sizes) and agrees with the walk.
     assert (row.files_total, row.bytes_total) == (len(members), sum(map(len, members.values())))
@@ -146,12 +151,12 @@ def test_a_file_of_no_known_kind_is_refused_naming_it_and_what_was_looked_for(
     assert str(junk) in said
     for looked_for in ("E01 signature", "archive (zip, tar", "partition table", "file system", "--type raw"):
         assert looked_for in said, looked_for
-    assert _service().evidence.items() == []
+    assert _service().evidence.items(ME) == []
     with pytest.raises(EvidenceError, match="cannot tell what kind of evidence"):
         sources().detect(junk)
     # --type forces it: a wiped or damaged image must still be examinable.
     assert _add(junk, "mystery", "--type", "raw") == ExitCode.OK
-    assert _service().evidence.get("mystery").source_type == "raw"
+    assert _service().evidence.get("mystery", ME).source_type == "raw"
 
 
 def test_images_are_still_raw_by_their_partition_table_or_file_system(tmp_path: Path) -> None:
@@ -176,7 +181,7 @@ def test_a_damaged_zip_item_is_an_unreadable_volume_not_an_empty_success(
 def test_an_item_added_before_as_raw_keeps_working(db: Database, tmp_path: Path) -> None:
     archive = tmp_path / "old.zip"
     archive.write_bytes(zip_bytes(_members(2)))
-    old = TriageService(db, tmp_path / "data").evidence.add(archive, actor="lab", source_type="raw")
+    old = TriageService(db, tmp_path / "data").evidence.add(archive, actor=LAB, source_type="raw")
     assert old.source_type == "raw"
     code = run(["triage", "run", str(old.id), "--processes", "0"])
     assert code == ExitCode.INCOMPLETE  # read as the raw image it was registered as: and now it says so

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.evidence import make_images as mk
 from tests.evidence.tsk_oracle import fls, icat
-
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord
 from vigilant.triage.results import iter_records
@@ -22,11 +23,11 @@ from vigilant.triage.settings import TriageSettings
 
 def _triage(db: Database, data: Path, image: Path) -> tuple[TriageService, int, list[FileRecord]]:
     service = TriageService(db, data)
-    evidence = service.evidence.add(image, actor="examiner")
+    evidence = service.evidence.add(image, actor=Actor.cli("examiner"))
     run_id = service.start(
-        evidence.id, TriageSettings(batch_files=4, archive_depth=0), "examiner", Progress()
+        evidence.id, TriageSettings(batch_files=4, archive_depth=0), Actor.cli("examiner"), Progress()
     )
-    return service, run_id, list(iter_records(Path(service.status(run_id).results_dir)))
+    return service, run_id, list(iter_records(Path(service.status(run_id, Actor.cli("test")).results_dir)))
 
 
 def test_triage_of_an_ext4_image_agrees_with_fls_and_icat(db: Database, tmp_path: Path) -> None:
@@ -50,7 +51,7 @@ def test_triage_of_an_ext4_image_agrees_with_fls_and_icat(db: Database, tmp_path
             assert record.sha256.hex() == carved.sha256, item.path
         deleted += item.deleted
     assert deleted == sum(f.deleted for f in expected if not f.realloc)
-    status = service.status(run_id)
+    status = service.status(run_id, Actor.cli("test"))
     assert status.summary["deleted"] == sum(f.deleted for f in expected)  # reallocated names included
     assert status.verification is not None
     assert status.verification["ok"]
@@ -66,8 +67,8 @@ def test_triage_of_an_e01_verifies_its_stored_hashes(db: Database, tmp_path: Pat
     assert [(r.path, r.inode, r.allocated, r.sha256) for r in records] == [
         (r.path, r.inode, r.allocated, r.sha256) for r in raw_records
     ]
-    status = service.status(run_id)
+    status = service.status(run_id, Actor.cli("test"))
     assert status.verification is not None
     assert status.verification["ok"]
     assert status.verification["compared"]
-    assert service.evidence.get(status.evidence_id).source_type == "e01"
+    assert service.evidence.get(status.evidence_id, Actor.cli("test")).source_type == "e01"

@@ -27,12 +27,17 @@ from vigilant.library.samples import write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord, records_of, to_table
 from vigilant.triage.results import iter_records
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+EXAMINER = Actor.cli("examiner")
+ME = Actor.cli("test")
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera")
 SIZES = ((600, 400), (1024, 768), (400, 600), None)  # None: the photo's own size
@@ -81,9 +86,9 @@ def _import(db: Database, root: Path, name: str, hashes: dict[str, bytes], metho
 
 def _triage(db: Database, root: Path, folder: Path) -> list[FileRecord]:
     service = TriageService(db, root / "data")
-    evidence = service.evidence.add(folder, actor="examiner")
-    run_id = service.start(evidence.id, TriageSettings(processes=0), "examiner", Progress())
-    return [r for r in iter_records(Path(service.status(run_id).results_dir)) if r.is_image]
+    evidence = service.evidence.add(folder, actor=EXAMINER)
+    run_id = service.start(evidence.id, TriageSettings(processes=0), EXAMINER, Progress())
+    return [r for r in iter_records(Path(service.status(run_id, ME).results_dir)) if r.is_image]
 
 
 def _entry_names(db: Database) -> dict[int, str | None]:

@@ -13,6 +13,7 @@ import pytest
 from vigilant.cli import run
 from vigilant.cli.triage_cmd import eta_text
 from vigilant.errors import ExitCode
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
@@ -36,9 +37,9 @@ def test_progress_is_told_as_groups_finish_not_once_a_batch(db: Database, tmp_pa
             told.append((files, size))
 
     service = TriageService(db, tmp_path / "data")
-    item = service.evidence.add(seized, actor="examiner", label="folder")
+    item = service.evidence.add(seized, actor=Actor.cli("examiner"), label="folder")
     settings = TriageSettings(pdq=False, exif=False, processes=0)
-    service.start(item.id, settings, "examiner", Progress(on_advance=advance))
+    service.start(item.id, settings, Actor.cli("examiner"), Progress(on_advance=advance))
     assert len(told) >= 3  # once per batch gave two steps: no rate, no ETA until the end
     assert sum(f for f, _ in told) == 600
     assert sum(s for _, s in told) == sum(p.stat().st_size for p in seized.iterdir())

@@ -12,15 +12,21 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.triage.scenario import build
 
+from tests.triage.scenario import build
 from vigilant.errors import ConflictError
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord
 from vigilant.triage.results import iter_records
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+EXAMINER = Actor.cli("examiner")
+ME = Actor.cli("test")
+X = Actor.cli("x")
 
 SMALL_BATCHES = TriageSettings(batch_files=2, processes=1)
 
@@ -30,13 +36,13 @@ def _run(
 ) -> tuple[TriageService, int]:
     service = TriageService(db, data)
     evidence = service.evidence.add(
-        seized, actor="examiner", label="laptop", case_number="2026-0042", case_pending=True
+        seized, actor=EXAMINER, label="laptop", case_number="2026-0042", case_pending=True
     )
-    return service, service.start(evidence.id, settings, "examiner", Progress())
+    return service, service.start(evidence.id, settings, EXAMINER, Progress())
 
 
 def _records(service: TriageService, run_id: int) -> list[FileRecord]:
-    return list(iter_records(Path(service.status(run_id).results_dir)))
+    return list(iter_records(Path(service.status(run_id, ME).results_dir)))
 
 
 def test_a_folder_is_hashed_identified_and_matched(db: Database, tmp_path: Path) -> None:
@@ -82,13 +88,13 @@ def test_a_folder_is_hashed_identified_and_matched(db: Database, tmp_path: Path)
     unknown = records[("/DCIM/unknown.jpg", ())]
     assert not unknown.hits
 
-    status = service.status(run_id)
+    status = service.status(run_id, ME)
     assert status.status == "finished"
     assert status.summary["known_bad"] == 3  # the MD5 match, the PDQ match, the zipped picture
     assert status.summary["known_good"] == 1
     assert status.verification is not None
     assert status.verification["ok"]
-    actions = [e.action for e in service.evidence.custody(status.evidence_id)]
+    actions = [e.action for e in service.evidence.custody(status.evidence_id, ME)]
     assert actions == ["added", "triage-started", "verified", "triage-finished"]
 
 
@@ -96,7 +102,10 @@ def test_two_runs_give_identical_records(db: Database, tmp_path: Path) -> None:
     scenario = build(tmp_path, db)
     service, first = _run(db, tmp_path / "data", scenario.seized)
     second = service.start(
-        service.status(first).evidence_id, TriageSettings(batch_files=3), "examiner", Progress()
+        service.status(first, ME).evidence_id,
+        TriageSettings(batch_files=3),
+        EXAMINER,
+        Progress(),
     )
     assert _records(service, first) == _records(service, second)
 
@@ -120,11 +129,11 @@ def test_evidence_is_not_modified(db: Database, tmp_path: Path) -> None:
 def test_a_changed_source_fails_verification(db: Database, tmp_path: Path) -> None:
     scenario = build(tmp_path, db)
     service = TriageService(db, tmp_path / "data")
-    evidence = service.evidence.add(scenario.seized, actor="examiner")
+    evidence = service.evidence.add(scenario.seized, actor=EXAMINER)
     (scenario.seized / "docs" / "readme.txt").write_text("changed after acquisition\n")
-    result = service.evidence.verify(evidence.id, "examiner")
+    result = service.evidence.verify(evidence.id, EXAMINER)
     assert not result["ok"]
-    assert [e.action for e in service.evidence.custody(evidence.id)][-1] == "verify-failed"
+    assert [e.action for e in service.evidence.custody(evidence.id, ME)][-1] == "verify-failed"
 
 
 @pytest.mark.slow
@@ -155,13 +164,13 @@ def test_a_run_killed_mid_way_resumes_to_the_same_result(tmp_path: Path, db: Dat
     job.wait(timeout=30)
     assert len(list(results.glob("batch-*.parquet"))) >= 2
     service = TriageService(db, data)
-    assert service.status(1).status == "running"  # killed: nothing marked it finished
+    assert service.status(1, ME).status == "running"  # killed: nothing marked it finished
     resumed = subprocess.run(
         [*cli, "triage", "resume", "1"], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert service.status(1).status == "finished"
-    uninterrupted = service.start("laptop", TriageSettings(batch_files=1), "examiner", Progress())
+    assert service.status(1, ME).status == "finished"
+    uninterrupted = service.start("laptop", TriageSettings(batch_files=1), EXAMINER, Progress())
     assert _records(service, 1) == _records(service, uninterrupted)
 
 
@@ -172,12 +181,12 @@ def test_two_runs_give_byte_identical_reports(tmp_path: Path, fmt: str) -> None:
     try:
         scenario = build(tmp_path, db)
         service, first = _run(db, tmp_path / "data", scenario.seized)
-        evidence_id = service.status(first).evidence_id
-        second = service.start(evidence_id, TriageSettings(batch_files=5), "x", Progress())
+        evidence_id = service.status(first, ME).evidence_id
+        second = service.start(evidence_id, TriageSettings(batch_files=5), X, Progress())
         outputs = []
         for run_id in (first, second):
             out = io.BytesIO()
-            service.report(run_id, fmt, out, "examiner")
+            service.report(run_id, fmt, out, EXAMINER)
             outputs.append(out.getvalue())
         assert outputs[0] == outputs[1]
         assert len(outputs[0]) > 200
@@ -209,8 +218,8 @@ def test_progress_is_told_the_totals_once_and_the_run_records_them(db: Database,
         on_advance=lambda files, size: events.append(("advance", files, size)),
     )
     service = TriageService(db, tmp_path / "data")
-    evidence = service.evidence.add(scenario.seized, actor="examiner")
-    run_id = service.start(evidence.id, SMALL_BATCHES, "examiner", progress)
+    evidence = service.evidence.add(scenario.seized, actor=EXAMINER)
+    run_id = service.start(evidence.id, SMALL_BATCHES, EXAMINER, progress)
 
     totals = [e for e in events if e[0] == "total"]
     advances = [e for e in events if e[0] == "advance"]
@@ -220,7 +229,7 @@ def test_progress_is_told_the_totals_once_and_the_run_records_them(db: Database,
     size = sum(p.stat().st_size for p in scenario.seized.rglob("*") if p.is_file())
     assert totals[0][1:] == (files, size)
     assert (sum(a[1] for a in advances), sum(a[2] for a in advances)) == (files, size)
-    row = service.status(run_id)
+    row = service.status(run_id, ME)
     assert (row.files_total, row.bytes_total) == (files, size)
 
 
@@ -230,9 +239,9 @@ def test_a_run_another_process_works_on_is_refused_and_free_again_when_it_stops(
     # The lock is flock: held while a process works, released by the kernel when it ends.
     scenario = build(tmp_path, db)
     service = TriageService(db, tmp_path / "data")
-    evidence = service.evidence.add(scenario.seized, actor="examiner")
-    run_id = service.create(evidence.id, SMALL_BATCHES, "examiner")
-    assert service.status(run_id).status == "queued"
+    evidence = service.evidence.add(scenario.seized, actor=EXAMINER)
+    run_id = service.create(evidence.id, SMALL_BATCHES, EXAMINER)
+    assert service.status(run_id, ME).status == "queued"
     with subprocess.Popen(
         [sys.executable, "-c", _HOLD, str(service.lock_path(run_id))], stdout=subprocess.PIPE, text=True
     ) as holder:
@@ -241,12 +250,12 @@ def test_a_run_another_process_works_on_is_refused_and_free_again_when_it_stops(
             assert holder.stdout.readline().strip() == "held"
             assert service.worker(run_id) == holder.pid
             with pytest.raises(ConflictError, match=f"pid {holder.pid}"):
-                service.resume(run_id, "examiner", Progress())
+                service.resume(run_id, EXAMINER, Progress())
         finally:
             holder.kill()  # as kill -9 would: no chance to let go
     assert service.worker(run_id) is None
-    service.resume(run_id, "examiner", Progress())
-    assert service.status(run_id).status == "finished"
+    service.resume(run_id, EXAMINER, Progress())
+    assert service.status(run_id, ME).status == "finished"
 
 
 _HOLD = """

@@ -17,13 +17,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.evidence import make_images as mk
 
+from tests.evidence import make_images as mk
 from vigilant.cli import run
 from vigilant.errors import ExitCode
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.reports import reports
 from vigilant.triage.service import TriageService
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+ME = Actor.cli("test")
 
 SUPERBLOCK = 1024  # ext2/3/4: the primary superblock is the 1 KiB at byte 1024
 
@@ -83,7 +87,7 @@ def _triage_cli(image: Path, label: str) -> tuple[int, int]:
 def _last_run_id() -> int:
     from vigilant.cli.common import database, settings  # noqa: PLC0415 - the CLI's own store
 
-    return TriageService(database(), settings().data_dir).runs()[-1].id
+    return TriageService(database(), settings().data_dir).runs(ME)[-1].id
 
 
 def _every_report(run_id: int, tmp_path: Path) -> dict[str, str]:
@@ -117,7 +121,7 @@ def test_an_ext4_with_its_superblock_overwritten_is_one_of_one_volumes_unreadabl
     assert "1 of 1 volumes unreadable" in out
     assert "no file system The Sleuth Kit can read" in out
     service = TriageService(db, tmp_path / "vigilant-data")
-    row = service.status(run_id)
+    row = service.status(run_id, ME)
     assert row.status == "finished"
     assert row.summary["files"] == 0
     assert row.coverage is not None
@@ -134,7 +138,7 @@ def test_an_ext4_with_its_superblock_overwritten_is_one_of_one_volumes_unreadabl
         _every_report(run_id, tmp_path), "1 of 1 volumes unreadable", "file system at offset 0"
     )
     # The custody log keeps it with the run's end.
-    finished = [e for e in service.evidence.custody(row.evidence_id) if e.action == "triage-finished"]
+    finished = [e for e in service.evidence.custody(row.evidence_id, ME) if e.action == "triage-finished"]
     assert finished[-1].detail["not_read"][0] == "1 of 1 volumes unreadable"
 
 
@@ -149,7 +153,7 @@ def test_an_mbr_disk_with_one_good_and_one_wiped_partition_is_one_of_two_volumes
     out = capsys.readouterr().out
     assert code == ExitCode.INCOMPLETE, out
     assert "1 of 2 volumes unreadable" in out
-    row = TriageService(db, tmp_path / "vigilant-data").status(run_id)
+    row = TriageService(db, tmp_path / "vigilant-data").status(run_id, ME)
     assert row.summary["files"] == 3  # the good partition's files are all there
     assert row.coverage is not None
     assert row.coverage["volumes"] == 2
@@ -179,7 +183,7 @@ def test_a_readable_image_says_nothing_of_the_kind(
     run_id, code = _triage_cli(image, "fine")
     assert code == ExitCode.OK
     assert "not read" not in capsys.readouterr().out
-    row = TriageService(db, tmp_path / "vigilant-data").status(run_id)
+    row = TriageService(db, tmp_path / "vigilant-data").status(run_id, ME)
     assert row.coverage == {"volumes": 1, "parts": []}
     for fmt, text in _every_report(run_id, tmp_path).items():
         assert "NOT READ" not in text, fmt

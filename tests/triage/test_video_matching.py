@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.perceptual.videos import frames_of, write_video
 
+from tests.perceptual.videos import frames_of, write_video
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_vpdq
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.vpdq import FrameHash, vpdq_match, vpdq_of_video
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage import matcher as matcher_module
 from vigilant.triage.matcher import Matcher
@@ -29,6 +30,10 @@ from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
 from vigilant.web.api_triage import HitOut
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+EXAMINER = Actor.cli("examiner")
+ME = Actor.cli("test")
 
 SIZE = (320, 240)
 
@@ -156,10 +161,10 @@ def test_candidates_from_the_frame_index_give_what_comparing_every_known_video_g
 def _triage(db: Database, tmp_path: Path, seized: Path) -> tuple[TriageService, int, dict[str, FileRecord]]:
     service = TriageService(db, tmp_path / "data")
     evidence = service.evidence.add(
-        seized, actor="examiner", label="phone", case_number="2026-0091", case_pending=True
+        seized, actor=EXAMINER, label="phone", case_number="2026-0091", case_pending=True
     )
-    run_id = service.start(evidence.id, TriageSettings(batch_files=2, processes=1), "examiner", Progress())
-    records = {r.path: r for r in iter_records(Path(service.status(run_id).results_dir))}
+    run_id = service.start(evidence.id, TriageSettings(batch_files=2, processes=1), EXAMINER, Progress())
+    records = {r.path: r for r in iter_records(Path(service.status(run_id, ME).results_dir))}
     return service, run_id, records
 
 
@@ -213,7 +218,7 @@ def test_a_re_encoded_copy_and_a_clip_of_a_known_video_are_found(db: Database, t
     reports = {}
     for fmt in ("csv", "html", "case"):
         out = io.BytesIO()
-        service.report(run_id, fmt, out, "examiner")
+        service.report(run_id, fmt, out, EXAMINER)
         reports[fmt] = out.getvalue().decode("utf-8-sig")
     assert re.search(r"Known videos@1:vpdq:\d+\.\d%/\d+\.\d%:1", reports["csv"])
     assert "Known videos@1:vpdq:100.0%/100.0%:1" in reports["csv"]  # the original itself

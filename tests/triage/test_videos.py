@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+
 from tests.perceptual.videos import (
     damage_inter_frames,
     frames_of,
@@ -16,13 +17,13 @@ from tests.perceptual.videos import (
     scramble_matroska_clusters,
     write_video,
 )
-
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual import vpdq
 from vigilant.perceptual.pdq import pdq_of_pil
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord, Hit, records_of, to_table
 from vigilant.triage.results import iter_records
@@ -59,13 +60,13 @@ def _library(db: Database, root: Path) -> None:
 def _run(db: Database, root: Path, seized: Path) -> tuple[TriageService, int]:
     service = TriageService(db, root / "data")
     evidence = service.evidence.add(
-        seized, actor="examiner", label="phone", case_number="2026-0077", case_pending=True
+        seized, actor=Actor.cli("examiner"), label="phone", case_number="2026-0077", case_pending=True
     )
-    return service, service.start(evidence.id, SETTINGS, "examiner", Progress())
+    return service, service.start(evidence.id, SETTINGS, Actor.cli("examiner"), Progress())
 
 
 def _records(service: TriageService, run_id: int) -> dict[str, FileRecord]:
-    return {r.path: r for r in iter_records(Path(service.status(run_id).results_dir))}
+    return {r.path: r for r in iter_records(Path(service.status(run_id, Actor.cli("test")).results_dir))}
 
 
 def test_a_known_picture_is_found_as_a_frame_of_a_video(
@@ -107,7 +108,7 @@ def test_a_known_picture_is_found_as_a_frame_of_a_video(
     reports = {}
     for fmt in ("csv", "html", "vics", "case", "dfxml", "hashdeep"):  # every report takes videos
         out = io.BytesIO()
-        service.report(run_id, fmt, out, "examiner")
+        service.report(run_id, fmt, out, Actor.cli("examiner"))
         reports[fmt] = out.getvalue().decode("utf-8-sig")
     assert "Bad@1:pdq:" in reports["csv"]
     assert "@2.000s:" in reports["csv"]
@@ -166,10 +167,10 @@ def test_a_video_over_the_size_limit_is_hashed_but_not_decoded(db: Database, tmp
     write_video(seized / "clip.mp4", frames_of([1, 2], 5, (160, 120)), fps=5)
     service = TriageService(db, tmp_path / "data")
     evidence = service.evidence.add(
-        seized, actor="examiner", label="phone", case_number="2026-0078", case_pending=True
+        seized, actor=Actor.cli("examiner"), label="phone", case_number="2026-0078", case_pending=True
     )
     settings = TriageSettings(batch_files=2, processes=0, max_video_bytes=100)
-    run_id = service.start(evidence.id, settings, "examiner", Progress())
+    run_id = service.start(evidence.id, settings, Actor.cli("examiner"), Progress())
     [record] = _records(service, run_id).values()
     assert record.pdq_note is not None
     assert "too large" in record.pdq_note

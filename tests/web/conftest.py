@@ -27,7 +27,6 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from tests.web.world_work import add_work
-from vigilant.cases.access import LocalActor
 from vigilant.cases.agencies import add_agency
 from vigilant.cases.models import Distribution, PersonRole, ProcessKind
 from vigilant.cases.operations import add_operation
@@ -104,12 +103,12 @@ class World:
 
 
 def build_world(db: Database) -> World:
-    admin = LocalActor(agency_id=None, roles=frozenset({"admin"}), name="test-admin")
+    admin = Actor.cli("test-admin")
     own = add_agency(db, admin, name="Orillia Police", short_name="OPS", province="ON").id
     other = add_agency(db, admin, name="Halifax Police", short_name="HRP", province="NS").id
     ids: list[tuple[int, int]] = []
     for agency, code, title in ((own, "OP-OWN", OWN_TITLE), (other, "OP-OTHER", OTHER_TITLE)):
-        coordinator = LocalActor(agency_id=agency, roles=frozenset({"coordinator"}), name=f"coord@{agency}")
+        coordinator = Actor.cli(f"coord@{agency}", agency_id=agency, roles={"coordinator"})
         op = add_operation(db, coordinator, code=code, name=f"{code} name", starts_on=date(2026, 1, 1))
         case = open_case(
             db,
@@ -126,7 +125,7 @@ def build_world(db: Database) -> World:
         (own, world.own_case, OWN_PERSON),
         (other, world.other_case, OTHER_PERSON),
     ):
-        coordinator = LocalActor(agency_id=agency, roles=frozenset({"coordinator"}), name=f"coord@{agency}")
+        coordinator = Actor.cli(f"coord@{agency}", agency_id=agency, roles={"coordinator"})
         person = add_person(
             db,
             coordinator,

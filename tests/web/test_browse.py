@@ -8,17 +8,16 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import OTHER_PERSON, OTHER_TITLE, OWN_PERSON, OWN_TITLE, Clock, World, log_in
-from vigilant.cases.access import LocalActor
 from vigilant.cases.models import Distribution, PersonRole
 from vigilant.cases.operations import add_participants
 from vigilant.cases.people import add_person
 from vigilant.cases.service import open_case
-from vigilant.security.rights import Role
+from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 
 
-def _coordinator(agency: int) -> LocalActor:
-    return LocalActor(agency_id=agency, roles=frozenset({"coordinator"}), name=f"coord@{agency}")
+def _coordinator(agency: int) -> Actor:
+    return Actor.cli(f"coord@{agency}", agency_id=agency, roles={"coordinator"})
 
 
 def _as(client: TestClient, world: World, clock: Clock, role: Role) -> None:

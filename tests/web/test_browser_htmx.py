@@ -16,7 +16,7 @@ from playwright.sync_api import ConsoleMessage, Response, sync_playwright
 
 from tests.web.conftest import OTHER_TITLE, OWN_TITLE, Clock, World
 from tests.web.test_browser import CHROMIUM_ARGS, _log_in, chromium, site
-from vigilant.security.rights import Role
+from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.triage.service import TriageService
 from vigilant.web.app import STATIC_DIR
@@ -82,7 +82,7 @@ def test_an_examiner_starts_a_triage_run_and_watches_it_finish(
         (folder / f"d{i % 4}").mkdir(parents=True, exist_ok=True)
         (folder / f"d{i % 4}" / f"f{i:02d}.bin").write_bytes(os.urandom(2048 + i))
     item = TriageService(db, tmp_path / "web-data").evidence.add(
-        folder, actor="lab", label="Browser folder", case_number="OP-OWN-1"
+        folder, actor=Actor.cli("lab"), label="Browser folder", case_number="OP-OWN-1"
     )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)

@@ -25,10 +25,9 @@ from playwright.sync_api import Page, ViewportSize, sync_playwright
 from tests.triage.scenario import build as build_scenario
 from tests.web.conftest import T0, Clock, World
 from tests.web.test_browser import CHROMIUM_ARGS, _log_in, chromium, site
-from vigilant.cases.access import LocalActor
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.library.store import LibraryStore
-from vigilant.security.rights import Role
+from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
@@ -55,14 +54,14 @@ def _seized_run(db: Database, data_dir: Path, root: Path, world: World) -> tuple
     own case (as the demo does), and triaged in this process: a run with real hits. Returns (run, set)."""
     scenario = build_scenario(root, db)
     service = TriageService(db, data_dir)
-    item = service.evidence.add(scenario.seized, actor="lab", label="Seized folder")
-    investigator = LocalActor(world.own_agency, frozenset({"investigator"}), "test")
+    item = service.evidence.add(scenario.seized, actor=Actor.cli("lab"), label="Seized folder")
+    investigator = Actor.cli("test", agency_id=world.own_agency, roles={"investigator"})
     record_seizure(
         db, investigator, world.own_case, seized_at=T0, where="the suspect's home office",
         by="OPS Internet Child Exploitation unit",
         devices=[DeviceSeized("Seized folder", exhibit="EX-1", evidence_item_id=item.id)],
     )  # fmt: skip
-    run_id = service.start(item.id, TriageSettings(), "examiner", Progress())
+    run_id = service.start(item.id, TriageSettings(), Actor.cli("examiner"), Progress())
     return run_id, LibraryStore(db).list_sets()[0].id
 
 

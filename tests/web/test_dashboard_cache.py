@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from tests.web.conftest import Clock, World, log_in
 from vigilant.cases import figures
-from vigilant.cases.access import LocalActor
 from vigilant.cases.models import PersonRole
 from vigilant.cases.people import add_person
 from vigilant.security.audit import AuditLog, RecordChanged, RecordRead, last_change_seq
@@ -48,7 +47,7 @@ def test_figures_are_computed_once_until_a_record_changes(
         again = client.get("/")
         assert again.status_code == 200
     assert computed == once  # served from the figures already computed
-    coordinator = LocalActor(agency_id=world.own_agency, roles=frozenset({"coordinator"}), name="coord")
+    coordinator = Actor.cli("coord", agency_id=world.own_agency, roles={"coordinator"})
     add_person(
         db,
         coordinator,

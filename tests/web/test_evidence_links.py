@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import Clock, World, csrf, log_in
-from vigilant.cases.access import LocalActor
 from vigilant.cases.evidence_links import request_link
 from vigilant.cases.models import Distribution
 from vigilant.cases.process import DeviceSeized, record_seizure
@@ -20,8 +19,8 @@ from vigilant.triage.access import list_evidence_for
 SEIZED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def _coordinator(agency: int) -> LocalActor:
-    return LocalActor(agency_id=agency, roles=frozenset({"coordinator"}), name=f"coord@{agency}")
+def _coordinator(agency: int) -> Actor:
+    return Actor.cli(f"coord@{agency}", agency_id=agency, roles={"coordinator"})
 
 
 def _shared_item(db: Database, agency: int, number: str) -> tuple[int, int]:

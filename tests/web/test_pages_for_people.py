@@ -19,10 +19,9 @@ from sqlalchemy import update
 from tests.triage.scenario import build as build_scenario
 from tests.web.conftest import FAST, PASSWORD, ROOT, Clock, Login, World, csrf, log_in
 from tests.web.test_matrix import RULES
-from vigilant.cases.access import LocalActor
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.library.store import LibraryStore
-from vigilant.security.rights import Role
+from vigilant.security.rights import Actor, Role
 from vigilant.security.users import UserService
 from vigilant.store import Database
 from vigilant.store.models import LeadRow
@@ -197,13 +196,13 @@ def triaged(db: Database, tmp_path: Path, world: World) -> int:
     own case (as the demo's laptop is), triaged in this process into the app's data folder."""
     scenario = build_scenario(tmp_path / "scenario", db)
     service = TriageService(db, tmp_path / "web-data")  # the app's data folder (tests/web/conftest.py)
-    item = service.evidence.add(scenario.seized, actor="lab", label="Seized folder")
+    item = service.evidence.add(scenario.seized, actor=Actor.cli("lab"), label="Seized folder")
     record_seizure(
-        db, LocalActor(world.own_agency, frozenset({"investigator"}), "test"), world.own_case,
+        db, Actor.cli("test", agency_id=world.own_agency, roles={"investigator"}), world.own_case,
         seized_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC), where="the suspect's home", by="OPS ICE unit",
         devices=[DeviceSeized("Seized folder", exhibit="EX-1", evidence_item_id=item.id)],
     )  # fmt: skip
-    return service.start(item.id, TriageSettings(), "examiner", Progress())
+    return service.start(item.id, TriageSettings(), Actor.cli("examiner"), Progress())
 
 
 def test_a_run_page_names_the_case_its_device_was_seized_in(

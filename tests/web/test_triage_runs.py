@@ -18,11 +18,10 @@ from sqlalchemy import select, update
 
 from tests.triage.scenario import Scenario, build
 from tests.web.conftest import Clock, World, csrf, log_in
-from vigilant.cases.access import LocalActor
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.security.audit import verify_chain
 from vigilant.security.models import AuditEventRow
-from vigilant.security.rights import Role
+from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.store.models import TriageRunRow
 from vigilant.triage.results import iter_records
@@ -30,6 +29,11 @@ from vigilant.triage.runlock import RunLock
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+CLI_ACTOR = Actor.cli("cli")
+LAB = Actor.cli("lab")
+ME = Actor.cli("test")
 
 WAIT_SECONDS = 90.0  # a worker starts Python, opens the library and triages a dozen files
 
@@ -39,7 +43,7 @@ def seized(db: Database, tmp_path: Path, world: World) -> tuple[Scenario, int]:
     """The triage scenario's folder, registered as evidence of the examiner's own case."""
     scenario = build(tmp_path, db)
     service = TriageService(db, tmp_path / "web-data")
-    item = service.evidence.add(scenario.seized, actor="lab", label="Seized folder", case_number="OP-OWN-1")
+    item = service.evidence.add(scenario.seized, actor=LAB, label="Seized folder", case_number="OP-OWN-1")
     return scenario, item.id
 
 
@@ -88,21 +92,21 @@ def test_an_examiner_starts_a_run_through_the_api_and_a_worker_finishes_it(
     assert run["files_done"] == files
     assert run["bytes_done"] == run["bytes_total"]
     service = _service(tmp_path, db)
-    row = service.status(started["id"])
+    row = service.status(started["id"], ME)
     assert TriageSettings.from_json(row.settings).archive_depth == 2
     records = list(iter_records(Path(row.results_dir)))
     assert any(r.known_bad and r.path == scenario.known_md5 for r in records)
     # The same records as the CLI's run of the same settings: the worker is the same code.
-    cli_run = service.start(item, TriageSettings.from_json(row.settings), "cli", Progress())
+    cli_run = service.start(item, TriageSettings.from_json(row.settings), CLI_ACTOR, Progress())
     ours = [(r.address, r.sha256, [h.entry_id for h in r.hits]) for r in records]
     theirs = [
         (r.address, r.sha256, [h.entry_id for h in r.hits])
-        for r in iter_records(Path(service.status(cli_run).results_dir))
+        for r in iter_records(Path(service.status(cli_run, ME).results_dir))
     ]
     assert ours == theirs
 
     # Custody names the web user; the audit chain has the start, and still verifies.
-    actions = [(e.action, e.actor) for e in service.evidence.custody(item)]
+    actions = [(e.action, e.actor) for e in service.evidence.custody(item, ME)]
     assert ("triage-started", world.users[Role.EXAMINER].username) in actions
     with db.session() as s:
         created = s.scalars(
@@ -127,7 +131,7 @@ def test_a_second_start_while_a_run_is_worked_on_is_refused_and_an_interrupted_r
 ) -> None:
     _, item = seized
     service = _service(tmp_path, db)
-    busy = service.create(item, TriageSettings(pdq=False, exif=False), "lab")
+    busy = service.create(item, TriageSettings(pdq=False, exif=False), LAB)
     assert log_in(client, world.users[Role.EXAMINER], clock) == 303
     token = csrf(client)
     # Another process (here: this test) holds the run: a start and a resume are both refused.
@@ -143,7 +147,7 @@ def test_a_second_start_while_a_run_is_worked_on_is_refused_and_an_interrupted_r
         other_folder = tmp_path / "other-folder"
         other_folder.mkdir()
         (other_folder / "b.bin").write_bytes(b"other")
-        other = service.evidence.add(other_folder, actor="lab", label="Other", case_number="OP-OWN-1")
+        other = service.evidence.add(other_folder, actor=LAB, label="Other", case_number="OP-OWN-1")
         full = client.post(
             f"/api/v1/evidence/{other.id}/triage-runs", json={}, headers={"X-CSRF-Token": token}
         )
@@ -164,7 +168,7 @@ def test_a_second_start_while_a_run_is_worked_on_is_refused_and_an_interrupted_r
     run = _wait_finished(client, busy)
     assert run["status"] == "finished"
     assert ("triage-resumed", world.users[Role.EXAMINER].username) in [
-        (e.action, e.actor) for e in service.evidence.custody(item)
+        (e.action, e.actor) for e in service.evidence.custody(item, ME)
     ]
     # Finished: htmx is told to reload the page, which no longer polls nor offers to resume.
     done = client.get(f"/triage/runs/{busy}/progress", headers={"HX-Request": "true"})
@@ -201,11 +205,11 @@ def test_the_evidence_page_offers_triage_to_examiners_only_and_says_why_a_start_
     loose_folder = tmp_path / "loose"
     loose_folder.mkdir()
     (loose_folder / "a.bin").write_bytes(b"loose")
-    loose = _service(tmp_path, db).evidence.add(loose_folder, actor="lab", label="Loose phone")
+    loose = _service(tmp_path, db).evidence.add(loose_folder, actor=LAB, label="Loose phone")
     investigator = world.users[Role.INVESTIGATOR].actor()
     record_seizure(
         db,
-        LocalActor(agency_id=investigator.agency_id, roles=frozenset({"coordinator"}), name="c"),
+        Actor.cli("c", agency_id=investigator.agency_id, roles={"coordinator"}),
         world.own_case,
         seized_at=datetime(2026, 2, 1, tzinfo=UTC),
         where="a house",
@@ -236,7 +240,7 @@ def test_the_evidence_page_offers_triage_to_examiners_only_and_says_why_a_start_
     run_id = int(started.headers["location"].rsplit("/", 1)[1])
     run = _wait_finished(client, run_id)
     assert run["status"] == "finished"
-    settings = TriageSettings.from_json(_service(tmp_path, db).status(run_id).settings)
+    settings = TriageSettings.from_json(_service(tmp_path, db).status(run_id, ME).settings)
     assert (settings.identify, settings.pdq, settings.exif, settings.archive_depth) == (
         False,
         False,

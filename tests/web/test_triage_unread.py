@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.triage.test_unread_volumes import mbr_disk, small_ext4, wipe_superblock
 from tests.web.conftest import Clock, World, log_in
-from vigilant.security.rights import Role
+from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
@@ -28,9 +28,9 @@ def test_the_run_page_and_the_api_say_one_of_two_volumes_unreadable(
     disk, offsets = mbr_disk(tmp_path, [good, bad])
     service = TriageService(db, tmp_path / "web-data")
     item = service.evidence.add(
-        disk, actor="lab", label="Wiped disk", case_number="OP-OWN-1", source_type="raw"
+        disk, actor=Actor.cli("lab"), label="Wiped disk", case_number="OP-OWN-1", source_type="raw"
     )
-    run_id = service.start(item.id, TriageSettings(processes=0, threads=1), "lab", Progress())
+    run_id = service.start(item.id, TriageSettings(processes=0, threads=1), Actor.cli("lab"), Progress())
 
     assert log_in(client, world.users[Role.EXAMINER], clock) == 303
     listing = client.get("/triage/runs")

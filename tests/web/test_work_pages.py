@@ -18,7 +18,6 @@ from sqlalchemy import update
 
 from tests.web.conftest import ROOT, Clock, World, log_in
 from tests.web.world_work import OTHER_LEAD_IP, OTHER_LEAD_KEY, evidence
-from vigilant.cases.access import LocalActor
 from vigilant.cases.models import AgencyRow
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.errors import BadInputError, NotFoundError
@@ -138,7 +137,7 @@ def test_evidence_is_scoped_through_cases(db: Database, world: World) -> None:
         s.flush()
         loose_id = loose.id
     assert loose_id not in {e.id for e in list_evidence_for(db, own(world)).items}
-    coordinator = LocalActor(agency_id=world.own_agency, roles=frozenset({"coordinator"}), name="c")
+    coordinator = Actor.cli("c", agency_id=world.own_agency, roles={"coordinator"})
     record_seizure(
         db,
         coordinator,

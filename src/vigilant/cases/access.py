@@ -1,23 +1,22 @@
-"""Who sees which case: the caller, the permissions this domain asks for, and the visibility rule in SQL.
+"""Who sees which case: the permissions this domain asks for, and the visibility rule in SQL.
 
 A case is visible to its own agency; to agencies participating in its operation when its distribution is
 ``operation``; to the agencies of its sharing group when ``sharing_group``; to every agency when
 ``all_agencies`` (MISP's levels). Every record that hangs off a case inherits the rule through ``case_id``.
 
-Until :mod:`vigilant.security` is wired in, :func:`require` checks the role table below, which uses the same
-permission names as ``vigilant.security.rights``; switching is a one-line change in :func:`require`.
+The caller and the check are the platform's one :class:`~vigilant.security.rights.Actor` and
+:func:`~vigilant.security.rights.require`; a refusal is :class:`~vigilant.security.errors.PermissionDenied`.
+The server's own CLI acting for no agency (:attr:`~vigilant.security.rights.Actor.sees_all`) sees every case
+and item: it holds the database anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.models import (
     CaseRow,
     Distribution,
@@ -27,82 +26,73 @@ from vigilant.cases.models import (
     SharingGroupAgencyRow,
 )
 from vigilant.security.audit import AuditEvent, RecordChanged, append
-from vigilant.security.rights import Permission, Role, permissions_of
+from vigilant.security.errors import PermissionDenied
+from vigilant.security.rights import Actor, Permission, require
 from vigilant.store.models import EvidenceItemRow, utcnow
 
+# Actor and require are the platform's own (vigilant.security.rights), named here too for modules that take
+# their access rules from this one place (vigilant.links does): the same objects, not a second path.
+__all__ = [
+    "AGENCIES_MANAGE",
+    "LEGAL_READ",
+    "LEGAL_WRITE",
+    "OPERATIONS_MANAGE",
+    "OPERATIONS_READ",
+    "PERSONS_READ",
+    "PERSONS_WRITE",
+    "READ",
+    "RELEASE_PREVIEW",
+    "RELEASE_PUBLISH",
+    "WRITE",
+    "Actor",
+    "actor_name",
+    "add_audited",
+    "agency_of",
+    "audit",
+    "case_visible",
+    "item_numbered_in_visible_case",
+    "item_owned_by",
+    "item_owner",
+    "item_visible",
+    "require",
+    "shared_case_numbers",
+    "visible_case_ids",
+]
 
-class Actor(Protocol):
-    """The caller as this domain needs it; ``vigilant.security``'s Actor satisfies it."""
-
-    @property
-    def agency_id(self) -> int | None: ...
-
-    @property
-    def roles(self) -> Collection[str]: ...
-
-
-@dataclass(frozen=True)
-class LocalActor:
-    """A caller built by a face without login yet (the CLI): an agency, roles, and a name for the record."""
-
-    agency_id: int | None
-    roles: frozenset[str] = field(default_factory=frozenset)
-    name: str = "local"
-
-
-READ = "cases.read"
-WRITE = "cases.write"
-OPERATIONS_READ = "operations.read"
-OPERATIONS_MANAGE = "operations.manage"
-AGENCIES_MANAGE = "agencies.manage"
-RELEASE_PREVIEW = "release.preview"
-RELEASE_PUBLISH = "release.publish"  # clears release flags (vigilant.cases.release.clear_flag)
-PERSONS_READ = "persons.read"
-PERSONS_WRITE = "persons.write"
-LEGAL_READ = "legal.read"  # legal process, seizures, arrests and charges
-LEGAL_WRITE = "legal.write"
-
-_ROLE_NAMES = {r.value for r in Role}
+READ = Permission.CASES_READ
+WRITE = Permission.CASES_WRITE
+OPERATIONS_READ = Permission.OPERATIONS_READ
+OPERATIONS_MANAGE = Permission.OPERATIONS_MANAGE
+AGENCIES_MANAGE = Permission.AGENCIES_MANAGE
+RELEASE_PREVIEW = Permission.RELEASE_PREVIEW
+RELEASE_PUBLISH = Permission.RELEASE_PUBLISH  # clears release flags (vigilant.cases.release.clear_flag)
+PERSONS_READ = Permission.PERSONS_READ
+PERSONS_WRITE = Permission.PERSONS_WRITE
+LEGAL_READ = Permission.LEGAL_READ  # legal process, seizures, arrests and charges
+LEGAL_WRITE = Permission.LEGAL_WRITE
 
 
 def actor_name(actor: Actor) -> str:
-    """A name to record as author: the user id when the actor has one."""
-    for attribute in ("user_id", "username", "name"):
-        value = getattr(actor, attribute, None)
-        if value is not None:
-            return str(value)
-    return f"agency:{actor.agency_id}"
-
-
-def require(actor: Actor, permission: str) -> None:
-    # One permission table for the whole platform (vigilant.security.rights, documented in docs/security.md).
-    roles = [Role(r) for r in actor.roles if r in _ROLE_NAMES]
-    if Permission(permission) in permissions_of(roles):
-        return
-    raise PermissionDeniedError(
-        f"your roles ({', '.join(sorted(actor.roles)) or 'none'}) do not allow {permission}",
-        hint="ask an administrator of your agency for a role that grants it",
-    )
-
-
-def allows(actor: Actor, permission: str) -> bool:
-    """Whether :func:`require` would let ``actor`` through: pages use it to leave out what a role may not
-    read instead of refusing the whole page."""
-    roles = [Role(r) for r in actor.roles if r in _ROLE_NAMES]
-    return Permission(permission) in permissions_of(roles)
+    """A name to record as author: the user id when the actor has one (names change, ids do not)."""
+    return str(actor.user_id) if actor.user_id is not None else actor.username
 
 
 def agency_of(actor: Actor) -> int:
     if actor.agency_id is None:
-        raise PermissionDeniedError(
-            "this action needs a caller who belongs to an agency",
+        raise PermissionDenied(
+            actor.username,
+            "act for an agency",
+            message="this action needs a caller who belongs to an agency",
             hint="sign in as a user of an agency (or pass --agency on the command line)",
         )
     return actor.agency_id
 
 
 def case_visible(actor: Actor) -> ColumnElement[bool]:
-    """The WHERE clause that keeps only the cases ``actor`` may see; use it in every query on cases."""
+    """The WHERE clause that keeps only the cases ``actor`` may see; use it in every query on cases. The
+    server's own CLI acting for no agency sees every case (:attr:`Actor.sees_all`)."""
+    if actor.sees_all:
+        return true()
     agency = agency_of(actor)
     my_operations = select(OperationAgencyRow.operation_id).where(OperationAgencyRow.agency_id == agency)
     my_groups = select(SharingGroupAgencyRow.sharing_group_id).where(
@@ -187,6 +177,8 @@ def item_visible(actor: Actor) -> ColumnElement[bool]:
     now, at every read: a link from another agency's case (with the owner's consent, or from before
     consent was asked) shows nothing the owner's distribution does not, so restricting the owner's case
     removes access at once."""
+    if actor.sees_all:  # the server's CLI: every item, those no case names yet included
+        return true()
     seizing = aliased(CaseRow, name="seizing_case")
     seized_by_owner = (
         select(SeizedDeviceRow.id)
@@ -206,12 +198,7 @@ def audit(session: Session, actor: Actor, event: type[AuditEvent], **fields: Any
     together or not at all."""
     append(
         session,
-        event(
-            actor=actor_name(actor),
-            actor_id=getattr(actor, "user_id", None),
-            source=getattr(actor, "source", None),
-            **fields,
-        ),
+        event(actor=actor_name(actor), actor_id=actor.user_id, source=actor.source, **fields),
         now=utcnow(),
     )
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import AGENCIES_MANAGE, Actor, require
+from vigilant.cases.access import AGENCIES_MANAGE
 from vigilant.cases.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import AgencyRow, SharingGroupAgencyRow, SharingGroupRow
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 

@@ -13,11 +13,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from vigilant.cases.access import OPERATIONS_READ, Actor, require
+from vigilant.cases.access import OPERATIONS_READ
 from vigilant.cases.ages import ADULT_AGE, age_on
 from vigilant.cases.models import CaseRow, ChargeRow, PersonRow
 from vigilant.cases.offences import OFFENCES
 from vigilant.cases.operations import operation_by_ref
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 
 # (label, lowest age, highest age or None); the first band is the YCJA's.

@@ -25,7 +25,3 @@ class DuplicateRecordError(CasesError, ConflictError):
 
 class InvalidRecordError(CasesError, BadInputError):
     exit_code = ExitCode.BAD_INPUT
-
-
-class PermissionDeniedError(CasesError):
-    exit_code = ExitCode.DENIED

@@ -27,14 +27,12 @@ from vigilant.cases.access import (
     LEGAL_WRITE,
     READ,
     WRITE,
-    Actor,
     actor_name,
     add_audited,
     agency_of,
     audit,
     item_owner,
     item_visible,
-    require,
 )
 from vigilant.cases.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import (
@@ -47,6 +45,7 @@ from vigilant.cases.models import (
 )
 from vigilant.cases.service import load_case
 from vigilant.security.audit import EvidenceLinkDecided, RecordRead
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
 

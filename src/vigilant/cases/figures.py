@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from vigilant.cases.access import OPERATIONS_READ, Actor, require
+from vigilant.cases.access import OPERATIONS_READ
 from vigilant.cases.ages import age_on, was_youth
 from vigilant.cases.identifiers import IdentifierKind
 from vigilant.cases.models import (
@@ -30,6 +30,7 @@ from vigilant.cases.models import (
     VictimRow,
 )
 from vigilant.cases.operations import operation_by_ref
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 
 

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import READ, Actor, require, visible_case_ids
+from vigilant.cases.access import READ, visible_case_ids
 from vigilant.cases.errors import InvalidRecordError
 from vigilant.cases.identifiers import IdentifierKind, clean, parse_kind
 from vigilant.cases.models import CasePersonRow, IdentifierLinkRow, IdentifierRow, SeizedDeviceRow, SeizureRow
 from vigilant.cases.service import load_case
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 

@@ -13,19 +13,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from vigilant.cases.access import (
-    OPERATIONS_READ,
-    READ,
-    Actor,
-    agency_of,
-    allows,
-    audit,
-    case_visible,
-    require,
-)
+from vigilant.cases.access import OPERATIONS_READ, READ, agency_of, audit, case_visible
 from vigilant.cases.models import AgencyRow, CaseRow, OperationAgencyRow, OperationRow
 from vigilant.cases.operations import operation_by_ref
 from vigilant.security.audit import RecordRead
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 
 CASE_LIMIT = 500
@@ -81,7 +73,7 @@ def operation_detail(db: Database, actor: Actor, ref: str | int) -> OperationDet
         coordinator = s.get_one(AgencyRow, op.coordinating_agency_id)
         cases: list[CaseRow] | None = None
         more = False
-        if allows(actor, READ):
+        if actor.may(READ):
             query = (
                 select(CaseRow)
                 .where(CaseRow.operation_id == op.id, case_visible(actor))

@@ -8,10 +8,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import OPERATIONS_MANAGE, OPERATIONS_READ, Actor, actor_name, agency_of, require
+from vigilant.cases.access import OPERATIONS_MANAGE, OPERATIONS_READ, actor_name, agency_of
 from vigilant.cases.agencies import agency_by_ref
 from vigilant.cases.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import OperationAgencyRow, OperationRow
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 

@@ -15,17 +15,16 @@ from vigilant.cases.access import (
     PERSONS_READ,
     PERSONS_WRITE,
     READ,
-    Actor,
     add_audited,
     agency_of,
     audit,
-    require,
     visible_case_ids,
 )
 from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import CasePersonRow, PersonRole, PersonRow, PublicationBanRow, VictimRow
 from vigilant.cases.service import load_case
 from vigilant.security.audit import RecordChanged, RecordRead
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 

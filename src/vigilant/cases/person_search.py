@@ -14,9 +14,10 @@ from typing import Literal
 
 from sqlalchemy import and_, or_, select
 
-from vigilant.cases.access import PERSONS_READ, READ, Actor, audit, case_visible, require, visible_case_ids
+from vigilant.cases.access import PERSONS_READ, READ, audit, case_visible, visible_case_ids
 from vigilant.cases.models import CasePersonRow, CaseRow, PersonRole, PersonRow
 from vigilant.security.audit import RecordRead
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 
 PersonOrder = Literal["name", "born"]

@@ -14,14 +14,12 @@ from sqlalchemy.orm import Session
 
 from vigilant.cases.access import (
     LEGAL_WRITE,
-    Actor,
     actor_name,
     add_audited,
     agency_of,
     audit,
     item_owner,
     item_visible,
-    require,
 )
 from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
 from vigilant.cases.identifiers import IdentifierKind, clean
@@ -39,6 +37,7 @@ from vigilant.cases.models import (
 from vigilant.cases.offences import offence
 from vigilant.cases.service import load_case
 from vigilant.security.audit import RecordChanged
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
 

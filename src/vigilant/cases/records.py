@@ -14,17 +14,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import (
-    LEGAL_READ,
-    PERSONS_READ,
-    READ,
-    Actor,
-    allows,
-    audit,
-    case_visible,
-    require,
-    visible_case_ids,
-)
+from vigilant.cases.access import LEGAL_READ, PERSONS_READ, READ, audit, case_visible, visible_case_ids
 from vigilant.cases.models import (
     ArrestRow,
     CasePersonRow,
@@ -38,6 +28,7 @@ from vigilant.cases.models import (
 from vigilant.cases.people import load_person
 from vigilant.cases.service import load_case
 from vigilant.security.audit import RecordRead
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 
 T = TypeVar("T")
@@ -98,11 +89,11 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
         audit(s, actor, RecordRead, object_type="case", object_id=str(case.id), case_ref=case.number)
         ref = case.number
         persons = victims = legal = seizures = arrests = charges = None
-        if allows(actor, PERSONS_READ):
+        if actor.may(PERSONS_READ):
             persons = _audited(s, actor, "person", _persons(s, case_id), ref)
             found = s.scalars(select(VictimRow).where(VictimRow.case_id == case_id).order_by(VictimRow.id))
             victims = _audited(s, actor, "victim", list(found), ref)
-        if allows(actor, LEGAL_READ):
+        if actor.may(LEGAL_READ):
             legal = _audited(s, actor, "legal_process", _legal_process(s, case_id), ref)
             by_time = (
                 select(SeizureRow).where(SeizureRow.case_id == case_id).order_by(SeizureRow.seized_at.desc())
@@ -148,7 +139,7 @@ def person_file(db: Database, actor: Actor, person_id: int) -> PersonFile:
         roles = [(case, role) for case, role in s.execute(named)]
         visible = visible_case_ids(actor)
         charges = None
-        if allows(actor, LEGAL_READ):
+        if actor.may(LEGAL_READ):
             laid = select(ChargeRow).where(ChargeRow.person_id == person_id, ChargeRow.case_id.in_(visible))
             found = s.scalars(laid.order_by(ChargeRow.laid_on.desc(), ChargeRow.id))
             charges = _audited(s, actor, "charge", list(found), None)

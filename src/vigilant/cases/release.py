@@ -28,18 +28,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import (
-    RELEASE_PREVIEW,
-    RELEASE_PUBLISH,
-    Actor,
-    actor_name,
-    agency_of,
-    audit,
-    case_visible,
-    require,
-)
+from vigilant.cases.access import RELEASE_PREVIEW, RELEASE_PUBLISH, actor_name, agency_of, audit, case_visible
 from vigilant.cases.ages import age_on, was_youth
-from vigilant.cases.errors import InvalidRecordError, PermissionDeniedError
+from vigilant.cases.errors import InvalidRecordError
 from vigilant.cases.models import (
     CasePersonRow,
     CaseRow,
@@ -52,6 +43,8 @@ from vigilant.cases.models import (
 from vigilant.cases.offences import OFFENCES
 from vigilant.cases.operations import operation_by_ref
 from vigilant.security.audit import RecordRead, ReleaseFlagCleared
+from vigilant.security.errors import PermissionDenied
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 
@@ -314,8 +307,10 @@ def clear_flag(
     with db.session() as s:
         op = operation_by_ref(s, actor, operation)
         if op.coordinating_agency_id != agency_of(actor):
-            raise PermissionDeniedError(
-                f"only the agency coordinating {op.code} clears the flags of its release",
+            raise PermissionDenied(
+                actor.username,
+                str(RELEASE_PUBLISH),
+                message=f"only the agency coordinating {op.code} clears the flags of its release",
                 hint="ask the coordinating agency's coordinator to review the flag",
             )
         release, _ = _build(s, actor, op, today)

@@ -12,11 +12,12 @@ from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import READ, WRITE, Actor, actor_name, agency_of, audit, case_visible, require
+from vigilant.cases.access import READ, WRITE, actor_name, agency_of, audit, case_visible
 from vigilant.cases.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import CaseRow, CaseStatus, Distribution, SharingGroupAgencyRow
 from vigilant.cases.operations import operation_by_ref
 from vigilant.security.audit import RecordChanged, RecordRead
+from vigilant.security.rights import Actor, require
 from vigilant.store import Database
 from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
 

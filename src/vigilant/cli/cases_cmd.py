@@ -17,7 +17,7 @@ from rich.table import Table
 from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
 
 if TYPE_CHECKING:
-    from vigilant.cases.access import LocalActor
+    from vigilant.security.rights import Actor
 
 app = typer.Typer(
     help="Operations and cases: agencies, operations, cases, figures, release.", no_args_is_help=True
@@ -44,10 +44,10 @@ RoleOpt = Annotated[
 ]
 
 
-def _actor(agency: str | None, roles: list[str] | None) -> LocalActor:
-    from vigilant.cases.access import LocalActor
+def _actor(agency: str | None, roles: list[str] | None) -> Actor:
     from vigilant.cases.agencies import get_agency
     from vigilant.cases.errors import InvalidRecordError
+    from vigilant.security.rights import Actor
 
     ref = agency or os.environ.get("VIGILANT_AGENCY")
     if not ref:
@@ -55,7 +55,7 @@ def _actor(agency: str | None, roles: list[str] | None) -> LocalActor:
             "say which agency you act for", hint="pass --agency SHORT or set VIGILANT_AGENCY"
         )
     agency_id = get_agency(database(), ref).id
-    return LocalActor(agency_id, frozenset(roles or ["coordinator"]), settings().user)
+    return Actor.cli(settings().user, agency_id=agency_id, roles=roles or ["coordinator"])
 
 
 def _day(text: str | None) -> date | None:
@@ -73,10 +73,10 @@ def agencies_add(
     ] = False,
 ) -> None:
     """Add an agency (an administrator's act)."""
-    from vigilant.cases.access import LocalActor
     from vigilant.cases.agencies import add_agency
+    from vigilant.security.rights import Actor
 
-    admin = LocalActor(None, frozenset({"admin"}), settings().user)
+    admin = Actor.cli(settings().user)
     row = add_agency(
         database(),
         admin,

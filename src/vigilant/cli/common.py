@@ -21,6 +21,7 @@ from rich.table import Table
 from vigilant.config import Settings
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor
 from vigilant.store import Database, open_database
 
 # The `vigilant` command's subcommands: a hint like "`vigilant library list`" names one of them.
@@ -76,6 +77,11 @@ console_err = CliConsole(stderr=True, highlight=False)
 
 def settings() -> Settings:
     return Settings.from_env()
+
+
+def local_actor() -> Actor:
+    """The CLI's caller for the services: whoever runs it on the server, under VIGILANT_USER's name."""
+    return Actor.cli(settings().user)
 
 
 # One engine per URL for the life of the process; tests switch URLs through the environment.

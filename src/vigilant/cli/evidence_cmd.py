@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
+from vigilant.cli.common import JsonOpt, console, database, local_actor, print_listing
 from vigilant.errors import ExitCode
 from vigilant.triage.evidence_service import EvidenceService
 
@@ -66,7 +66,7 @@ def add(
     """Register a seized source (read-only) and record its acquisition hashes."""
     info = _service().add(
         path,
-        actor=settings().user,
+        actor=local_actor(),
         label=label,
         case_number=case,
         agency=agency,
@@ -87,7 +87,7 @@ def agency_cmd(
     ],
 ) -> None:
     """Record the agency whose case number an item's case number is (items added without --agency)."""
-    name = _service().set_agency(ref, agency, settings().user)
+    name = _service().set_agency(ref, agency, local_actor())
     console.print(f"evidence item {ref}: case number of agency [bold]{name}[/] (in its chain of custody)")
 
 
@@ -105,7 +105,8 @@ def list_cmd(
 ) -> None:
     """List the evidence items."""
     service = _service()
-    agencies = service.agencies()
+    me = local_actor()
+    agencies = service.agencies(me)
     rows = [
         {
             "id": e.id,
@@ -117,7 +118,7 @@ def list_cmd(
             "path": e.path,
             **({"hashes": e.hashes} if as_json else {}),
         }
-        for e in service.items(ambiguous=ambiguous)
+        for e in service.items(me, ambiguous=ambiguous)
     ]
     print_listing(rows, as_json=as_json, columns=("id", "label", "case", "agency", "type", "size", "path"))
 
@@ -125,13 +126,13 @@ def list_cmd(
 @app.command("show")
 def show(ref: Annotated[str, typer.Argument(help="Evidence item id or label.")]) -> None:
     """Show an item, its hashes and its chain of custody."""
-    service = _service()
-    info = service.get(ref)
+    service, me = _service(), local_actor()
+    info = service.get(ref, me)
     console.print(f"[bold]{info.id} {info.label}[/] — {info.source_type} {info.path} ({info.size:,} bytes)")
     for name, value in info.hashes.items():
         console.print(f"  {name}: {value}")
     table = Table("when (UTC)", "who", "action", "detail", title="chain of custody")
-    for event in service.custody(info.id):
+    for event in service.custody(info.id, me):
         table.add_row(
             f"{event.at:%Y-%m-%d %H:%M:%S}",
             event.actor,
@@ -144,7 +145,7 @@ def show(ref: Annotated[str, typer.Argument(help="Evidence item id or label.")])
 @app.command("verify")
 def verify(ref: Annotated[str, typer.Argument(help="Evidence item id or label.")]) -> int:
     """Hash the source again and compare with the hashes recorded when it was added."""
-    result = _service().verify(ref, settings().user)
+    result = _service().verify(ref, local_actor())
     if result["ok"]:
         console.print(f"[green]verified[/]: {', '.join(result['compared'])} match")
         return int(ExitCode.OK)

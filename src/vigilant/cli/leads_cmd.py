@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vigilant.cli.common import audit_export, console, database, settings
+from vigilant.cli.common import audit_export, console, database, local_actor, settings
 from vigilant.errors import ExitCode
 from vigilant.leads import routing
 from vigilant.leads.lifecycle import Status
@@ -69,7 +69,7 @@ def build(
             database(),
             _observations_dir(observations),
             window,
-            actor=settings().user,
+            actor=local_actor(),
             now=_now(),
             geo=geo,
             jurisdictions=table,
@@ -102,9 +102,10 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List leads, highest score first."""
-    from vigilant.leads.service import list_leads
+    from vigilant.leads.access import list_leads_for
 
-    rows = list_leads(database(), status=status, agency=agency, limit=limit)
+    wanted = Status(status) if status else None
+    rows = list_leads_for(database(), local_actor(), status=wanted, agency=agency, limit=limit).leads
     if as_json:
         console.print_json(json.dumps([_summary(r) for r in rows]))
         return
@@ -137,9 +138,9 @@ def _summary(r: LeadRow) -> dict[str, object]:
 @app.command("show")
 def show(lead: Annotated[str, typer.Argument(help="Lead key (L-…) or id.")]) -> None:
     """Show a lead: figures, score explanation, addresses with geolocation, routing, history."""
-    from vigilant.leads.service import get_lead
+    from vigilant.leads.access import get_lead_for
 
-    r = get_lead(database(), lead)
+    r = get_lead_for(database(), local_actor(), lead)
     facts = Table(show_header=False, box=None)
     for name, value in _summary(r).items():
         if name not in ("routed_to", "routed_agency_id", "routing_status"):  # shown as words below
@@ -182,7 +183,7 @@ def assign(
     """Assign a lead to an agency, by id or short name (new → assigned, or reassign); unknown ones refused."""
     from vigilant.leads.service import assign as assign_lead
 
-    row = assign_lead(database(), lead, agency, actor=settings().user, at=_now())
+    row = assign_lead(database(), lead, agency, actor=local_actor(), at=_now())
     console.print(f"{row.key}: assigned to {row.agency}")
 
 
@@ -208,9 +209,7 @@ def advance(
         authority = JudicialAuthority.from_fields(
             court=court, judge=judge, order_date=order_date, number=order_number, kind=authority_kind
         )
-    row = advance_lead(
-        database(), lead, step, actor=settings().user, at=_now(), authority=authority, note=note
-    )
+    row = advance_lead(database(), lead, step, actor=local_actor(), at=_now(), authority=authority, note=note)
     console.print(f"{row.key}: {row.status}")
 
 
@@ -228,7 +227,7 @@ def claim(
     from vigilant.leads.service import claim_lead
 
     hits, new = claim_lead(
-        database(), lead, load_secret(secret_file), agency=agency, actor=settings().user, at=_now(),
+        database(), lead, load_secret(secret_file), agency=agency, actor=local_actor(), at=_now(),
         record=not check_only,
     )  # fmt: skip
     by_agency: dict[str, datetime] = {}

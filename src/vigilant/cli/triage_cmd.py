@@ -25,6 +25,7 @@ from vigilant.cli.common import (
     console,
     console_err,
     database,
+    local_actor,
     output_stream,
     print_listing,
     settings,
@@ -106,7 +107,7 @@ def _bar(title: str) -> Iterator[runner.Progress]:
 
 def _print_summary(service: TriageService, run_id: int) -> int:
     """Print a run's figures; the exit code says whether a volume of the evidence could not be read."""
-    row = service.status(run_id)
+    row = service.status(run_id, local_actor())
     s = row.summary
     files, members = s.get("files", 0), s.get("archive_members", 0)
     console.print(
@@ -191,7 +192,7 @@ def run(
         max_video_frames=max_video_frames,
     )
     with _bar(f"triage {evidence}") as progress:
-        run_id = service.start(evidence, options, settings().user, progress)
+        run_id = service.start(evidence, options, local_actor(), progress)
     return _print_summary(service, run_id)
 
 
@@ -206,7 +207,7 @@ def resume(
     """
     service = _service()
     with _bar(f"resume run {run_id}") as progress:
-        service.resume(run_id, settings().user, progress, threads=threads)
+        service.resume(run_id, local_actor(), progress, threads=threads)
     return _print_summary(service, run_id)
 
 
@@ -224,7 +225,8 @@ def status(
         return _print_summary(service, run_id)
     rows = []
     incomplete = False
-    for row in service.runs() if run_id is None else [service.status(run_id)]:
+    me = local_actor()
+    for row in service.runs(me) if run_id is None else [service.status(run_id, me)]:
         coverage = Coverage.from_json(row.coverage)
         headline = None if coverage is None else coverage.headline
         incomplete = incomplete or bool(coverage is not None and coverage.unreadable_volumes)
@@ -265,7 +267,7 @@ def report(
     service = _service()
     reports()[fmt]  # an unknown format fails before anything is written
     with output_stream(output) as out:
-        service.report(run_id, fmt, out, settings().user)
+        service.report(run_id, fmt, out, local_actor())
     to_file = output is not None and str(output) != "-"
     audit_export(
         object_type="triage_run",

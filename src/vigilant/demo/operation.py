@@ -23,7 +23,6 @@ from typing import NamedTuple
 from faker import Faker
 from sqlalchemy import insert, select
 
-from vigilant.cases.access import LocalActor
 from vigilant.cases.agencies import add_agency
 from vigilant.cases.ages import was_youth
 from vigilant.cases.identifiers import IdentifierKind, clean
@@ -48,6 +47,7 @@ from vigilant.cases.process import (
     record_seizure,
 )
 from vigilant.cases.service import load_case, open_case
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 
@@ -207,7 +207,7 @@ class _Generator:
         self.ips = ip_pool(self.rng)
         self.names: set[tuple[str, str]] = set()
         self.out = GeneratedOperation(OPERATION_CODE, OPERATION_NAME)
-        self.admin = LocalActor(None, frozenset({"admin"}), GENERATOR)
+        self.admin = Actor.cli(GENERATOR)
         self.sightings: list[_Sighting] = []  # identifiers seen in cases, written in bulk at the end
         self.intra_familial = 0
         self.next_ip = 0  # the pool's next unused address
@@ -243,8 +243,8 @@ class _Generator:
             )
             self.out.agencies.append(DemoAgency(row.id, row.name, row.short_name, tuple(row.municipalities)))
 
-    def actor(self, agency: DemoAgency, role: str = "investigator") -> LocalActor:
-        return LocalActor(agency.id, frozenset({role}), f"{GENERATOR}@{agency.short_name}")
+    def actor(self, agency: DemoAgency, role: str = "investigator") -> Actor:
+        return Actor.cli(f"{GENERATOR}@{agency.short_name}", agency_id=agency.id, roles={role})
 
     def operation(self) -> None:
         coordinator = self.actor(self.out.coordinator, "coordinator")
@@ -276,7 +276,7 @@ class _Generator:
 
     def person(
         self,
-        actor: LocalActor,
+        actor: Actor,
         case_id: int,
         role: PersonRole,
         *,
@@ -364,7 +364,7 @@ class _Generator:
             )
             out.witnesses += 1
 
-    def accused(self, actor: LocalActor, case_id: int, municipality: str, number: str, by: str) -> None:
+    def accused(self, actor: Actor, case_id: int, municipality: str, number: str, by: str) -> None:
         rng, out = self.rng, self.out
         youth = out.accused % 7 == 3  # about one accused in seven was under 18 at the offence
         first_offence = _day_between(rng, date(2025, 5, 1), date(2026, 7, 31))
@@ -487,7 +487,7 @@ class _Generator:
                 self.out.bans += 1
 
     def victims(
-        self, actor: LocalActor, case_id: int, municipality: str, *, surname: str | None, address: str | None
+        self, actor: Actor, case_id: int, municipality: str, *, surname: str | None, address: str | None
     ) -> None:
         rng, out = self.rng, self.out
         for _ in range(1 if surname else rng.choice((1, 1, 2))):
@@ -556,7 +556,7 @@ class _Generator:
             )
         self.next_ip = len(self.ips)
 
-    def write_sightings(self, actors: dict[int, LocalActor]) -> None:
+    def write_sightings(self, actors: dict[int, Actor]) -> None:
         """One transaction for the thousands of sightings, with :func:`link_identifier`'s checks: the owning
         agency writes each case, and every value is cleaned as its kind."""
         now = utcnow()

@@ -27,7 +27,6 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
-from vigilant.cases.access import LocalActor
 from vigilant.cases.figures import OperationFigures, operation_figures
 from vigilant.cases.models import CaseRow
 from vigilant.cases.process import DeviceSeized, record_seizure
@@ -50,6 +49,7 @@ from vigilant.hashing.streams import digest_file
 from vigilant.library.records import KnownEntry
 from vigilant.library.samples import synthetic_entries, write_nsrl_v3, write_vics
 from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
+from vigilant.security.rights import Actor
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import Database, open_database
 from vigilant.triage.evidence_service import EvidenceService
@@ -357,7 +357,7 @@ def _operation_demo(
         logins = create_demo_users(db, op.coordinator, op.agencies[1], now=datetime.now(UTC), box=box)
         users_s = time.perf_counter() - started
         seized_in = _seize_demo_laptop(db, op.agencies[1])
-        coordinator = LocalActor(op.coordinator.id, frozenset({"coordinator"}), GENERATOR)
+        coordinator = Actor.cli(GENERATOR, agency_id=op.coordinator.id, roles={"coordinator"})
         # Read back from the records, after the demo's own additions (the laptop is one more device seized):
         # the figures every other place shows, from the one function that computes them.
         figures = operation_figures(db, coordinator, op.code)
@@ -392,12 +392,12 @@ def _seize_demo_laptop(db: Database, partner: DemoAgency) -> str:
         case_id, number = s.execute(
             select(CaseRow.id, CaseRow.number).where(CaseRow.agency_id == partner.id).order_by(CaseRow.id)
         ).first() or (None, None)
-    item = EvidenceService(db).get("Demo laptop")
+    item = EvidenceService(db).get("Demo laptop", Actor.cli(GENERATOR))
     if case_id is None or number is None:
         raise VigilantError(f"the generated operation gave {partner.short_name} no case")
     record_seizure(
         db,
-        LocalActor(partner.id, frozenset({"investigator"}), GENERATOR),
+        Actor.cli(GENERATOR, agency_id=partner.id, roles={"investigator"}),
         case_id,
         seized_at=datetime.now(UTC),
         where="the suspect's home office",

@@ -1,7 +1,11 @@
 """Lead services: build (aggregate, score, geolocate, route, persist), list, show, assign, advance, claim.
 
-Every service takes the acting user and the time explicitly: the CLI passes the configured user and now,
-tests pass fixed values, and nothing reads globals.
+Every service takes the caller (:class:`~vigilant.security.rights.Actor`) and the time explicitly: the CLI
+passes its own actor and now, the web the logged-in user, tests fixed values, and nothing reads globals.
+Building, assigning and claiming need ``leads.assign``; moving a lead along its legal life ``legal.write``
+(recording legal process is casework). A caller sees a lead when its agency works it or was routed it, or
+coordinates (:func:`lead_visible`; the CLI's own actor sees every lead); any other lead answers "not found",
+exactly like a missing one. Every change is written to the lead's history and to the audit log.
 
 A rebuild keeps each lead's lifecycle. A lead is matched to the lead of the previous build with the same
 key (the same set of IPs), else to the one sharing most of its IPs (a new address joined by peer id, or
@@ -28,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from vigilant.cases.access import actor_name, agency_of, audit
+from vigilant.cases.models import AgencyRow
 from vigilant.leads import deconfliction, lifecycle
-from vigilant.leads.agencies import AgencyNames, agency_filter, agency_for
+from vigilant.leads.agencies import AgencyNames, agency_for
 from vigilant.leads.aggregate import LeadAggregate, Window, aggregate_leads
 from vigilant.leads.deconfliction import ClaimHit, SubjectKey
 from vigilant.leads.errors import LeadNotFoundError, TransitionError
@@ -42,6 +48,8 @@ from vigilant.leads.known import known_markers, known_table
 from vigilant.leads.lifecycle import JudicialAuthority, Status
 from vigilant.leads.score import ScoreSettings, score_lead
 from vigilant.p2p.observations import Tier
+from vigilant.security.audit import RecordChanged
+from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import LeadEventRow, LeadIpRow, LeadRow
 
@@ -75,13 +83,15 @@ def build_leads(
     observations_dir: Path,
     window: Window,
     *,
-    actor: str,
+    actor: Actor,
     now: datetime,
     geo: GeoLocator | None = None,
     jurisdictions: JurisdictionTable | None = None,
     score_settings: ScoreSettings | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> BuildReport:
+    require(actor, Permission.LEADS_ASSIGN)  # a build routes leads to agencies: the coordinator's right
+    by = actor_name(actor)
     aggregates = aggregate_leads(observations_dir, known_table(db), window, con=con)
     markers = known_markers(db)
     report = BuildReport(leads=len(aggregates), databases=list(geo.databases) if geo else [])
@@ -102,7 +112,7 @@ def build_leads(
                         row,
                         aggregate,
                         window=window,
-                        actor=actor,
+                        actor=by,
                         now=now,
                         geo=geo,
                         jurisdictions=jurisdictions,
@@ -114,7 +124,7 @@ def build_leads(
                     detail = {"as_of": window.as_of.isoformat(), "window_days": window.days}
                     s.add(
                         _event(
-                            row, actor, at=now, action="created", before=None, after=Status.NEW, detail=detail
+                            row, by, at=now, action="created", before=None, after=Status.NEW, detail=detail
                         )
                     )
                 else:
@@ -126,7 +136,7 @@ def build_leads(
                         row,
                         aggregate,
                         window=window,
-                        actor=actor,
+                        actor=by,
                         now=now,
                         geo=geo,
                         jurisdictions=jurisdictions,
@@ -134,7 +144,7 @@ def build_leads(
                         markers=markers,
                         names=names,
                     )
-                    for event in _history(row, before, old_key, old_ips, actor=actor, now=now, window=window):
+                    for event in _history(row, before, old_key, old_ips, actor=by, now=now, window=window):
                         s.add(event)
                 report.actionable += row.actionable
                 if row.routed_to is not None and row.routed_agency_id is None:
@@ -320,32 +330,67 @@ def _load(s: Session, ref: str) -> LeadRow:
     return row
 
 
+def lead_visible(s: Session, actor: Actor) -> ColumnElement[bool] | None:
+    """The WHERE clause for the caller's leads; None when the caller sees every lead (its agency
+    coordinates, or it is the CLI's own actor).
+
+    Agencies are compared by id: the working one (``assigned_agency_id``) and the routed one
+    (``routed_agency_id``); the names kept beside them decide nothing, so a renamed agency or two agencies
+    with similar names cannot widen anyone's view."""
+    if actor.sees_all:
+        return None
+    agency = s.get(AgencyRow, agency_of(actor))
+    if agency is None:
+        return false()
+    if agency.is_coordinator:
+        return None
+    return or_(LeadRow.assigned_agency_id == agency.id, LeadRow.routed_agency_id == agency.id)
+
+
+def visible_lead(s: Session, actor: Actor, ref: str | int) -> LeadRow:
+    """The lead (by key or id) with its IPs and events if the caller sees it; "not found" otherwise."""
+    text = str(ref)
+    condition = LeadRow.key == text
+    if text.isdigit():
+        condition = or_(condition, LeadRow.id == int(text))
+    query = select(LeadRow).where(condition).options(selectinload(LeadRow.ips), selectinload(LeadRow.events))
+    visible = lead_visible(s, actor)
+    if visible is not None:
+        query = query.where(visible)
+    row = s.scalars(query).first()
+    if row is None:
+        raise LeadNotFoundError(
+            f"no lead {text!r} that you may see", hint="`vigilant leads list` (or the leads queue) shows them"
+        )
+    return row
+
+
 def get_lead(db: Database, ref: str) -> LeadRow:
+    """A lead by key or id, for a service that has checked its caller already (a lead package's export)."""
     with db.session() as s:
         return _load(s, ref)
 
 
-def list_leads(
-    db: Database, *, status: str | None = None, agency: str | None = None, limit: int = 100
-) -> list[LeadRow]:
-    """Highest score first (ties by key, so the order is stable); ``agency`` (id, short or full name) keeps
-    the leads assigned or routed to it."""
-    query = select(LeadRow).options(selectinload(LeadRow.ips)).order_by(LeadRow.score.desc(), LeadRow.key)
-    if status:
-        query = query.where(LeadRow.status == Status(status).value)
+def _audit_change(db: Database, actor: Actor, row: LeadRow, fields: tuple[str, ...]) -> None:
     with db.session() as s:
-        if agency:
-            agency_id = agency_filter(s, agency).id
-            query = query.where(
-                or_(LeadRow.assigned_agency_id == agency_id, LeadRow.routed_agency_id == agency_id)
-            )
-        return list(s.scalars(query.limit(limit)))
+        audit(
+            s,
+            actor,
+            RecordChanged,
+            change="update",
+            object_type="lead",
+            object_id=str(row.id),
+            fields_changed=fields,
+        )
 
 
-def assign(db: Database, ref: str, agency: str | int, *, actor: str, at: datetime) -> LeadRow:
-    """Give the lead to an agency, by id or short name; an unknown one is refused (LeadInputError)."""
+def assign(db: Database, ref: str | int, agency: str | int, *, actor: Actor, at: datetime) -> LeadRow:
+    """Give a lead the caller sees to an agency, by id or short name; an unknown one is refused
+    (LeadInputError). Recorded in the lead's history and the audit log; returns the lead as it is now."""
+    require(actor, Permission.LEADS_ASSIGN)
+    by = actor_name(actor)
     with db.session() as s:
-        row = _load(s, ref)
+        row = visible_lead(s, actor, ref)
         chosen = agency_for(s, agency)
         given = {"agency": chosen.name, "agency_id": chosen.id}
         current = Status(row.status)
@@ -355,7 +400,7 @@ def assign(db: Database, ref: str, agency: str | int, *, actor: str, at: datetim
             s.add(
                 _event(
                     row,
-                    actor,
+                    by,
                     at=at,
                     action="reassigned",
                     before=current,
@@ -363,36 +408,48 @@ def assign(db: Database, ref: str, agency: str | int, *, actor: str, at: datetim
                     detail={**before, **given},
                 )
             )
-            return row
-        _check(row, Status.ASSIGNED, agency=chosen.name, authority=None)
-        row.agency, row.assigned_agency_id = chosen.name, chosen.id
-        row.status = Status.ASSIGNED.value
-        s.add(
-            _event(
-                row,
-                actor,
-                at=at,
-                action="assigned",
-                before=current,
-                after=Status.ASSIGNED,
-                detail=given,
+        else:
+            _check(row, Status.ASSIGNED, agency=chosen.name, authority=None)
+            row.agency, row.assigned_agency_id = chosen.name, chosen.id
+            row.status = Status.ASSIGNED.value
+            s.add(
+                _event(row, by, at=at, action="assigned", before=current, after=Status.ASSIGNED, detail=given)
             )
-        )
-        return row
+        lead_id = row.id
+    row = get_lead(db, str(lead_id))  # with the new event (given elsewhere, the caller saw it last)
+    _audit_change(db, actor, row, ("agency", "status"))
+    return row
 
 
 def advance(
     db: Database,
-    ref: str,
+    ref: str | int,
     step: Status,
     *,
-    actor: str,
+    actor: Actor,
     at: datetime,
     authority: JudicialAuthority | None = None,
     note: str | None = None,
 ) -> LeadRow:
+    """Move a lead the caller sees one step along its legal life. Only the agency working the lead moves
+    it, or a coordinating agency (or the CLI's own actor); the law's rules (:mod:`vigilant.leads.lifecycle`)
+    then decide. Asking for the subscriber without a production order on file is refused with the reason
+    (R v Spencer), whatever the lead's status."""
+    require(actor, Permission.LEGAL_WRITE)
+    by = actor_name(actor)
     with db.session() as s:
-        row = _load(s, ref)
+        row = visible_lead(s, actor, ref)
+        if not actor.sees_all:
+            agency = s.get(AgencyRow, agency_of(actor))
+            coordinator = bool(agency and agency.is_coordinator)
+            working = row.agency or row.assigned_agency_id
+            if working and (agency is None or row.assigned_agency_id != agency.id) and not coordinator:
+                raise TransitionError(
+                    f"the lead is worked by {row.agency}: only that agency moves it",
+                    hint="ask the coordinating agency to reassign it",
+                )
+        if step is Status.SUBSCRIBER_IDENTIFIED:
+            lifecycle.require_subscriber_authority(production_order_on_file(row.events))
         current = Status(row.status)
         if step is Status.ASSIGNED:
             raise TransitionError("use assign to give a lead to an agency", hint="vigilant leads assign")
@@ -401,8 +458,11 @@ def advance(
         detail: dict[str, Any] = {"note": note} if note else {}
         if authority is not None:
             detail["authority"] = authority.to_json()
-        s.add(_event(row, actor, at=at, action=step.value, before=current, after=step, detail=detail))
-        return row
+        s.add(_event(row, by, at=at, action=step.value, before=current, after=step, detail=detail))
+        lead_id = row.id
+    row = get_lead(db, str(lead_id))
+    _audit_change(db, actor, row, ("status",))
+    return row
 
 
 def _check(row: LeadRow, target: Status, *, agency: str | None, authority: JudicialAuthority | None) -> None:
@@ -432,15 +492,19 @@ def subject_keys(secret: bytes, row: LeadRow) -> list[SubjectKey]:
 
 
 def claim_lead(
-    db: Database, ref: str, secret: bytes, *, agency: str, actor: str, at: datetime, record: bool = True
+    db: Database, ref: str, secret: bytes, *, agency: str, actor: Actor, at: datetime, record: bool = True
 ) -> tuple[list[ClaimHit], int]:
     """Check the lead's subjects against other agencies' claims, then claim them (unless not ``record``)."""
-    row = get_lead(db, ref)
+    require(actor, Permission.LEADS_ASSIGN)
+    by = actor_name(actor)
+    with db.session() as s:
+        row = visible_lead(s, actor, ref)
     keys = subject_keys(secret, row)
     hits = deconfliction.check(db, keys, agency=agency)
-    new = deconfliction.claim(db, keys, agency=agency, actor=actor, at=at, lead_id=row.id) if record else 0
+    new = deconfliction.claim(db, keys, agency=agency, actor=by, at=at, lead_id=row.id) if record else 0
     if record:
         with db.session() as s:
             detail = {"agency": agency, "keys": len(keys), "new": new, "claimed_elsewhere": len(hits)}
-            s.add(_event(row, actor, at=at, action="claimed", before=None, after=None, detail=detail))
+            s.add(_event(row, by, at=at, action="claimed", before=None, after=None, detail=detail))
+        _audit_change(db, actor, row, ("claims",))
     return hits, new

@@ -41,12 +41,17 @@ class TokenRefused(AuthError):
 
 
 class PermissionDenied(SecurityError):
+    """The one refusal of the platform (web: 403, CLI: exit code DENIED): a role that does not grant the
+    permission, or a rule of the domain (``message`` and ``hint`` say which and what to do)."""
+
     exit_code = ExitCode.DENIED
 
-    def __init__(self, username: str, permission: str) -> None:
+    def __init__(
+        self, username: str, permission: str, *, message: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(
-            f"{username} may not {permission}",
-            hint="ask an administrator for a role that grants it (see docs/security.md)",
+            message or f"{username} may not {permission}",
+            hint=hint or "ask an administrator for a role that grants it (see docs/security.md)",
         )
         self.permission = permission
 

@@ -1,10 +1,14 @@
 """Who may do what: roles, permissions, and the one table between them.
 
 Services receive an :class:`Actor` as an argument and call :func:`require` before they act; the web layer
-never decides access on its own. The table is written out in full (no inheritance between roles), so a
-reviewer reads each role's rights in one place; ``docs/security.md`` shows it and a test keeps the two equal.
+and the CLI never decide access on their own. This is the one caller type and the one check of the platform:
+the web makes an Actor from the logged-in user, the CLI from whoever runs it (:meth:`Actor.cli`).
+
+The table is written out in full (no inheritance between roles), so a reviewer reads each role's rights in
+one place; ``docs/security.md`` shows it and a test keeps the two equal.
 Agency scoping and distribution levels (which records an actor sees) are the record services' job: this
-module answers only "may this role do this kind of thing at all".
+module answers only "may this role do this kind of thing at all", and whether the actor is scoped at all
+(:attr:`Actor.sees_all`).
 """
 
 from __future__ import annotations
@@ -111,11 +115,20 @@ class Actor:
     source: str | None = None  # client IP address, or "cli"
 
     @classmethod
-    def cli(cls, os_user: str) -> Actor:
-        """The administrative face on the server: whoever runs the CLI already holds the database."""
-        return cls(
-            user_id=None, username=os_user, roles=frozenset({Role.ADMIN}), agency_id=None, source="cli"
-        )
+    def cli(
+        cls, os_user: str, *, agency_id: int | None = None, roles: Iterable[str] = (Role.ADMIN,)
+    ) -> Actor:
+        """The caller on the server's command line: an administrator by default, since whoever runs the CLI
+        already holds the database; with ``agency_id`` and ``roles`` (``vigilant cases --agency --role``), a
+        member of that agency, scoped like a user of the web. An unknown role name is refused."""
+        roles_ = parse_roles(roles)
+        return cls(user_id=None, username=os_user, roles=roles_, agency_id=agency_id, source="cli")
+
+    @property
+    def sees_all(self) -> bool:
+        """True for the server's own CLI acting for no agency: it reads the database directly anyway, so
+        agency scoping would protect nothing. A logged-in user (``user_id`` set) is always scoped."""
+        return self.user_id is None and self.agency_id is None
 
     @property
     def permissions(self) -> frozenset[Permission]:

@@ -1,6 +1,8 @@
-"""Evidence items and triage runs for a caller who logged in: the role must grant ``evidence.read`` or
-``triage.read``, and rows are scoped through the cases the caller may see. The CLI keeps using
-:class:`~vigilant.triage.service.TriageService` directly.
+"""Evidence items and triage runs a page at a time, for the web's lists and pages: the role must grant
+``evidence.read`` or ``triage.read``, and rows are scoped through the cases the caller may see, by the same
+rule :class:`~vigilant.triage.service.TriageService` and
+:class:`~vigilant.triage.evidence_service.EvidenceService` apply for the CLI
+(:func:`vigilant.cases.access.item_visible`).
 
 The lab registers evidence items (CLI). An item is visible through a case of its owner that the caller may
 see: a seized device of that case linked to it (``SeizedDeviceRow.evidence_item_id``: exact), or its
@@ -60,6 +62,7 @@ def evidence_visible(actor: Actor) -> ColumnElement[bool]:
 
 def seized_in_for(db: Database, actor: Actor, item_ids: list[int]) -> dict[int, list[str]]:
     """For each item, the numbers of the cases ``actor`` may see that record it as a seized device."""
+    require(actor, Permission.EVIDENCE_READ)
     if not item_ids:
         return {}
     query = (

@@ -1,4 +1,11 @@
-"""Evidence items: added with their hashes, re-verified, every touch written to the chain of custody."""
+"""Evidence items: added with their hashes, re-verified, every touch written to the chain of custody.
+
+Every method takes the caller (:class:`~vigilant.security.rights.Actor`): reading needs ``evidence.read``,
+adding, recording an agency and verifying need ``evidence.write``, and an item the caller may not see
+(:func:`vigilant.cases.access.item_visible`: through the cases of its owner) answers "not found", from the
+CLI as from the web. The CLI's own actor sees every item (:attr:`Actor.sees_all`). The chain of custody
+names the caller by user name.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
-from vigilant.cases.access import shared_case_numbers
+from vigilant.cases.access import item_visible, shared_case_numbers
 from vigilant.cases.agencies import agency_by_ref
 from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
+from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
 from vigilant.triage.records import FileRecord
@@ -61,7 +69,7 @@ class EvidenceService:
         self,
         path: Path,
         *,
-        actor: str,
+        actor: Actor,
         label: str | None = None,
         case_number: str | None = None,
         agency: str | int | None = None,
@@ -73,6 +81,7 @@ class EvidenceService:
         short name): the agency whose case number ``case_number`` is. The case must exist (of that agency,
         where given) unless ``case_pending`` says it is not opened yet: a mistyped number would otherwise
         leave the item named by no case, visible to no one."""
+        require(actor, Permission.EVIDENCE_WRITE)
         path = path.resolve()
         source = sources()[source_type] if source_type else sources().detect(path)
         with self.db.session() as s:
@@ -105,7 +114,7 @@ class EvidenceService:
                 size=_size(path),
                 hashes=hashes,
                 added_at=utcnow(),
-                added_by=actor,
+                added_by=actor.username,
             )
             s.add(row)
             s.flush()
@@ -113,7 +122,7 @@ class EvidenceService:
                 CustodyEventRow(
                     evidence_id=row.id,
                     at=utcnow(),
-                    actor=actor,
+                    actor=actor.username,
                     action="added",
                     detail={
                         "hashes": hashes,
@@ -139,25 +148,39 @@ class EvidenceService:
             "opened yet (the chain of custody records it)",
         )
 
-    def get(self, ref: str | int) -> EvidenceInfo:
+    def get(self, ref: str | int, actor: Actor) -> EvidenceInfo:
+        """The item by id or label, if the caller may see it."""
+        require(actor, Permission.EVIDENCE_READ)
         with self.db.session() as s:
-            return evidence_info(self._row(s, ref))
+            return evidence_info(self._row(s, ref, actor))
+
+    def lookup(self, ref: str | int) -> EvidenceInfo:
+        """The item by id or label, for a service that has checked its caller already (a triage run's
+        worker, the run's report)."""
+        with self.db.session() as s:
+            return evidence_info(self._row(s, ref, None))
 
     @staticmethod
-    def _row(s: Any, ref: str | int) -> EvidenceItemRow:
+    def _row(s: Any, ref: str | int, actor: Actor | None) -> EvidenceItemRow:
+        """The item by id, else by label; with ``actor``, among the items the caller sees only."""
         text = str(ref)
-        row = s.get(EvidenceItemRow, int(text)) if text.isdigit() else None
+        visible = item_visible(actor) if actor is not None else true()
+        row = None
+        if text.isdigit():
+            row = s.scalars(select(EvidenceItemRow).where(EvidenceItemRow.id == int(text), visible)).first()
         if row is None:
-            row = s.scalars(select(EvidenceItemRow).where(EvidenceItemRow.label == text)).first()
+            by_label = select(EvidenceItemRow).where(EvidenceItemRow.label == text, visible)
+            row = s.scalars(by_label.order_by(EvidenceItemRow.id)).first()
         if row is None:
             raise NotFoundError(f"no evidence item {text!r}", hint="`vigilant evidence list` shows them")
         return row  # type: ignore[no-any-return]
 
-    def set_agency(self, ref: str | int, agency: str | int, actor: str) -> str:
+    def set_agency(self, ref: str | int, agency: str | int, actor: Actor) -> str:
         """Record the agency whose case number the item's case number is (for items added without it);
         returns the agency's short name. Changing it is written to the chain of custody."""
+        require(actor, Permission.EVIDENCE_WRITE)
         with self.db.session() as s:
-            row = self._row(s, ref)
+            row = self._row(s, ref, actor)
             if row.case_number is None:
                 raise BadInputError(
                     f"evidence item {row.id} has no case number for an agency to own",
@@ -173,21 +196,23 @@ class EvidenceService:
                 CustodyEventRow(
                     evidence_id=row.id,
                     at=utcnow(),
-                    actor=actor,
+                    actor=actor.username,
                     action="agency-recorded",
                     detail={"case_number": row.case_number, "agency": new.short_name, "was": was},
                 )
             )
             return new.short_name
 
-    def agencies(self) -> dict[int, str]:
-        """Each item's agency (short name), for the items that record one."""
-        return agency_names(self.db)
+    def agencies(self, actor: Actor) -> dict[int, str]:
+        """Each item's agency (short name), for the items the caller sees that record one."""
+        return agency_names(self.db, [item.id for item in self.items(actor)])
 
-    def items(self, *, ambiguous: bool = False) -> list[EvidenceInfo]:
-        """Every item; with ``ambiguous``, only those that record no agency while cases of several agencies
-        carry their case number (their number names no case until the lab records their agency)."""
-        query = select(EvidenceItemRow).order_by(EvidenceItemRow.id)
+    def items(self, actor: Actor, *, ambiguous: bool = False) -> list[EvidenceInfo]:
+        """Every item the caller sees; with ``ambiguous``, only those that record no agency while cases of
+        several agencies carry their case number (their number names no case until the lab records their
+        agency)."""
+        require(actor, Permission.EVIDENCE_READ)
+        query = select(EvidenceItemRow).where(item_visible(actor)).order_by(EvidenceItemRow.id)
         if ambiguous:
             query = query.where(
                 EvidenceItemRow.agency_id.is_(None), EvidenceItemRow.case_number.in_(shared_case_numbers())
@@ -195,15 +220,19 @@ class EvidenceService:
         with self.db.session() as s:
             return [evidence_info(r) for r in s.scalars(query)]
 
-    def record(self, evidence_id: int, actor: str, action: str, detail: dict[str, Any]) -> None:
+    def record(self, evidence_id: int, actor: Actor, action: str, detail: dict[str, Any]) -> None:
+        """Write a custody event, for a service that has checked its caller already (a run's start, its end,
+        its report)."""
         with self.db.session() as s:
             s.add(
                 CustodyEventRow(
-                    evidence_id=evidence_id, at=utcnow(), actor=actor, action=action, detail=detail
+                    evidence_id=evidence_id, at=utcnow(), actor=actor.username, action=action, detail=detail
                 )
             )
 
-    def custody(self, evidence_id: int) -> list[CustodyEventRow]:
+    def custody(self, ref: str | int, actor: Actor) -> list[CustodyEventRow]:
+        """The item's chain of custody, oldest first, if the caller may see the item."""
+        evidence_id = self.get(ref, actor).id
         with self.db.session() as s:
             rows = list(
                 s.scalars(
@@ -215,15 +244,16 @@ class EvidenceService:
             s.expunge_all()
             return rows
 
-    def verify(self, ref: str | int, actor: str) -> dict[str, Any]:
+    def verify(self, ref: str | int, actor: Actor) -> dict[str, Any]:
         """Hash the source again and compare with what was recorded when it was added."""
-        info = self.get(ref)
+        require(actor, Permission.EVIDENCE_WRITE)
+        info = self.get(ref, actor)
         source = sources()[info.source_type]
         if isinstance(source, E01Source):
             return self._verify_e01(info, source, actor)
         return self._compare(info, source.acquisition_hashes(Path(info.path)), actor, how="read again")
 
-    def _compare(self, info: EvidenceInfo, now: dict[str, str], actor: str, how: str) -> dict[str, Any]:
+    def _compare(self, info: EvidenceInfo, now: dict[str, str], actor: Actor, how: str) -> dict[str, Any]:
         compared = {k: v for k, v in info.hashes.items() if k in now and isinstance(v, str)}
         mismatched = sorted(k for k, v in compared.items() if now[k] != v)
         result: dict[str, Any] = {
@@ -237,17 +267,18 @@ class EvidenceService:
         return result
 
     def verify_from_records(
-        self, ref: str | int, records: Iterable[FileRecord], actor: str
+        self, ref: str | int, records: Iterable[FileRecord], actor: Actor
     ) -> dict[str, Any]:
-        """Re-verify a folder from a triage run's records: they hold every file's SHA-256 as read now."""
-        info = self.get(ref)
+        """Re-verify a folder from a triage run's records: they hold every file's SHA-256 as read now (for
+        the run, which has checked its caller)."""
+        info = self.lookup(ref)
         manifest = DirectoryManifest()
         for record in records:
             if record.member == 0:
                 manifest.add(record.path, record.size, record.sha256.hex() if record.sha256 else None)
         return self._compare(info, manifest.hashes(), actor, how="from the run's own reads")
 
-    def _verify_e01(self, info: EvidenceInfo, source: E01Source, actor: str) -> dict[str, Any]:
+    def _verify_e01(self, info: EvidenceInfo, source: E01Source, actor: Actor) -> dict[str, Any]:
         # An E01 carries the hashes taken at acquisition: reading all its media and hashing it again is the
         # check (comparing the stored hashes with themselves would prove nothing).
         check = source.verify(Path(info.path))

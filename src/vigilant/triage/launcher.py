@@ -84,7 +84,7 @@ class RunLauncher:
                     hint=f"follow run {busy}; start another when it has finished",
                 )
             self._check_capacity(service)
-            run_id = service.create(item.id, options, actor.username)
+            run_id = service.create(item.id, options, actor)
             lock = RunLock.take(service.lock_path(run_id))
             self._audit(actor, run_id, item, change="create")
             launch(self.settings, service, run_id, actor.username, lock)
@@ -101,7 +101,7 @@ class RunLauncher:
             service.check_resumable(run_id)
             self._check_capacity(service)
             lock = RunLock.take(service.lock_path(run_id))
-            service.evidence.record(found.evidence.id, actor.username, "triage-resumed", {"run": run_id})
+            service.evidence.record(found.evidence.id, actor, "triage-resumed", {"run": run_id})
             self._audit(actor, run_id, found.evidence, change="update")
             launch(self.settings, service, run_id, actor.username, lock)
 

@@ -1,4 +1,11 @@
-"""Triage runs: start, resume, status, and the run's description for reports."""
+"""Triage runs: start, resume, status, and the run's description for reports.
+
+Every method takes the caller (:class:`~vigilant.security.rights.Actor`): starting and resuming need
+``triage.run``, reading a run or its report ``triage.read``, and a run is seen by those who see its evidence
+item (:func:`vigilant.cases.access.item_visible`); anything else answers "not found". The CLI passes its own
+actor (:meth:`Actor.cli`), the web the logged-in user (through :mod:`vigilant.triage.launcher`), the worker
+process the user who started the run. The run and its item's chain of custody name the caller.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
+from vigilant.cases.access import item_visible
 from vigilant.errors import ConflictError, NotFoundError
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import TriageRunRow, utcnow
+from vigilant.store.models import EvidenceItemRow, TriageRunRow, utcnow
 from vigilant.triage.evidence_service import EvidenceService
 from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
@@ -40,9 +49,10 @@ class TriageService:
             sets = [s for s in sets if s.id in wanted]
         return sorted(sets, key=lambda s: s.id)
 
-    def create(self, evidence_ref: str | int, settings: TriageSettings, actor: str) -> int:
+    def create(self, evidence_ref: str | int, settings: TriageSettings, actor: Actor) -> int:
         """Register a run (queued: nothing read yet) and its start in the item's custody log."""
-        evidence = self.evidence.get(evidence_ref)
+        require(actor, Permission.TRIAGE_RUN)
+        evidence = self.evidence.get(evidence_ref, actor)
         sets = self._sets(settings)
         with self.db.session() as s:
             row = TriageRunRow(
@@ -53,7 +63,7 @@ class TriageService:
                 tool=TOOL,
                 library=library_snapshot(sets),
                 results_dir="",
-                actor=actor,
+                actor=actor.username,
                 created_at=utcnow(),
                 batches_done=0,
                 summary={},
@@ -67,7 +77,9 @@ class TriageService:
         )
         return run_id
 
-    def start(self, evidence_ref: str | int, settings: TriageSettings, actor: str, progress: Progress) -> int:
+    def start(
+        self, evidence_ref: str | int, settings: TriageSettings, actor: Actor, progress: Progress
+    ) -> int:
         run_id = self.create(evidence_ref, settings, actor)
         self.work(run_id, actor, progress)
         return run_id
@@ -75,20 +87,22 @@ class TriageService:
     def resume(
         self,
         run_id: int,
-        actor: str,
+        actor: Actor,
         progress: Progress,
         threads: int | None = None,
         lock: RunLock | None = None,
     ) -> int:
+        require(actor, Permission.TRIAGE_RUN)
+        row = self._row(run_id, actor)
         self.check_resumable(run_id)
-        row = self._row(run_id)
         self.evidence.record(row.evidence_id, actor, "triage-resumed", {"run": run_id})
         self.work(run_id, actor, progress, threads=threads, lock=lock)
         return run_id
 
     def check_resumable(self, run_id: int) -> None:
-        """Refuse (ConflictError) a run that finished, or whose library changed since it started."""
-        row = self._row(run_id)
+        """Refuse (ConflictError) a run that finished, or whose library changed since it started (for the
+        callers of :meth:`resume`, which check the caller first)."""
+        row = self._row(run_id, None)
         if row.status == "finished":
             raise ConflictError(f"run {run_id} has already finished", hint="`vigilant triage report` it")
         settings = TriageSettings.from_json(row.settings)
@@ -109,18 +123,20 @@ class TriageService:
     def work(
         self,
         run_id: int,
-        actor: str,
+        actor: Actor,
         progress: Progress,
         threads: int | None = None,
         lock: RunLock | None = None,
     ) -> None:
         """Do the run's missing batches, holding its lock (taken here unless handed over)."""
+        require(actor, Permission.TRIAGE_RUN)
+        self._row(run_id, actor)
         with lock or RunLock.take(self.lock_path(run_id)):
             self._run(run_id, actor, progress, threads=threads)
 
-    def _run(self, run_id: int, actor: str, progress: Progress, threads: int | None = None) -> None:
-        row = self._row(run_id)
-        evidence = self.evidence.get(row.evidence_id)
+    def _run(self, run_id: int, actor: Actor, progress: Progress, threads: int | None = None) -> None:
+        row = self._row(run_id, None)
+        evidence = self.evidence.lookup(row.evidence_id)
         settings = TriageSettings.from_json(row.settings)
         if threads is not None:
             settings = TriageSettings(**{**asdict(settings), "threads": threads})
@@ -176,28 +192,42 @@ class TriageService:
             },
         )
 
-    def _row(self, run_id: int) -> TriageRunRow:
+    @staticmethod
+    def _visible_runs(actor: Actor | None) -> Select[TriageRunRow]:
+        query = select(TriageRunRow)
+        if actor is None:  # a service that has checked its caller already
+            return query
+        return query.join(EvidenceItemRow, EvidenceItemRow.id == TriageRunRow.evidence_id).where(
+            item_visible(actor)
+        )
+
+    def _row(self, run_id: int, actor: Actor | None) -> TriageRunRow:
         with self.db.session() as s:
-            row = s.get(TriageRunRow, run_id)
+            row = s.scalars(self._visible_runs(actor).where(TriageRunRow.id == run_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"no triage run {run_id}", hint="`vigilant triage status` lists the runs")
             s.expunge(row)
             return row
 
-    def runs(self) -> list[TriageRunRow]:
+    def runs(self, actor: Actor) -> list[TriageRunRow]:
+        """The runs the caller sees, oldest first."""
+        require(actor, Permission.TRIAGE_READ)
         with self.db.session() as s:
-            rows = list(s.scalars(select(TriageRunRow).order_by(TriageRunRow.id)))
+            rows = list(s.scalars(self._visible_runs(actor).order_by(TriageRunRow.id)))
             s.expunge_all()
             return rows
 
-    def status(self, run_id: int) -> TriageRunRow:
-        return self._row(run_id)
+    def status(self, run_id: int, actor: Actor) -> TriageRunRow:
+        require(actor, Permission.TRIAGE_READ)
+        return self._row(run_id, actor)
 
-    def run_info(self, run_id: int) -> RunInfo:
-        row = self._row(run_id)
+    def run_info(self, run_id: int, actor: Actor) -> RunInfo:
+        """The run as its reports describe it."""
+        require(actor, Permission.TRIAGE_READ)
+        row = self._row(run_id, actor)
         return RunInfo(
             id=row.id,
-            evidence=self.evidence.get(row.evidence_id),
+            evidence=self.evidence.lookup(row.evidence_id),
             tool=row.tool,
             settings=_report_settings(row.settings),
             library=[LibrarySetInfo(**s) for s in row.library],
@@ -205,14 +235,16 @@ class TriageService:
             coverage=Coverage.from_json(row.coverage),
         )
 
-    def report(self, run_id: int, fmt: str, out: BinaryIO, actor: str) -> None:
-        row = self._row(run_id)
+    def report(self, run_id: int, fmt: str, out: BinaryIO, actor: Actor) -> None:
+        """Write the report of a finished run, and record it in the item's chain of custody."""
+        require(actor, Permission.TRIAGE_READ)
+        row = self._row(run_id, actor)
         if row.status != "finished":
             raise ConflictError(
                 f"run {run_id} is {row.status}", hint=f"`vigilant triage resume {run_id}` first"
             )
         results = Path(row.results_dir)
-        reports()[fmt].write(self.run_info(run_id), lambda: iter_records(results), out)
+        reports()[fmt].write(self.run_info(run_id, actor), lambda: iter_records(results), out)
         self.evidence.record(row.evidence_id, actor, "report", {"run": run_id, "format": fmt})
 
 

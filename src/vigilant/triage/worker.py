@@ -23,6 +23,7 @@ from pathlib import Path
 
 from vigilant.config import Settings
 from vigilant.errors import VigilantError
+from vigilant.security.rights import Actor
 from vigilant.store import open_database
 from vigilant.triage.runlock import RunLock
 from vigilant.triage.runner import Progress
@@ -79,8 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         service = TriageService(db, settings.data_dir)
         lock = RunLock.adopt(service.lock_path(args.run_id), args.lock_fd)
         print(f"worker {os.getpid()}: run {args.run_id} for {args.actor}", flush=True)
-        # The server recorded the start (or the resumption) in the custody log before starting us.
-        service.work(args.run_id, args.actor, Progress(), lock=lock)
+        # The server recorded the start (or the resumption) in the custody log before starting us, having
+        # checked the user's rights and sight of the item: the worker is the server's own hands on the run,
+        # so it acts as the server's local actor under the user's name (the name the custody log records).
+        service.work(args.run_id, Actor.cli(args.actor), Progress(), lock=lock)
         print(f"worker {os.getpid()}: run {args.run_id} finished", flush=True)
         return 0
     except VigilantError as exc:

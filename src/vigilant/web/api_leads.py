@@ -12,15 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
-from vigilant.leads import routing
-from vigilant.leads.access import (
-    LeadSort,
-    advance_lead_for,
-    assign_lead_for,
-    authority_for,
-    get_lead_for,
-    list_leads_for,
-)
+from vigilant.leads import routing, service
+from vigilant.leads.access import LeadSort, authority_for, get_lead_for, list_leads_for
 from vigilant.leads.lifecycle import Status
 from vigilant.store.models import LeadRow
 from vigilant.web.api import API_V1, ERRORS
@@ -212,7 +205,7 @@ def show_lead(lead_id: RowId, ctx: ContextDep, actor: ActorDep) -> LeadOut:
 @router.post("/leads/{lead_id}/assign", response_model=LeadOut)
 def assign_lead(lead_id: RowId, body: AssignIn, ctx: ContextDep, actor: ActorDep) -> LeadOut:
     """Give the lead to an agency (``leads.assign``); a lead already assigned is reassigned."""
-    return LeadOut.detail(assign_lead_for(ctx.db, actor, lead_id, body.ref, at=ctx.clock()))
+    return LeadOut.detail(service.assign(ctx.db, lead_id, body.ref, actor=actor, at=ctx.clock()))
 
 
 @router.post("/leads/{lead_id}/advance", response_model=LeadOut)
@@ -226,7 +219,7 @@ def advance_lead(lead_id: RowId, body: AdvanceIn, ctx: ContextDep, actor: ActorD
         order_date=body.order_date.isoformat() if body.order_date else None,
         number=body.order_number,
     )
-    row = advance_lead_for(
-        ctx.db, actor, lead_id, body.step, at=ctx.clock(), authority=authority, note=body.note
+    row = service.advance(
+        ctx.db, lead_id, body.step, actor=actor, at=ctx.clock(), authority=authority, note=body.note
     )
     return LeadOut.detail(row)

@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vigilant.cases.errors import PermissionDeniedError
 from vigilant.errors import BadInputError, ConflictError, ExitCode, NotFoundError, VigilantError
 from vigilant.security.errors import AuthError, PermissionDenied
 from vigilant.web.auth import (
@@ -76,7 +75,7 @@ def is_api(request: Request) -> bool:
 def status_of(error: VigilantError) -> int:
     if isinstance(error, NotAuthenticated | AuthError):
         return HTTPStatus.UNAUTHORIZED
-    if isinstance(error, PermissionDenied | PermissionDeniedError | CsrfRefused):
+    if isinstance(error, PermissionDenied | CsrfRefused):
         return HTTPStatus.FORBIDDEN
     if isinstance(error, NotFoundError) or error.exit_code is ExitCode.NOT_FOUND:
         return HTTPStatus.NOT_FOUND

@@ -16,9 +16,8 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from vigilant.cases import figures, operations, service
-from vigilant.cases.access import RELEASE_PREVIEW, allows
+from vigilant.cases.access import RELEASE_PREVIEW
 from vigilant.cases.breakdown import operation_breakdown
-from vigilant.cases.errors import PermissionDeniedError
 from vigilant.cases.service import parse_distribution
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.security.audit import last_change_seq
@@ -132,10 +131,10 @@ def dashboard(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
             version = last_change_seq(s)  # read before computing: figures are never kept past a change
         key = (actor.user_id, actor.username, actor.roles, actor.agency_id, as_of)
         rows = ctx.figures_memo.get(key, version, compute)
-    except (PermissionDenied, PermissionDeniedError) as exc:
+    except PermissionDenied as exc:
         refused = str(exc)  # the service said no: the dashboard says so instead of failing
-    # The link to each release preview shows where the role grants it (the service decides: ``allows``).
-    preview = allows(actor, RELEASE_PREVIEW)
+    # The link to each release preview shows where the role grants it (the service decides: ``Actor.may``).
+    preview = actor.may(RELEASE_PREVIEW)
     return render(
         ctx, "dashboard.html", caller=caller, rows=rows, refused=refused, can_preview_release=preview
     )

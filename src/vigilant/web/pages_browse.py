@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from vigilant.cases import figures, operation_view, person_search
-from vigilant.cases.access import RELEASE_PREVIEW, allows
+from vigilant.cases.access import RELEASE_PREVIEW
 from vigilant.cases.ages import age_on
 from vigilant.cases.models import PersonRole
 from vigilant.cases.people import parse_role
@@ -48,7 +48,7 @@ def operation_page(operation_id: RowId, ctx: ContextDep, caller: CallerDep) -> H
         detail=detail,
         op=detail.operation,
         figures=found,
-        can_preview_release=allows(actor, RELEASE_PREVIEW),
+        can_preview_release=actor.may(RELEASE_PREVIEW),
     )
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from vigilant.cases import evidence_links
-from vigilant.cases.access import WRITE, allows
+from vigilant.cases.access import WRITE
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
@@ -41,7 +41,7 @@ def render_links(
         status=status,
         caller=caller,
         requests=evidence_links.link_requests(ctx.db, caller.actor),
-        can_decide=allows(caller.actor, WRITE),
+        can_decide=caller.actor.may(WRITE),
         error=error,
         error_request=request_id,
     )

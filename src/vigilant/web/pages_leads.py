@@ -18,11 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigilant.cases.agencies import list_agencies
 from vigilant.errors import BadInputError, ConflictError
-from vigilant.leads import routing
+from vigilant.leads import routing, service
 from vigilant.leads.access import (
     LeadSort,
-    advance_lead_for,
-    assign_lead_for,
     authority_for,
     can_see_lead,
     get_lead_for,
@@ -150,7 +148,7 @@ def assign_lead(
         if not agency_id.strip():
             raise BadInputError("choose the agency to give the lead to", hint="pick one from the list")
         # The list sends an id; an id or a short name typed by hand is resolved, an unknown one refused.
-        assign_lead_for(ctx.db, caller.actor, lead_id, agency_id.strip(), at=ctx.clock())
+        service.assign(ctx.db, lead_id, agency_id.strip(), actor=caller.actor, at=ctx.clock())
     except (BadInputError, ConflictError) as exc:
         return _refused(ctx, caller, lead_id, section="assign", exc=exc, values={"agency_id": agency_id})
     # Given to another agency, the lead may leave the caller's view: back to the queue then.
@@ -183,11 +181,11 @@ def advance_lead(
         authority = authority_for(
             chosen, court=court, judge=judge, order_date=order_date.strip(), number=order_number
         )
-        advance_lead_for(
+        service.advance(
             ctx.db,
-            caller.actor,
             lead_id,
             chosen,
+            actor=caller.actor,
             at=ctx.clock(),
             authority=authority,
             note=note.strip() or None,

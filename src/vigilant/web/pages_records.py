@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from vigilant.cases import records, release
-from vigilant.cases.access import OPERATIONS_READ, RELEASE_PREVIEW, RELEASE_PUBLISH, allows
+from vigilant.cases.access import OPERATIONS_READ, RELEASE_PREVIEW, RELEASE_PUBLISH
 from vigilant.cases.agencies import get_agency
 from vigilant.cases.ages import age_on
 from vigilant.cases.errors import RecordNotFoundError
@@ -56,7 +56,7 @@ def _render(ctx: WebContext, name: str, *, status: int = 200, **values: Any) -> 
 
 def _operation_of(ctx: WebContext, caller: Caller, operation_id: int | None) -> OperationRow | None:
     """The case's operation, where the caller may open its page (else the page links to none)."""
-    if operation_id is None or not allows(caller.actor, OPERATIONS_READ):
+    if operation_id is None or not caller.actor.may(OPERATIONS_READ):
         return None
     try:
         return get_operation(ctx.db, caller.actor, operation_id)
@@ -110,7 +110,7 @@ def render_case(
         case=found.case,
         agency=get_agency(ctx.db, found.case.agency_id),  # the case's owner: who to call about it
         operation=_operation_of(ctx, caller, found.case.operation_id),
-        can_preview_release=allows(caller.actor, RELEASE_PREVIEW),
+        can_preview_release=caller.actor.may(RELEASE_PREVIEW),
         file=found,
         persons=persons,
         persons_more=more,
@@ -159,9 +159,7 @@ def render_release(
     built = release.build_release(ctx.db, caller.actor, operation_id, as_of=ctx.clock().date())
     # The form beside each flag only for those the service would let clear it: release.publish, in the
     # operation's coordinating agency (the service decides again when the form is sent).
-    can_clear = allows(caller.actor, RELEASE_PUBLISH) and release.coordinates(
-        ctx.db, caller.actor, operation_id
-    )
+    can_clear = caller.actor.may(RELEASE_PUBLISH) and release.coordinates(ctx.db, caller.actor, operation_id)
     return _render(
         ctx,
         "release.html",

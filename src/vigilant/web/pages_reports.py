@@ -61,7 +61,7 @@ async def run_report(run_id: RunId, fmt: Format, ctx: ContextDep, caller: Caller
     # Written to a temporary file (a large run's report does not fit in memory), then streamed.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the stream below
     try:
-        await run_in_threadpool(ctx.runs.service().report, run_id, fmt, spool, caller.actor.username)
+        await run_in_threadpool(ctx.runs.service().report, run_id, fmt, spool, caller.actor)
         spool.seek(0)
     except BaseException:
         spool.close()

@@ -20,12 +20,17 @@ from vigilant.library.records import KnownEntry
 from vigilant.library.samples import write_vics
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.records import Hit
 from vigilant.triage.results import iter_records
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+LAB = Actor.cli("lab")
+ME = Actor.cli("test")
 
 NAME = "known-seven.jpg"
 SERIES = "Series Q"
@@ -65,17 +70,17 @@ def triage_a_near_copy(db: Database, root: Path) -> Matched:
     draw_image(7).resize((640, 480)).save(seized / "holiday.jpg", "JPEG", quality=70)
     service = TriageService(db, root / "data")
     item = service.evidence.add(
-        seized, actor="lab", label="Seized folder", case_number="OP-OWN-1", case_pending=True
+        seized, actor=LAB, label="Seized folder", case_number="OP-OWN-1", case_pending=True
     )
-    run_id = service.start(item.id, TriageSettings(processes=0, threads=1), "lab", Progress())
-    [record] = [r for r in iter_records(Path(service.status(run_id).results_dir)) if r.is_image]
+    run_id = service.start(item.id, TriageSettings(processes=0, threads=1), LAB, Progress())
+    [record] = [r for r in iter_records(Path(service.status(run_id, ME).results_dir)) if r.is_image]
     [hit] = record.hits
     return Matched(service, run_id, known, pdq.hash, hit)
 
 
 def _report(matched: Matched, fmt: str) -> str:
     out = io.BytesIO()
-    matched.service.report(matched.run_id, fmt, out, "lab")
+    matched.service.report(matched.run_id, fmt, out, LAB)
     return out.getvalue().decode("utf-8-sig")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+
 from tests.evidence import make_images as mk
 from tests.triage.reports.synthetic import (
     BY_MD5,
@@ -24,11 +25,11 @@ from tests.triage.reports.synthetic import (
     render,
     synthetic_records,
 )
-
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_sums
 from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports import RecordSource, reports
@@ -38,6 +39,10 @@ from vigilant.triage.runinfo import RunInfo
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+EXAMINER = Actor.cli("examiner")
+ME = Actor.cli("test")
 
 NS = {"d": DFXML_NS, "v": VIGILANT_NS}
 SCHEMA = Path(__file__).parent / "dfxml_schema" / "dfxml.xsd"
@@ -278,13 +283,13 @@ def test_an_ntfs_image_with_a_named_stream_and_a_zip(db: Database, tmp_path: Pat
         LibraryStore(db), ImportRequest(known, actor="t", name="Known", version="1", kind=SetKind.KNOWN_BAD)
     )
     service = TriageService(db, tmp_path / "data")
-    evidence = service.evidence.add(built.path, actor="examiner")
-    run_id = service.start(evidence.id, TriageSettings(batch_files=4), "examiner", Progress())
+    evidence = service.evidence.add(built.path, actor=EXAMINER)
+    run_id = service.start(evidence.id, TriageSettings(batch_files=4), EXAMINER, Progress())
     out = io.BytesIO()
-    service.report(run_id, "dfxml", out, actor="examiner")
+    service.report(run_id, "dfxml", out, actor=EXAMINER)
     root = validate(out.getvalue())
 
-    records: list[FileRecord] = list(iter_records(Path(service.status(run_id).results_dir)))
+    records: list[FileRecord] = list(iter_records(Path(service.status(run_id, ME).results_dir)))
     assert len(list(root.iterfind(".//d:fileobject", NS))) == len(records)
     [volume] = root.findall("d:volume", NS)
     top = [o.findtext("d:filename", None, NS) for o in volume.findall("d:fileobject", NS)]

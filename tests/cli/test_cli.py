@@ -16,9 +16,13 @@ from vigilant.cli.common import database
 from vigilant.demo.pictures import draw_image
 from vigilant.errors import ExitCode
 from vigilant.library.samples import write_vics
+from vigilant.security.rights import Actor
 from vigilant.triage.results import iter_records
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
+
+# The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
+ME = Actor.cli("test")
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,7 +132,7 @@ def _triage(tmp_path: Path, *options: str) -> dict[str, Any]:
     """Run `vigilant triage run` on the evidence labelled 'phone' and return the settings it recorded."""
     assert run(["triage", "run", "phone", "--processes", "0", *options]) == ExitCode.OK
     service = TriageService(database(), tmp_path / "vigilant-data")
-    settings: dict[str, Any] = service.status(service.runs()[-1].id).settings
+    settings: dict[str, Any] = service.status(service.runs(ME)[-1].id, ME).settings
     return settings
 
 
@@ -157,7 +161,7 @@ def test_triage_run_records_what_it_decodes_and_the_video_limits(
     )
     # The limit reached the run: the clip is larger than 1000 bytes, so it is hashed but not decoded.
     service = TriageService(database(), tmp_path / "vigilant-data")
-    records = {r.path: r for r in iter_records(Path(service.status(service.runs()[-1].id).results_dir))}
+    records = {r.path: r for r in iter_records(Path(service.status(service.runs(ME)[-1].id, ME).results_dir))}
     assert records["/clip.mp4"].sha256 is not None
     assert "too large" in (records["/clip.mp4"].pdq_note or "")
     assert not records["/clip.mp4"].video_frames
@@ -187,4 +191,4 @@ def test_triage_run_refuses_a_bad_video_limit(
     assert run(["triage", "run", "phone", option, value]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert f"Invalid value for '{option}'" in err
-    assert TriageService(database(), tmp_path / "vigilant-data").runs() == []  # nothing was started
+    assert TriageService(database(), tmp_path / "vigilant-data").runs(ME) == []  # nothing was started

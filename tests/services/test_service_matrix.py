@@ -1,0 +1,257 @@
+"""The service matrix: every public service method that takes the caller × every role × own / other agency.
+
+Beside the route matrix (tests/web/test_matrix.py), this one calls the services directly, the way the CLI
+and the web both do, so neither face can let through what the other refuses. Expectations come from the
+role table (``vigilant.security.rights.PERMISSIONS``) and one rule per method below:
+
+- a role without the method's permission is refused (``PermissionDenied``), whatever the record;
+- a caller of another agency gets "not found" for a record of this agency (never "denied", which would
+  confirm it exists), and an empty list from a listing;
+- otherwise the call goes through: it may still be refused for a reason of the record itself (a run not
+  finished yet, a step the law does not allow), which is no matter of rights.
+
+A method that takes an ``actor`` but has no rule here fails the completeness test, so a new one cannot ship
+without one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from vigilant.cases.agencies import add_agency
+from vigilant.cases.service import open_case
+from vigilant.errors import NotFoundError, VigilantError
+from vigilant.leads import access as lead_access
+from vigilant.leads import service as leads
+from vigilant.leads.aggregate import Window
+from vigilant.leads.lifecycle import Status
+from vigilant.security.errors import PermissionDenied
+from vigilant.security.rights import PERMISSIONS, Actor, Permission, Role
+from vigilant.store import Database
+from vigilant.store.models import LeadRow
+from vigilant.triage import access as triage_access
+from vigilant.triage.evidence_service import EvidenceService
+from vigilant.triage.runner import Progress
+from vigilant.triage.service import TriageService
+from vigilant.triage.settings import TriageSettings
+
+P = Permission
+NOW = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
+SETTINGS = TriageSettings(processes=0, threads=1, pdq=False, exif=False)
+
+# Services whose methods take the caller; a method listed in EXEMPT says why it has no row.
+SERVICE_CLASSES = (EvidenceService, TriageService)
+SERVICE_MODULES: tuple[ModuleType, ...] = (leads, lead_access, triage_access)
+EXEMPT = {
+    "EvidenceService.record": "writes a custody event for a service that checked its caller (start, report)",
+    "EvidenceService.verify_from_records": "a run's own re-verification, inside TriageService.work",
+    "vigilant.leads.service.lead_visible": "the visibility rule itself (a WHERE clause)",
+    "vigilant.leads.service.visible_lead": "the visibility rule on one lead, inside the methods below",
+    "vigilant.triage.access.evidence_visible": "the visibility rule itself (a WHERE clause)",
+    "vigilant.triage.access.seized_in_for": "the case numbers of items the caller has read (a run's page)",
+}
+
+
+@dataclass
+class World:
+    db: Database
+    own: int  # the agency whose records the matrix reads and changes
+    other: int
+    item: int  # an evidence item of the own agency's case
+    run: int  # a queued triage run of it
+    lead: int  # a lead routed and assigned to the own agency
+    folder: Path
+    tmp: Path
+    created: Iterator[int]  # numbers for the folders that add() registers, one per call
+
+
+@dataclass(frozen=True)
+class Rule:
+    permission: Permission
+    call: Callable[[World, Actor], Any]
+    listing: bool = False  # another agency's caller gets an empty answer instead of "not found"
+    creates: bool = False  # makes a new record: another agency's caller goes through as well
+
+
+def _new_folder(w: World) -> Path:
+    folder = w.tmp / f"added-{next(w.created)}"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("synthetic\n")
+    return folder
+
+
+def _triage(w: World) -> TriageService:
+    return TriageService(w.db, w.tmp / "data")
+
+
+RULES: dict[str, Rule] = {
+    # Evidence items and their custody.
+    "EvidenceService.add": Rule(
+        P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).add(_new_folder(w), actor=a), creates=True
+    ),
+    "EvidenceService.get": Rule(P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).get(w.item, a)),
+    "EvidenceService.items": Rule(P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).items(a), listing=True),
+    "EvidenceService.agencies": Rule(
+        P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).agencies(a), listing=True
+    ),
+    "EvidenceService.custody": Rule(P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).custody(w.item, a)),
+    "EvidenceService.set_agency": Rule(
+        P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).set_agency(w.item, w.own, a)
+    ),
+    "EvidenceService.verify": Rule(P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).verify(w.item, a)),
+    # Triage runs.
+    "TriageService.create": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).create(w.item, SETTINGS, a)),
+    "TriageService.start": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).start(w.item, SETTINGS, a, Progress())),
+    "TriageService.resume": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).resume(w.run, a, Progress())),
+    "TriageService.work": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).work(w.run, a, Progress())),
+    "TriageService.status": Rule(P.TRIAGE_READ, lambda w, a: _triage(w).status(w.run, a)),
+    "TriageService.runs": Rule(P.TRIAGE_READ, lambda w, a: _triage(w).runs(a), listing=True),
+    "TriageService.run_info": Rule(P.TRIAGE_READ, lambda w, a: _triage(w).run_info(w.run, a)),
+    "TriageService.report": Rule(P.TRIAGE_READ, lambda w, a: _triage(w).report(w.run, "csv", BytesIO(), a)),
+    "vigilant.triage.access.list_evidence_for": Rule(
+        P.EVIDENCE_READ, lambda w, a: triage_access.list_evidence_for(w.db, a).items, listing=True
+    ),
+    "vigilant.triage.access.list_runs_for": Rule(
+        P.TRIAGE_READ, lambda w, a: triage_access.list_runs_for(w.db, a).items, listing=True
+    ),
+    "vigilant.triage.access.get_run_for": Rule(
+        P.TRIAGE_READ, lambda w, a: triage_access.get_run_for(w.db, a, w.run)
+    ),
+    # Leads.
+    "vigilant.leads.service.build_leads": Rule(
+        P.LEADS_ASSIGN,
+        lambda w, a: leads.build_leads(w.db, w.tmp / "no-observations", Window(NOW), actor=a, now=NOW),
+        creates=True,
+    ),
+    "vigilant.leads.service.assign": Rule(
+        P.LEADS_ASSIGN, lambda w, a: leads.assign(w.db, w.lead, w.own, actor=a, at=NOW)
+    ),
+    "vigilant.leads.service.advance": Rule(
+        P.LEGAL_WRITE, lambda w, a: leads.advance(w.db, w.lead, Status.CLOSED, actor=a, at=NOW, note="t")
+    ),
+    "vigilant.leads.service.claim_lead": Rule(
+        P.LEADS_ASSIGN,
+        lambda w, a: leads.claim_lead(w.db, str(w.lead), b"s" * 32, agency="OWN", actor=a, at=NOW),
+    ),
+    "vigilant.leads.access.list_leads_for": Rule(
+        P.LEADS_READ, lambda w, a: lead_access.list_leads_for(w.db, a).leads, listing=True
+    ),
+    "vigilant.leads.access.lead_agencies_for": Rule(
+        P.LEADS_READ, lambda w, a: lead_access.lead_agencies_for(w.db, a), listing=True
+    ),
+    "vigilant.leads.access.get_lead_for": Rule(
+        P.LEADS_READ, lambda w, a: lead_access.get_lead_for(w.db, a, w.lead)
+    ),
+    "vigilant.leads.access.can_see_lead": Rule(
+        P.LEADS_READ, lambda w, a: lead_access.can_see_lead(w.db, a, w.lead) or [], listing=True
+    ),
+}
+
+
+def _takes_actor(fn: Callable[..., Any]) -> bool:
+    return "actor" in inspect.signature(fn).parameters
+
+
+def _service_methods() -> set[str]:
+    found = {
+        f"{cls.__name__}.{name}"
+        for cls in SERVICE_CLASSES
+        for name, fn in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_") and _takes_actor(fn)
+    }
+    for module in SERVICE_MODULES:
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_") and _takes_actor(fn):
+                found.add(f"{module.__name__}.{name}")
+    return found
+
+
+def test_every_service_method_that_takes_the_caller_has_a_rule() -> None:
+    methods = _service_methods()
+    assert methods - RULES.keys() - EXEMPT.keys() == set(), "give each a Rule (or an EXEMPT reason)"
+    assert RULES.keys() - methods == set(), "a rule for a method that no longer takes the caller"
+    assert EXEMPT.keys() <= methods
+
+
+def _world(db: Database, tmp: Path) -> World:
+    admin = Actor.cli("matrix-admin")
+    agencies = [
+        add_agency(db, admin, name=f"{name} Police", short_name=name, province="ON").id
+        for name in ("OWN", "OTHER")
+    ]
+    own, other = agencies
+    open_case(db, Actor.cli("matrix", agency_id=own, roles={Role.COORDINATOR}), number="OWN-1", title="t")
+    folder = tmp / "seized"
+    folder.mkdir()
+    (folder / "a.txt").write_text("synthetic evidence\n")
+    item = EvidenceService(db).add(folder, actor=admin, case_number="OWN-1", agency=own).id
+    run = TriageService(db, tmp / "data").create(item, SETTINGS, admin)
+    with db.session() as s:
+        lead = LeadRow(
+            key="L-matrix", status=Status.ASSIGNED.value, routing={}, window_days=30, as_of=NOW,
+            first_seen=NOW, last_seen=NOW, observation_count=1, known_files=1, max_severity=5,
+            seeding=True, days_seen=1, tier="confirmed", score=1.0, actionable=True,
+            explanation={"factors": []}, identities={"peer_ids": []}, geo_databases=[], created_at=NOW,
+            built_at=NOW, built_by="matrix", routed_to="OWN", routed_agency_id=own, agency="OWN Police",
+            assigned_agency_id=own,
+        )  # fmt: skip
+        s.add(lead)
+        s.flush()
+        lead_id = lead.id
+    (tmp / "no-observations").mkdir()
+    return World(db, own, other, item, run, lead_id, folder, tmp, itertools.count())
+
+
+def _outcome(result: Callable[[], Any]) -> str:
+    try:
+        value = result()
+    except PermissionDenied:
+        return "denied"
+    except NotFoundError:
+        return "hidden"
+    except VigilantError:
+        return "allowed"  # refused for the record's sake, after the rights let the caller through
+    if isinstance(value, list | dict | set) and not value:
+        return "hidden"
+    return "allowed"
+
+
+def _expected(rule: Rule, role: Role, own: bool) -> str:
+    if rule.permission not in PERMISSIONS[role]:
+        return "denied"
+    return "allowed" if own or rule.creates else "hidden"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", sorted(RULES))
+def test_service_matrix(db: Database, tmp_path: Path, method: str) -> None:
+    rule = RULES[method]
+    w = _world(db, tmp_path)
+    wrong = []
+    for role, own in itertools.product(Role, (True, False)):
+        agency = w.own if own else w.other
+        # A user who logged in (user_id set): the web's caller, always scoped to its agency.
+        actor = Actor(user_id=1, username=f"{role.value}@{agency}", roles=frozenset({role}), agency_id=agency)
+        got = _outcome(lambda: rule.call(w, actor))  # noqa: B023 - called at once
+        want = _expected(rule, role, own)
+        if got != want:
+            wrong.append(f"{role.value} of {'own' if own else 'other'} agency: {got}, expected {want}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("method", sorted(RULES))
+def test_the_clis_own_actor_goes_through(db: Database, tmp_path: Path, method: str) -> None:
+    """The CLI's actor (an administrator for no agency) sees every record, and holds every permission the
+    methods ask for (media viewing, which no method here asks for, is not an administrator's)."""
+    w = _world(db, tmp_path)
+    assert _outcome(lambda: RULES[method].call(w, Actor.cli("cli"))) == "allowed"
