@@ -55,6 +55,11 @@ PACKAGES = {
     "pstat": "sleuthkit",
     "cryptsetup": "cryptsetup-bin",
     "mkudffs": "udftools",
+    "pvcreate": "lvm2",
+    "vgcreate": "lvm2",
+    "lvcreate": "lvm2",
+    "pvs": "lvm2",
+    "lvs": "lvm2",
 }
 
 

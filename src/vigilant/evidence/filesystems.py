@@ -26,6 +26,7 @@ from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.extents import plain_extents
 from vigilant.evidence.images import ImageReader, TskImage
 from vigilant.evidence.libyal_filesystems import open_libyal, walk_libyal
+from vigilant.evidence.lvm import VolumeGroup
 from vigilant.evidence.tsk_reader import DirectRead, Stream, TskFileReader
 from vigilant.evidence.unsupported_volumes import unsupported_reason
 from vigilant.evidence.volumes import FileSystem, Volume, find_volumes, open_filesystem, tsk_text
@@ -78,12 +79,14 @@ class FileSystemWalker:
         self._closed = False
         self._lock = threading.RLock()
         self._volumes: list[Volume] | None = None
+        self._groups: list[VolumeGroup] = []  # LVM volume groups opened by volumes(), closed with the walker
 
     # --- volumes ----------------------------------------------------------------------------------------
     def volumes(self) -> list[Volume]:
         """The allocated partitions of the partition table (MBR/DOS, GPT, …), or the whole image."""
         if self._volumes is None:
-            self._volumes = find_volumes(self._image, self._lock, str(self.reader.description), self.problems)
+            where = str(self.reader.description)
+            self._volumes = find_volumes(self._image, self._lock, where, self.problems, self._groups)
         return self._volumes
 
     # --- walking ----------------------------------------------------------------------------------------
@@ -97,7 +100,7 @@ class FileSystemWalker:
             tsk_problem = self.problems.pop()
             others = open_libyal(self.reader, self._lock, volume, self.problems)
             if others is None:  # an encrypted or a UDF volume is named; anything else keeps TSK's word
-                reason = unsupported_reason(self.reader, volume.offset)
+                reason = unsupported_reason(*volume.source(self.reader))
                 self.problems.append(Problem(str(volume), reason) if reason else tsk_problem)
             for other in others or []:
                 yield from walk_libyal(other, volume, self._lock, self.problems, lambda: self._closed)
@@ -211,7 +214,7 @@ class FileSystemWalker:
             address = Address(
                 partition=fsys.volume.partition,
                 partition_offset=fsys.volume.offset if fsys.volume.partition is not None else None,
-                filesystem=fsys.type_name,
+                filesystem=fsys.address_name,
                 path=child.path,
                 inode=inode,
                 attribute=stream.attribute,
@@ -238,6 +241,7 @@ class FileSystemWalker:
     def _open(self, fsys: FileSystem, inode: int, stream: Stream, address: Address) -> BinaryIO:
         if self._closed:
             raise OSError(f"{address}: the image was closed; read entries while walking it")
+        reader, fs_offset = fsys.volume.source(self.reader)  # a logical volume is read through its own
         with self._lock:
             fs_file = fsys.fs.open_meta(inode=inode)
             extents = None
@@ -248,16 +252,18 @@ class FileSystemWalker:
                     fs_file,
                     attr_type=stream.attr_type,
                     size=stream.size,
-                    fs_offset=fsys.volume.offset,
-                    image_size=self.reader.size,
+                    fs_offset=fs_offset,
+                    image_size=reader.size,
                 )
-        direct = None if extents is None else DirectRead(self.reader, extents)
+        direct = None if extents is None else DirectRead(reader, extents)
         return cast(BinaryIO, TskFileReader(fs_file, stream, str(address), self._lock, direct))
 
     # --- lifetime ---------------------------------------------------------------------------------------
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            for group in self._groups:
+                group.close()
             self._image.close()
             if self._owns_reader:
                 self.reader.close()

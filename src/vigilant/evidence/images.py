@@ -415,6 +415,10 @@ class TskImage(pytsk3.Img_Info):  # type: ignore[misc] # pytsk3 has no stubs
         self._reader = reader
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
+    @property
+    def reader(self) -> ImageReader:
+        return self._reader
+
     def read(self, offset: int, size: int) -> bytes:
         return self._reader.read(offset, size)
 

@@ -21,11 +21,13 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.images import ImageReader
-from vigilant.evidence.volumes import Volume
+
+if TYPE_CHECKING:  # volumes imports lvm, which imports this module
+    from vigilant.evidence.volumes import Volume
 
 _S_IFMT, _S_IFDIR, _S_IFREG = 0o170000, 0o040000, 0o100000
 _CHUNK = 1 << 20
@@ -145,7 +147,7 @@ def open_libyal(
 ) -> list[LibyalFileSystem] | None:
     """The file systems XFS or APFS finds at ``volume``; None when it has neither signature. A volume with
     the signature that cannot be read adds its problem and gives ``[]``."""
-    source = VolumeFile(reader, volume.offset)
+    source = VolumeFile(*volume.source(reader))
     with lock:
         head = source.read(4096)
         source.seek(0)
@@ -270,7 +272,7 @@ def _file_entry(  # noqa: PLR0917 - one call, every part named
     address = Address(
         partition=volume.partition,
         partition_offset=volume.offset if volume.partition is not None else None,
-        filesystem=fsys.type_name,
+        filesystem=fsys.type_name if volume.layer is None else f"{volume.layer} > {fsys.type_name}",
         path=path,
         inode=inode,
         tsk_slot=volume.tsk_slot,

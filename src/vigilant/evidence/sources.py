@@ -35,6 +35,7 @@ from vigilant.evidence.images import (
     open_raw,
 )
 from vigilant.evidence.libyal_filesystems import libyal_kind
+from vigilant.evidence.lvm import is_lvm
 from vigilant.evidence.unsupported_volumes import unsupported_reason
 from vigilant.evidence.virtual_disks import FORMATS, DiskFormat, VirtualDisk
 from vigilant.extension_points import Registry
@@ -184,9 +185,12 @@ class RawSource(_ImageSource):
 
 def tsk_finds_volumes(image: ImageReader) -> bool:
     """Whether The Sleuth Kit finds a partition table, or else a file system at offset 0, in the image (or
-    the libyal readers do: XFS, APFS; or it starts with a LUKS, BitLocker or UDF volume)."""
-    if libyal_kind(image.read(0, 4096)) is not None or unsupported_reason(image, 0) is not None:
-        return True  # a volume the run reads through libyal, or reports for what it is (encrypted, UDF)
+    the libyal readers do: XFS, APFS, an LVM physical volume; or it starts with a LUKS, BitLocker or UDF
+    volume)."""
+    if libyal_kind(image.read(0, 4096)) is not None or is_lvm(image, 0):
+        return True  # a volume the run reads through libyal (XFS, APFS, LVM)
+    if unsupported_reason(image, 0) is not None:
+        return True  # a volume the run reports for what it is (encrypted, UDF)
     tsk = TskImage(image)
     try:
         pytsk3.Volume_Info(tsk)

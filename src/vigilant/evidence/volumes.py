@@ -9,13 +9,14 @@ caller's lock (TSK's handles are not safe to share between threads).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytsk3
 
 from vigilant.evidence.base import Problem
-from vigilant.evidence.images import TskImage
+from vigilant.evidence.images import ImageReader, TskImage
+from vigilant.evidence.lvm import VolumeGroup, is_lvm, open_volume_group
 
 FS_TYPE_NAMES: dict[int, str] = {
     pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
@@ -53,11 +54,23 @@ class Volume:
     # The Sleuth Kit's number for it, a detail: mmls' first column, which counts the table itself and the
     # gaps too (an MBR's first partition is TSK's 2).
     tsk_slot: int | None = None
+    # A logical volume (LVM) inside the partition: its own reader, read from its offset 0, and its name
+    # ("lvm vg/lv"), which prefixes the file system's in addresses. None: the file system is in the image.
+    reader: ImageReader | None = field(default=None, compare=False)
+    layer: str | None = None
+
+    def source(self, image: ImageReader) -> tuple[ImageReader, int]:
+        """The reader holding this volume's file system, and where it starts in it."""
+        return (self.reader, 0) if self.reader is not None else (image, self.offset)
 
     def __str__(self) -> str:
         if self.partition is None:
-            return f"file system at offset {self.offset}"
-        return f"partition {self.partition} @ {self.offset} ({self.description}; TSK slot {self.tsk_slot})"
+            where = f"file system at offset {self.offset}"
+        else:
+            where = (
+                f"partition {self.partition} @ {self.offset} ({self.description}; TSK slot {self.tsk_slot})"
+            )
+        return where if self.layer is None else f"{where} > {self.layer}"
 
 
 @dataclass
@@ -68,6 +81,12 @@ class FileSystem:
     volume: Volume
     type_name: str
     visited: set[int] = field(default_factory=set)
+    image: TskImage | None = None  # the logical volume's own TSK image, kept alive with the file system
+
+    @property
+    def address_name(self) -> str:
+        """What addresses call it: its type, after the logical volume it is in (``lvm vg/lv > ext4``)."""
+        return self.type_name if self.volume.layer is None else f"{self.volume.layer} > {self.type_name}"
 
 
 def tsk_text(raw: bytes) -> str:
@@ -76,11 +95,38 @@ def tsk_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace")
 
 
-def find_volumes(image: TskImage, lock: threading.RLock, where: str, problems: list[Problem]) -> list[Volume]:
-    """The allocated partitions of the partition table (MBR/DOS, GPT, …), or the whole image.
+def find_volumes(
+    image: TskImage,
+    lock: threading.RLock,
+    where: str,
+    problems: list[Problem],
+    groups: list[VolumeGroup] | None = None,
+) -> list[Volume]:
+    """The allocated partitions of the partition table (MBR/DOS, GPT, …), or the whole image; an LVM
+    physical volume among them replaced by its logical volumes (their groups added to ``groups``, for the
+    caller to close).
 
     ``where`` names the image in a problem about its partition table.
     """
+    found = _partitions(image, lock, where, problems)
+    reader = image.reader
+    volumes: list[Volume] = []
+    for volume in found:
+        if not is_lvm(reader, volume.offset):
+            volumes.append(volume)
+            continue
+        group = open_volume_group(reader, volume.offset, lock, str(volume), problems)
+        if group is None:
+            volumes.append(volume)  # unreadable: reported by the walk as a volume without a file system
+            continue
+        if groups is not None:
+            groups.append(group)
+        for name, logical in group.logical:
+            volumes.append(replace(volume, reader=logical, layer=f"lvm {group.name}/{name}"))
+    return volumes
+
+
+def _partitions(image: TskImage, lock: threading.RLock, where: str, problems: list[Problem]) -> list[Volume]:
     try:
         with lock:
             table = pytsk3.Volume_Info(image)
@@ -118,11 +164,12 @@ def open_filesystem(
     image: TskImage, lock: threading.RLock, volume: Volume, problems: list[Problem]
 ) -> FileSystem | None:
     """The file system at ``volume``, or None (and a problem) when TSK finds none it can read."""
+    own = TskImage(volume.reader) if volume.reader is not None else None  # a logical volume's
     try:
         with lock:
-            fs = pytsk3.FS_Info(image, offset=volume.offset)
+            fs = pytsk3.FS_Info(own or image, offset=0 if own else volume.offset)
     except OSError as exc:
         problems.append(Problem(str(volume), f"no file system The Sleuth Kit can read: {str(exc).strip()}"))
         return None
     ftype = int(fs.info.ftype)
-    return FileSystem(fs, volume, FS_TYPE_NAMES.get(ftype, f"tsk-{ftype:#x}"))
+    return FileSystem(fs, volume, FS_TYPE_NAMES.get(ftype, f"tsk-{ftype:#x}"), image=own)
