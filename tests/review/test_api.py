@@ -65,6 +65,9 @@ def test_review_through_the_api(client: TestClient, db: Database, tmp_path: Path
     assert len(vics.json()["value"]) == 2
     figures = client.get(f"/api/v1/review/operations/{world.own_operation}/figures").json()
     assert figures["under_12"] == {"count": 1, "of": 1, "percent": 100.0}
+    [series] = client.get("/api/v1/review/board").json()
+    assert (series["series"], series["items"], series["cases"]) == ("API Q", 2, ["OP-OWN-1"])
+    assert "API Q" in client.get("/review").text  # the board on the review page
     assert client.post("/api/v1/review/undo", headers=headers).json()["items"] == decided["items"]
 
     page = client.get(f"/review/runs/{run_id}")

@@ -179,6 +179,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/review/operations/{operation_id}/figures"): Rule(P.OPERATIONS_READ, scoped=True),
     ("GET", "/review"): Rule(P.TRIAGE_READ),
     ("GET", "/review/runs/{run_id}"): Rule(P.TRIAGE_READ, scoped=True),
+    # The identification board: no series "matrix" exists, so marking its victim is refused (404).
+    ("GET", "/api/v1/review/board"): Rule(P.TRIAGE_READ),
+    ("POST", "/api/v1/review/board/identified"): Rule(P.PERSONS_WRITE, ok=404),
     # Link analysis (web/api_links.py): reading it takes persons.read (every role with it has cases.read). The
     # matrix world builds no graph: an entity or a path answers 404 to a caller the rule lets through.
     ("GET", "/api/v1/links"): Rule(P.PERSONS_READ),
@@ -453,6 +456,15 @@ class Requests:
                 "headers": headers,
             },
             "/api/v1/review/undo": lambda: {"headers": headers},
+            "/api/v1/review/board/identified": lambda: {
+                "json": {
+                    "series": "matrix",
+                    "case_id": self.world.own_case,
+                    "person_id": self.world.own_person,
+                    "identified_on": "2026-03-01",
+                },
+                "headers": headers,
+            },
             "/api/v1/operations/{operation_id}/release/flags": lambda: {
                 "json": {"person_id": self.world.own_person, "reason": "matrix"},
                 "headers": headers,

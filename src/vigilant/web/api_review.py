@@ -7,7 +7,7 @@ picture's bytes is logged; reveals are audited with their reason.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from vigilant.cases.operations import get_operation
-from vigilant.review import decisions, outputs, wellness
+from vigilant.review import board, decisions, outputs, wellness
 from vigilant.review.context import ReviewContext
 from vigilant.review.decisions import AGE_BANDS, SEXES, Decision, Victim
 from vigilant.review.queue import (
@@ -341,3 +341,57 @@ def promote(run_id: RowId, body: PromoteIn, ctx: ContextDep, actor: ActorDep) ->
         version=info.version if info else body.version, entries=report.rows_taken,
         already_imported=report.already_imported,
     )  # fmt: skip
+
+
+class SeriesOut(BaseModel):
+    series: str
+    items: int
+    victims: list[dict[str, Any]]
+    cameras: list[str]
+    places: list[tuple[float, float]]
+    notes: list[str]
+    cases: list[str]
+    agencies: list[str]
+    possible_production: bool
+
+
+@router.get("/board", response_model=list[SeriesOut])
+def identification_board(ctx: ContextDep, actor: ActorDep) -> list[SeriesOut]:
+    """Series with victims not identified yet, across the cases the caller may see, with their clues."""
+    return [
+        SeriesOut(
+            series=c.series,
+            items=c.items,
+            victims=c.victims,
+            cameras=sorted(c.cameras),
+            places=sorted(c.places),
+            notes=sorted(c.notes),
+            cases=sorted(c.cases),
+            agencies=sorted(c.agencies),
+            possible_production=c.possible_production,
+        )
+        for c in board.board(review_context(ctx), actor)
+    ]
+
+
+class IdentifiedIn(BaseModel):
+    series: str = Field(min_length=1, max_length=200)
+    case_id: BodyId
+    person_id: BodyId
+    identified_on: date
+    safeguarded_on: date | None = None
+
+
+class IdentifiedOut(BaseModel):
+    series: str
+    decisions: int
+
+
+@router.post("/board/identified", response_model=IdentifiedOut)
+def identified(body: IdentifiedIn, ctx: ContextDep, actor: ActorDep) -> IdentifiedOut:
+    """A series' victim identified (and safeguarded): the case's Victim record and the series' decisions."""
+    marked = board.mark_identified(
+        review_context(ctx), actor, body.series, case_id=body.case_id, person_id=body.person_id,
+        identified_on=body.identified_on, safeguarded_on=body.safeguarded_on,
+    )  # fmt: skip
+    return IdentifiedOut(series=body.series, decisions=marked)

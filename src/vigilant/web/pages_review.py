@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from vigilant.review import wellness
+from vigilant.review import board, wellness
 from vigilant.review.queue import QueueFilter, progress, queue, sync
 from vigilant.review.scope import Scope
 from vigilant.security.rights import Permission
@@ -35,6 +35,7 @@ def review_index(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
         runs=runs,
         exposure=wellness.my_exposure(rctx, actor) if actor.may(Permission.MEDIA_VIEW) else None,
         unit=wellness.unit_exposure(rctx, actor) if supervisor else None,
+        board=board.board(rctx, actor) if actor.may(Permission.TRIAGE_READ) else [],
     )
 
 
