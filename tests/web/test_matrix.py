@@ -190,6 +190,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/links/operations/{operation_id}/network"): Rule(P.PERSONS_READ, scoped=True),
     ("POST", "/api/v1/links/build"): Rule(P.PERSONS_READ, ok=201),
     ("GET", "/api/v1/links/export"): Rule(P.PERSONS_READ),
+    ("GET", "/links"): Rule(P.PERSONS_READ),  # web/pages_links.py: the strongest links, none in the matrix
     # Person resolution (web/api_xref.py). There is no proposal 424242: a caller the rule lets through
     # reaches the service, which finds none to show or judge (404) and records nothing.
     ("GET", "/api/v1/links/xref"): Rule(P.PERSONS_READ),

@@ -38,6 +38,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Operations", "/operations", P.OPERATIONS_READ),
     MenuItem("Cases", "/cases", P.CASES_READ),
     MenuItem("Persons", "/persons", P.PERSONS_READ),
+    MenuItem("Links", "/links", P.PERSONS_READ),
     MenuItem("Person xref", "/links/xref", P.PERSONS_READ),
     MenuItem("Leads", "/leads", P.LEADS_READ),
     MenuItem("Evidence", "/evidence", P.EVIDENCE_READ),
