@@ -82,3 +82,16 @@ def test_another_agency_sees_nothing(db: Database, tmp_path: Path) -> None:
     auditor = Actor(None, "aud", frozenset({Role.AUDITOR}), sc.world.own_agency)
     with pytest.raises(PermissionDenied):
         queue(sc.ctx, auditor, Scope())
+
+
+def test_items_enter_the_queue_with_a_note_when_the_evidence_cannot_be_read(
+    db: Database, tmp_path: Path
+) -> None:
+    sc = build(db, tmp_path)
+    sc.folder.rename(tmp_path / "unplugged")  # the seized folder is no longer where it was added
+    result = sync(sc.ctx, sc.examiner, sc.run_id)
+    assert result.items_added == 5
+    rows = queue(sc.ctx, sc.examiner, Scope(run_id=sc.run_id), QueueFilter(stacks_only=False)).rows
+    for row in rows:
+        assert row.item.media_note is not None
+        assert str(sc.folder) in row.item.media_note

@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, func, select, update
 
 from vigilant.cases.access import audit
 from vigilant.cases.models import SeizedDeviceRow
-from vigilant.errors import NotFoundError
+from vigilant.errors import NotFoundError, VigilantError
 from vigilant.perceptual.pdq import PDQ_MIN_QUALITY
 from vigilant.review.context import ReviewContext
 from vigilant.review.media import Key, media_of, seal
@@ -203,22 +203,28 @@ def _add_media(
     if not rows:
         return
     seen: set[Key] = set()
-    for key, data, note in ctx.reader(evidence_info(evidence), rows):
-        row = rows[key]
-        seen.add(key)
-        if data is None:
-            row.media_note = note
-            continue
-        made = media_of(data, row.kind, row.pdq_method)
-        if made.dihedral:
-            row.dihedral = b"".join(h for h, _ in made.dihedral)
-        row.media_note = made.note
-        for frame, still in enumerate(made.stills):
-            for variant, content in (("blurred", still.blurred), ("clear", still.clear)):
-                sealed = seal(ctx.box, content, item_id=row.id, variant=variant, frame=frame)
-                s.add(ReviewMediaRow(item_id=row.id, variant=variant, frame=frame, sealed=sealed))
+    missing = "not found again in the evidence"
+    try:
+        for key, data, note in ctx.reader(evidence_info(evidence), rows):
+            row = rows[key]
+            seen.add(key)
+            if data is None:
+                row.media_note = note
+                continue
+            made = media_of(data, row.kind, row.pdq_method)
+            if made.dihedral:
+                row.dihedral = b"".join(h for h, _ in made.dihedral)
+            row.media_note = made.note
+            for frame, still in enumerate(made.stills):
+                for variant, content in (("blurred", still.blurred), ("clear", still.clear)):
+                    sealed = seal(ctx.box, content, item_id=row.id, variant=variant, frame=frame)
+                    s.add(ReviewMediaRow(item_id=row.id, variant=variant, frame=frame, sealed=sealed))
+    except (OSError, VigilantError) as exc:
+        # The evidence could not be opened (moved, unplugged): the items still enter the queue, and each
+        # says why it has no thumbnail.
+        missing = f"no thumbnail: the evidence {evidence.path} could not be read ({exc})"
     for key in rows.keys() - seen:
-        rows[key].media_note = "not found again in the evidence"
+        rows[key].media_note = missing
 
 
 def _refresh_density(s: Any, run_id: int) -> None:
