@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from vigilant.cases import service as cases
 from vigilant.cases.agencies import add_agency
 from vigilant.cases.service import open_case
 from vigilant.errors import NotFoundError, VigilantError
@@ -51,8 +52,9 @@ SETTINGS = TriageSettings(processes=0, threads=1, pdq=False, exif=False)
 
 # Services whose methods take the caller; a method listed in EXEMPT says why it has no row.
 SERVICE_CLASSES = (EvidenceService, TriageService)
-SERVICE_MODULES: tuple[ModuleType, ...] = (leads, lead_access, triage_access)
+SERVICE_MODULES: tuple[ModuleType, ...] = (cases, leads, lead_access, triage_access)
 EXEMPT = {
+    "vigilant.cases.service.load_case": "the visibility rule on one case, inside the methods below",
     "EvidenceService.record": "writes a custody event for a service that checked its caller (start, report)",
     "EvidenceService.verify_from_records": "a run's own re-verification, inside TriageService.work",
     "vigilant.leads.service.lead_visible": "the visibility rule itself (a WHERE clause)",
@@ -67,6 +69,7 @@ class World:
     db: Database
     own: int  # the agency whose records the matrix reads and changes
     other: int
+    case: int  # an agency_only case of the own agency
     item: int  # an evidence item of the own agency's case
     run: int  # a queued triage run of it
     lead: int  # a lead routed and assigned to the own agency
@@ -81,6 +84,8 @@ class Rule:
     call: Callable[[World, Actor], Any]
     listing: bool = False  # another agency's caller gets an empty answer instead of "not found"
     creates: bool = False  # makes a new record: another agency's caller goes through as well
+    # `vigilant cases` acts for an agency (--agency, --role coordinator by default): a case belongs to one.
+    cli_member: bool = False
 
 
 def _new_folder(w: World) -> Path:
@@ -95,6 +100,25 @@ def _triage(w: World) -> TriageService:
 
 
 RULES: dict[str, Rule] = {
+    # Cases.
+    "vigilant.cases.service.open_case": Rule(
+        P.CASES_WRITE,
+        lambda w, a: open_case(w.db, a, number=f"N-{next(w.created)}", title="t"),
+        creates=True,
+        cli_member=True,
+    ),
+    "vigilant.cases.service.get_case": Rule(
+        P.CASES_READ, lambda w, a: cases.get_case(w.db, a, w.case), cli_member=True
+    ),
+    "vigilant.cases.service.find_case": Rule(
+        P.CASES_READ, lambda w, a: cases.find_case(w.db, a, "OWN-1", agency_id=w.own), cli_member=True
+    ),
+    "vigilant.cases.service.list_cases": Rule(
+        P.CASES_READ, lambda w, a: cases.list_cases(w.db, a), listing=True
+    ),
+    "vigilant.cases.service.update_case": Rule(
+        P.CASES_WRITE, lambda w, a: cases.update_case(w.db, a, w.case, title="renamed"), cli_member=True
+    ),
     # Evidence items and their custody.
     "EvidenceService.add": Rule(
         P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).add(_new_folder(w), actor=a), creates=True
@@ -190,7 +214,8 @@ def _world(db: Database, tmp: Path) -> World:
         for name in ("OWN", "OTHER")
     ]
     own, other = agencies
-    open_case(db, Actor.cli("matrix", agency_id=own, roles={Role.COORDINATOR}), number="OWN-1", title="t")
+    owner = Actor.cli("matrix", agency_id=own, roles={Role.COORDINATOR})
+    case = open_case(db, owner, number="OWN-1", title="t").id
     folder = tmp / "seized"
     folder.mkdir()
     (folder / "a.txt").write_text("synthetic evidence\n")
@@ -209,7 +234,7 @@ def _world(db: Database, tmp: Path) -> World:
         s.flush()
         lead_id = lead.id
     (tmp / "no-observations").mkdir()
-    return World(db, own, other, item, run, lead_id, folder, tmp, itertools.count())
+    return World(db, own, other, case, item, run, lead_id, folder, tmp, itertools.count())
 
 
 def _outcome(result: Callable[[], Any]) -> str:
@@ -252,6 +277,11 @@ def test_service_matrix(db: Database, tmp_path: Path, method: str) -> None:
 @pytest.mark.parametrize("method", sorted(RULES))
 def test_the_clis_own_actor_goes_through(db: Database, tmp_path: Path, method: str) -> None:
     """The CLI's actor (an administrator for no agency) sees every record, and holds every permission the
-    methods ask for (media viewing, which no method here asks for, is not an administrator's)."""
+    methods ask for (media viewing, which no method here asks for, is not an administrator's); for cases it
+    acts as a coordinator of the agency it names."""
     w = _world(db, tmp_path)
-    assert _outcome(lambda: RULES[method].call(w, Actor.cli("cli"))) == "allowed"
+    rule = RULES[method]
+    actor = (
+        Actor.cli("cli", agency_id=w.own, roles={Role.COORDINATOR}) if rule.cli_member else Actor.cli("cli")
+    )
+    assert _outcome(lambda: rule.call(w, actor)) == "allowed"
