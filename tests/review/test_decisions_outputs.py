@@ -115,3 +115,19 @@ def test_figures_count_series_and_victims_without_naming_anyone(db: Database, tm
     text = "\n".join(found.lines())
     assert "under 12: 50 per cent (1 of 2)" in text
     assert figures(sc.ctx, sc.stranger, Scope(operation_id=sc.world.own_operation)).series == 0
+
+
+def test_a_stack_decided_one_item_at_a_time_still_shows_what_is_left(db: Database, tmp_path: Path) -> None:
+    sc = build(db, tmp_path)
+    sync(sc.ctx, sc.examiner, sc.run_id)
+    scope = Scope(run_id=sc.run_id)
+    [head] = [r for r in queue(sc.ctx, sc.examiner, scope).rows if r.stack_size == 2]
+    decide(sc.ctx, sc.examiner, head.item.id, Decision("1"))  # the item alone, not its stack
+    rows = queue(sc.ctx, sc.examiner, scope).rows
+    assert len(rows) == 4  # the stack's other item now stands for it
+    [rest] = [r for r in rows if r.item.stack_id == head.item.stack_id]
+    assert rest.item.id != head.item.id
+    decide(sc.ctx, sc.examiner, rest.item.id, Decision("1"))
+    assert len(queue(sc.ctx, sc.examiner, scope).rows) == 3
+    undo(sc.ctx, sc.examiner)
+    assert [r.item.id for r in queue(sc.ctx, sc.examiner, scope).rows if r.stack_size == 2] == [rest.item.id]

@@ -19,8 +19,8 @@ from vigilant.cases.models import VictimRow
 from vigilant.errors import BadInputError, NotFoundError
 from vigilant.library.categories import PROFILES
 from vigilant.review.context import ReviewContext
-from vigilant.review.models import ReviewDecisionRow
-from vigilant.review.queue import stack_members, visible_item
+from vigilant.review.models import ReviewDecisionRow, ReviewItemRow
+from vigilant.review.queue import refresh_heads, stack_members, visible_item
 from vigilant.review.wellness import touch
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
@@ -121,6 +121,7 @@ def decide(
             )
         audit(s, actor, RecordChanged, change="create", object_type="review_decision", object_id=batch,
               fields_changed=tuple(str(t.id) for t in targets[:50]))  # fmt: skip
+    refresh_heads(ctx, {t.stack_id for t in targets if t.stack_id is not None})
     touch(ctx, actor)
     return Decided(batch, [t.id for t in targets], decision.category)
 
@@ -149,4 +150,7 @@ def undo(ctx: ReviewContext, actor: Actor) -> Decided:
             row.undone_at = now
         audit(s, actor, RecordChanged, change="update", object_type="review_decision", object_id=latest.batch,
               fields_changed=("undone_at",))  # fmt: skip
-        return Decided(latest.batch, [r.item_id for r in rows], latest.category)
+        done = Decided(latest.batch, [r.item_id for r in rows], latest.category)
+        stacks = set(s.scalars(select(ReviewItemRow.stack_id).where(ReviewItemRow.id.in_(done.items))))
+    refresh_heads(ctx, {stack for stack in stacks if stack is not None})
+    return done

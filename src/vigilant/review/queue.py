@@ -265,26 +265,66 @@ def restack(ctx: ReviewContext, evidence: EvidenceItemRow, threshold: int = DEFA
             for r in rows
         ]
         stacks = stack_ids(ids, codes, [r.dihedral for r in rows], threshold)
-        # Each stack's head within each run: the item the queue shows for the stack (highest priority, then
-        # lowest id); a stack found on two devices of a case has a head on each.
-        best: dict[tuple[int, int], tuple[int, int]] = {}
-        for r in rows:
-            key, rank = (stacks[r.id], r.run_id), (-r.priority, r.id)
-            if key not in best or rank < best[key]:
-                best[key] = rank
-        changed: dict[tuple[int, bool], list[int]] = {}
-        for r in rows:
-            head = best[(stacks[r.id], r.run_id)][1] == r.id
-            if r.stack_id != stacks[r.id] or r.stack_head != head:
-                changed.setdefault((stacks[r.id], head), []).append(r.id)
-        for (stack, head), members in changed.items():
-            for first in range(0, len(members), 1000):
-                s.execute(
-                    update(ReviewItemRow)
-                    .where(ReviewItemRow.id.in_(members[first : first + 1000]))
-                    .values(stack_id=stack, stack_head=head)
-                )
+        decided = set(s.scalars(select(ReviewDecisionRow.item_id).where(
+            ReviewDecisionRow.undone_at.is_(None),
+            ReviewDecisionRow.item_id.in_(query.with_only_columns(ReviewItemRow.id)),
+        )))  # fmt: skip
+        _set_heads(
+            s, [(r.id, stacks[r.id], r.run_id, r.priority, r.stack_id, r.stack_head) for r in rows], decided
+        )
     return len(set(stacks.values()))
+
+
+Member = tuple[int, int, int, int, int | None, bool]  # id, new stack, run, priority, old stack, old head
+
+
+def _set_heads(s: Any, members: list[Member], decided: set[int]) -> None:
+    """Store each item's stack and whether it heads its stack within its run: the undecided item of highest
+    priority (lowest id on a tie), else, all decided, the item of highest priority. The queue shows the
+    heads, so a stack partly decided one item at a time still shows what is left of it; a stack found on two
+    devices of a case has a head on each."""
+    best: dict[tuple[int, int], tuple[bool, int, int]] = {}
+    for item, stack, run, priority, _, _ in members:
+        key, rank = (stack, run), (item in decided, -priority, item)
+        if key not in best or rank < best[key]:
+            best[key] = rank
+    changed: dict[tuple[int, bool], list[int]] = {}
+    for item, stack, run, _, old_stack, old_head in members:
+        head = best[(stack, run)][2] == item
+        if old_stack != stack or old_head != head:
+            changed.setdefault((stack, head), []).append(item)
+    for (stack, head), items in changed.items():
+        for first in range(0, len(items), 1000):
+            s.execute(
+                update(ReviewItemRow)
+                .where(ReviewItemRow.id.in_(items[first : first + 1000]))
+                .values(stack_id=stack, stack_head=head)
+            )
+
+
+def refresh_heads(ctx: ReviewContext, stacks: set[int]) -> None:
+    """Choose the heads of ``stacks`` again, after decisions changed which of their items are open."""
+    if not stacks:
+        return
+    with ctx.db.session() as s:
+        rows = list(
+            s.execute(
+                select(
+                    ReviewItemRow.id, ReviewItemRow.stack_id, ReviewItemRow.run_id, ReviewItemRow.priority,
+                    ReviewItemRow.stack_head,
+                ).where(ReviewItemRow.stack_id.in_(stacks))
+            )
+        )  # fmt: skip
+        ids = [r.id for r in rows]
+        decided = set(
+            s.scalars(
+                select(ReviewDecisionRow.item_id).where(
+                    ReviewDecisionRow.undone_at.is_(None), ReviewDecisionRow.item_id.in_(ids)
+                )
+            )
+        )
+        members = [(r.id, r.stack_id or r.id, r.run_id, r.priority, r.stack_id, r.stack_head) for r in rows]
+        _set_heads(s, members, decided)
 
 
 def _stack_count(ctx: ReviewContext, run_id: int) -> int:
