@@ -20,7 +20,7 @@ import inspect
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from vigilant.cases import agencies, operations
 from vigilant.cases import service as cases
 from vigilant.cases.agencies import add_agency
 from vigilant.cases.service import open_case
@@ -48,13 +49,15 @@ from vigilant.triage.settings import TriageSettings
 
 P = Permission
 NOW = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
+DAY = date(2026, 5, 4)
 SETTINGS = TriageSettings(processes=0, threads=1, pdq=False, exif=False)
 
 # Services whose methods take the caller; a method listed in EXEMPT says why it has no row.
 SERVICE_CLASSES = (EvidenceService, TriageService)
-SERVICE_MODULES: tuple[ModuleType, ...] = (cases, leads, lead_access, triage_access)
+SERVICE_MODULES: tuple[ModuleType, ...] = (agencies, operations, cases, leads, lead_access, triage_access)
 EXEMPT = {
     "vigilant.cases.service.load_case": "the visibility rule on one case, inside the methods below",
+    "vigilant.cases.operations.operation_by_ref": "the visibility rule on one operation, inside the methods",
     "EvidenceService.record": "writes a custody event for a service that checked its caller (start, report)",
     "EvidenceService.verify_from_records": "a run's own re-verification, inside TriageService.work",
     "vigilant.leads.service.lead_visible": "the visibility rule itself (a WHERE clause)",
@@ -70,6 +73,7 @@ class World:
     own: int  # the agency whose records the matrix reads and changes
     other: int
     case: int  # an agency_only case of the own agency
+    operation: int  # an operation the own agency coordinates, the other takes no part in
     item: int  # an evidence item of the own agency's case
     run: int  # a queued triage run of it
     lead: int  # a lead routed and assigned to the own agency
@@ -100,6 +104,34 @@ def _triage(w: World) -> TriageService:
 
 
 RULES: dict[str, Rule] = {
+    # Agencies and operations.
+    "vigilant.cases.agencies.add_agency": Rule(
+        P.AGENCIES_MANAGE,
+        lambda w, a: add_agency(w.db, a, name="New", short_name=f"N{next(w.created)}", province="ON"),
+        creates=True,
+    ),
+    "vigilant.cases.agencies.add_sharing_group": Rule(
+        P.AGENCIES_MANAGE,
+        lambda w, a: agencies.add_sharing_group(w.db, a, name=f"G{next(w.created)}", agencies=[w.own]),
+        creates=True,
+    ),
+    "vigilant.cases.operations.add_operation": Rule(
+        P.OPERATIONS_MANAGE,
+        lambda w, a: operations.add_operation(w.db, a, code=f"OP-{next(w.created)}", name="o", starts_on=DAY),
+        creates=True,
+        cli_member=True,
+    ),
+    "vigilant.cases.operations.get_operation": Rule(
+        P.OPERATIONS_READ, lambda w, a: operations.get_operation(w.db, a, w.operation), cli_member=True
+    ),
+    "vigilant.cases.operations.list_operations": Rule(
+        P.OPERATIONS_READ, lambda w, a: operations.list_operations(w.db, a), listing=True, cli_member=True
+    ),
+    "vigilant.cases.operations.add_participants": Rule(
+        P.OPERATIONS_MANAGE,
+        lambda w, a: operations.add_participants(w.db, a, w.operation, [w.own]),
+        cli_member=True,
+    ),
     # Cases.
     "vigilant.cases.service.open_case": Rule(
         P.CASES_WRITE,
@@ -216,6 +248,7 @@ def _world(db: Database, tmp: Path) -> World:
     own, other = agencies
     owner = Actor.cli("matrix", agency_id=own, roles={Role.COORDINATOR})
     case = open_case(db, owner, number="OWN-1", title="t").id
+    operation = operations.add_operation(db, owner, code="OP-OWN", name="o", starts_on=DAY).id
     folder = tmp / "seized"
     folder.mkdir()
     (folder / "a.txt").write_text("synthetic evidence\n")
@@ -234,7 +267,7 @@ def _world(db: Database, tmp: Path) -> World:
         s.flush()
         lead_id = lead.id
     (tmp / "no-observations").mkdir()
-    return World(db, own, other, case, item, run, lead_id, folder, tmp, itertools.count())
+    return World(db, own, other, case, operation, item, run, lead_id, folder, tmp, itertools.count())
 
 
 def _outcome(result: Callable[[], Any]) -> str:
