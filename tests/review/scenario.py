@@ -57,7 +57,7 @@ def with_serial(image: Image.Image, path: Path, serial: str) -> None:
     image.save(path, "JPEG", quality=90, exif=exif)
 
 
-def build(db: Database, root: Path, world: World | None = None) -> Scenario:
+def build(db: Database, root: Path, world: World | None = None, *, batch_files: int = 512) -> Scenario:
     """The scenario in ``db`` (with the web tests' world of two agencies, made here unless given)."""
     world = world or build_world(db)
     root.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,9 @@ def build(db: Database, root: Path, world: World | None = None) -> Scenario:
     item = triage.evidence.add(
         seized, actor=LAB, label="Seized folder", case_number="OP-OWN-1", case_pending=True
     )
-    run_id = triage.start(item.id, TriageSettings(processes=0, threads=1), LAB, Progress())
+    run_id = triage.start(
+        item.id, TriageSettings(processes=0, threads=1, batch_files=batch_files), LAB, Progress()
+    )
     ctx = ReviewContext(db, SecretBox.generate(), clock=Clock())
     examiner = world.users[Role.EXAMINER].actor()
     stranger = Actor(None, "other-examiner", frozenset({Role.EXAMINER}), world.other_agency)

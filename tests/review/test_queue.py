@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review.scenario import SERIAL, build
+from tests.review.scenario import LAB, SERIAL, build
 from vigilant.errors import NotFoundError
 from vigilant.review.queue import QueueFilter, progress, queue, stack_members, stacks, sync, visible_item
 from vigilant.review.scope import Scope
@@ -95,3 +95,24 @@ def test_items_enter_the_queue_with_a_note_when_the_evidence_cannot_be_read(
     for row in rows:
         assert row.item.media_note is not None
         assert str(sc.folder) in row.item.media_note
+
+
+def test_review_starts_while_triage_runs_batch_by_batch(db: Database, tmp_path: Path) -> None:
+    """Triage writes a batch file as each batch finishes: the queue takes what is there and, called again,
+    what came since, ending as it would have from the finished run (folder density included)."""
+    sc = build(db, tmp_path, batch_files=2)
+    results = Path(sc.triage.status(sc.run_id, LAB).results_dir)
+    batches = sorted(results.glob("batch-*.parquet"))
+    assert len(batches) == 3
+    for later in batches[1:]:  # not written yet
+        later.rename(later.with_name("pending-" + later.name))
+    first = sync(sc.ctx, sc.examiner, sc.run_id)
+    assert first.batches_read == 1
+    for pending in results.glob("pending-*"):
+        pending.rename(pending.with_name(pending.name.removeprefix("pending-")))
+    rest = sync(sc.ctx, sc.examiner, sc.run_id)
+    assert (rest.batches_read, first.items_added + rest.items_added, rest.items_total) == (2, 5, 5)
+    assert rest.stacks == 4
+    rows = queue(sc.ctx, sc.examiner, Scope(run_id=sc.run_id), QueueFilter(stacks_only=False)).rows
+    density = {r.item.name: r.item.folder_hits for r in rows}
+    assert density == {"holiday.jpg": 0, "a.jpg": 1, "a-rotated.jpg": 1, "b.jpg": 1, "c.png": 1}
