@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
 from tests.perceptual.videos import (
     damage_inter_frames,
     frames_of,
@@ -19,7 +20,6 @@ from tests.perceptual.videos import (
     scramble_packets,
     write_video,
 )
-
 from vigilant.perceptual import vpdq, vpdq_decode
 from vigilant.perceptual.pdq import PdqResult, pdq_of_pil
 from vigilant.perceptual.vpdq import (
