@@ -23,10 +23,13 @@ from vigilant.review.context import ReviewContext
 from vigilant.review.outputs import export_vics, figures, promote
 from vigilant.review.queue import QueueFilter, progress, queue, stacks, sync
 from vigilant.review.scope import Scope
+from vigilant.review.wellness import Limits, set_limits
 from vigilant.security.secretbox import SecretBox
 
-app = typer.Typer(help="Review: the queue of unknown pictures and videos, stacks, export, promote, figures.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Review: the queue of unknown pictures and videos, stacks, export, promote, figures, limits.",
+    no_args_is_help=True,
+)
 
 RunOpt = Annotated[int | None, typer.Option("--run", help="Only this triage run.")]
 EvidenceOpt = Annotated[int | None, typer.Option("--evidence", help="Only this evidence item.")]
@@ -168,3 +171,22 @@ def stats_cmd(
         return
     for line in found.lines():
         console.print(line)
+
+
+@app.command("limits")
+def limits_cmd(
+    agency: Annotated[int, typer.Argument(help="The unit (agency id) whose limits to set.")],
+    reveals: Annotated[
+        int, typer.Option(min=0, max=10_000, help="Items an examiner may reveal a day.")
+    ] = 100,
+    minutes: Annotated[int, typer.Option(min=1, max=1440, help="Minutes in review a day.")] = 240,
+    reveal_seconds: Annotated[int, typer.Option(min=5, max=600, help="How long a reveal lasts.")] = 30,
+    break_every: Annotated[
+        int, typer.Option(min=5, max=480, help="Minutes of review before a break prompt.")
+    ] = 45,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a unit's exposure limits for its examiners (reveals and minutes a day, reveal time, breaks)."""
+    chosen = Limits(reveals, minutes, reveal_seconds, break_every)
+    set_limits(_context(), local_actor(), agency, chosen)
+    print_listing([{"agency": agency, **chosen.__dict__}], as_json=as_json, title="Review limits")
