@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from tests.review.scenario import build
 from tests.web.conftest import FAST, PASSWORD, ROOT, Clock, Login, World
 from tests.web.test_browser import CHROMIUM_ARGS, _log_in, chromium, site
+from tests.web.test_browser_pages import _axe_source, _violations
 from vigilant.review.models import ReviewDecisionRow
 from vigilant.security.audit import AuditLog
 from vigilant.security.rights import Actor, Role
@@ -99,6 +100,17 @@ def test_review_in_the_browser(
             assert Image.open(io.BytesIO(pictures[clear_url])).mode == "RGB"
             [event] = AuditLog(db).search(Actor.cli("root"), now=datetime.now(UTC), action="review.reveal")
             assert (event.object_id, event.detail["reason"]) == (revealed, "compare with the series")
+
+            # Both review pages meet WCAG 2.1 AA (axe-core; its script needs the CSP bypassed).
+            axe = _axe_source()
+            checked = browser.new_context(viewport=VIEWPORT, bypass_csp=True).new_page()
+            _log_in(checked, base, world.users[Role.INVESTIGATOR])  # the examiner's code is spent (no replay)
+            problems: list[str] = []
+            for path in ("/review", f"/review/runs/{sc.run_id}"):
+                checked.goto(f"{base}{path}")
+                checked.wait_for_load_state("networkidle")
+                problems += [f"{path}: {v}" for v in _violations(checked, axe)]
+            assert problems == []
 
             # Another agency's user (an investigator, who may view material) sees nothing of it.
             other = browser.new_context(viewport=VIEWPORT).new_page()
