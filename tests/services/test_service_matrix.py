@@ -28,9 +28,21 @@ from typing import Any
 
 import pytest
 
-from vigilant.cases import agencies, operations
+from vigilant.cases import (
+    agencies,
+    breakdown,
+    figures,
+    links,
+    operation_view,
+    operations,
+    people,
+    person_search,
+    records,
+    release,
+)
 from vigilant.cases import service as cases
 from vigilant.cases.agencies import add_agency
+from vigilant.cases.models import PersonRole
 from vigilant.cases.service import open_case
 from vigilant.errors import NotFoundError, VigilantError
 from vigilant.leads import access as lead_access
@@ -54,10 +66,17 @@ SETTINGS = TriageSettings(processes=0, threads=1, pdq=False, exif=False)
 
 # Services whose methods take the caller; a method listed in EXEMPT says why it has no row.
 SERVICE_CLASSES = (EvidenceService, TriageService)
-SERVICE_MODULES: tuple[ModuleType, ...] = (agencies, operations, cases, leads, lead_access, triage_access)
+SERVICE_MODULES: tuple[ModuleType, ...] = (
+    *(agencies, operations, cases, people, records, links, person_search),
+    *(operation_view, figures, breakdown, release),
+    *(leads, lead_access, triage_access),
+)
 EXEMPT = {
     "vigilant.cases.service.load_case": "the visibility rule on one case, inside the methods below",
     "vigilant.cases.operations.operation_by_ref": "the visibility rule on one operation, inside the methods",
+    "vigilant.cases.people.load_person": "the visibility rule on one person, inside the methods below",
+    "vigilant.cases.release.clear_flag": "needs a release with a flag to clear: tests/cases/test_release.py",
+    "vigilant.cases.release.coordinates": "whether the caller's agency coordinates: a yes or no for a page",
     "EvidenceService.record": "writes a custody event for a service that checked its caller (start, report)",
     "EvidenceService.verify_from_records": "a run's own re-verification, inside TriageService.work",
     "vigilant.leads.service.lead_visible": "the visibility rule itself (a WHERE clause)",
@@ -74,6 +93,7 @@ class World:
     other: int
     case: int  # an agency_only case of the own agency
     operation: int  # an operation the own agency coordinates, the other takes no part in
+    person: int  # a suspect in the own case
     item: int  # an evidence item of the own agency's case
     run: int  # a queued triage run of it
     lead: int  # a lead routed and assigned to the own agency
@@ -97,6 +117,11 @@ def _new_folder(w: World) -> Path:
     folder.mkdir()
     (folder / "notes.txt").write_text("synthetic\n")
     return folder
+
+
+def _add_role(w: World, a: Actor) -> str:
+    people.add_role(w.db, a, w.case, w.person, PersonRole.WITNESS)
+    return "added"
 
 
 def _triage(w: World) -> TriageService:
@@ -131,6 +156,79 @@ RULES: dict[str, Rule] = {
         P.OPERATIONS_MANAGE,
         lambda w, a: operations.add_participants(w.db, a, w.operation, [w.own]),
         cli_member=True,
+    ),
+    # Persons, the case file, identifiers, operations' views and figures, the release.
+    "vigilant.cases.people.add_person": Rule(
+        P.PERSONS_WRITE,
+        lambda w, a: people.add_person(
+            w.db, a, w.case, given_names="C", surname="D", role=PersonRole.WITNESS
+        ),
+        cli_member=True,
+    ),
+    "vigilant.cases.people.add_role": Rule(
+        P.PERSONS_WRITE,
+        _add_role,
+        cli_member=True,
+    ),
+    "vigilant.cases.people.get_person": Rule(
+        P.PERSONS_READ, lambda w, a: people.get_person(w.db, a, w.person), cli_member=True
+    ),
+    "vigilant.cases.people.persons_in_case": Rule(
+        P.PERSONS_READ, lambda w, a: people.persons_in_case(w.db, a, w.case), cli_member=True
+    ),
+    "vigilant.cases.people.record_ban": Rule(
+        P.PERSONS_WRITE,
+        lambda w, a: people.record_ban(w.db, a, w.case, w.person, authority="s. 486.4") or "done",
+        cli_member=True,
+    ),
+    "vigilant.cases.people.record_victim": Rule(
+        P.PERSONS_WRITE,
+        lambda w, a: people.record_victim(w.db, a, w.case, w.person) or "done",
+        cli_member=True,
+    ),
+    "vigilant.cases.records.case_file": Rule(
+        P.CASES_READ, lambda w, a: records.case_file(w.db, a, w.case), cli_member=True
+    ),
+    "vigilant.cases.records.charges_in_case": Rule(
+        P.LEGAL_READ, lambda w, a: records.charges_in_case(w.db, a, w.case) or "none yet", cli_member=True
+    ),
+    "vigilant.cases.records.legal_process_in_case": Rule(
+        P.LEGAL_READ, lambda w, a: records.legal_process_in_case(w.db, a, w.case) or "none", cli_member=True
+    ),
+    "vigilant.cases.records.person_file": Rule(
+        P.PERSONS_READ, lambda w, a: records.person_file(w.db, a, w.person), cli_member=True
+    ),
+    "vigilant.cases.links.link_identifier": Rule(
+        P.PERSONS_WRITE,
+        lambda w, a: links.link_identifier(w.db, a, w.case, "email", "d@example.org", person_id=w.person),
+        cli_member=True,
+    ),
+    "vigilant.cases.links.where_seen": Rule(
+        P.CASES_READ,
+        lambda w, a: links.where_seen(w.db, a, "email", "a@example.org"),
+        listing=True,
+        cli_member=True,
+    ),
+    "vigilant.cases.person_search.search_persons": Rule(
+        P.PERSONS_READ, lambda w, a: person_search.search_persons(w.db, a), listing=True, cli_member=True
+    ),
+    "vigilant.cases.operation_view.operation_detail": Rule(
+        P.OPERATIONS_READ, lambda w, a: operation_view.operation_detail(w.db, a, w.operation), cli_member=True
+    ),
+    "vigilant.cases.operation_view.operation_summaries": Rule(
+        P.OPERATIONS_READ,
+        lambda w, a: operation_view.operation_summaries(w.db, a),
+        listing=True,
+        cli_member=True,
+    ),
+    "vigilant.cases.figures.operation_figures": Rule(
+        P.OPERATIONS_READ, lambda w, a: figures.operation_figures(w.db, a, w.operation), cli_member=True
+    ),
+    "vigilant.cases.breakdown.operation_breakdown": Rule(
+        P.OPERATIONS_READ, lambda w, a: breakdown.operation_breakdown(w.db, a, w.operation), cli_member=True
+    ),
+    "vigilant.cases.release.build_release": Rule(
+        P.RELEASE_PREVIEW, lambda w, a: release.build_release(w.db, a, w.operation), cli_member=True
     ),
     # Cases.
     "vigilant.cases.service.open_case": Rule(
@@ -249,6 +347,8 @@ def _world(db: Database, tmp: Path) -> World:
     owner = Actor.cli("matrix", agency_id=own, roles={Role.COORDINATOR})
     case = open_case(db, owner, number="OWN-1", title="t").id
     operation = operations.add_operation(db, owner, code="OP-OWN", name="o", starts_on=DAY).id
+    person = people.add_person(db, owner, case, given_names="A", surname="B", role=PersonRole.SUSPECT).id
+    links.link_identifier(db, owner, case, "email", "a@example.org", person_id=person)
     folder = tmp / "seized"
     folder.mkdir()
     (folder / "a.txt").write_text("synthetic evidence\n")
@@ -267,7 +367,7 @@ def _world(db: Database, tmp: Path) -> World:
         s.flush()
         lead_id = lead.id
     (tmp / "no-observations").mkdir()
-    return World(db, own, other, case, operation, item, run, lead_id, folder, tmp, itertools.count())
+    return World(db, own, other, case, operation, person, item, run, lead_id, folder, tmp, itertools.count())
 
 
 def _outcome(result: Callable[[], Any]) -> str:
