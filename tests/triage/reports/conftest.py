@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.triage.reports.synthetic import synthetic_records, synthetic_run, write_batches
 
+from tests.triage.reports.synthetic import synthetic_records, synthetic_run, write_batches
 from vigilant.triage.reports import RecordSource
 from vigilant.triage.results import iter_records
 from vigilant.triage.runinfo import RunInfo

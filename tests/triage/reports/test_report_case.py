@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.triage.reports.synthetic import HOSTILE_HTML, render
 
+from tests.triage.reports.synthetic import HOSTILE_HTML, render
 from vigilant.triage.reports import RecordSource, reports
 from vigilant.triage.reports.case_uco import CASE_VERSION
 from vigilant.triage.runinfo import RunInfo

@@ -8,7 +8,6 @@ import io
 import json
 
 from tests.triage.reports.synthetic import CONTROL_NAME, FORMULA_NAMES, HOSTILE_HTML, UNICODE_MEMBER, render
-
 from vigilant.triage.records import SCHEMA, FileRecord
 from vigilant.triage.reports import RecordSource, reports
 from vigilant.triage.runinfo import RunInfo

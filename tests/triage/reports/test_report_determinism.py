@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.triage.reports.synthetic import render, synthetic_records, write_batches
 
+from tests.triage.reports.synthetic import render, synthetic_records, write_batches
 from vigilant.triage.reports import RecordSource, reports
 from vigilant.triage.results import iter_records
 from vigilant.triage.runinfo import RunInfo

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.triage.reports.synthetic import file_record, render
 
+from tests.triage.reports.synthetic import file_record, render
 from vigilant.triage.reports import RecordSource, reports
 from vigilant.triage.runinfo import RunInfo
 

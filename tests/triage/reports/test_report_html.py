@@ -6,8 +6,8 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-from tests.triage.reports.synthetic import CONTROL_NAME, GOOD, HOSTILE_HTML, render
 
+from tests.triage.reports.synthetic import CONTROL_NAME, GOOD, HOSTILE_HTML, render
 from vigilant.triage.reports import RecordSource, reports
 from vigilant.triage.runinfo import RunInfo
 

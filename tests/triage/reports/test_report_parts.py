@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.triage.reports.synthetic import BY_DHS, BY_MD5, BY_PDQ, KNOWN_GOOD, content, file_record
 
+from tests.triage.reports.synthetic import BY_DHS, BY_MD5, BY_PDQ, KNOWN_GOOD, content, file_record
 from vigilant.triage.reports._case_nodes import uuid5
 from vigilant.triage.reports._media_groups import Category, MediaGroups
 from vigilant.triage.reports._spool import SortedSpool

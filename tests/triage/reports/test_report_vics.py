@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from tests.triage.reports.synthetic import CAM, HOSTILE_HTML, content, render
-
 from vigilant.library.samples import read_source
 from vigilant.triage.reports import RecordSource, reports
 from vigilant.triage.reports.vics import VicsReport

@@ -18,7 +18,6 @@ from tests.triage.reports.synthetic import (
     file_record,
     synthetic_records,
 )
-
 from vigilant.triage.results import iter_records, summarise
 from vigilant.triage.runinfo import RunSummary
 
