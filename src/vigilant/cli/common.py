@@ -25,7 +25,9 @@ from vigilant.security.rights import Actor
 from vigilant.store import Database, open_database
 
 # The `vigilant` command's subcommands: a hint like "`vigilant library list`" names one of them.
-SUBCOMMANDS = "library|hash|evidence|triage|p2p|leads|links|cases|registry|users|audit|serve|db|demo|version"
+SUBCOMMANDS = (
+    "library|hash|evidence|triage|p2p|leads|links|review|cases|registry|users|audit|serve|db|demo|version"
+)
 _COMMAND = re.compile(rf"(?<![\w/.-])vigilant(?= (?:{SUBCOMMANDS})\b)")
 # Wide enough for any table a script reads: Rich cuts cells ("L-1…") to fit 80 columns off a terminal.
 _SCRIPT_WIDTH = 100_000

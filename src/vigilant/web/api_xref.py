@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from vigilant.links import judgements, xref
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
-from vigilant.web.params import RowId
+from vigilant.web.params import MAX_ID, RowId
 
 router = APIRouter(prefix=f"{API_V1}/links/xref", responses=ERRORS, tags=["links"])
 
@@ -89,7 +89,7 @@ def list_proposals(
     ctx: ContextDep,
     actor: ActorDep,
     status: Annotated[str, Query(max_length=20, description="queue (default), all, or one status")] = "queue",
-    person_id: Annotated[int | None, Query(ge=1, le=2**62, description="only this person's")] = None,
+    person_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this person's")] = None,
 ) -> list[XrefProposalOut]:
     """Proposed same-person pairs you may see, strongest first, with the comparisons behind each score."""
     return [_out(v) for v in xref.list_proposals(ctx.db, actor, status=status, person_id=person_id)]
