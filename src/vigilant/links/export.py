@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +27,17 @@ class ExportFormat(StrEnum):
     I2 = "i2"  # two CSV tables: PREFIX-entities.csv and PREFIX-links.csv
 
 
+# Characters XML 1.0 cannot hold (C0 controls other than tab, newline and return; surrogates; U+FFFE/U+FFFF).
+# A name pasted from a records system may carry one: it is written as a visible escape, not a failed export.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
+
+
 def to_networkx(view: GraphView) -> nx.MultiGraph:
     """The view as a networkx graph whose attributes are plain text and numbers (what GraphML and GEXF
     hold): explanations and provenance become JSON text."""
@@ -33,19 +45,19 @@ def to_networkx(view: GraphView) -> nx.MultiGraph:
     for e in view.entities:
         g.add_node(
             e.handle,
-            kind=e.kind,
-            label=e.label,
+            kind=_xml_text(e.kind),
+            label=_xml_text(e.label),
             visible=e.visible,
-            key=e.key or "",
-            agency=e.agency or "",
-            message=e.message or "",
+            key=_xml_text(e.key or ""),
+            agency=_xml_text(e.agency or ""),
+            message=_xml_text(e.message or ""),
         )
     for i, link in enumerate(view.links):
         g.add_edge(
             link.source,
             link.target,
             key=i,
-            kind=link.kind,
+            kind=_xml_text(link.kind),
             weight=float(link.weight),
             explanation=json.dumps(link.explanation, sort_keys=True) if link.explanation else "",
             provenance=json.dumps(link.provenance, sort_keys=True) if link.provenance else "",

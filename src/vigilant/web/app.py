@@ -43,8 +43,8 @@ from vigilant.web.headers import STATIC_PREFIX, SecureHeaders
 from vigilant.web.pages_browse import router as browse_pages
 from vigilant.web.pages_case_forms import router as case_form_pages
 from vigilant.web.pages_evidence_links import router as evidence_links_pages
-from vigilant.web.pages_links import router as links_pages
 from vigilant.web.pages_library import router as library_pages
+from vigilant.web.pages_links import router as links_pages
 from vigilant.web.pages_records import router as records_pages
 from vigilant.web.pages_registry import router as registry_pages
 from vigilant.web.pages_reports import router as report_pages
@@ -128,10 +128,10 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(case_form_pages)
     app.include_router(evidence_links_api)
     app.include_router(evidence_links_pages)
-    app.include_router(registry_api)
-    app.include_router(registry_pages)
     app.include_router(links_api)
     app.include_router(links_pages)
+    app.include_router(registry_api)
+    app.include_router(registry_pages)
     app.include_router(xref_api)
     app.include_router(xref_pages)
     app.include_router(registry_places_api)
