@@ -12,7 +12,7 @@ from tests.cases.helpers import actor
 from tests.links.world import Planted, planted
 from vigilant.links.errors import EntityNotFoundError
 from vigilant.links.service import build_all
-from vigilant.links.views import neighbourhood, path, strongest
+from vigilant.links.views import neighbourhood, path, strongest, whole_graph
 from vigilant.store import Database
 
 
@@ -99,3 +99,15 @@ def test_halifax_sees_its_own_records_and_the_operations_as_hidden(built: Plante
         assert leaked not in text
     with pytest.raises(EntityNotFoundError):
         neighbourhood(p.db, hrp, f"item:{p.items['A']}")
+
+
+def test_observations_show_only_to_those_who_see_a_lead_made_of_them(built: Planted) -> None:
+    """A peer id seen on an IP comes from the P2P observations behind the leads: an agency that sees no lead
+    at either address must not learn that someone is watching it (the link and its two values)."""
+    p = built
+    outsider = actor(p.hrp.agency_id or 0, "analyst")  # Halifax is routed no lead
+    coordinating = actor(p.pp.agency_id or 0, "analyst")
+    for view in (whole_graph(p.db, outsider), strongest(p.db, outsider, limit=1000)):
+        assert not [link for link in view.links if link.kind == "seen_on"]
+        assert "198.51.100.9" not in json.dumps(view.to_json())
+    assert [link for link in whole_graph(p.db, coordinating).links if link.kind == "seen_on"]

@@ -23,7 +23,7 @@ from vigilant.links.entities import EntityKind
 from vigilant.links.errors import BadEntityRefError, EntityNotFoundError
 from vigilant.links.models import LinkEdgeRow, LinkEntityRow
 from vigilant.links.service import require_links
-from vigilant.links.visibility import agency_names, visible_ids
+from vigilant.links.visibility import agency_names, observations_visible, visible_ids
 from vigilant.security.audit import RecordRead
 from vigilant.store import Database
 
@@ -88,6 +88,7 @@ class _Renderer:
         self.rows: dict[int, LinkEntityRow] = {}
         self.hidden: dict[int, str] = {}
         self._cases_ok: dict[int, bool] = {}
+        self._observed_ok: dict[int, bool] = {}
 
     def load(self, ids: Iterable[int]) -> None:
         wanted = [i for i in set(ids) if i not in self.rows]
@@ -126,6 +127,22 @@ class _Renderer:
                 )
                 self._cases_ok[case_id] = found is not None
         return self._cases_ok[case_id]
+
+    def allows(self, edge: LinkEdgeRow) -> bool:
+        """Whether the caller may know of ``edge`` at all. A link the P2P observations state (a peer id
+        seen on an IP) joins two values anyone may look up, so hiding its ends hides nothing: it is left out
+        for a caller who sees no lead at its address (links.visibility.observations_visible)."""
+        if edge.origin != "observation":
+            return True
+        if edge.id not in self._observed_ok:
+            self.load([edge.source_id, edge.target_id])
+            ips = [
+                row.key.removeprefix("ip:")
+                for row in (self.rows[edge.source_id], self.rows[edge.target_id])
+                if row.kind == EntityKind.IDENTIFIER and row.key.startswith("ip:")
+            ]
+            self._observed_ok[edge.id] = observations_visible(self.s, self.actor, ips)
+        return self._observed_ok[edge.id]
 
     def link(self, edge: LinkEdgeRow) -> LinkView:
         a, b = self.handle(edge.source_id), self.handle(edge.target_id)
@@ -233,7 +250,7 @@ def neighbourhood(
         _check_visible(r, start, ref)
         order, edges, frontier = [start.id], {}, [start.id]
         for _ in range(depth):
-            found = [e for e in _edges(s, frontier, wanted, min_weight) if e.id not in edges]
+            found = [e for e in _edges(s, frontier, wanted, min_weight) if e.id not in edges and r.allows(e)]
             edges.update({e.id: e for e in found})
             new = [i for e in found for i in (e.source_id, e.target_id) if i not in set(order)]
             new = list(dict.fromkeys(new))
@@ -300,7 +317,7 @@ def _shortest(
             return ids[::-1], edges[::-1]
         if hops >= max_hops or (node != a and node not in r.visible and not through_hidden):
             continue
-        found = _edges(s, [node], None, 0.0)
+        found = [e for e in _edges(s, [node], None, 0.0) if r.allows(e)]
         r.load(i for e in found for i in (e.source_id, e.target_id))
         for e in sorted(found, key=lambda e: (-e.weight, e.id)):
             other = e.target_id if e.source_id == node else e.source_id
@@ -337,7 +354,7 @@ def strongest(
         for batch in s.scalars(query).partitions(500):
             r.load(i for e in batch for i in (e.source_id, e.target_id))
             for e in batch:
-                if e.source_id in r.visible or e.target_id in r.visible:
+                if (e.source_id in r.visible or e.target_id in r.visible) and r.allows(e):
                     view.links.append(r.link(e))
                     seen.extend(i for i in (e.source_id, e.target_id) if i not in seen)
                 if len(view.links) >= limit:
@@ -373,7 +390,7 @@ def whole_graph(
         for batch in s.scalars(query).partitions(1000):
             r.load(i for e in batch for i in (e.source_id, e.target_id))
             for e in batch:
-                if e.source_id in r.visible or e.target_id in r.visible:
+                if (e.source_id in r.visible or e.target_id in r.visible) and r.allows(e):
                     view.links.append(r.link(e))
                     seen.update({e.source_id: None, e.target_id: None})
         view.entities = [r.entity(i) for i in seen]

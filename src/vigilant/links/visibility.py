@@ -18,7 +18,8 @@ from vigilant.cases.access import Actor, agency_of, case_visible, item_visible, 
 from vigilant.cases.models import AgencyRow, CasePersonRow, CaseRow, SeizedDeviceRow, SeizureRow
 from vigilant.links.entities import EntityKind
 from vigilant.links.models import LinkEntityRow
-from vigilant.store.models import EvidenceItemRow, LeadRow
+from vigilant.security.rights import Permission
+from vigilant.store.models import EvidenceItemRow, LeadIpRow, LeadRow
 
 
 def _sees_all(actor: Actor) -> bool:
@@ -78,3 +79,32 @@ def _visible_refs(s: Session, actor: Actor, group: str, ids: list[int]) -> Itera
 
 def agency_names(s: Session) -> dict[int, str]:
     return {a.id: a.name for a in s.scalars(select(AgencyRow))}
+
+
+def observations_visible(s: Session, actor: Actor, ips: Iterable[str]) -> bool:
+    """Whether the caller may see what the P2P observations say of ``ips`` (a peer id seen there): the
+    observations are the leads' raw material, so only a caller who sees a lead at one of those addresses
+    may (the leads' rule: a coordinating agency sees every lead, others those assigned or routed to them).
+    An agency that sees no such lead must not learn that someone is watching the address."""
+    if _sees_all(actor):
+        return True
+    if not actor.may(Permission.LEADS_READ):
+        return False
+    agency = s.get(AgencyRow, agency_of(actor))
+    if agency is None:
+        return False
+    if agency.is_coordinator:
+        return True
+    wanted = sorted(set(ips))
+    if not wanted:
+        return False
+    query = (
+        select(LeadRow.id)
+        .join(LeadIpRow, LeadIpRow.lead_id == LeadRow.id)
+        .where(
+            LeadIpRow.ip.in_(wanted),
+            or_(LeadRow.assigned_agency_id == agency.id, LeadRow.routed_agency_id == agency.id),
+        )
+        .limit(1)
+    )
+    return s.scalar(query) is not None
