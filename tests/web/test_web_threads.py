@@ -4,6 +4,7 @@ the slowest answers several times slower (web_bench: dashboard p99 670-926 ms wi
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import anyio.to_thread
@@ -23,8 +24,9 @@ def _tokens_seen_by_a_request(db: Database, tmp_path: Path, threads: int | None)
         database_url=db.url,
         user="test",
         secret_key_path=base.secret_key_file,
-        **({} if threads is None else {"web_threads": threads}),
     )
+    if threads is not None:
+        settings = dataclasses.replace(settings, web_threads=threads)
     app = create_app(settings, WebOptions(cookie_secure=False))
 
     @app.get("/test-only/threads")
