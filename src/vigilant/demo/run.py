@@ -31,6 +31,7 @@ from vigilant.cases.figures import OperationFigures, operation_figures
 from vigilant.cases.models import CaseRow
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.release import build_release
+from vigilant.demo.findings import Findings, find
 from vigilant.demo.folder import prepare_demo_folder
 from vigilant.demo.operation import GENERATOR, DemoAgency, GeneratedOperation, generate_operation
 from vigilant.demo.pictures import draw_image
@@ -138,6 +139,7 @@ def build_seized_disk(root: Path, files: dict[str, Path]) -> tuple[Path, str]:
     shutil.copyfile(files["near"], device / "DCIM" / "resized_0007.jpg")
     shutil.copyfile(media / "synthetic-10.jpg", device / "DCIM" / "IMG_0010.jpg")  # deleted below
     shutil.copyfile(files["unknown"], device / "Pictures" / "holiday.jpg")
+    _unknown_near_duplicates(device / "Pictures")
     shutil.copyfile(files["system"], device / "lib" / "libexample.so")
     if "video" in files:  # a re-encoded copy of the known video: found by vPDQ only
         (device / "Videos").mkdir()
@@ -162,6 +164,19 @@ def build_seized_disk(root: Path, files: dict[str, Path]) -> tuple[Path, str]:
     return image, "ext4 disk image, one picture deleted"
 
 
+def _unknown_near_duplicates(folder: Path) -> None:
+    """Unknown pictures (in no library) with near-duplicates of their own, for review to stack: a picture
+    with a smaller re-encode and a mirror image, and another with a re-encoded copy. Their seeds draw
+    pictures of PDQ quality 50 or more (holiday.jpg's 47 is below it: stacking leaves it alone)."""
+    park = draw_image(1003)
+    _jpeg(park, folder / "park.jpg")
+    park.resize((400, 300)).save(folder / "park-small.jpg", "JPEG", quality=70)
+    _jpeg(park.transpose(Image.Transpose.FLIP_LEFT_RIGHT), folder / "park-mirror.jpg")
+    beach = draw_image(1001)
+    _jpeg(beach, folder / "beach.jpg")
+    beach.resize((560, 420)).save(folder / "beach-copy.jpg", "JPEG", quality=60)
+
+
 def run_demo(
     root: Path,
     cli: Callable[[Sequence[str]], int],
@@ -171,8 +186,9 @@ def run_demo(
     port: int = DEFAULT_PORT,
     lifetime_s: int = DEFAULT_LIFETIME_S,
     discard_previous: bool = False,
-) -> None:
-    """Run the demonstration in ``root`` through the real command line.
+) -> Findings:
+    """Run the demonstration in ``root`` through the real command line; returns what the link analysis,
+    review and registry parts found (the tests check the printout against the services).
 
     An earlier demo's folder is kept beside it (or deleted with ``discard_previous``), and a folder the
     demo did not make is refused: see :mod:`vigilant.demo.folder`. With ``serve``, the web application is
@@ -302,7 +318,8 @@ def run_demo(
     triage.append(("The chain of custody", ["evidence", "show", "Demo laptop"], {0}))
     _run_steps(triage, cli, say)
     _p2p_demo(root, reports, cli, say)
-    logins = _operation_demo(root, cli, say)
+    logins, op = _operation_demo(root, cli, say)
+    findings = find(root, op, say)
     say(
         f"\nReports are in {reports}; the demo's library, runs and operation are in {root / 'data'}. Try:\n"
         f"  VIGILANT_DATA_DIR={root / 'data'} vigilant triage status 1\n"
@@ -310,6 +327,7 @@ def run_demo(
     )
     _web_demo(root, logins, say, serve=serve, port=port, lifetime_s=lifetime_s)
     say(f"\nDemo done in {time.perf_counter() - demo_started:.1f} s.")
+    return findings
 
 
 def _p2p_demo(
@@ -346,7 +364,7 @@ def _p2p_demo(
 
 def _operation_demo(
     root: Path, cli: Callable[[Sequence[str]], int], say: Callable[[str], None]
-) -> list[DemoLogin]:
+) -> tuple[list[DemoLogin], GeneratedOperation]:
     """Generate the operation and the logins, then show its figures and its public release in numbers."""
     say("\n[bold cyan]▶ A province-wide operation, generated through the cases services (fixed seed)[/]")
     db = open_database(demo_database_url(root))
@@ -382,7 +400,7 @@ def _operation_demo(
         f"\n[bold cyan]▶ The public release[/]: {len(release.named)} accused named, {withheld} charged but "
         f"not named ({reasons}), {len(release.flags)} flagged for review before publication"
     )
-    return logins
+    return logins, op
 
 
 def _seize_demo_laptop(db: Database, partner: DemoAgency) -> str:
