@@ -130,6 +130,8 @@ def test_the_printed_links_indicator_and_distributor_are_the_services(demo: Demo
     assert any({p["a"], p["b"]} == {first.name, second.name} for p in network.pairs)  # the planted pair
     [top_distributor, *_] = key_distributors(demo.db, ANALYST, demo.root / "data" / "observations")
     assert f"Key distributor: {top_distributor.lead} — {top_distributor.explanation}" in printed
+    assert top_distributor.persons == ()  # the swarm is on loopback: no person is recorded at its address
+    assert any("no person is recorded at its address" in line for line in printed)
 
 
 # --- review -----------------------------------------------------------------------------------------------

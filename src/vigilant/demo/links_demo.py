@@ -93,6 +93,8 @@ class LinkFindings:
         if self.distributors:
             d = self.distributors[0]
             yield f"Key distributor: {d.lead} — {d.explanation}"
+            if not d.persons:  # the swarm is on 127.0.0.1: no accused's recorded IP may be a loopback one
+                yield "  (the demo's swarm is on 127.0.0.1: no person is recorded at its address)"
         n = self.network
         yield (
             f"Organised network? {'yes' if n.suggests_network else 'no'}: {n.strongly_linked} of "
