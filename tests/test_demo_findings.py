@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from vigilant.cli import run
 from vigilant.demo.findings import LAPTOP_RUN, Findings
@@ -20,12 +21,15 @@ from vigilant.demo.registry_demo import DAYCARE, DAYCARE_NUMBER, OFFICER, REGIST
 from vigilant.demo.review_demo import EXAMINER
 from vigilant.demo.run import run_demo
 from vigilant.demo.users import demo_database_url, demo_key_file
+from vigilant.links.builders import BUILDERS
 from vigilant.links.distributors import key_distributors
+from vigilant.links.models import LinkEdgeRow
 from vigilant.links.network import operation_network
 from vigilant.links.views import strongest
 from vigilant.links.xref import list_proposals
 from vigilant.registry.compliance import Status
 from vigilant.registry.crosscheck import matches
+from vigilant.registry.facilities import list_facilities
 from vigilant.registry.rules import rule_set
 from vigilant.registry.service import due
 from vigilant.review.context import ReviewContext
@@ -110,6 +114,17 @@ def test_xref_proposes_the_person_recorded_by_two_agencies(demo: Demo) -> None:
     assert f"{len(proposed)} proposal(s)" in xref_line
 
 
+def test_the_printed_link_counts_are_the_graph_the_build_stored(demo: Demo) -> None:
+    printed = _lines(demo, "Link analysis")
+    with demo.db.session() as s:
+        query = select(LinkEdgeRow.builder, func.count()).group_by(LinkEdgeRow.builder)
+        stored: dict[str, int] = dict(s.execute(query).all())
+    built = demo.findings.links.build.links
+    assert {k: v for k, v in built.items() if v} == stored
+    kinds = ", ".join(f"{name} {built[name]}" for name in (b.name for b in BUILDERS))
+    assert printed[0] == f"Links built: {sum(stored.values())} ({kinds})"
+
+
 def test_the_printed_links_indicator_and_distributor_are_the_services(demo: Demo) -> None:
     printed = _lines(demo, "Link analysis")
     coordinator = demo.coordinator()
@@ -163,6 +178,9 @@ def test_the_registry_summary_and_the_daycare_alert_are_the_services(demo: Demo)
         f"{n} {st.value.replace('_', ' ')}" for st, n in counts.items()
     )
     assert printed[0] == expected
+    layer = list_facilities(demo.db, OFFICER)
+    assert printed[1].startswith(f"{len(layer)} facilities")
+    assert [f.name for f in layer if f.kind == "daycare"] == [DAYCARE]
     recorded = matches(demo.db, OFFICER)
     daycare = [m for m in recorded if m.kind == "employment" and m.basis.get("facility") == DAYCARE]
     employment = [m for m in recorded if m.kind == "employment"]
