@@ -158,7 +158,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/registry/alerts/{alert_id}/assign"): Rule(P.REGISTRY_WRITE, ok=404),
     ("POST", "/registry/alerts/{alert_id}/close"): Rule(P.REGISTRY_WRITE, ok=404),
     ("POST", "/api/v1/registry/lookups"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=404),
-    ("GET", "/registry/lookup"): Rule(None),  # a blank form; the service checks the right when it is sent
+    ("GET", "/registry/lookup"): Rule(P.REGISTRY_QUERY),  # the investigator's form, as the menu offers it
     ("POST", "/registry/lookup"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=404),
     # Examiner review (web/api_review.py, pages_review.py). No review item 424242 exists: a caller the rule
     # lets through is told so (404). The world's runs have no results here: syncing reads nothing, the queue

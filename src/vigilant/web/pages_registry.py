@@ -99,7 +99,9 @@ def registrant_page(
 
 @router.get("/registry/lookup")
 def lookup_form(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
-    """The look-up form: a registry number and the purpose (an investigator's way into the registry)."""
+    """The look-up form: a registry number and the purpose (an investigator's way into the registry). Held to
+    the right its menu entry names: a role that may not look up is not offered a form it cannot send."""
+    require(caller.actor, Permission.REGISTRY_QUERY)
     return _render(ctx, "registry_lookup.html", caller=caller, number="", purpose="")
 
 
