@@ -98,7 +98,7 @@ def test_every_place_shows_the_operations_figures_alike(
         (laptop / "notes.txt").write_text("synthetic\n")
         EvidenceService(db).add(laptop, actor=LAB, label="Demo laptop")  # what the demo's CLI part adds
         said: list[str] = []
-        logins = _operation_demo(root, run, said.append)
+        logins, _ = _operation_demo(root, run, said.append)
         printed = "\n".join(said) + capsys.readouterr().out
         [coordinator] = [x for x in logins if x.role == "coordinator"]
         actor = Actor.cli("test", agency_id=get_agency(db, coordinator.agency).id, roles={"coordinator"})
