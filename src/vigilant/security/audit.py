@@ -16,7 +16,6 @@ all. Appends are serialised by locking the head row (see :mod:`vigilant.security
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -25,7 +24,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigilant.security.errors import PermissionDenied
@@ -289,6 +288,8 @@ def append(session: Session, event: AuditEvent, *, now: datetime) -> int:
     row.hash = event_hash(row)
     session.add(row)
     head.seq, head.hash = row.seq, row.hash
+    if event.action not in NON_CHANGES:
+        head.change_seq = row.seq
     session.flush()
     return row.seq
 
@@ -313,38 +314,13 @@ NON_CHANGES = frozenset(
 )
 
 
-def change_actions() -> frozenset[str]:
-    """The actions of every event type defined so far that records a change (not in :data:`NON_CHANGES`)."""
-    found: set[str] = set()
-    pending: list[type[AuditEvent]] = [AuditEvent]
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        action = cls.__dict__.get("action")
-        if isinstance(action, str) and action not in NON_CHANGES:
-            found.add(action)
-    return frozenset(found)
-
-
 def last_change_seq(session: Session) -> int:
     """The seq of the newest event that recorded a change (0 if none): what a view computed from the records
-    may be cached under, since every change to them is audited in the same transaction. One index look-up
-    per change action (index ``ix_audit_event_action_seq``), however long the log."""
-    statement = _newest_changes(change_actions())
-    if statement is None:
-        return 0
-    return max((seq or 0) for seq in session.execute(statement).one())
-
-
-@functools.cache
-def _newest_changes(actions: frozenset[str]) -> Select[Any] | None:
-    """One statement for the newest seq of each action, built once per set of actions (building it cost
-    more than running it)."""
-    newest = [
-        select(func.max(AuditEventRow.seq)).where(AuditEventRow.action == action).scalar_subquery()
-        for action in sorted(actions)
-    ]
-    return select(*newest) if newest else None
+    may be cached under, since every change to them is audited in the same transaction. Kept on the head row
+    by :func:`append` (any action outside :data:`NON_CHANGES`, whichever module defines its event type): one
+    primary-key read, however long the log."""
+    found = session.scalar(select(AuditHeadRow.change_seq).where(AuditHeadRow.id == HEAD_ID))
+    return int(found or 0)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,7 +84,7 @@ class AuditEventRow(Base):
     """One link of the audit hash chain. ``seq`` is assigned by the appender, never by the database."""
 
     __tablename__ = "audit_event"
-    # The newest change event of each action in one index look-up (audit.last_change_seq).
+    # An action's events in seq order in one index range (migration 0015; searches by action).
     __table_args__ = (Index("ix_audit_event_action_seq", "action", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -113,3 +114,6 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    # The seq of the newest event that recorded a change: the records' version, which cached views (the
+    # dashboard's figures) are kept under. Set by each append of a change, under the lock appends take anyway.
+    change_seq: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

@@ -2,8 +2,8 @@
 
 An operation's figures take some twenty queries; under 50 connections they were the dashboard's whole
 cost. Every change to the records is audited in the same transaction (the security model), so the seq of
-the newest change event (:func:`vigilant.security.audit.last_change_seq`, one index look-up per action) is
-the records' version: figures computed under it stay right until it moves. The version is read BEFORE
+the newest change event (:func:`vigilant.security.audit.last_change_seq`, kept on the audit chain's head row)
+is the records' version: figures computed under it stay right until it moves. The version is read BEFORE
 computing, so figures that saw a later change are at worst recomputed once, never served stale.
 
 Entries are per caller (user, roles, agency: what the visibility rules read) and per day (youth and other
