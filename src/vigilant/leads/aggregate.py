@@ -159,23 +159,59 @@ _KNOWN_PER_IP = """
 SELECT f.ip, list(DISTINCT m.known_id) AS known_ids FROM matched m JOIN folded f USING (rid) GROUP BY f.ip
 """
 
+_IP_FIGURES = f"SELECT p.*, k.known_ids FROM ({_PER_IP}) p JOIN ({_KNOWN_PER_IP}) k USING (ip)"
+
+# Every per-IP figure is a count, a minimum, a maximum, an "any" or a set, so figures of the same IP
+# computed over disjoint parts of the observations combine exactly into the figures of the whole (a
+# fold row's tier filter on peer ids and GUIDs is "some observation of it was direct", which also holds
+# per part). This is what lets partitions be folded on separate machines (:mod:`vigilant.leads.cluster`).
+_COMBINE = """
+SELECT ip, sum(n)::BIGINT AS n, min(first_us) AS first_us, max(last_us) AS last_us,
+       max(tier_rank) AS tier_rank, bool_or(seeding) AS seeding,
+       list_distinct(flatten(list(days))) AS days, list_distinct(flatten(list(peer_ids))) AS peer_ids,
+       list_distinct(flatten(list(clients))) AS clients, list_distinct(flatten(list(guids))) AS guids,
+       list_distinct(flatten(list(known_ids))) AS known_ids
+FROM parts GROUP BY ip
+"""
+
+
+def ip_figures(
+    con: duckdb.DuckDBPyConnection, source: str | list[str], known: pa.Table, window: Window
+) -> pa.Table:
+    """Per-IP figures (one row per IP, known ids included) of the observations in ``source``: a glob or
+    a list of Parquet files."""
+    con.register("known", known)
+    try:
+        params = {"glob": source, "start": window.start, "as_of": window.as_of}
+        con.execute(_FOLD, params)
+        con.execute(_MATCH)
+        return con.sql(_IP_FIGURES).to_arrow_table()
+    finally:
+        con.unregister("known")
+        con.execute("DROP TABLE IF EXISTS matched")
+        con.execute("DROP TABLE IF EXISTS folded")
+
+
+def combine_figures(con: duckdb.DuckDBPyConnection, parts: list[pa.Table]) -> pa.Table:
+    """The per-IP figures of the union of disjoint parts, from each part's :func:`ip_figures`."""
+    con.register("parts", pa.concat_tables(parts))
+    try:
+        return con.sql(_COMBINE).to_arrow_table()
+    finally:
+        con.unregister("parts")
+
+
+def ip_stats(figures: pa.Table) -> list[IpStats]:
+    """:class:`IpStats` from per-IP figures, sorted by IP."""
+    columns = [figures.column(name).to_pylist() for name in figures.column_names]
+    return sorted((_ip_stats(row) for row in zip(*columns, strict=True)), key=lambda s: s.ip)
+
 
 def aggregate_ips(
     con: duckdb.DuckDBPyConnection, observations_dir: Path, known: pa.Table, window: Window
 ) -> list[IpStats]:
     """One :class:`IpStats` per IP seen with known material in the window, sorted by IP."""
-    con.register("known", known)
-    try:
-        params = {"glob": parquet_glob(observations_dir), "start": window.start, "as_of": window.as_of}
-        con.execute(_FOLD, params)
-        con.execute(_MATCH)
-        known_ids = dict(con.execute(_KNOWN_PER_IP).fetchall())
-        rows = con.execute(_PER_IP).fetchall()
-    finally:
-        con.unregister("known")
-        con.execute("DROP TABLE IF EXISTS matched")
-        con.execute("DROP TABLE IF EXISTS folded")
-    return sorted((_ip_stats(row, known_ids[row[0]]) for row in rows), key=lambda s: s.ip)
+    return ip_stats(ip_figures(con, parquet_glob(observations_dir), known, window))
 
 
 def _from_us(micros: int) -> datetime:
@@ -183,8 +219,8 @@ def _from_us(micros: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
 
 
-def _ip_stats(row: tuple[Any, ...], known_ids: list[int]) -> IpStats:
-    ip, n, first, last, tier_rank, seeding, days, peer_ids, clients, guids = row
+def _ip_stats(row: tuple[Any, ...]) -> IpStats:
+    ip, n, first, last, tier_rank, seeding, days, peer_ids, clients, guids, known_ids = row
     return IpStats(
         ip=ip,
         observations=int(n),
@@ -293,6 +329,10 @@ def aggregate_leads(
 ) -> list[LeadAggregate]:
     """Leads for the window, sorted by key: per-IP aggregation, then identity continuity."""
     con = con or connect()
-    stats = aggregate_ips(con, observations_dir, known, window)
+    return leads_from(aggregate_ips(con, observations_dir, known, window), known)
+
+
+def leads_from(stats: list[IpStats], known: pa.Table) -> list[LeadAggregate]:
+    """Per-IP figures joined into leads by identity continuity, sorted by key."""
     info = known_info(known)
     return sorted((merge(group, info) for group in group_ips(stats)), key=lambda lead: lead.key)

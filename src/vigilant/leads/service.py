@@ -89,10 +89,19 @@ def build_leads(
     jurisdictions: JurisdictionTable | None = None,
     score_settings: ScoreSettings | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    scheduler: str | None = None,
 ) -> BuildReport:
+    """Aggregate, score, geolocate, route and persist; on this machine, or with each partition of the
+    observations folded on the Dask cluster whose scheduler address is ``scheduler`` (same leads)."""
     require(actor, Permission.LEADS_ASSIGN)  # a build routes leads to agencies: the coordinator's right
     by = actor_name(actor)
-    aggregates = aggregate_leads(observations_dir, known_table(db), window, con=con)
+    known = known_table(db)
+    if scheduler:
+        from vigilant.leads.cluster import aggregate_leads_at  # noqa: PLC0415  # imports distributed
+
+        aggregates = aggregate_leads_at(scheduler, observations_dir, known, window)
+    else:
+        aggregates = aggregate_leads(observations_dir, known, window, con=con)
     markers = known_markers(db)
     report = BuildReport(leads=len(aggregates), databases=list(geo.databases) if geo else [])
     used: set[int] = set()  # leads of earlier builds already matched in this one

@@ -1,0 +1,204 @@
+"""Lead aggregation on a Dask cluster: DuckDB folds each partition of the observations on a worker, the
+client combines the per-IP figures and joins them into leads, with the single-machine path's result.
+
+Why DuckDB per partition, combined on the client, rather than Dask dataframes: a worker runs the very SQL
+of the single-machine path (:func:`vigilant.leads.aggregate.ip_figures`) on its files, and every per-IP
+figure is a sum, a minimum, a maximum, an "any" or a set, which combine exactly, whatever the split and
+in any order (:func:`~vigilant.leads.aggregate.combine_figures`): the same leads, scores and order hold by
+construction. Dask dataframes would restate the fold in pandas (fixed-size binary digests, nullable
+booleans, distinct lists per group): a second implementation to keep equal to the first.
+
+Partitions are the observation files (an observer session or an import each), in name order, grouped up
+to about :data:`PARTITION_BYTES` so that a folder of many small sessions is not thousands of tiny tasks.
+A partition's id is its first file's name and its file count: the same folder gives the same partitions.
+Workers read the files at the client's paths: the observations folder must be on storage every worker
+mounts at the same path. What comes back is small (one row per IP per partition), so the client's
+combine is a fraction of the work. A worker that dies in the middle of a partition loses nothing: Dask
+hands the partition to another worker, and a partition is a pure function of its files and the window.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from vigilant.leads.aggregate import (
+    LeadAggregate,
+    Window,
+    combine_figures,
+    connect,
+    ip_figures,
+    ip_stats,
+    leads_from,
+    parquet_glob,
+)
+from vigilant.leads.errors import LeadError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+PARTITION_BYTES = 256 * 2**20  # Parquet bytes per task: seconds of DuckDB work, well above Dask's overhead
+CONNECT_SECONDS = 10.0
+WORKER_WAIT_SECONDS = 30.0
+
+
+class LeadClusterError(LeadError):
+    """The Dask scheduler could not be reached, had no workers, or a worker could not read a partition."""
+
+
+class PartitionReadError(Exception):
+    """Raised on a worker: its message names the worker and the partition (plain, so it pickles whole)."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    id: str
+    files: tuple[str, ...]
+    size: int  # bytes
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """How partitions run: DuckDB threads and memory per task (a worker runs as many tasks at once as it
+    has threads, so ``dask worker --nthreads N`` with one DuckDB thread a task keeps N cores busy)."""
+
+    threads_per_task: int = 1
+    memory_per_task: str = "4GB"
+    partition_bytes: int = PARTITION_BYTES
+
+
+def plan_partitions(observations_dir: Path, partition_bytes: int = PARTITION_BYTES) -> list[Partition]:
+    """The observation files in name order, grouped into partitions of about ``partition_bytes``."""
+    parquet_glob(observations_dir)  # no files at all: the single-machine path's clear error
+    partitions: list[Partition] = []
+    files: list[str] = []
+    size = 0
+    for path in sorted(observations_dir.glob("*.parquet")):
+        length = path.stat().st_size
+        if files and size + length > partition_bytes:
+            partitions.append(_partition(files, size))
+            files, size = [], 0
+        files.append(str(path.resolve()))
+        size += length
+    partitions.append(_partition(files, size))
+    return partitions
+
+
+def _partition(files: list[str], size: int) -> Partition:
+    return Partition(id=f"{Path(files[0]).name}+{len(files)}", files=tuple(files), size=size)
+
+
+def fold_partition(
+    partition: Partition, known: pa.Table, window: Window, settings: ClusterSettings
+) -> pa.Table:
+    """On a worker: the per-IP figures of one partition's observations."""
+    con = connect(memory_limit=settings.memory_per_task, threads=settings.threads_per_task)
+    try:
+        return ip_figures(con, list(partition.files), known, window)
+    except duckdb.Error as exc:  # unreadable or not Parquet: DuckDB's message names the file
+        raise PartitionReadError(f"{_worker_name()} could not read partition {partition.id}: {exc}") from None
+    finally:
+        con.close()
+
+
+def _worker_name() -> str:
+    from distributed import get_worker  # noqa: PLC0415  # only ever called inside a task
+
+    try:
+        return f"worker {get_worker().address}"
+    except ValueError:  # not in a worker (a direct call)
+        return "this process"
+
+
+def aggregate_leads_on(
+    client: Client,
+    observations_dir: Path,
+    known: pa.Table,
+    window: Window,
+    *,
+    settings: ClusterSettings | None = None,
+    on_partition: Callable[[int, int], None] | None = None,
+) -> list[LeadAggregate]:
+    """Leads for the window, as :func:`vigilant.leads.aggregate.aggregate_leads` makes them, with each
+    partition folded on the cluster; ``on_partition(done, total)`` is called as partitions finish."""
+    from distributed import as_completed  # noqa: PLC0415
+
+    settings = settings or ClusterSettings()
+    partitions = plan_partitions(observations_dir, settings.partition_bytes)
+    token = uuid.uuid4().hex[:12]  # keys unique to this build: files may have changed since the last
+    # distributed's Client is only partly annotated: its untyped calls are marked where they are made.
+    [known_future] = client.scatter([known], broadcast=True, hash=False)  # type: ignore[no-untyped-call]
+    futures = [
+        client.submit(fold_partition, p, known_future, window, settings, key=f"leads-fold-{token}-{p.id}")
+        for p in partitions
+    ]
+    parts: list[pa.Table] = []
+    try:
+        for done, future in enumerate(as_completed(futures, loop=client.loop), start=1):  # type: ignore[no-untyped-call]
+            parts.append(future.result())
+            if on_partition is not None:
+                on_partition(done, len(partitions))
+    except PartitionReadError as exc:
+        raise LeadClusterError(
+            str(exc),
+            hint="every worker must read the observations folder at the client's path (shared storage)",
+        ) from None
+    finally:
+        client.cancel([*futures, known_future])  # type: ignore[no-untyped-call]
+    con = connect()
+    try:
+        figures = combine_figures(con, parts)
+    finally:
+        con.close()
+    return leads_from(ip_stats(figures), known)
+
+
+def open_client(
+    scheduler: str, *, timeout: float = CONNECT_SECONDS, worker_wait: float = WORKER_WAIT_SECONDS
+) -> Client:
+    """A client of the scheduler at ``scheduler`` (``tcp://HOST:8786``) that has at least one worker."""
+    # Imported when a build goes to a cluster: distributed takes ~0.5 s to import, every command would.
+    from distributed import Client  # noqa: PLC0415
+
+    try:
+        client = Client(scheduler, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
+    except OSError as exc:
+        raise LeadClusterError(
+            f"no Dask scheduler answers at {scheduler}: {exc}",
+            hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`, "
+            "or build without --scheduler on this machine",
+        ) from None
+    try:
+        client.wait_for_workers(1, timeout=worker_wait)
+    except TimeoutError:
+        client.close()  # type: ignore[no-untyped-call]
+        raise LeadClusterError(
+            f"the Dask scheduler at {scheduler} has no worker (waited {worker_wait:.0f} s)",
+            hint="start workers with `dask worker ADDRESS` on machines that mount the observations folder",
+        ) from None
+    return client
+
+
+def aggregate_leads_at(
+    scheduler: str,
+    observations_dir: Path,
+    known: pa.Table,
+    window: Window,
+    *,
+    settings: ClusterSettings | None = None,
+    on_partition: Callable[[int, int], None] | None = None,
+) -> list[LeadAggregate]:
+    """:func:`aggregate_leads_on` through a client of the scheduler at that address, closed after."""
+    client = open_client(scheduler)
+    try:
+        return aggregate_leads_on(
+            client, observations_dir, known, window, settings=settings, on_partition=on_partition
+        )
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
