@@ -34,7 +34,38 @@ SETTINGS_DOC: dict[str, str] = {
         "threads per web server process for the handlers that read the database (default 4: one process "
         "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
     ),
+    "VIGILANT_DB_POOL_SIZE": "PostgreSQL connections each process keeps open (default 5)",
+    "VIGILANT_DB_POOL_OVERFLOW": "PostgreSQL connections a process may open beyond the pool (default 5)",
+    "VIGILANT_DB_POOL_TIMEOUT": "seconds a request waits for a free connection before failing (default 30)",
+    "VIGILANT_DB_POOL_RECYCLE": "seconds after which a connection is closed and opened anew (default 1800)",
 }
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How many PostgreSQL connections one process holds (SQLAlchemy's queue pool); SQLite ignores them.
+
+    The defaults fit one web process: its 4 handler threads (``VIGILANT_WEB_THREADS``) and the login and
+    session checks beside them each hold one connection at a time, so 5 kept plus 5 for bursts never queue.
+    An installation opens at most processes x (size + overflow): PostgreSQL's max_connections (100 by
+    default) must cover every app server's ``--workers``, the CLI and the triage workers (docs/deployment.md).
+    """
+
+    size: int = 5
+    max_overflow: int = 5
+    timeout: int = 30  # seconds: a request fails with a clear error rather than hanging on a full pool
+    recycle: int = 1800  # seconds: firewalls and proxies silently drop connections idle for long
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> PoolSettings:
+        env = os.environ if env is None else env
+        hint = "see docs/deployment.md, 'Connection pools'"
+        return cls(
+            size=_at_least(env, "VIGILANT_DB_POOL_SIZE", cls.size, 1, hint=hint),
+            max_overflow=_at_least(env, "VIGILANT_DB_POOL_OVERFLOW", cls.max_overflow, 0, hint=hint),
+            timeout=_at_least(env, "VIGILANT_DB_POOL_TIMEOUT", cls.timeout, 1, hint=hint),
+            recycle=_at_least(env, "VIGILANT_DB_POOL_RECYCLE", cls.recycle, 1, hint=hint),
+        )
 
 
 @dataclass(frozen=True)
@@ -46,6 +77,7 @@ class Settings:
     triage_workers: int = 1  # runs started from the web working at once, server-wide
     web_threads: int = 4  # threads per server process for handlers (AnyIO's default is 40)
     registry_rules: str = "federal"  # the regime whose rule versions set every registrant's deadlines
+    db_pool: PoolSettings = PoolSettings()  # PostgreSQL connections per process
 
     @property
     def secret_key_file(self) -> Path:
@@ -84,6 +116,7 @@ class Settings:
             triage_workers=workers,
             web_threads=threads,
             registry_rules=_registry_rules(env),
+            db_pool=PoolSettings.from_env(env),
         )
 
 
@@ -98,9 +131,13 @@ def _registry_rules(env: Mapping[str, str]) -> str:
 
 
 def _at_least_one(env: Mapping[str, str], name: str, default: int, *, hint: str) -> int:
+    return _at_least(env, name, default, 1, hint=hint)
+
+
+def _at_least(env: Mapping[str, str], name: str, default: int, minimum: int, *, hint: str) -> int:
     value = env.get(name) or str(default)
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"{name}={value!r} is not a whole number of at least 1", hint=hint)
+    if not value.isascii() or not value.isdigit() or int(value) < minimum:
+        raise ConfigError(f"{name}={value!r} is not a whole number of at least {minimum}", hint=hint)
     return int(value)
 
 

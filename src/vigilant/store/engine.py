@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigilant.config import PoolSettings
 from vigilant.errors import ConfigError
 from vigilant.store.spatialite import load_spatialite
 
@@ -35,7 +36,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_store_engine(url: str) -> Engine:
+def create_store_engine(url: str, pool: PoolSettings | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -45,7 +46,16 @@ def create_store_engine(url: str) -> Engine:
         event.listen(engine, "connect", load_spatialite)  # proximity queries (vigilant.registry.proximity)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        # No pool given: the VIGILANT_DB_POOL_* settings (every Database(url) of a process shares them).
+        pool = pool or PoolSettings.from_env()
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool.size,
+            max_overflow=pool.max_overflow,
+            pool_timeout=pool.timeout,
+            pool_recycle=pool.recycle,
+        )
     raise ConfigError(f"unsupported database backend {parsed.get_backend_name()!r}")
 
 
@@ -59,9 +69,9 @@ def alembic_config(engine: Engine) -> Config:
 class Database:
     """One database: its engine, a session factory, and its schema migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: PoolSettings | None = None) -> None:
         self.url = url
-        self.engine = create_store_engine(url)
+        self.engine = create_store_engine(url, pool)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -100,9 +110,9 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, *, migrate: bool = True) -> Database:
+def open_database(url: str, *, migrate: bool = True, pool: PoolSettings | None = None) -> Database:
     """Open the database at ``url`` and bring its schema up to date."""
-    db = Database(url)
+    db = Database(url, pool)
     if migrate and db.current_revision() != db.head_revision():
         db.upgrade()
     return db

@@ -82,7 +82,7 @@ def templates() -> Environment:
 def create_app(settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     options = options or WebOptions()
-    db = open_database(settings.database_url)
+    db = open_database(settings.database_url, pool=settings.db_pool)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
