@@ -13,6 +13,7 @@ entry; the tests do exactly that. Finding the partitions and opening their file 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from vigilant.evidence.extents import plain_extents
 from vigilant.evidence.images import ImageReader, TskImage
 from vigilant.evidence.libyal_filesystems import open_libyal, walk_libyal
 from vigilant.evidence.lvm import VolumeGroup
+from vigilant.evidence.runs_ntfs import MftRecordsByVolume
 from vigilant.evidence.tsk_reader import DirectRead, Stream, TskFileReader
 from vigilant.evidence.unsupported_volumes import unsupported_reason
 from vigilant.evidence.volumes import FileSystem, Volume, find_volumes, open_filesystem, tsk_text
@@ -79,7 +81,11 @@ class FileSystemWalker:
         self._closed = False
         self._lock = threading.RLock()
         self._volumes: list[Volume] | None = None
-        self._groups: list[VolumeGroup] = []  # LVM volume groups opened by volumes(), closed with the walker
+        # LVM volume groups and unlocked encrypted volumes opened by volumes(), closed with the walker
+        self._groups: list[VolumeGroup | ImageReader] = []
+        self._mft = MftRecordsByVolume()  # NTFS initialised sizes, for reading streams along their runs
+        # Streams opened, by (file system type, "runs" or "tsk"): how many were read along their runs
+        self.reads: Counter[tuple[str, str]] = Counter()
 
     # --- volumes ----------------------------------------------------------------------------------------
     def volumes(self) -> list[Volume]:
@@ -100,7 +106,7 @@ class FileSystemWalker:
             tsk_problem = self.problems.pop()
             others = open_libyal(self.reader, self._lock, volume, self.problems)
             if others is None:  # an encrypted or a UDF volume is named; anything else keeps TSK's word
-                reason = unsupported_reason(*volume.source(self.reader))
+                reason = volume.not_read or unsupported_reason(*volume.source(self.reader))
                 self.problems.append(Problem(str(volume), reason) if reason else tsk_problem)
             for other in others or []:
                 yield from walk_libyal(other, volume, self._lock, self.problems, lambda: self._closed)
@@ -244,17 +250,18 @@ class FileSystemWalker:
         reader, fs_offset = fsys.volume.source(self.reader)  # a logical volume is read through its own
         with self._lock:
             fs_file = fsys.fs.open_meta(inode=inode)
-            extents = None
-            if stream.attribute is None:
-                extents = plain_extents(
-                    fsys.fs,
-                    fsys.type_name,
-                    fs_file,
-                    attr_type=stream.attr_type,
-                    size=stream.size,
-                    fs_offset=fs_offset,
-                    image_size=reader.size,
-                )
+            extents = plain_extents(
+                fsys.fs,
+                fsys.type_name,
+                fs_file,
+                attr_type=stream.attr_type,
+                attr_id=stream.attr_id,
+                size=stream.size,
+                fs_offset=fs_offset,
+                image_size=reader.size,
+                mft=partial(self._mft.records, fsys, fsys.fs, reader, fs_offset),
+            )
+            self.reads[(fsys.type_name, "tsk" if extents is None else "runs")] += 1
         direct = None if extents is None else DirectRead(reader, extents)
         return cast(BinaryIO, TskFileReader(fs_file, stream, str(address), self._lock, direct))
 
@@ -262,7 +269,7 @@ class FileSystemWalker:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            for group in self._groups:
+            for group in reversed(self._groups):  # an LVM group inside an unlocked volume before it
                 group.close()
             self._image.close()
             if self._owns_reader:

@@ -3,7 +3,7 @@
 :class:`~vigilant.evidence.filesystems.FileSystemWalker` lists the streams (:class:`Stream`) and hands
 each entry an opener; the opener returns a :class:`TskFileReader` on the stream. When the stream's blocks
 are known to be its content (see :mod:`vigilant.evidence.extents`), :class:`DirectRead` reads them from
-the image without TSK (and without TSK's lock).
+the image without TSK (and without TSK's lock), and gives zeros where TSK gives zeros.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import bisect
 import io
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from vigilant.evidence.extents import Extent
 from vigilant.evidence.images import ImageReader
+from vigilant.evidence.runs import Extent
 
 # Bytes per read_random call. Small on purpose: every call allocates its result (and TSK and the image
 # reader their own buffers); at 64 KiB these come from the heap, while from 128 KiB glibc maps and unmaps
@@ -39,15 +39,23 @@ class DirectRead:
 
     image: ImageReader
     extents: list[Extent]
+    starts: list[int] = field(init=False, repr=False)  # each extent's start, for bisect
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", [e.start for e in self.extents])
 
     def readinto(self, position: int, view: memoryview, where: str) -> int:
         """Fill ``view`` with the content from ``position`` (the caller keeps inside the file)."""
-        starts = [e.start for e in self.extents]
         filled = 0
         while filled < len(view):
-            extent = self.extents[bisect.bisect_right(starts, position) - 1]
+            extent = self.extents[bisect.bisect_right(self.starts, position) - 1]
             inside = position - extent.start
             take = min(len(view) - filled, extent.length - inside)
+            if extent.image_offset is None:  # a sparse run, or past NTFS's initialised size
+                view[filled : filled + take] = bytes(take)
+                filled += take
+                position += take
+                continue
             try:
                 got = self.image.readinto(extent.image_offset + inside, view[filled : filled + take])
             except OSError as exc:
