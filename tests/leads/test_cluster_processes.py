@@ -1,0 +1,120 @@
+"""A lead build on a cluster started with Dask's own commands: `dask scheduler` and two `dask worker`
+processes on 127.0.0.1, as an installation runs them; every process is ended at teardown."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+from distributed import Client, get_task_stream
+from typer.testing import CliRunner
+
+from tests.leads.cluster_data import WINDOW, local_leads, observations, write_files
+from tests.leads.helpers import AS_OF, known_table_for, seed_library
+from vigilant.cli import common, leads_cmd
+from vigilant.leads.cluster import ClusterSettings, aggregate_leads_on
+
+DASK = str(Path(sys.executable).with_name("dask"))
+START_SECONDS = 60.0
+
+
+def _end(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a `dask scheduler` with two one-thread `dask worker` processes connected."""
+    folder = tmp_path_factory.mktemp("dask")
+    address_file = folder / "scheduler.json"
+    processes: list[subprocess.Popen[bytes]] = []
+    with (folder / "log.txt").open("wb") as log:
+        try:
+            scheduler_cmd = [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+            processes.append(_start([*scheduler_cmd, "--scheduler-file", str(address_file)], log))
+            address = _address(address_file)
+            for name in ("w1", "w2"):
+                worker_cmd = [
+                    DASK,
+                    "worker",
+                    address,
+                    "--name",
+                    name,
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                ]
+                local = ["--no-dashboard", "--local-directory", str(folder / name)]
+                processes.append(_start([*worker_cmd, *local], log))
+            with Client(address, timeout=START_SECONDS, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+                client.wait_for_workers(2, timeout=START_SECONDS)
+            yield address
+        finally:
+            _end(processes[1:])  # the workers first, so the scheduler does not wait for them
+            _end(processes[:1])
+
+
+def _address(scheduler_file: Path) -> str:
+    """The scheduler's address once it has written its file (whole: the file appears before its text)."""
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            return str(json.loads(scheduler_file.read_text())["address"])
+        except (FileNotFoundError, json.JSONDecodeError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def test_both_workers_fold_partitions_and_the_leads_are_the_single_machine_leads(
+    tmp_path: Path, scheduler: str
+) -> None:
+    write_files(tmp_path, observations(11, count=1200, ips=80), files=8, seed=11)
+    known = known_table_for()
+    with Client(scheduler, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        with get_task_stream(client) as stream:
+            got = aggregate_leads_on(
+                client, tmp_path, known, WINDOW, settings=ClusterSettings(partition_bytes=1)
+            )
+        workers = {task["worker"] for task in stream.data if str(task["key"]).startswith("leads-fold-")}
+    assert got == local_leads(tmp_path, known)
+    assert len(workers) == 2  # the partitions were spread over both workers
+
+
+def test_leads_build_scheduler_option_stores_the_leads_of_a_local_build(
+    tmp_path: Path, scheduler: str
+) -> None:
+    folder = tmp_path / "observations"
+    write_files(folder, observations(12, count=800, ips=50), files=4, seed=12)
+    runner = CliRunner()
+    build = ["build", "--as-of", AS_OF.isoformat(), "--window-days", "30", "--observations", str(folder)]
+    lists = []
+    for database, extra in (("cluster.db", ["--scheduler", scheduler]), ("local.db", [])):
+        common.close_databases()
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("VIGILANT_DATABASE_URL", f"sqlite:///{tmp_path / database}")
+            seed_library(common.database())
+            built = runner.invoke(leads_cmd.app, [*build, *extra])
+            assert built.exit_code == 0, built.output
+            listed = runner.invoke(leads_cmd.app, ["list", "--json", "--limit", "1000"])
+            lists.append(json.loads(listed.output))
+    assert len(lists[1]) > 5
+    assert lists[0] == lists[1]
