@@ -11,6 +11,7 @@ from rich.table import Table
 
 from vigilant.cli.common import JsonOpt, console, database, local_actor, print_listing
 from vigilant.errors import ExitCode
+from vigilant.evidence.keys import VolumeKey, parse_key
 from vigilant.triage.evidence_service import EvidenceService
 
 app = typer.Typer(
@@ -20,6 +21,24 @@ app = typer.Typer(
 
 def _service() -> EvidenceService:
     return EvidenceService(database())
+
+
+KeyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--key",
+        metavar="KIND:FROM",
+        help="A key for an encrypted volume (LUKS1, BitLocker, APFS), repeatable. KIND: passphrase, "
+        "password, recovery-password, key-file or startup-key (.BEK); FROM: prompt (typed, not echoed), "
+        "env:NAME (read from that environment variable) or file:PATH. The key itself is never an argument, "
+        "and never stored: the chain of custody records the kind of key only.",
+    ),
+]
+
+
+def read_keys(specs: list[str] | None) -> list[VolumeKey]:
+    """The keys named by ``--key`` options, prompted for (without echo) where they say ``prompt``."""
+    return [parse_key(spec, lambda text: str(typer.prompt(text, hide_input=True))) for spec in specs or []]
 
 
 @app.command("add")
@@ -62,9 +81,15 @@ def add(
             "damaged or wiped image that detection refuses.",
         ),
     ] = None,
+    keys: KeyOpt = None,
 ) -> None:
-    """Register a seized source (read-only) and record its acquisition hashes."""
-    info = _service().add(
+    """Register a seized source (read-only) and record its acquisition hashes.
+
+    With --key, the keys are tried on its encrypted volumes and the outcome written to its chain of custody;
+    they are not kept: give them again to `vigilant triage run`.
+    """
+    service = _service()
+    info = service.add(
         path,
         actor=local_actor(),
         label=label,
@@ -73,10 +98,23 @@ def add(
         description=description,
         source_type=source_type,
         case_pending=case_pending,
+        keys=read_keys(keys),
     )
     console.print(f"evidence item [bold]{info.id}[/] ({info.label}, {info.source_type}, {info.size:,} bytes)")
     for name, value in info.hashes.items():
         console.print(f"  {name}: {value}")
+    if keys:
+        _print_unlocks(service, info.id)
+
+
+def _print_unlocks(service: EvidenceService, evidence_id: int) -> None:
+    events = [e for e in service.custody(evidence_id, local_actor()) if e.action.startswith("volume-")]
+    if not events:
+        console.print("no encrypted volume found: the keys were not used")
+    for event in events:
+        d = event.detail
+        outcome = f"unlocked with a {d['key']}" if "key" in d else f"[red]not unlocked[/]: {d['reason']}"
+        console.print(f"  {d['volume']} ({d['encryption']}): {outcome}", highlight=False)
 
 
 @app.command("agency")

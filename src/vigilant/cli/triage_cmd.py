@@ -30,7 +30,9 @@ from vigilant.cli.common import (
     print_listing,
     settings,
 )
+from vigilant.cli.evidence_cmd import KeyOpt, read_keys
 from vigilant.errors import ExitCode
+from vigilant.evidence.keys import KeyRing, holding
 from vigilant.triage import runner
 from vigilant.triage.reports import reports
 from vigilant.triage.runinfo import Coverage
@@ -171,12 +173,15 @@ def run(
         int,
         typer.Option(min=1, help="Frames decoded per video, at most; the record says when it stopped."),
     ] = DEFAULTS.max_video_frames,
+    keys: KeyOpt = None,
 ) -> int:
     """Triage an evidence item: digests, true type, PDQ, vPDQ and EXIF, matches; resumable.
 
-    Exit code 8 (incomplete) when a volume of the evidence has no file system The Sleuth Kit can read.
+    Exit code 8 (incomplete) when a volume of the evidence has no file system The Sleuth Kit can read, or
+    is encrypted and no --key given unlocks it.
     """
     service = _service()
+    given = read_keys(keys)  # asked for before the run starts, not in the middle of its progress bar
     options = TriageSettings(
         identify=identify,
         # Digests only: nothing is identified, so no picture or video is decoded either.
@@ -191,8 +196,13 @@ def run(
         max_video_seconds=max_video_seconds,
         max_video_frames=max_video_frames,
     )
-    with _bar(f"triage {evidence}") as progress:
-        run_id = service.start(evidence, options, local_actor(), progress)
+    me = local_actor()
+    run_id = service.create(evidence, options, me)
+    # The keys live in this process for the run only; each volume they unlock goes to the custody log.
+    item = service.status(run_id, me).evidence_id
+    ring = KeyRing(given, service.evidence.unlock_recorder(item, me, {"run": run_id})) if given else None
+    with holding(ring), _bar(f"triage {evidence}") as progress:
+        service.work(run_id, me, progress)
     return _print_summary(service, run_id)
 
 
@@ -200,14 +210,19 @@ def run(
 def resume(
     run_id: Annotated[int, typer.Argument(help="The run to finish.")],
     threads: Annotated[int | None, typer.Option(help="Threads reading and hashing.")] = None,
+    keys: KeyOpt = None,
 ) -> int:
     """Finish a run that was interrupted; the result is the same as an uninterrupted run.
 
+    Its encrypted volumes need their --key again: keys are never stored.
+
     Exit code 8 (incomplete) when a volume of the evidence has no file system The Sleuth Kit can read.
     """
-    service = _service()
-    with _bar(f"resume run {run_id}") as progress:
-        service.resume(run_id, local_actor(), progress, threads=threads)
+    service, me, given = _service(), local_actor(), read_keys(keys)
+    item = service.status(run_id, me).evidence_id
+    ring = KeyRing(given, service.evidence.unlock_recorder(item, me, {"run": run_id})) if given else None
+    with holding(ring), _bar(f"resume run {run_id}") as progress:
+        service.resume(run_id, me, progress, threads=threads)
     return _print_summary(service, run_id)
 
 

@@ -2,8 +2,8 @@
 
 A volume encrypted with either holds no file system any reader can find, so without this it would be
 reported as "no file system The Sleuth Kit can read". Named, it is reported for what it is: an encrypted
-volume, not read because no key was given (keys are not taken yet: issue 17, item 4), so an examiner knows
-to come back with the key rather than suspect a wiped disk.
+volume, unlocked with the examiner's key where one was given (:mod:`vigilant.evidence.unlock`), else not read
+and said so, so that an examiner knows to come back with the key rather than suspect a wiped disk.
 """
 
 from __future__ import annotations
@@ -22,4 +22,4 @@ def encryption_kind(head: bytes) -> str | None:
 
 
 def not_read_reason(kind: str) -> str:
-    return f"{kind}-encrypted volume: not read (no key given; unlocking is not supported yet)"
+    return f"{kind}-encrypted volume: not unlocked: no key given"

@@ -3,7 +3,7 @@
 :class:`~vigilant.evidence.filesystems.FileSystemWalker` asks here for a volume in which The Sleuth Kit found
 no file system it can read. Each reader checks the volume's signature first: a volume that is neither is
 left to the walker's "no file system" problem. A volume that has the signature but cannot be read (damage,
-an encrypted APFS volume: no password is taken) is a problem of its own, and an unreadable volume.
+an encrypted APFS volume no password given unlocks) is a problem of its own, and an unreadable volume.
 
 Listed: every regular file, in path order, addressed like TSK's (file system, path, inode: the XFS inode
 number, the APFS file identifier). An APFS container holds volumes: each is its own file system, named
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.images import ImageReader
+from vigilant.evidence.keys import KeyKind, KeyRing, UnlockEvent, current_ring
 
 if TYPE_CHECKING:  # volumes imports lvm, which imports this module
     from vigilant.evidence.volumes import Volume
@@ -196,10 +197,10 @@ def _open_apfs(
                 apfs = container.get_volume(index)
                 name = str(apfs.get_name() or "")
                 if apfs.is_locked():
-                    problems.append(
-                        Problem(f"{where} ({name})", "encrypted APFS volume: not read (no password given)")
-                    )
-                    continue
+                    reason = unlock_apfs(apfs, f"{where} ({name})", current_ring())
+                    if reason is not None:
+                        problems.append(Problem(f"{where} ({name})", reason))
+                        continue
                 root = apfs.get_root_directory()
         except OSError as exc:
             problems.append(Problem(where, f"APFS volume that libfsapfs cannot read: {exc}"))
@@ -208,6 +209,29 @@ def _open_apfs(
             LibyalFileSystem(f"apfs volume {index + 1} ({name})", root, lambda e: int(e.get_identifier()))
         )
     return found
+
+
+def unlock_apfs(apfs: Any, where: str, ring: KeyRing | None) -> str | None:
+    """Unlock an encrypted APFS volume with the run's keys (the caller holds the lock); None when it is
+    open, else why not. Every outcome is told to the ring (the kind of key, never the key)."""
+    keys = ring.for_encryption("APFS") if ring is not None else []
+    if ring is None or not ring.keys:
+        return "encrypted APFS volume: not unlocked: no password given (give one with --key password:prompt)"
+    for key in keys:
+        if key.kind is KeyKind.RECOVERY_PASSWORD:
+            apfs.set_recovery_password(key.secret)
+        else:
+            apfs.set_password(key.secret)
+        try:
+            opened = bool(apfs.unlock())
+        except OSError:
+            opened = False
+        if opened:
+            ring.tell(UnlockEvent(where, "APFS", key.kind))
+            return None
+    tried = ", ".join(f"wrong {k.kind.value}" for k in keys) or "no password or recovery password given"
+    ring.tell(UnlockEvent(where, "APFS", None, tried))
+    return f"encrypted APFS volume: not unlocked: {tried}"
 
 
 def walk_libyal(

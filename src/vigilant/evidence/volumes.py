@@ -15,8 +15,11 @@ from typing import Any
 import pytsk3
 
 from vigilant.evidence.base import Problem
+from vigilant.evidence.encrypted_volumes import encryption_kind
 from vigilant.evidence.images import ImageReader, TskImage
+from vigilant.evidence.keys import current_ring
 from vigilant.evidence.lvm import VolumeGroup, is_lvm, open_volume_group
+from vigilant.evidence.unlock import unlock
 
 FS_TYPE_NAMES: dict[int, str] = {
     pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
@@ -58,6 +61,8 @@ class Volume:
     # ("lvm vg/lv"), which prefixes the file system's in addresses. None: the file system is in the image.
     reader: ImageReader | None = field(default=None, compare=False)
     layer: str | None = None
+    # An encrypted volume no key given unlocked: why (the walk reports it, and reads nothing of it).
+    not_read: str | None = None
 
     def source(self, image: ImageReader) -> tuple[ImageReader, int]:
         """The reader holding this volume's file system, and where it starts in it."""
@@ -100,7 +105,7 @@ def find_volumes(
     lock: threading.RLock,
     where: str,
     problems: list[Problem],
-    groups: list[VolumeGroup] | None = None,
+    groups: list[VolumeGroup | ImageReader] | None = None,
 ) -> list[Volume]:
     """The allocated partitions of the partition table (MBR/DOS, GPT, …), or the whole image; an LVM
     physical volume among them replaced by its logical volumes (their groups added to ``groups``, for the
@@ -108,22 +113,43 @@ def find_volumes(
 
     ``where`` names the image in a problem about its partition table.
     """
-    found = _partitions(image, lock, where, problems)
-    reader = image.reader
+    found = [_unlocked(image.reader, v, lock, groups) for v in _partitions(image, lock, where, problems)]
     volumes: list[Volume] = []
     for volume in found:
-        if not is_lvm(reader, volume.offset):
+        reader, offset = volume.source(image.reader)
+        if volume.not_read is not None or not is_lvm(reader, offset):
             volumes.append(volume)
             continue
-        group = open_volume_group(reader, volume.offset, lock, str(volume), problems)
+        group = open_volume_group(reader, offset, lock, str(volume), problems)
         if group is None:
             volumes.append(volume)  # unreadable: reported by the walk as a volume without a file system
             continue
         if groups is not None:
             groups.append(group)
         for name, logical in group.logical:
-            volumes.append(replace(volume, reader=logical, layer=f"lvm {group.name}/{name}"))
+            lvm = f"lvm {group.name}/{name}"
+            volumes.append(replace(volume, reader=logical, layer=_below(volume.layer, lvm)))
     return volumes
+
+
+def _below(outer: str | None, inner: str) -> str:
+    return inner if outer is None else f"{outer} > {inner}"
+
+
+def _unlocked(
+    reader: ImageReader, volume: Volume, lock: threading.RLock, opened: list[VolumeGroup | ImageReader] | None
+) -> Volume:
+    """An encrypted volume (LUKS, BitLocker) as its plain bytes, unlocked with the run's keys (the walk
+    closes it: it is put among ``opened``), or with the reason it was not; any other volume as it is."""
+    kind = encryption_kind(reader.read(volume.offset, 512))
+    if kind is None:
+        return volume
+    result = unlock(reader, volume.offset, kind, where=str(volume), lock=lock, ring=current_ring())
+    if result.reader is None:
+        return replace(volume, not_read=result.reason)
+    if opened is not None:
+        opened.append(result.reader)
+    return replace(volume, reader=result.reader, layer=result.layer)
 
 
 def _partitions(image: TskImage, lock: threading.RLock, where: str, problems: list[Problem]) -> list[Volume]:

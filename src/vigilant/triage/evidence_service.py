@@ -9,7 +9,7 @@ names the caller by user name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,9 @@ from vigilant.cases.access import item_visible, shared_case_numbers
 from vigilant.cases.agencies import agency_by_ref
 from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.keys import KeyRing, UnlockEvent, VolumeKey
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
+from vigilant.evidence.unlock_check import try_keys
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
@@ -76,11 +78,13 @@ class EvidenceService:
         description: str | None = None,
         source_type: str | None = None,
         case_pending: bool = False,
+        keys: list[VolumeKey] | None = None,
     ) -> EvidenceInfo:
         """Register a source, read-only, recording its acquisition hashes as they are now. ``agency`` (id or
         short name): the agency whose case number ``case_number`` is. The case must exist (of that agency,
         where given) unless ``case_pending`` says it is not opened yet: a mistyped number would otherwise
-        leave the item named by no case, visible to no one."""
+        leave the item named by no case, visible to no one. ``keys``: tried on its encrypted volumes, each
+        outcome in the chain of custody (the kind of key, never the key: a run needs them given again)."""
         require(actor, Permission.EVIDENCE_WRITE)
         path = path.resolve()
         source = sources()[source_type] if source_type else sources().detect(path)
@@ -132,7 +136,24 @@ class EvidenceService:
                     },
                 )
             )
-            return evidence_info(row)
+            info = evidence_info(row)
+        if keys:
+            try_keys(
+                source, path, KeyRing(keys, self.unlock_recorder(info.id, actor, {"at": "evidence add"}))
+            )
+        return info
+
+    def unlock_recorder(
+        self, evidence_id: int, actor: Actor, context: dict[str, Any]
+    ) -> Callable[[UnlockEvent], None]:
+        """What records each encrypted volume a walk of the item unlocks (or cannot) in its chain of custody:
+        the volume, its encryption, the kind of key, and ``context`` (the run, or "evidence add")."""
+
+        def record(event: UnlockEvent) -> None:
+            action = "volume-unlocked" if event.unlocked else "volume-not-unlocked"
+            self.record(evidence_id, actor, action, {**event.detail(), **context})
+
+        return record
 
     def _require_case(self, number: str, agency: AgencyRow | None) -> None:
         query = select(CaseRow.id).where(CaseRow.number == number)

@@ -1,0 +1,150 @@
+"""Encrypted volumes unlocked with the examiner's keys: LUKS (libluksde) and BitLocker (libbde).
+
+:func:`~vigilant.evidence.volumes.find_volumes` asks here about each volume whose first bytes say it is
+encrypted (:mod:`vigilant.evidence.encrypted_volumes`). With a key that opens it, the volume is replaced by
+its plain bytes, an :class:`UnlockedVolume` reader that The Sleuth Kit (or libyal, or LVM) reads from offset
+0 as any volume, its layer named in every address below it (``partition 2 @ … > luks1 > ext4``). Without
+one, the volume stays, with the reason it was not unlocked: a problem of the run, never "0 files".
+
+Every attempt is told to the run's :class:`~vigilant.evidence.keys.KeyRing` (the kind of key that opened the
+volume, or why none did); the key never leaves memory. libluksde reads LUKS1 only: a LUKS2 volume is
+reported as such. Nothing here writes to the evidence: the libraries read through a read-only file object.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from vigilant.evidence.images import ImageReader
+from vigilant.evidence.keys import KeyKind, KeyRing, UnlockEvent, VolumeKey
+from vigilant.evidence.libyal_filesystems import VolumeFile
+
+
+class UnlockedVolume(ImageReader):
+    """An encrypted volume's plain bytes, read through its libyal handle (under the walker's lock: one
+    handle, one position)."""
+
+    def __init__(self, handle: Any, source: VolumeFile, description: str, lock: threading.RLock) -> None:
+        self._handle, self._source, self._lock = handle, source, lock
+        with lock:
+            size = int(handle.get_size())
+        super().__init__(description, size)
+
+    def _read(self, offset: int, size: int) -> bytes:
+        with self._lock:
+            try:
+                data: bytes = self._handle.read_buffer_at_offset(size, offset)
+            except OSError as exc:
+                raise OSError(f"{self.description}: read error at byte {offset}: {exc}") from exc
+        if len(data) != size:
+            raise OSError(f"{self.description}: short read at byte {offset} ({len(data)} of {size})")
+        return data
+
+    def _close(self) -> None:
+        with self._lock:
+            self._handle.close()
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What an unlock attempt gave: the plain volume, or why there is none."""
+
+    reader: UnlockedVolume | None
+    layer: str  # "luks1", "bitlocker": the address layer
+    reason: str | None = None  # why it was not unlocked (reader None)
+
+
+def family(kind: str) -> str:
+    """ "LUKS" for "LUKS1"/"LUKS2"; the kind itself otherwise."""
+    return "LUKS" if kind.startswith("LUKS") else kind
+
+
+def unlock(
+    reader: ImageReader, offset: int, kind: str, *, where: str, lock: threading.RLock, ring: KeyRing | None
+) -> Unlocked:
+    """The volume of ``kind`` ("LUKS1", "LUKS2", "BitLocker") at ``offset``, opened with the first key of
+    ``ring`` that fits; every outcome told to the ring."""
+    layer = kind.lower()
+    keys = ring.for_encryption(family(kind)) if ring is not None else []
+    reason = _cannot_try(kind, ring, keys)
+    if reason is None:
+        opened, reason = _try_keys(reader, offset, kind, where, lock, keys)
+        if opened is not None:
+            volume, key = opened
+            if ring is not None:
+                ring.tell(UnlockEvent(where, kind, key.kind))
+            return Unlocked(volume, layer)
+    if ring is not None and ring.keys:  # no key given at all: nothing was attempted, nothing to record
+        ring.tell(UnlockEvent(where, kind, None, reason))
+    return Unlocked(None, layer, f"{kind}-encrypted volume: not unlocked: {reason}")
+
+
+def _cannot_try(kind: str, ring: KeyRing | None, keys: list[VolumeKey]) -> str | None:
+    if kind == "LUKS2":
+        return "LUKS2 is not supported by libluksde (it reads LUKS1); decrypt a copy with cryptsetup"
+    if ring is None or not ring.keys:
+        return "no key given (give one with --key, e.g. --key passphrase:prompt)"
+    if not keys:
+        given = ", ".join(sorted({k.kind.value for k in ring.keys}))
+        return f"no key of a kind {kind} takes (given: {given})"
+    return None
+
+
+def _try_keys(  # noqa: PLR0917 - one call, every part named
+    reader: ImageReader,
+    offset: int,
+    kind: str,
+    where: str,
+    lock: threading.RLock,
+    keys: list[VolumeKey],
+) -> tuple[tuple[UnlockedVolume, VolumeKey] | None, str]:
+    wrong = []
+    for key in keys:
+        source = VolumeFile(reader, offset)
+        try:
+            with lock:
+                handle = _open(kind, source)
+        except OSError as exc:
+            return None, f"{_LIBRARY[family(kind)]} cannot read it: {exc}"
+        try:
+            with lock:
+                opened = _unlock_with(handle, key)
+        except OSError as exc:
+            opened = False
+            wrong.append(f"{key.kind.value} refused ({str(exc).split('.')[0]})")
+        if opened:
+            description = f"{where} > {kind} (unlocked with a {key.kind.value})"
+            return (UnlockedVolume(handle, source, description, lock), key), ""
+        with lock:
+            handle.close()
+        if not wrong or not wrong[-1].startswith(key.kind.value):
+            wrong.append(f"wrong {key.kind.value}")
+    return None, ", ".join(wrong)
+
+
+_LIBRARY = {"LUKS": "libluksde", "BitLocker": "libbde"}
+
+
+def _open(kind: str, source: VolumeFile) -> Any:
+    if family(kind) == "LUKS":
+        import pyluksde  # noqa: PLC0415 - a native module; only LUKS users pay its import
+
+        handle = pyluksde.volume()
+    else:
+        import pybde  # noqa: PLC0415 - a native module; only BitLocker users pay its import
+
+        handle = pybde.volume()
+    handle.open_file_object(source)
+    return handle
+
+
+def _unlock_with(handle: Any, key: VolumeKey) -> bool:
+    if key.kind is KeyKind.RECOVERY_PASSWORD:
+        handle.set_recovery_password(key.secret)
+    elif key.kind is KeyKind.STARTUP_KEY:
+        handle.read_startup_key(str(key.path))
+    else:
+        handle.set_password(key.secret)
+    return bool(handle.unlock())
