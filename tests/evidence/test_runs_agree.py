@@ -29,6 +29,7 @@ import pytsk3
 
 from tests.evidence import make_images as mk
 from tests.evidence import tsk_oracle as tsk
+from tests.evidence.dfvfs_data import dfvfs_file
 from vigilant.evidence.base import EntryStatus
 from vigilant.evidence.extents import run_plan
 from vigilant.evidence.filesystems import FileSystemWalker
@@ -315,6 +316,19 @@ def test_ntfs_without_its_mft_records_goes_to_tsk(ntfs_runs_image: NtfsCase) -> 
     # The initialised size cannot be known without the MFT record: never guess it.
     extents = _plan(ntfs_runs_image.image, "/big0", _NTFS_DATA)
     assert extents == "its initialised size is unknown"
+
+
+def test_a_volume_windows_made_reads_as_tsk_reads_it(workdir: Path) -> None:
+    # dfVFS's windows_volume: NTFS as Windows wrote it, its metadata files and a file in System32
+    qcow2 = dfvfs_file("windows_volume.qcow2")
+    mk.require("qemu-img")
+    image = workdir / "runs-windows-volume.raw"
+    mk.run("qemu-img", "convert", "-O", "raw", qcow2, image)
+    read = agree(image, "ntfs")
+    syslog = next(k for k in read.digests if k[0] == "Windows/System32/config/syslog")
+    assert read.direct[syslog]
+    assert read.direct[("$MFT", 0, None)]
+    assert read.direct[("$LogFile", 2, None)]
 
 
 # --- the run arithmetic ---------------------------------------------------------------------------------
