@@ -18,6 +18,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -316,6 +318,51 @@ def test_ntfs_without_its_mft_records_goes_to_tsk(ntfs_runs_image: NtfsCase) -> 
     # The initialised size cannot be known without the MFT record: never guess it.
     extents = _plan(ntfs_runs_image.image, "/big0", _NTFS_DATA)
     assert extents == "its initialised size is unknown"
+
+
+def make_compressed_ntfs(work: Path) -> tuple[Path, bytes]:
+    """An NTFS volume with a compressed file: a folder marked compressed (FILE_ATTRIBUTE_COMPRESSED through
+    ntfs-3g's ``system.ntfs_attrib_be``), written through the ntfs-3g driver mounted with ``compression``
+    on a loop device. Skipped where the machine refuses loop devices or FUSE (a locked-down container)."""
+    mk.require("mkntfs", "losetup")
+    if shutil.which("ntfs-3g") is None:
+        mk.require("ntfs-3g")
+    image = work / "runs-ntfs-compressed.img"
+    with image.open("wb") as fh:
+        fh.truncate(16 * mk.MiB)
+    mk.run("mkntfs", "-F", "-f", "-q", image)
+    attach = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, check=False)
+    if attach.returncode != 0:
+        pytest.skip(f"a compressed NTFS file needs a loop device: {attach.stderr.decode(errors='replace')}")
+    loop, mount = attach.stdout.decode().strip(), work / "runs-ntfs-compressed-mnt"
+    mount.mkdir()
+    # compressible text, then random bytes: compression units stored compressed, and stored as they are
+    data = mk.text(1000, 20_000) + mk.random_bytes(1001, 100_000)
+    try:
+        fuse = subprocess.run(
+            ["ntfs-3g", "-o", "compression", loop, str(mount)], capture_output=True, check=False
+        )
+        if fuse.returncode != 0:
+            pytest.skip(f"a compressed NTFS file needs FUSE: {fuse.stderr.decode(errors='replace').strip()}")
+        try:
+            (mount / "packed").mkdir()
+            os.setxattr(mount / "packed", "system.ntfs_attrib_be", (0x800).to_bytes(4, "big"))
+            (mount / "packed" / "notes.txt").write_bytes(data)
+        finally:
+            mk.run("umount", mount)
+    finally:
+        mk.run("losetup", "-d", loop)
+    return image, data
+
+
+def test_a_compressed_ntfs_file_is_read_by_tsk(workdir: Path) -> None:
+    image, data = make_compressed_ntfs(workdir)
+    assert "compressed" in str(_plan(image, "/packed/notes.txt", _NTFS_DATA))
+    read = agree(image, "ntfs")
+    key = next(k for k in read.digests if k[0] == "packed/notes.txt")
+    assert read.digests[key] == _sha(data)
+    assert not read.direct[key]
+    assert read.reads[("ntfs", "tsk")] >= 1
 
 
 def test_a_volume_windows_made_reads_as_tsk_reads_it(workdir: Path) -> None:
