@@ -4,6 +4,7 @@ again afterwards, from the demo's own database."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from vigilant.cli import run
 from vigilant.demo.findings import LAPTOP_RUN, Findings
-from vigilant.demo.links_demo import CAMERA, SHARED_FILES
+from vigilant.demo.links_demo import CAMERA, NEAR_DUPLICATE, SHARED_FILES
 from vigilant.demo.operation import GENERATOR, OPERATION_CODE
 from vigilant.demo.registry_demo import DAYCARE, DAYCARE_NUMBER, OFFICER, REGISTRANTS
 from vigilant.demo.review_demo import EXAMINER
@@ -87,12 +88,17 @@ def _lines(demo: Demo, title: str) -> list[str]:
 def test_the_planted_device_links_are_found(demo: Demo) -> None:
     planted = demo.findings.links.planted
     keys = {f"item:{i}" for i in planted.items}
-    view = strongest(demo.db, ANALYST, kinds=["same_camera", "shared_unknown_files"], limit=100)
+    kinds = ["same_camera", "shared_unknown_files", "near_duplicate_unknown"]
+    view = strongest(demo.db, ANALYST, kinds=kinds, limit=100)
     by_handle = {e.handle: e.key for e in view.entities}
     between = {
         link.kind: link for link in view.links if {by_handle[link.source], by_handle[link.target]} == keys
     }
-    assert set(between) == {"same_camera", "shared_unknown_files"}
+    assert set(between) == set(kinds)
+    near = between["near_duplicate_unknown"].explanation
+    assert near is not None  # the re-saved, smaller copy of one picture: same picture, other bytes
+    assert json.dumps(near).count(NEAR_DUPLICATE[0]) == 1, near
+    assert json.dumps(near).count(NEAR_DUPLICATE[1]) == 1, near
     camera, files = between["same_camera"].explanation, between["shared_unknown_files"].explanation
     assert camera is not None
     assert (camera["make"], camera["model"], camera["serial"]) == CAMERA

@@ -2,8 +2,9 @@
 
 Planted through the services, on generated and benign data only:
 - two accused of different agencies each get a seized computer (a folder of generated files, triaged): both
-  hold the same rare unknown files (shared unknown material) and pictures from one camera body (the same EXIF
-  body serial, make and model);
+  hold the same rare unknown files (shared unknown material), pictures from one camera body (the same EXIF
+  body serial, make and model), and one picture as two different files (the second a smaller, re-compressed
+  copy under another name: a PDQ near-duplicate, not a shared file);
 - the first of them is recorded again by a third agency, as a suspect of one of its cases, under the same
   name and date of birth: person xref proposes the pair;
 - the key distributor is the demo swarm's lead (the loopback peer the observer confirmed).
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from vigilant.cases.models import AgencyRow, CasePersonRow, CaseRow, OperationRow, PersonRole, PersonRow
@@ -42,6 +43,7 @@ from vigilant.triage.settings import TriageSettings
 
 CAMERA = ("Nikon", "Nikon D750", "NKN-3051977")  # the body serial both accused's pictures carry
 SHARED_FILES = 3  # rare unknown files on both devices
+NEAR_DUPLICATE = ("holiday-014.jpg", "IMG_2231.jpg")  # one picture, saved differently on each device
 LAB = Actor.cli(f"{GENERATOR}-lab")  # the lab registers and triages the devices, as the demo laptop
 SETTINGS = TriageSettings(batch_files=16, processes=1, threads=1)
 
@@ -119,10 +121,32 @@ def camera_jpeg(seed: int, camera: tuple[str, str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def textured_picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A generated picture with fine detail: the smooth demo pictures have a PDQ quality near 25, under the 50
+    that near-duplicate links require (a flat picture's hash says little)."""
+    image = draw_image(seed, size)
+    draw, rng = ImageDraw.Draw(image), random.Random(seed)
+    for _ in range(400):
+        x, y, r = rng.randrange(size[0]), rng.randrange(size[1]), rng.randrange(3, 14)
+        draw.ellipse([x, y, x + r, y + r], fill=tuple(rng.randrange(256) for _ in range(3)))
+    return image
+
+
+def near_duplicate_jpegs(seed: int) -> tuple[bytes, bytes]:
+    """One picture as two files: the original, and a copy at 90% size and lower JPEG quality (as a chat
+    application re-sends it). Different bytes, PDQ hashes a few bits apart."""
+    picture = textured_picture(seed)
+    original, copy = io.BytesIO(), io.BytesIO()
+    picture.save(original, "JPEG", quality=90)
+    picture.resize((picture.width * 9 // 10, picture.height * 9 // 10)).save(copy, "JPEG", quality=72)
+    return original.getvalue(), copy.getvalue()
+
+
 def write_device_folders(root: Path) -> tuple[Path, Path]:
     """The two seized computers' folders: shared rare files, one camera's pictures, and files of their own."""
     rng = random.Random(13)
     shared = [rng.randbytes(20_000 + 1000 * i) for i in range(SHARED_FILES)]
+    near = near_duplicate_jpegs(7000)
     folders = []
     for n, name in enumerate(("computer-1", "computer-2")):
         folder = root / name
@@ -133,6 +157,8 @@ def write_device_folders(root: Path) -> tuple[Path, Path]:
             (folder / "Downloads" / f"{'part' if n else 'trade'}-{i:03d}.bin").write_bytes(data)
         for i in range(2):
             (folder / "DCIM" / f"DSC_{n}{i:03d}.JPG").write_bytes(camera_jpeg(5000 + 10 * n + i, CAMERA))
+        (folder / "Pictures").mkdir()
+        (folder / "Pictures" / NEAR_DUPLICATE[n]).write_bytes(near[n])
         (folder / "Documents" / "notes.txt").write_text(f"generated for the Vigilant demo, device {n + 1}\n")
         (folder / "Documents" / "own.bin").write_bytes(rng.randbytes(8000))
         folders.append(folder)
