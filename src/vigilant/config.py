@@ -34,6 +34,10 @@ SETTINGS_DOC: dict[str, str] = {
         "threads per web server process for the handlers that read the database (default 4: one process "
         "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
     ),
+    "VIGILANT_DASK_SCHEDULER": (
+        "Dask scheduler (tcp://HOST:8786) whose workers run triage batches and lead aggregation "
+        "(default: none, everything runs on this machine)"
+    ),
     "VIGILANT_DB_POOL_SIZE": "PostgreSQL connections each process keeps open (default 5)",
     "VIGILANT_DB_POOL_OVERFLOW": "PostgreSQL connections a process may open beyond the pool (default 5)",
     "VIGILANT_DB_POOL_TIMEOUT": "seconds a request waits for a free connection before failing (default 30)",
@@ -77,6 +81,7 @@ class Settings:
     triage_workers: int = 1  # runs started from the web working at once, server-wide
     web_threads: int = 4  # threads per server process for handlers (AnyIO's default is 40)
     registry_rules: str = "federal"  # the regime whose rule versions set every registrant's deadlines
+    dask_scheduler: str = ""  # tcp://HOST:8786 of a Dask scheduler; empty: work runs on this machine
     db_pool: PoolSettings = PoolSettings()  # PostgreSQL connections per process
 
     @property
@@ -116,6 +121,7 @@ class Settings:
             triage_workers=workers,
             web_threads=threads,
             registry_rules=_registry_rules(env),
+            dask_scheduler=_dask_scheduler(env),
             db_pool=PoolSettings.from_env(env),
         )
 
@@ -126,6 +132,16 @@ def _registry_rules(env: Mapping[str, str]) -> str:
         raise ConfigError(
             f"VIGILANT_REGISTRY_RULES={value!r} names no rule set",
             hint="federal (changes of residence in 7 days) or ontario (in 15 days)",
+        )
+    return value
+
+
+def _dask_scheduler(env: Mapping[str, str]) -> str:
+    value = (env.get("VIGILANT_DASK_SCHEDULER") or "").strip()
+    if value and not value.startswith(("tcp://", "tls://")):
+        raise ConfigError(
+            f"VIGILANT_DASK_SCHEDULER={value!r} is not a Dask scheduler address",
+            hint="tcp://HOST:8786 (or tls://… for a scheduler with TLS), as `dask scheduler` prints it",
         )
     return value
 

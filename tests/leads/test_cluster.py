@@ -14,6 +14,8 @@ from distributed import Client, LocalCluster
 
 from tests.leads.cluster_data import WINDOW, local_leads, observations, write_files
 from tests.leads.helpers import AS_OF, known_table_for, seed_agencies, seed_library
+from vigilant.config import Settings
+from vigilant.errors import ConfigError
 from vigilant.leads import service
 from vigilant.leads.access import list_leads_for
 from vigilant.leads.aggregate import Window, combine_figures, connect, ip_figures, ip_stats
@@ -197,3 +199,11 @@ def test_partials_keep_their_schema_when_a_file_has_no_known_material(tmp_path: 
     parts = [ip_figures(con, [str(p)], known_table_for(), WINDOW) for p in sorted(tmp_path.glob("*.parquet"))]
     assert len({p.schema for p in parts}) == 1
     assert isinstance(combine_figures(con, parts), pa.Table)
+
+
+def test_the_scheduler_setting_is_an_address_or_nothing() -> None:
+    assert Settings.from_env({}).dask_scheduler == ""  # this machine
+    given = {"VIGILANT_DASK_SCHEDULER": " tcp://127.0.0.1:8786 "}
+    assert Settings.from_env(given).dask_scheduler == "tcp://127.0.0.1:8786"
+    with pytest.raises(ConfigError, match="not a Dask scheduler address"):
+        Settings.from_env({"VIGILANT_DASK_SCHEDULER": "127.0.0.1:8786"})

@@ -99,22 +99,26 @@ def test_both_workers_fold_partitions_and_the_leads_are_the_single_machine_leads
     assert len(workers) == 2  # the partitions were spread over both workers
 
 
-def test_leads_build_scheduler_option_stores_the_leads_of_a_local_build(
+def test_leads_build_runs_on_the_setting_s_scheduler_unless_told_local(
     tmp_path: Path, scheduler: str
 ) -> None:
     folder = tmp_path / "observations"
     write_files(folder, observations(12, count=800, ips=50), files=4, seed=12)
     runner = CliRunner()
     build = ["build", "--as-of", AS_OF.isoformat(), "--window-days", "30", "--observations", str(folder)]
-    lists = []
-    for database, extra in (("cluster.db", ["--scheduler", scheduler]), ("local.db", [])):
+    lists, folded = [], []
+    for database, extra in (("cluster.db", []), ("local.db", ["--scheduler", "local"])):
         common.close_databases()
-        with pytest.MonkeyPatch.context() as env:
+        with pytest.MonkeyPatch.context() as env, Client(scheduler, set_as_default=False) as client:  # type: ignore[no-untyped-call]
             env.setenv("VIGILANT_DATABASE_URL", f"sqlite:///{tmp_path / database}")
+            env.setenv("VIGILANT_DASK_SCHEDULER", scheduler)
             seed_library(common.database())
-            built = runner.invoke(leads_cmd.app, [*build, *extra])
+            with get_task_stream(client) as stream:  # every task the scheduler runs meanwhile, any client's
+                built = runner.invoke(leads_cmd.app, [*build, *extra])
             assert built.exit_code == 0, built.output
+            folded.append(sum(str(task["key"]).startswith("leads-fold-") for task in stream.data))
             listed = runner.invoke(leads_cmd.app, ["list", "--json", "--limit", "1000"])
             lists.append(json.loads(listed.output))
+    assert folded == [1, 0]  # four small files: one partition, on the cluster; none with --scheduler local
     assert len(lists[1]) > 5
     assert lists[0] == lists[1]

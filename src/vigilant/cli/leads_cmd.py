@@ -52,6 +52,14 @@ def build(
     observations: Annotated[
         Path | None, typer.Option(help="Folder of observation Parquet files (default: data dir).")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler (tcp://HOST:8786) whose workers aggregate the observation files, each "
+            "reading them at this path (shared storage); same leads as on this machine. Default: "
+            "VIGILANT_DASK_SCHEDULER, else this machine; 'local': this machine."
+        ),
+    ] = None,
 ) -> None:
     """Aggregate observations of known material into scored, geolocated, routed leads."""
     from vigilant.leads.aggregate import Window
@@ -62,6 +70,7 @@ def build(
     from vigilant.p2p.importers import parse_utc
 
     window = Window(parse_utc(as_of) if as_of else _now(), window_days)
+    chosen = settings().dask_scheduler if scheduler is None else scheduler.strip()
     table = load_table(jurisdictions, coordinating_agency) if jurisdictions else None
     geo = GeoLocator(mmdb) if mmdb else None
     try:
@@ -74,6 +83,7 @@ def build(
             geo=geo,
             jurisdictions=table,
             score_settings=ScoreSettings(preservation_days=preservation_days),
+            scheduler=None if chosen in ("", "local") else chosen,
         )
     finally:
         if geo is not None:
