@@ -53,6 +53,7 @@ def test_one_decision_settles_a_stack_and_undo_takes_it_back(db: Database, tmp_p
         decide(sc.ctx, sc.examiner, decided.items[0], Decision("1", victims=(Victim("toddler"),)))
     uk = decide(sc.ctx, sc.examiner, decided.items[0], Decision("b", profile="caid-uk"))
     assert uk.category == "B"
+    undo(sc.ctx, sc.examiner)  # the run has no decision left: its profile may be chosen again
     # The seized camera's picture is flagged "possible production" whatever the examiner ticked.
     decide(sc.ctx, sc.examiner, _item(sc, "b.jpg"), Decision("1"))
     with pytest.raises(NotFoundError):

@@ -19,8 +19,11 @@ from vigilant.cli.common import (
     print_listing,
     settings,
 )
+from vigilant.review.classifier import installed_classifier
+from vigilant.review.classify import classify_run
 from vigilant.review.context import ReviewContext
 from vigilant.review.outputs import export_vics, figures, promote
+from vigilant.review.profiles import REVIEW_PROFILES
 from vigilant.review.queue import QueueFilter, progress, queue, stacks, sync
 from vigilant.review.scope import Scope
 from vigilant.review.wellness import Limits, set_limits
@@ -39,8 +42,19 @@ OperationOpt = Annotated[
 ]
 
 
-def _context() -> ReviewContext:
-    return ReviewContext(database(), SecretBox.from_settings(settings()))
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help=f"Category codes to write: {', '.join(REVIEW_PROFILES)} (default: the decisions' profile).",
+    ),
+]
+
+
+def _context(*, classify: bool = False) -> ReviewContext:
+    # The classifier (the optional extra) is loaded only by the commands that order the queue.
+    scorer = installed_classifier().scorer if classify else None
+    return ReviewContext(database(), SecretBox.from_settings(settings()), classifier=scorer)
 
 
 def _scope(run: int | None, evidence: int | None, case: str | None, operation: int | None) -> Scope:
@@ -60,12 +74,13 @@ def queue_cmd(
 ) -> None:
     """Bring a run's review queue up to date (new batches, thumbnails, stacks) and list it, highest priority
     first, with the factors behind each item's place."""
-    ctx, actor = _context(), local_actor()
+    ctx, actor = _context(classify=True), local_actor()
     done = sync(ctx, actor, run_id)
     if not as_json:
         console_err.print(
             f"run {run_id} ({done.run_status}): {done.batches_read} new batch(es) read,"
-            f" {done.items_added} item(s) added, {done.items_total} in the queue, {done.stacks} stack(s)"
+            f" {done.items_added} item(s) added, {done.items_total} in the queue, {done.stacks} stack(s);"
+            f" {installed_classifier().note}"
         )
     f = QueueFilter(status=status, kind=kind, near_only=near, seized_only=seized, stacks_only=not every_item)
     page = queue(ctx, actor, Scope(run_id=run_id), f, limit=limit)
@@ -83,6 +98,21 @@ def queue_cmd(
         for r in page.rows
     ]
     print_listing(rows, as_json=as_json, title=f"Review queue of run {run_id}", empty="nothing to review")
+
+
+@app.command("classify")
+def classify_cmd(
+    run_id: Annotated[int, typer.Argument(help="The triage run whose queued pictures to score.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a run's queued pictures with the optional classifier (pip install 'vigilant[classifier]'), for
+    pictures queued before it was installed: the score only orders the queue, it never decides."""
+    done = classify_run(_context(classify=True), local_actor(), run_id)
+    rows = [{"run": done.run_id, "classifier": done.classifier, "scored": done.scored,
+             "already": done.already, "failed": len(done.failed)}]  # fmt: skip
+    print_listing(rows, as_json=as_json, title="Classified")
+    for line in done.failed:
+        console_err.print(line)
 
 
 @app.command("stacks")
@@ -116,13 +146,15 @@ def export_cmd(
     evidence: EvidenceOpt = None,
     case: CaseOpt = None,
     operation: OperationOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
-    """Write the review decisions as Project VIC VICS 2.0 JSON (hashes, category, series, flags as tags)."""
+    """Write the review decisions as Project VIC VICS 2.0 JSON (hashes, category, series, flags as tags) in
+    their profile's codes: vic-us (region US), caid-uk (UK), dhs (CUSTOM: import it with --profile dhs)."""
     ctx, actor = _context(), local_actor()
     to_file = output is not None and str(output) != "-"
     with output_stream(output) as out:
         written = export_vics(ctx, actor, _scope(run, evidence, case, operation), out,
-                              destination=str(output) if to_file else "stdout")  # fmt: skip
+                              destination=str(output) if to_file else "stdout", profile=profile)  # fmt: skip
     if to_file:
         console_err.print(f"wrote {written} media to {output}")
 
@@ -135,12 +167,14 @@ def promote_cmd(
     evidence: EvidenceOpt = None,
     case: CaseOpt = None,
     operation: OperationOpt = None,
+    profile: ProfileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import the material decided as abuse (or exploitive) as a new version of a known-bad set, with its
-    provenance, so the next triage finds it by hash and PDQ."""
+    provenance, so the next triage finds it by hash and PDQ. An existing set keeps its profile's codes."""
     ctx, actor = _context(), local_actor()
-    report = promote(ctx, actor, _scope(run, evidence, case, operation), name=name, version=version)
+    scope = _scope(run, evidence, case, operation)
+    report = promote(ctx, actor, scope, name=name, version=version, profile=profile)
     info = report.hash_set
     rows = [
         {

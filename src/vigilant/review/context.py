@@ -1,4 +1,4 @@
-"""What the review services share: the database, the installation's sealing key, the clock and the reader."""
+"""What the review services share: the database, the sealing key, the clock, the reader, the classifier."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vigilant.review.classifier import Scorer
 from vigilant.review.media import Reader, read_files
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import Database
@@ -18,3 +19,6 @@ class ReviewContext:
     box: SecretBox  # seals thumbnails at rest (the installation key, as for TOTP seeds)
     clock: Callable[[], datetime] = utcnow
     reader: Reader = field(default=read_files)  # reads files back from the evidence, read-only
+    # Orders new pictures in the queue (classifier.installed_classifier() where the extra is installed);
+    # None: the queue is ordered by the library, camera and folder factors alone.
+    classifier: Scorer | None = None

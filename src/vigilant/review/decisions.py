@@ -1,9 +1,10 @@
 """Categorisation: one decision per item, or one for a whole stack, with undo.
 
-A decision holds the category (read through the chosen profile: 0-4 Project VIC US, A/B/C UK CAID), the
-series, the victims depicted (age band and sex, optionally the case's Victim record), and the flags the
-issue lists. Decisions are appended; undo marks the examiner's latest batch undone, so the item's previous
-decision (if any) is current again and the log of who decided what stays whole.
+A decision holds the category (read through the queue's profile: 0-4 Project VIC US, 0-5 legacy DHS, A/B/C
+UK CAID; see :mod:`vigilant.review.profiles`), the series, the victims depicted (age band and sex,
+optionally the case's Victim record), and the flags the issue lists. Decisions are appended; undo marks the
+examiner's latest batch undone, so the item's previous decision (if any) is current again and the log of
+who decided what stays whole.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from sqlalchemy import select
 from vigilant.cases.access import audit
 from vigilant.cases.models import VictimRow
 from vigilant.errors import BadInputError, NotFoundError
-from vigilant.library.categories import PROFILES
 from vigilant.review.context import ReviewContext
 from vigilant.review.models import ReviewDecisionRow, ReviewItemRow
+from vigilant.review.profiles import REVIEW_PROFILES, ReviewProfile, profile_for
 from vigilant.review.queue import refresh_heads, stack_members, visible_item
 from vigilant.review.wellness import touch
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
 
-PROFILES_FOR_REVIEW = ("vic-us", "caid-uk")
+PROFILES_FOR_REVIEW = tuple(REVIEW_PROFILES)
 AGE_BANDS = ("under-12", "12-17", "adult", "unknown")
 SEXES = ("female", "male", "unknown")
 
@@ -40,7 +41,7 @@ class Victim:
 @dataclass(frozen=True)
 class Decision:
     category: str
-    profile: str = "vic-us"
+    profile: str | None = None  # None: the profile the run is categorised in (default vic-us)
     series: str | None = None
     new_series: bool = False
     victims: tuple[Victim, ...] = ()
@@ -61,17 +62,12 @@ class Decided:
     category: str
 
 
-def checked(decision: Decision) -> Decision:
-    """The decision with its category normalised by its profile; BadInputError naming the wrong field."""
-    if decision.profile not in PROFILES_FOR_REVIEW:
-        raise BadInputError(
-            f"profile {decision.profile!r} is not a review profile",
-            hint=f"use one of {', '.join(PROFILES_FOR_REVIEW)}",
-        )
-    code = PROFILES[decision.profile].normalise(decision.category)
+def checked(decision: Decision, profile: ReviewProfile) -> Decision:
+    """The decision in ``profile``, its category normalised; BadInputError naming the wrong field."""
+    code = profile.categories.normalise(decision.category)
     if code is None:
         raise BadInputError(
-            "a decision needs a category", hint="press its key: 0-4 (Project VIC), A/B/C (CAID)"
+            "a decision needs a category", hint=f"press its key: {profile.describe_keys()} ({profile.title})"
         )
     for index, victim in enumerate(decision.victims):
         if victim.age_band not in AGE_BANDS:
@@ -82,7 +78,7 @@ def checked(decision: Decision) -> Decision:
             raise BadInputError(f"victims[{index}]: sex {victim.sex!r} is not one of {', '.join(SEXES)}")
     if decision.series is not None and len(decision.series) > 200:
         raise BadInputError("series: at most 200 characters")
-    return Decision(**{**decision.__dict__, "category": code})
+    return Decision(**{**decision.__dict__, "category": code, "profile": profile.name})
 
 
 def decide(
@@ -90,11 +86,16 @@ def decide(
 ) -> Decided:
     """Record ``decision`` for the item, or for every item of its stack the actor may see."""
     require(actor, Permission.MEDIA_VIEW)
-    decision = checked(decision)
+    if decision.profile is not None and decision.profile not in PROFILES_FOR_REVIEW:
+        raise BadInputError(
+            f"profile {decision.profile!r} is not a review profile",
+            hint=f"use one of {', '.join(PROFILES_FOR_REVIEW)}",
+        )
     targets = stack_members(ctx, actor, item_id) if whole_stack else [visible_item(ctx, actor, item_id)]
     batch = uuid.uuid4().hex
     now = ctx.clock()
     with ctx.db.session() as s:
+        decision = checked(decision, profile_for(s, {t.run_id for t in targets}, decision.profile))
         _check_victims(s, decision)
         for item in targets:
             s.add(
@@ -105,7 +106,7 @@ def decide(
                     examiner_id=actor.user_id,
                     decided_at=now,
                     undone_at=None,
-                    profile=decision.profile,
+                    profile=decision.profile or "",
                     category=decision.category,
                     series=decision.series or None,
                     new_series=decision.new_series,

@@ -1,11 +1,13 @@
 """What review produces: a VICS 2.0 export of the decisions, a promoted library set, the material figures.
 
-* The export is written by the library's own VICS writer (so Vigilant's importer, Griffeye and others read
-  it back): one Media object per distinct file decided (Category, Series, VictimIdentified,
-  OffenderIdentified, IsDistributed, Tags; MD5/SHA-1/SHA-256 and the PDQ hash). Paths and names of the
-  seized files are left out: the hashes identify the material.
+* The export is made of the library's own VICS Media objects (so Vigilant's importer, Griffeye and others
+  read it back): one per distinct file decided (Category, Series, VictimIdentified, OffenderIdentified,
+  IsDistributed, Tags; MD5/SHA-1/SHA-256 and the PDQ hash), in the codes of the decisions' profile
+  (:mod:`vigilant.review.vics_out`). Paths and names of the seized files are left out: the hashes identify
+  the material.
 * Promoting imports that export as a new version of a known-bad set, with its provenance (scope, examiner,
-  date) as its source and description, so the next triage finds the material by digest and by PDQ.
+  date) as its source and description, so the next triage finds the material by digest and by PDQ. A set
+  keeps its profile: a new version is written in the codes of the set's earlier versions.
 * The figures count decisions of abuse material only, per series (a decision without a series counts as a
   series of its stack): the share of depicted victims under 12, by sex, and of series with sexual assault,
   each with the counts behind it. Nobody is named.
@@ -26,15 +28,16 @@ from sqlalchemy import select
 from vigilant.cases.access import audit
 from vigilant.errors import BadInputError
 from vigilant.library.categories import PROFILES, CategoryClass
-from vigilant.library.exporters.vics import VicsWriter
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import HashSetInfo, ImportReport, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PdqMethod
 from vigilant.review.context import ReviewContext
 from vigilant.review.models import ReviewDecisionRow, ReviewItemRow
+from vigilant.review.profiles import DEFAULT_PROFILE, ReviewProfile, review_profile
 from vigilant.review.queue import current_decision
 from vigilant.review.scope import Scope, items_query
+from vigilant.review.vics_out import write_vics
 from vigilant.security.audit import Exported, RecordRead
 from vigilant.security.rights import Actor, Permission, require
 
@@ -123,15 +126,38 @@ def _set(profile: str, method: str) -> HashSetInfo:
     )  # fmt: skip
 
 
+def export_profile(
+    decided: list[tuple[ReviewItemRow, ReviewDecisionRow]], chosen: str | None
+) -> ReviewProfile:
+    """The profile an export is written in: ``chosen``, else the one its decisions were made in."""
+    if chosen is not None:
+        return review_profile(chosen)
+    used = sorted({d.profile for _, d in decided})
+    if len(used) > 1:
+        raise BadInputError(
+            f"the decisions were made in profiles {', '.join(used)}: the export needs one",
+            hint="name the profile to write (--profile); the others' categories are carried over by meaning",
+        )
+    return review_profile(used[0] if used else DEFAULT_PROFILE)
+
+
 def export_vics(
-    ctx: ReviewContext, actor: Actor, scope: Scope, out: BinaryIO, *, destination: str = ""
+    ctx: ReviewContext,
+    actor: Actor,
+    scope: Scope,
+    out: BinaryIO,
+    *,
+    destination: str = "",
+    profile: str | None = None,
 ) -> int:
-    """Write the decisions in ``scope`` as VICS 2.0 JSON; returns the Media objects written."""
+    """Write the decisions in ``scope`` as VICS 2.0 JSON in ``profile``'s codes (default: the profile the
+    decisions were made in); returns the Media objects written."""
     require(actor, Permission.TRIAGE_READ)
-    sets, entries = _entries(_decided(ctx, actor, scope))
+    decided = _decided(ctx, actor, scope)
+    sets, entries = _entries(decided)
     if not entries:
         raise BadInputError(f"no decisions in {scope.describe()} to export", hint="categorise items first")
-    written = VicsWriter().write(sets, entries, out)
+    written = write_vics(sets, entries, export_profile(decided, profile), out)
     with ctx.db.session() as s:
         audit(s, actor, Exported, object_type="review_decision", format="vics", records=written,
               destination=destination or None)  # fmt: skip
@@ -144,16 +170,36 @@ def _next_version(store: LibraryStore, name: str) -> str:
     return str(max(numbers, default=0) + 1)
 
 
+def _set_profile(store: LibraryStore, name: str) -> str | None:
+    """The profile of the newest earlier version of set ``name``, if it has one review can write."""
+    earlier = sorted((s for s in store.list_sets() if s.name == name), key=lambda s: s.id)
+    return earlier[-1].profile if earlier else None
+
+
 def promote(
-    ctx: ReviewContext, actor: Actor, scope: Scope, *, name: str, version: str | None = None
+    ctx: ReviewContext,
+    actor: Actor,
+    scope: Scope,
+    *,
+    name: str,
+    version: str | None = None,
+    profile: str | None = None,
 ) -> ImportReport:
-    """Import the scope's decided abuse material as a new version of the known-bad set ``name``."""
+    """Import the scope's decided abuse material as a new version of the known-bad set ``name``, in the
+    codes of the set's earlier versions (else ``profile``, else the decisions' profile)."""
     require(actor, Permission.LIBRARY_IMPORT)
     decided = _decided(ctx, actor, scope)
     sets, entries = _entries(decided, only=PROMOTED_CLASSES)
     if not entries:
         raise BadInputError(f"no abuse material decided in {scope.describe()} to promote")
     store = LibraryStore(ctx.db)
+    kept = _set_profile(store, name)
+    if kept is not None and profile is not None and profile != kept:
+        raise BadInputError(
+            f"set {name!r} holds {kept} codes: a new version cannot be written in {profile}",
+            hint=f"promote in {kept}, or to a set of another name",
+        )
+    target = export_profile(decided, kept or profile)
     version = version or _next_version(store, name)
     examiners = sorted({d.examiner for _, d in decided})
     provenance = (
@@ -163,14 +209,14 @@ def promote(
     with tempfile.TemporaryDirectory(prefix="vigilant-promote-") as folder:
         path = Path(folder) / f"{name}-{version}.json"
         with path.open("wb") as fh:
-            VicsWriter().write(sets, entries, fh)
+            write_vics(sets, entries, target, fh)
         request = ImportRequest(
             path,
             actor=actor.username,
             name=name,
             version=version,
             kind=SetKind.KNOWN_BAD,
-            profile=sets[0].profile if len(sets) == 1 else "vic-us",
+            profile=target.name,
             source=provenance,
             description=provenance,
             pdq_method=PdqMethod(sets[0].pdq_method),
@@ -270,7 +316,7 @@ def figures(ctx: ReviewContext, actor: Actor, scope: Scope) -> MaterialFigures:
     )
 
 
-def export_bytes(ctx: ReviewContext, actor: Actor, scope: Scope) -> bytes:
+def export_bytes(ctx: ReviewContext, actor: Actor, scope: Scope, *, profile: str | None = None) -> bytes:
     out = io.BytesIO()
-    export_vics(ctx, actor, scope, out, destination="download")
+    export_vics(ctx, actor, scope, out, destination="download", profile=profile)
     return out.getvalue()

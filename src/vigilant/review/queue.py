@@ -21,6 +21,7 @@ from vigilant.cases.access import audit
 from vigilant.cases.models import SeizedDeviceRow
 from vigilant.errors import NotFoundError, VigilantError
 from vigilant.perceptual.pdq import PDQ_MIN_QUALITY
+from vigilant.review.classifier import score_item
 from vigilant.review.context import ReviewContext
 from vigilant.review.media import Key, media_of, seal
 from vigilant.review.models import ReviewBatchRow, ReviewDecisionRow, ReviewItemRow, ReviewMediaRow
@@ -215,6 +216,8 @@ def _add_media(
             if made.dihedral:
                 row.dihedral = b"".join(h for h, _ in made.dihedral)
             row.media_note = made.note
+            if ctx.classifier is not None and row.kind == "picture" and made.stills:
+                score_item(ctx.classifier, row, made.stills[0].clear)  # before the stacks choose heads
             for frame, still in enumerate(made.stills):
                 for variant, content in (("blurred", still.blurred), ("clear", still.clear)):
                     sealed = seal(ctx.box, content, item_id=row.id, variant=variant, frame=frame)

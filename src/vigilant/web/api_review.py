@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field
 
 from vigilant.cases.operations import get_operation
 from vigilant.review import board, decisions, outputs, wellness
+from vigilant.review.classifier import installed_classifier
 from vigilant.review.context import ReviewContext
 from vigilant.review.decisions import AGE_BANDS, SEXES, Decision, Victim
+from vigilant.review.profiles import REVIEW_PROFILES, run_profile
 from vigilant.review.queue import (
     QueueFilter,
     QueueRow,
@@ -38,17 +40,24 @@ from vigilant.web.params import BodyId, Offset, RowId
 router = APIRouter(prefix=f"{API_V1}/review", responses=ERRORS, tags=["review"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FrameQuery = Annotated[int, Query(ge=0, le=16)]
+PROFILE_PATTERN = "^(" + "|".join(REVIEW_PROFILES) + ")$"
 
 
 def review_context(ctx: WebContext) -> ReviewContext:
-    """The review services over the app's database, sealing with the installation key (as TOTP seeds)."""
-    return ReviewContext(ctx.db, ctx.auth.box, clock=ctx.clock)
+    """The review services over the app's database, sealing with the installation key (as TOTP seeds),
+    ordering new pictures with the classifier where its extra is installed."""
+    return ReviewContext(ctx.db, ctx.auth.box, clock=ctx.clock, classifier=installed_classifier().scorer)
 
 
 class ReasonOut(BaseModel):
     factor: str
     points: int
     detail: str
+    # The classifier's factor only: its score and the model that gave it.
+    score: float | None = None
+    model: str | None = None
+    version: str | None = None
+    model_sha256: str | None = None
 
 
 class DecisionOut(BaseModel):
@@ -100,6 +109,8 @@ class QueueOut(BaseModel):
     offset: int
     limit: int
     more: bool
+    profile: str | None = Field(description="the profile the run is categorised in; null: none chosen yet")
+    classifier: str = Field(description="which classifier orders new pictures, or that none is installed")
 
 
 class SyncOut(BaseModel):
@@ -136,9 +147,11 @@ def run_queue(
     visible_run(rctx, actor, run_id)
     f = QueueFilter(status=status, kind=kind, near_only=near, seized_only=seized, stacks_only=not every_item)
     page = queue(rctx, actor, Scope(run_id=run_id), f, limit=limit, offset=offset)
+    chosen = run_profile(rctx.db, run_id)
     return QueueOut(
-        items=[ItemOut.of(r) for r in page.rows], total=page.total, offset=offset, limit=limit, more=page.more
-    )
+        items=[ItemOut.of(r) for r in page.rows], total=page.total, offset=offset, limit=limit,
+        more=page.more, profile=chosen.name if chosen else None, classifier=installed_classifier().note,
+    )  # fmt: skip
 
 
 class StackOut(BaseModel):
@@ -228,7 +241,11 @@ class VictimIn(BaseModel):
 
 class DecisionIn(BaseModel):
     category: str = Field(min_length=1, max_length=16)
-    profile: str = "vic-us"
+    profile: str | None = Field(
+        default=None,
+        pattern=PROFILE_PATTERN,
+        description="vic-us (0-4), dhs (legacy 0-5) or caid-uk (A/B/C); default: the run's, else vic-us",
+    )
     stack: bool = Field(default=True, description="settle the item's whole stack")
     series: str | None = Field(default=None, max_length=200)
     new_series: bool = False
@@ -307,11 +324,16 @@ def operation_figures(operation_id: RowId, ctx: ContextDep, actor: ActorDep) -> 
 
 
 @router.get("/runs/{run_id}/vics", response_class=Response)
-def run_vics(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> Response:
-    """The run's decisions as Project VIC VICS 2.0 JSON."""
+def run_vics(
+    run_id: RowId,
+    ctx: ContextDep,
+    actor: ActorDep,
+    profile: Annotated[str | None, Query(pattern=PROFILE_PATTERN)] = None,
+) -> Response:
+    """The run's decisions as Project VIC VICS 2.0 JSON, in the codes of ``profile`` (default: the run's)."""
     rctx = review_context(ctx)
     visible_run(rctx, actor, run_id)
-    data = outputs.export_bytes(rctx, actor, Scope(run_id=run_id))
+    data = outputs.export_bytes(rctx, actor, Scope(run_id=run_id), profile=profile)
     headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="review-run-{run_id}.json"'}
     return Response(data, media_type="application/json", headers=headers)
 
@@ -319,6 +341,9 @@ def run_vics(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> Response:
 class PromoteIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     version: str | None = Field(default=None, max_length=100)
+    profile: str | None = Field(
+        default=None, pattern=PROFILE_PATTERN, description="for a new set; an existing set keeps its own"
+    )
 
 
 class PromoteOut(BaseModel):
@@ -334,7 +359,9 @@ def promote(run_id: RowId, body: PromoteIn, ctx: ContextDep, actor: ActorDep) ->
     """The run's decided abuse material as a new version of a known-bad set, with its provenance."""
     rctx = review_context(ctx)
     visible_run(rctx, actor, run_id, need=Permission.LIBRARY_IMPORT)
-    report = outputs.promote(rctx, actor, Scope(run_id=run_id), name=body.name, version=body.version)
+    report = outputs.promote(
+        rctx, actor, Scope(run_id=run_id), name=body.name, version=body.version, profile=body.profile
+    )
     info = report.hash_set
     return PromoteOut(
         set_id=info.id if info else None, name=info.name if info else body.name,

@@ -1,19 +1,23 @@
 """Review as pages: /review (the runs to review, the caller's exposure, a supervisor's unit numbers) and
-/review/runs/{id} (the queue, keyboard first: j/k to move, 0-4 or A/B/C to categorise the stack, u to undo,
-r to reveal for a reason; review.js). Thumbnails come from the API, blurred unless revealed; nothing plays.
-"""
+/review/runs/{id} (the queue, keyboard first: j/k to move, the profile's keys (0-4 Project VIC US, 0-5
+legacy DHS, A/B/C UK CAID) to categorise the stack, u to undo, r to reveal for a reason; review.js).
+Thumbnails come from the API, blurred unless revealed; nothing plays."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from vigilant.review import board, wellness
+from vigilant.review.classifier import installed_classifier
+from vigilant.review.profiles import DEFAULT_PROFILE, REVIEW_PROFILES, run_profile
 from vigilant.review.queue import QueueFilter, progress, queue, sync
 from vigilant.review.scope import Scope
 from vigilant.security.rights import Permission
 from vigilant.triage.access import list_runs_for
-from vigilant.web.api_review import NO_STORE, review_context
+from vigilant.web.api_review import NO_STORE, PROFILE_PATTERN, review_context
 from vigilant.web.auth import CallerDep, ContextDep
 from vigilant.web.pages import render
 from vigilant.web.params import RowId
@@ -40,11 +44,18 @@ def review_index(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
 
 
 @router.get("/review/runs/{run_id}")
-def review_run(run_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def review_run(
+    run_id: RowId,
+    ctx: ContextDep,
+    caller: CallerDep,
+    profile: Annotated[str | None, Query(pattern=PROFILE_PATTERN)] = None,
+) -> HTMLResponse:
+    """``profile`` chooses the categories of a run not categorised yet; a run with decisions keeps its own."""
     actor = caller.actor
     rctx = review_context(ctx)
     done = sync(rctx, actor, run_id)  # review starts while triage runs: each visit reads the new batches
     page = queue(rctx, actor, Scope(run_id=run_id), QueueFilter(), limit=QUEUE_PAGE)
+    kept = run_profile(rctx.db, run_id)
     response = render(
         ctx,
         "review_run.html",
@@ -55,6 +66,10 @@ def review_run(run_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLRespons
         total=page.total,
         progress=progress(rctx, actor, Scope(run_id=run_id)),
         media=actor.may(Permission.MEDIA_VIEW),
+        profiles=[kept] if kept else list(REVIEW_PROFILES.values()),
+        profile=kept.name if kept else profile or DEFAULT_PROFILE,
+        profile_kept=kept is not None,
+        classifier=installed_classifier().note,
     )
     response.headers.update(NO_STORE)
     return response

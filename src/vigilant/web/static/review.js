@@ -1,5 +1,5 @@
-// Review, keyboard first. j/k (or the arrows) move; 0-4 (Project VIC) or A/B/C (UK CAID) categorise the
-// selected item's stack; s turns "whole stack" on and off; u undoes your latest decision; r reveals the
+// Review, keyboard first. j/k (or the arrows) move; the keys of the chosen profile (0-4 Project VIC US,
+// 0-5 legacy DHS, A/B/C UK CAID: each option's data-keys) categorise the selected item's stack; s turns "whole stack" on and off; u undoes your latest decision; r reveals the
 // selected item in the clear, for a reason, for the unit's reveal time, then it is blurred again.
 // Thumbnails are blurred and grey on the server; the clear one is asked for only after a reveal.
 // Nothing plays: a video is a strip of key frames.
@@ -39,6 +39,12 @@
   }
 
   function value(id) { const el = document.getElementById(id); return el ? el.value : ""; }
+
+  // The keys that categorise follow the profile: only its codes record a decision.
+  function profileKeys() {
+    const chosen = document.querySelector("#profile option:checked");
+    return chosen ? chosen.dataset.keys.split(" ") : [];
+  }
   function ticked(id) { const el = document.getElementById(id); return !!(el && el.checked); }
 
   async function exposure() {
@@ -120,14 +126,23 @@
     const key = event.key;
     if (key === "j" || key === "ArrowDown") select(current + 1);
     else if (key === "k" || key === "ArrowUp") select(current - 1);
-    else if (/^[0-9]$/.test(key) && value("profile") === "vic-us") categorise(key);
-    else if (/^[abcABC]$/.test(key) && value("profile") === "caid-uk") categorise(key.toUpperCase());
+    else if (profileKeys().includes(key.toUpperCase())) categorise(key.toUpperCase());
     else if (key === "s") { const box = document.getElementById("whole-stack"); box.checked = !box.checked; }
     else if (key === "u") undo();
     else if (key === "r") reveal();
     else return;
     event.preventDefault();
   });
+
+  // Another profile (for a run not categorised yet) shows its codes and keys: the page is made again for it.
+  const chooser = document.getElementById("profile");
+  if (chooser) {
+    chooser.addEventListener("change", () => {
+      const url = new URL(window.location.href);
+      url.searchParams.set("profile", chooser.value);
+      window.location.assign(url.toString());
+    });
+  }
 
   select(0);
   exposure();
