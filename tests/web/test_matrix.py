@@ -182,25 +182,25 @@ RULES: dict[tuple[str, str], Rule] = {
     # The identification board: no series "matrix" exists, so marking its victim is refused (404).
     ("GET", "/api/v1/review/board"): Rule(P.TRIAGE_READ),
     ("POST", "/api/v1/review/board/identified"): Rule(P.PERSONS_WRITE, ok=404),
-    # Link analysis (web/api_links.py): reading it takes persons.read (every role with it has cases.read). The
+    # Link analysis (web/api_links.py): links.read (analysts, coordinators); xref judgements links.judge. The
     # matrix world builds no graph: an entity or a path answers 404 to a caller the rule lets through.
-    ("GET", "/api/v1/links"): Rule(P.PERSONS_READ),
-    ("GET", "/api/v1/links/entities/{entity}"): Rule(P.PERSONS_READ, ok=404),
-    ("GET", "/api/v1/links/path/{source}/{target}"): Rule(P.PERSONS_READ, ok=404),
-    ("GET", "/api/v1/links/operations/{operation_id}/network"): Rule(P.PERSONS_READ, scoped=True),
-    ("POST", "/api/v1/links/build"): Rule(P.PERSONS_READ, ok=201),
-    ("GET", "/api/v1/links/export"): Rule(P.PERSONS_READ),
-    ("GET", "/links"): Rule(P.PERSONS_READ),  # web/pages_links.py: the strongest links, none in the matrix
+    ("GET", "/api/v1/links"): Rule(P.LINKS_READ),
+    ("GET", "/api/v1/links/entities/{entity}"): Rule(P.LINKS_READ, ok=404),
+    ("GET", "/api/v1/links/path/{source}/{target}"): Rule(P.LINKS_READ, ok=404),
+    ("GET", "/api/v1/links/operations/{operation_id}/network"): Rule(P.LINKS_READ, scoped=True),
+    ("POST", "/api/v1/links/build"): Rule(P.LINKS_READ, ok=201),
+    ("GET", "/api/v1/links/export"): Rule(P.LINKS_READ),
+    ("GET", "/links"): Rule(P.LINKS_READ),  # web/pages_links.py: the strongest links, none in the matrix
     # Person resolution (web/api_xref.py). There is no proposal 424242: a caller the rule lets through
     # reaches the service, which finds none to show or judge (404) and records nothing.
-    ("GET", "/api/v1/links/xref"): Rule(P.PERSONS_READ),
-    ("POST", "/api/v1/links/xref/run"): Rule(P.PERSONS_READ, ok=201),
-    ("GET", "/api/v1/links/xref/{proposal_id}"): Rule(P.PERSONS_READ, ok=404),
-    ("POST", "/api/v1/links/xref/{proposal_id}/judgement"): Rule(P.PERSONS_READ, ok=404),
-    ("GET", "/api/v1/links/xref/profile/{person_id}"): Rule(P.PERSONS_READ, scoped=True),
-    ("GET", "/links/xref"): Rule(P.PERSONS_READ),
-    ("POST", "/links/xref/run"): Rule(P.PERSONS_READ, ok=303),
-    ("POST", "/links/xref/{proposal_id}/judgement"): Rule(P.PERSONS_READ, ok=404),
+    ("GET", "/api/v1/links/xref"): Rule(P.LINKS_READ),
+    ("POST", "/api/v1/links/xref/run"): Rule(P.LINKS_READ, ok=201),
+    ("GET", "/api/v1/links/xref/{proposal_id}"): Rule(P.LINKS_READ, ok=404),
+    ("POST", "/api/v1/links/xref/{proposal_id}/judgement"): Rule(P.LINKS_JUDGE, ok=404),
+    ("GET", "/api/v1/links/xref/profile/{person_id}"): Rule(P.LINKS_READ, scoped=True),
+    ("GET", "/links/xref"): Rule(P.LINKS_READ),
+    ("POST", "/links/xref/run"): Rule(P.LINKS_READ, ok=303),
+    ("POST", "/links/xref/{proposal_id}/judgement"): Rule(P.LINKS_JUDGE, ok=404),
     # The registry's places (web/api_registry_places.py): proximity and cross-checks for registry readers
     # and, with a purpose, investigators; there is no check VSC-0000-NONE to show, print or confirm (404).
     ("POST", "/api/v1/registry/near"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY),

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vigilant.cli.cases_cmd import AgencyOpt, RoleOpt, _actor
-from vigilant.cli.common import JsonOpt, console, database, print_listing
+from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
 from vigilant.errors import ExitCode
 
 
@@ -21,8 +21,10 @@ def import_cases(
     """Import cases, persons, seized devices and identifiers into your agency; a bad line is refused with its
     line number and the rest goes in; importing the same file again changes nothing (exit 6 if refused)."""
     from vigilant.cases.bulk_import import import_case_records
+    from vigilant.links.hooks import after_case_import  # links sits above cases: the face calls it
 
     report = import_case_records(database(), _actor(agency, role), file)
+    hook = after_case_import(database(), settings().data_dir)
     data = report.as_dict()
     if as_json:
         print_listing([data], as_json=True)
@@ -32,5 +34,6 @@ def import_cases(
         console.print(f"{file}: {report.lines} records; created {created}; already present {unchanged}")
         for problem in report.problems:
             console.print(f"  line {problem.line}: refused: {problem.message}", highlight=False)
+        console.print(hook.line(), markup=False)
     if report.problems:
         raise typer.Exit(int(ExitCode.PARTIAL))

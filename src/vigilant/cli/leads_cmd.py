@@ -99,6 +99,10 @@ def build(
             f"[yellow]  no agency named {name!r}[/] (jurisdiction table): {count:,} lead(s) left unrouted; "
             "add it with `vigilant cases agencies add` or fix the table, then build again"
         )
+    from vigilant.links.hooks import after_observations  # links sits above leads: the face calls it
+
+    hook = after_observations(database(), settings().data_dir, _observations_dir(observations))
+    console.print(hook.line(), markup=False)
 
 
 @app.command("list")

@@ -77,10 +77,17 @@ def build(
 ) -> None:
     """Build the whole entity graph: every builder over every case record, triage run and lead."""
     from vigilant.links.builder import LinkSettings
-    from vigilant.links.service import build_all
+    from vigilant.links.hooks import full_build
 
     link_settings = LinkSettings(max_device_share=max_device_share, ip_window_hours=ip_window_hours)
-    report = build_all(database(), _actor(None, None), _observations(observations), link_settings, only=only)
+    report = full_build(
+        database(),
+        _actor(None, None),
+        settings().data_dir,
+        link_settings,
+        only=only,
+        observations_dir=_observations(observations),
+    )
     rows = [{"builder": name, "links": count} for name, count in report.links.items()]
     print_listing(rows, as_json=as_json, title=f"{report.total:,} links")
 

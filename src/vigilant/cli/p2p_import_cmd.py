@@ -38,4 +38,8 @@ def import_observations(
             console.print(f"  … and {len(report.problems) - show_problems} more refused rows")
         if report.problems:
             worst = ExitCode.PARTIAL
+    from vigilant.cli.common import database
+    from vigilant.links.hooks import after_observations  # links sits above p2p: the face calls it
+
+    console.print(after_observations(database(), settings().data_dir, out).line(), markup=False)
     return int(worst)

@@ -122,6 +122,9 @@ def _print_summary(service: TriageService, run_id: int) -> int:
     verification = row.verification or {}
     state = "[green]verified[/]" if verification.get("ok") else "[red]NOT verified[/]"
     console.print(f"evidence re-verified after the run: {state}; results in {row.results_dir}")
+    from vigilant.links.hooks import after_run_finished  # links sits above triage: the face calls it
+
+    console.print(after_run_finished(database(), run_id, settings().data_dir).line(), markup=False)
     coverage = Coverage.from_json(row.coverage)
     if coverage is None or coverage.headline is None:
         return int(ExitCode.OK)

@@ -18,11 +18,12 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import PERSONS_READ, Actor, actor_name, agency_of, audit, require
+from vigilant.cases.access import Actor, actor_name, agency_of, audit, require
 from vigilant.cases.errors import InvalidRecordError, RecordNotFoundError
 from vigilant.cases.people import load_person
 from vigilant.links.xref_models import XrefJudgementRow, XrefProposalRow
 from vigilant.security.audit import RecordChanged
+from vigilant.security.rights import Permission
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 
@@ -110,7 +111,7 @@ QUEUE_STATUSES = frozenset({"open", "reopened", "unsure"})
 
 def judge(db: Database, actor: Actor, proposal_id: int, verdict: Verdict, reason: str) -> XrefJudgementRow:
     """Record an analyst's judgement of a proposal; both persons must be visible to the analyst."""
-    require(actor, PERSONS_READ)
+    require(actor, Permission.LINKS_JUDGE)
     if not reason.strip():
         raise InvalidRecordError("a judgement needs a reason", hint="say what decided it, e.g. --reason '…'")
     with db.session() as s:

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigilant.cases.access import PERSONS_READ, READ, Actor, audit, require
+from vigilant.cases.access import Actor, audit, require
 from vigilant.links.builder import LinkBuilder, LinkSettings, Sources, Trigger
 from vigilant.links.builders import BUILDERS
 from vigilant.links.graph_store import remove_orphans, replace_links
 from vigilant.security.audit import RecordChanged
+from vigilant.security.rights import Permission
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 
@@ -31,9 +32,9 @@ class BuildReport:
 
 
 def require_links(actor: Actor) -> None:
-    """Link analysis reads across cases and persons: it takes both rights."""
-    require(actor, READ)
-    require(actor, PERSONS_READ)
+    """Link analysis has its own right (analysts and coordinators); what it shows of each record is still
+    scoped by the record's agency and distribution (:mod:`vigilant.links.visibility`)."""
+    require(actor, Permission.LINKS_READ)
 
 
 def _run(db: Database, builders: Iterable[LinkBuilder], sources: Sources) -> BuildReport:

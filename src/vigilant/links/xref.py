@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import PERSONS_READ, Actor, actor_name, audit, require, visible_case_ids
+from vigilant.cases.access import Actor, actor_name, audit, require, visible_case_ids
 from vigilant.cases.errors import RecordNotFoundError
 from vigilant.cases.models import AgencyRow, CasePersonRow, IdentifierLinkRow, IdentifierRow, PersonRow
 from vigilant.links.judgements import QUEUE_STATUSES, Pair, latest_judgements, profiles, status_of
@@ -31,6 +31,7 @@ from vigilant.links.xref_model import MODEL_VERSION, PROPOSE_FROM_WEIGHT, score
 from vigilant.links.xref_models import XrefJudgementRow, XrefProposalRow, XrefRunRow
 from vigilant.links.xref_records import XrefRecord, fingerprint, make_record
 from vigilant.security.audit import RecordChanged, RecordRead
+from vigilant.security.rights import Permission
 from vigilant.store import Database
 from vigilant.store.models import utcnow
 
@@ -82,7 +83,7 @@ def load_records(s: Session) -> list[XrefRecord]:
 
 def run_xref(db: Database, actor: Actor, *, propose_from: float = PROPOSE_FROM_WEIGHT) -> RunSummary:
     """Score every person against the others and replace the proposals; judgements stay as they are."""
-    require(actor, PERSONS_READ)
+    require(actor, Permission.LINKS_READ)
     started = utcnow()
     with db.session() as s:
         records = load_records(s)
@@ -254,7 +255,7 @@ def list_proposals(
 ) -> list[ProposalView]:
     """Proposals the caller may see, strongest first. ``status``: queue (open, reopened, unsure), all, or
     one status (open, reopened, unsure, same, not_same, same_profile, withheld)."""
-    require(actor, PERSONS_READ)
+    require(actor, Permission.LINKS_READ)
     with db.session() as s:
         query = select(XrefProposalRow).order_by(XrefProposalRow.match_weight.desc(), XrefProposalRow.id)
         if person_id is not None:
@@ -272,7 +273,7 @@ def list_proposals(
 
 
 def get_proposal(db: Database, actor: Actor, proposal_id: int) -> ProposalView:
-    require(actor, PERSONS_READ)
+    require(actor, Permission.LINKS_READ)
     with db.session() as s:
         row = s.get(XrefProposalRow, proposal_id)
         views = _views(s, actor, [row]) if row is not None else []
@@ -299,7 +300,7 @@ class Profile:
 
 def profile(db: Database, actor: Actor, person_id: int) -> Profile:
     """The profile of a person the caller may see: every person confirmed the same, transitively."""
-    require(actor, PERSONS_READ)
+    require(actor, Permission.LINKS_READ)
     with db.session() as s:
         if person_id not in _visible_persons(s, actor, [person_id]):
             raise RecordNotFoundError(f"no person {person_id} that you may see", hint="check the person id")

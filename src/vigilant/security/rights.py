@@ -50,6 +50,8 @@ class Permission(StrEnum):
     PERSONS_WRITE = "persons.write"
     LEGAL_READ = "legal.read"
     LEGAL_WRITE = "legal.write"
+    LINKS_READ = "links.read"  # link analysis: the graph across every case the caller may see
+    LINKS_JUDGE = "links.judge"  # judge person-resolution (xref) proposals: same / not same / unsure
     REGISTRY_READ = "registry.read"
     REGISTRY_WRITE = "registry.write"
     REGISTRY_VERIFY = "registry.verify"  # record an address verification
@@ -74,6 +76,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         | {P.OPERATIONS_MANAGE, P.CASES_WRITE, P.PERSONS_WRITE, P.LEGAL_WRITE}
         | {P.LEADS_READ, P.LEADS_ASSIGN, P.EVIDENCE_READ, P.TRIAGE_READ, P.LIBRARY_READ}
         | {P.RELEASE_PREVIEW, P.RELEASE_PUBLISH}
+        | {P.LINKS_READ, P.LINKS_JUDGE}  # are the operation's accused linked? (issue 13)
     ),
     # Works cases: persons, legal process, seizures; reviews material found in them.
     Role.INVESTIGATOR: frozenset(
@@ -90,7 +93,9 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     ),
     # Reads across the operation to link and count; changes nothing and sees no material.
     Role.ANALYST: frozenset(
-        _READ_CASEWORK | {P.LEADS_READ, P.EVIDENCE_READ, P.TRIAGE_READ, P.LIBRARY_READ, P.RELEASE_PREVIEW}
+        _READ_CASEWORK
+        | {P.LEADS_READ, P.EVIDENCE_READ, P.TRIAGE_READ, P.LIBRARY_READ, P.RELEASE_PREVIEW}
+        | {P.LINKS_READ, P.LINKS_JUDGE}  # judging a proposal changes no record: it is the analysis
     ),
     # Keeps the sex-offender registry linkage; reads the persons and cases it links to.
     Role.REGISTRY_OFFICER: frozenset(

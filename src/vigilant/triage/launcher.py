@@ -13,7 +13,7 @@ event in the audit chain), then worked on by its own process (:mod:`vigilant.tri
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from vigilant.cases.access import audit
 from vigilant.config import Settings
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.keys import VolumeKey
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
@@ -60,14 +61,19 @@ def web_triage_settings(
 class RunLauncher:
     settings: Settings
     db: Database
+    # Called with the run's id in this server once its worker has exited (the web's link graph rebuild).
+    after_run: Callable[[int], object] | None = None
     # Starts in this server are one at a time, so two clicks cannot both find the item free.
     _starting: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def service(self) -> TriageService:
         return TriageService(self.db, self.settings.data_dir)
 
-    def start(self, actor: Actor, evidence_id: int, options: TriageSettings) -> int:
-        """Register a run of ``options`` over the item, start its worker; return the run's id."""
+    def start(
+        self, actor: Actor, evidence_id: int, options: TriageSettings, keys: Sequence[VolumeKey] = ()
+    ) -> int:
+        """Register a run of ``options`` over the item, start its worker; return the run's id. ``keys``
+        (for its encrypted volumes) go to the worker in memory; they are never stored."""
         require(actor, Permission.TRIAGE_RUN)
         item = self._visible_item(actor, evidence_id)
         if not Path(item.path).exists():
@@ -87,7 +93,7 @@ class RunLauncher:
             run_id = service.create(item.id, options, actor)
             lock = RunLock.take(service.lock_path(run_id))
             self._audit(actor, run_id, item, change="create")
-            launch(self.settings, service, run_id, actor.username, lock)
+            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.after_run, keys=keys)
         return run_id
 
     def resume(self, actor: Actor, run_id: int) -> None:
@@ -103,7 +109,7 @@ class RunLauncher:
             lock = RunLock.take(service.lock_path(run_id))
             service.evidence.record(found.evidence.id, actor, "triage-resumed", {"run": run_id})
             self._audit(actor, run_id, found.evidence, change="update")
-            launch(self.settings, service, run_id, actor.username, lock)
+            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.after_run)
 
     def working_on(self, service: TriageService, evidence_id: int | None = None) -> int | None:
         """The run (of this item, or of any) a process is working on now, if any."""

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from vigilant.links import analysis, distributors, network, offenders, service, views
+from vigilant.links import analysis, distributors, hooks, network, offenders, views
 from vigilant.links.export import ExportFormat, export
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
@@ -134,7 +134,7 @@ def operation_network(operation_id: RowId, ctx: ContextDep, actor: ActorDep) -> 
 @router.post("/build", response_model=BuildOut, status_code=201)
 def build(ctx: ContextDep, actor: ActorDep) -> BuildOut:
     """Rebuild the whole graph from every case record, triage run and lead."""
-    report = service.build_all(ctx.db, actor, _observations(ctx))
+    report = hooks.full_build(ctx.db, actor, ctx.runs.settings.data_dir)
     return BuildOut(links=report.links, total=report.total)
 
 

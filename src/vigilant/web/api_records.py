@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 
 from vigilant.cases import people, process, records, release
 from vigilant.cases.offences import CATALOGUE
+from vigilant.links.hooks import after_case_record
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.params import Offset, RowId
@@ -59,6 +60,7 @@ def case_persons(
 @router.post("/cases/{case_id}/persons", response_model=PersonInCaseOut, status_code=201)
 def add_case_person(case_id: RowId, body: PersonIn, ctx: ContextDep, actor: ActorDep) -> PersonInCaseOut:
     row = people.add_person(ctx.db, actor, case_id, **body.model_dump())
+    after_case_record(ctx.db, case_id, ctx.runs.settings.data_dir)  # links sits above cases: here, once
     return PersonInCaseOut(**PersonOut.of(row, ctx.clock().date()).model_dump(), role=body.role.value)
 
 

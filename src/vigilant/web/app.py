@@ -22,6 +22,7 @@ from vigilant import __version__
 from vigilant.config import Settings
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.links.hooks import run_hook
 from vigilant.security.audit import AuditLog
 from vigilant.security.auth import AuthPolicy, AuthService
 from vigilant.security.passwords import Passwords
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
         templates=templates(),
         clock=options.clock,
         cookie_secure=options.cookie_secure,
-        runs=RunLauncher(settings, db),
+        runs=RunLauncher(settings, db, after_run=run_hook(db, settings.data_dir)),
     )
     app.add_middleware(SecureHeaders)
     install_error_handlers(app)

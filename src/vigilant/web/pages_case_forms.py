@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from vigilant.cases import people, process
 from vigilant.cases.models import ProcessKind
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.links.hooks import after_case_record
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 from vigilant.web.pages_records import render_case
@@ -70,6 +71,9 @@ def _answer(
         return render_case(
             ctx, caller, case_id, status=status, errors={section: str(exc)}, form={section: values}
         )
+    # The link graph learns of the record (links sits above cases, so the face calls it); a failed rebuild
+    # is recorded and shown on the links page, never this form's failure.
+    after_case_record(ctx.db, case_id, ctx.runs.settings.data_dir)
     return RedirectResponse(f"/cases/{case_id}#{back_to or section}", status_code=HTTPStatus.SEE_OTHER)
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from vigilant.links import views
+from vigilant.links.freshness import GraphFreshness
 from vigilant.web.auth import CallerDep, ContextDep
 from vigilant.web.pages import render
 
@@ -55,6 +56,7 @@ def links_page(
             ctx.db, caller.actor, entity, depth=depth, kinds=kinds, min_weight=min_weight
         )
     labels = {e.handle: e.message or e.label for e in view.entities}
+    stale = GraphFreshness(ctx.runs.settings.data_dir).stale(ctx.db)
     return render(
         ctx,
         "links.html",
@@ -67,5 +69,6 @@ def links_page(
         kinds=KIND_CHOICES,
         chosen=set(chosen),
         records=records,
+        stale=stale,
         graph_json=json.dumps(view.to_json(), ensure_ascii=False).replace("</", "<\\/"),
     )

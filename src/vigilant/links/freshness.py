@@ -1,0 +1,141 @@
+"""Whether the link graph is up to date: when each kind of rebuild last succeeded, and the last failure of
+each with its reason, kept beside the data (``DATA_DIR/links/graph-state.json``).
+
+A rebuild the hooks start (:mod:`vigilant.links.hooks`) must never fail the triage run or the form save
+that caused it, and must never be lost in silence either: its failure is written here, and the links pages
+say "the graph is stale since X" with the reason until a rebuild of that kind succeeds. A triage run that
+finished after the last successful rebuild of the run builders (its hook lost with a server restart, say)
+makes the graph stale too: that is read from the runs themselves, so no lost hook can hide it.
+
+The state is a small JSON file rather than a table (no migration is reserved for it); rebuilds are
+serialised across the server's threads, the triage workers and the CLI by an exclusive ``flock`` on
+``DATA_DIR/links/rebuild.lock``, and the file is replaced atomically (written under a temporary name, then
+renamed).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from vigilant.links.builder import Trigger
+from vigilant.store import Database
+from vigilant.store.models import TriageRunRow
+
+STATE_VERSION = 1
+ALL_TRIGGERS = (Trigger.RUN, Trigger.RECORD, Trigger.OBSERVATIONS)
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Why the graph may not show everything the records hold, and since when."""
+
+    since: datetime
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"since": self.since.isoformat(), "reason": self.reason}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class GraphFreshness:
+    """The freshness record of the graph of one installation (one data folder)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.folder = data_dir / "links"
+        self.path = self.folder / "graph-state.json"
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One rebuild at a time across every process of the installation (two rebuilds replacing the same
+        builder's links at once would each delete what the other is writing)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / "rebuild.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read(self) -> dict[str, Any]:
+        """The recorded state; an unreadable file reads as a failure of every kind (never as fresh)."""
+        try:
+            state = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+                raise ValueError(f"not a version {STATE_VERSION} graph state")
+            return state
+        except FileNotFoundError:
+            return {"version": STATE_VERSION, "built": {}, "failed": {}}
+        except (OSError, ValueError) as exc:
+            at = datetime.fromtimestamp(self.path.stat().st_mtime, UTC).isoformat()
+            reason = f"the graph's state file {self.path} is unreadable ({exc})"
+            failed = {t: {"at": at, "what": "state", "reason": reason} for t in ALL_TRIGGERS}
+            return {"version": STATE_VERSION, "built": {}, "failed": failed}
+
+    def _write(self, state: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".graph-state-", dir=self.folder)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(state, out, indent=1, sort_keys=True)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def succeeded(self, triggers: Iterable[str], started: datetime) -> None:
+        """Rebuilds of ``triggers`` that started at ``started`` succeeded: they saw everything until then."""
+        state = self.read()
+        for trigger in triggers:
+            state["built"][trigger] = _utc(started).isoformat()
+            state["failed"].pop(trigger, None)
+        self._write(state)
+
+    def failed(self, trigger: str, at: datetime, what: str, reason: str) -> None:
+        """A rebuild of ``trigger`` (after ``what``: "triage run 12", …) failed: kept until one succeeds."""
+        state = self.read()
+        earlier = state["failed"].get(trigger)
+        since = earlier["at"] if earlier else _utc(at).isoformat()  # stale since the first failure
+        state["failed"][trigger] = {"at": since, "what": what, "reason": reason}
+        self._write(state)
+
+    def stale(self, db: Database) -> list[Staleness]:
+        """Everything that makes the graph stale now, oldest first (empty: fresh as far as is known)."""
+        state = self.read()
+        out = [
+            Staleness(
+                _utc(datetime.fromisoformat(f["at"])), f"rebuild after {f['what']} failed: {f['reason']}"
+            )
+            for f in state["failed"].values()
+        ]
+        built = state["built"].get(Trigger.RUN)
+        query = select(TriageRunRow.id, TriageRunRow.finished_at).where(
+            TriageRunRow.status == "finished", TriageRunRow.finished_at.is_not(None)
+        )
+        if built is not None:
+            query = query.where(TriageRunRow.finished_at > datetime.fromisoformat(built))
+        with db.session() as s:
+            rows = s.execute(query.order_by(TriageRunRow.finished_at)).all()
+        later = [(run, _utc(at)) for run, at in rows if at is not None]
+        if later:
+            runs = ", ".join(str(run) for run, _ in later[:10]) + (" …" if len(later) > 10 else "")
+            out.append(
+                Staleness(
+                    later[0][1],
+                    f"triage run(s) {runs} finished after the last rebuild of the links triage runs make",
+                )
+            )
+        return sorted(out, key=lambda x: x.since)
