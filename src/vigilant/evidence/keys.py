@@ -14,6 +14,7 @@ the key). Nothing here writes a key anywhere: not to the database, the logs, the
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -195,3 +196,29 @@ def _from_file(kind: KeyKind, path: Path) -> VolumeKey:
     if not text:
         raise EvidenceError(f"the {kind.value} file {path} is empty", hint="check the file")
     return VolumeKey(kind, text)
+
+
+# --- handing keys to the worker process of a run the web started -----------------------------------------
+TYPED_KINDS = (KeyKind.PASSPHRASE, KeyKind.PASSWORD, KeyKind.RECOVERY_PASSWORD)  # what a form can carry
+
+
+def typed_key(kind: str, secret: str) -> VolumeKey:
+    """A key typed into a form: its kind must be one that is typed text (a key file stays on its machine)."""
+    if kind not in {k.value for k in TYPED_KINDS}:
+        raise EvidenceError(
+            f"a key of kind {kind!r} cannot be typed",
+            hint=f"give one of {', '.join(k.value for k in TYPED_KINDS)}",
+        )
+    if not secret:
+        raise EvidenceError(f"an empty {kind}", hint="type the key, or leave the kind unset")
+    return VolumeKey(KeyKind(kind), secret)
+
+
+def keys_to_pipe(keys: list[VolumeKey]) -> bytes:
+    """The keys as the bytes written to a worker's standard input (a pipe: never a file, an argument or
+    the environment, which other users of the machine can read)."""
+    return json.dumps([{"kind": k.kind.value, "secret": k.secret} for k in keys]).encode()
+
+
+def keys_from_pipe(data: bytes) -> list[VolumeKey]:
+    return [VolumeKey(KeyKind(k["kind"]), str(k["secret"])) for k in json.loads(data)]

@@ -14,6 +14,7 @@ line, which other users of the machine can read).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def launch(
         lock.close()  # it could not start: the lock ends here, and the run can be resumed
         raise
     if keys and process.stdin is not None:
-        with process.stdin:
+        with process.stdin, contextlib.suppress(BrokenPipeError):  # a worker gone: its run says why
             process.stdin.write(keys_to_pipe(list(keys)))
     # The worker has its own copy of the descriptor; until it writes its pid itself, the lock names it.
     lock.passed_to(process.pid)
