@@ -22,6 +22,7 @@ from sqlalchemy import select
 from vigilant.cases.access import audit
 from vigilant.config import Settings
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.keys import VolumeKey
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
@@ -68,8 +69,11 @@ class RunLauncher:
     def service(self) -> TriageService:
         return TriageService(self.db, self.settings.data_dir)
 
-    def start(self, actor: Actor, evidence_id: int, options: TriageSettings) -> int:
-        """Register a run of ``options`` over the item, start its worker; return the run's id."""
+    def start(
+        self, actor: Actor, evidence_id: int, options: TriageSettings, keys: Sequence[VolumeKey] = ()
+    ) -> int:
+        """Register a run of ``options`` over the item, start its worker; return the run's id. ``keys``
+        (for its encrypted volumes) go to the worker in memory; they are never stored."""
         require(actor, Permission.TRIAGE_RUN)
         item = self._visible_item(actor, evidence_id)
         if not Path(item.path).exists():
@@ -89,7 +93,7 @@ class RunLauncher:
             run_id = service.create(item.id, options, actor)
             lock = RunLock.take(service.lock_path(run_id))
             self._audit(actor, run_id, item, change="create")
-            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.after_run)
+            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.after_run, keys=keys)
         return run_id
 
     def resume(self, actor: Actor, run_id: int) -> None:

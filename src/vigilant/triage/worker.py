@@ -14,6 +14,7 @@ line, which other users of the machine can read).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from vigilant.config import Settings
 from vigilant.errors import VigilantError
+from vigilant.evidence.keys import KeyRing, VolumeKey, holding, keys_from_pipe, keys_to_pipe
 from vigilant.security.rights import Actor
 from vigilant.store import open_database
 from vigilant.triage.runlock import RunLock
@@ -42,8 +44,10 @@ def launch(
     lock: RunLock,
     *,
     after_exit: Callable[[int], object] | None = None,
+    keys: Sequence[VolumeKey] = (),
 ) -> int:
     """Start the worker for a run whose lock this process holds; return its pid. The lock passes to it.
+    ``keys``: for the run's encrypted volumes, written to the worker's standard input.
     ``after_exit(run_id)`` is called in this process once the worker has exited (the face's follow-up,
     such as the link graph's rebuild, which triage may not import)."""
     env = {
@@ -58,11 +62,14 @@ def launch(
     try:
         with log_path(service, run_id).open("ab") as log:
             # "--": a user name is data, even one that starts with a dash.
-            command = [sys.executable, "-m", "vigilant.triage.worker", "--lock-fd", str(fd), "--"]
+            command = [sys.executable, "-m", "vigilant.triage.worker", "--lock-fd", str(fd)]
+            # Keys for encrypted volumes go through a pipe to the worker: never its command line or
+            # environment (which other users of the machine can read), never a file.
+            command += ["--keys-on-stdin", "--"] if keys else ["--"]
             process = subprocess.Popen(
                 [*command, str(run_id), actor],
                 env=env,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if keys else subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(fd,),
@@ -71,6 +78,9 @@ def launch(
     except BaseException:
         lock.close()  # it could not start: the lock ends here, and the run can be resumed
         raise
+    if keys and process.stdin is not None:
+        with process.stdin, contextlib.suppress(BrokenPipeError):  # a worker gone: its run says why
+            process.stdin.write(keys_to_pipe(list(keys)))
     # The worker has its own copy of the descriptor; until it writes its pid itself, the lock names it.
     lock.passed_to(process.pid)
 
@@ -89,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("run_id", type=int)
     parser.add_argument("actor")
     parser.add_argument("--lock-fd", type=int, required=True, help="the run's lock, inherited")
+    parser.add_argument("--keys-on-stdin", action="store_true", help="keys for encrypted volumes")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     db = open_database(settings.database_url)
@@ -99,7 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The server recorded the start (or the resumption) in the custody log before starting us, having
         # checked the user's rights and sight of the item: the worker is the server's own hands on the run,
         # so it acts as the server's local actor under the user's name (the name the custody log records).
-        service.work(args.run_id, Actor.cli(args.actor), Progress(), lock=lock)
+        actor = Actor.cli(args.actor)
+        keys = keys_from_pipe(sys.stdin.buffer.read()) if args.keys_on_stdin else []
+        item = service.status(args.run_id, actor).evidence_id
+        record = service.evidence.unlock_recorder(item, actor, {"run": args.run_id})
+        with holding(KeyRing(keys, record) if keys else None):  # in memory, for this run only
+            service.work(args.run_id, actor, Progress(), lock=lock)
         print(f"worker {os.getpid()}: run {args.run_id} finished", flush=True)
         return 0
     except VigilantError as exc:
