@@ -26,7 +26,7 @@ from vigilant.cases.people import add_person
 from vigilant.cases.service import open_case
 from vigilant.cli import run
 from vigilant.cli.common import close_databases
-from vigilant.errors import ExitCode
+from vigilant.errors import ConfigError, ExitCode
 from vigilant.security import mfa
 from vigilant.security.auth import AuthService
 from vigilant.security.models import AuditEventRow
@@ -240,3 +240,21 @@ def _count_cases(url: str) -> int:
             return int(conn.execute(text("SELECT count(*) FROM case_file")).scalar_one())
     finally:
         db.dispose()
+
+
+def test_a_database_from_a_newer_version_is_refused_not_migrated(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What an old app server meets once a newer one has migrated the database (or a newer backup was
+    # restored): it must stop with a clear error, not run its code against a schema it does not know.
+    db = open_database(pair.original)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    db.dispose()
+    with pytest.raises(ConfigError, match="schema 9999 is newer than this Vigilant knows"):
+        open_database(pair.original)
+    _use(pair.original, monkeypatch)
+    capsys.readouterr()
+    assert run(["db", "upgrade"]) == ExitCode.USAGE
+    assert "every server and worker of one installation must run the same version" in capsys.readouterr().err
+    assert run(["db", "status"]) == ExitCode.OK  # still tells where it stands

@@ -56,8 +56,11 @@ def _redacted(url: str) -> str:
 def upgrade() -> None:
     """Bring the database schema up to the latest migration."""
     db = Database(settings().database_url)
-    db.upgrade()
-    console.print(f"{_redacted(db.url)} at schema {db.current_revision()}")
+    try:
+        db.upgrade()
+        console.print(f"{_redacted(db.url)} at schema {db.current_revision()}")
+    finally:
+        db.dispose()
 
 
 @app.command("status")
@@ -65,7 +68,10 @@ def status(as_json: JsonOpt = False) -> None:
     """Show which database is configured and whether its schema is current."""
     current = settings()
     db = Database(current.database_url)
-    now, head = db.current_revision(), db.head_revision()
+    try:
+        now, head = db.current_revision(), db.head_revision()
+    finally:
+        db.dispose()
     if as_json:
         facts = {
             "data_dir": str(current.data_dir),

@@ -92,7 +92,19 @@ class Database:
         return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
 
     def upgrade(self) -> None:
-        command.upgrade(alembic_config(self.engine), "head")
+        config = alembic_config(self.engine)
+        current = self.current_revision()
+        known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+        if current is not None and current not in known:
+            # A newer Vigilant migrated it (or a newer backup was restored): going on would run this
+            # version's code against a schema it does not know.
+            raise ConfigError(
+                f"the database's schema {current} is newer than this Vigilant knows (its latest is "
+                f"{self.head_revision()})",
+                hint="install the version that migrated it on this server too: every server and worker of "
+                "one installation must run the same version (docs/deployment.md, 'Upgrades')",
+            )
+        command.upgrade(config, "head")
 
     def analyze(self) -> None:
         """Refresh the query planner's statistics of every table: for the end of a bulk load.
@@ -114,5 +126,9 @@ def open_database(url: str, *, migrate: bool = True, pool: PoolSettings | None =
     """Open the database at ``url`` and bring its schema up to date."""
     db = Database(url, pool)
     if migrate and db.current_revision() != db.head_revision():
-        db.upgrade()
+        try:
+            db.upgrade()
+        except BaseException:
+            db.dispose()  # no connection left behind by a refused upgrade
+            raise
     return db
