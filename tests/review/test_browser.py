@@ -123,3 +123,37 @@ def test_review_in_the_browser(
             assert f"Review run {sc.run_id}" not in other.content()
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+def test_the_keys_follow_the_profile_in_the_browser(
+    chromium: str, site: tuple[str, World, Database, Clock], tmp_path: Path
+) -> None:
+    base, world, db, _clock = site
+    sc = build(db, tmp_path / "scenario", world)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            _log_in(page, base, world.users[Role.EXAMINER])
+            page.goto(f"{base}/review/runs/{sc.run_id}")
+            page.wait_for_selector("#exposure:has-text('0 revealed')")
+            assert page.locator("#profile-keys").inner_text() == "0-4"
+            # Choosing legacy DHS (the run has no decision yet) makes the page again with its codes and keys.
+            page.select_option("#profile", "dhs")
+            page.wait_for_selector("#profile-keys:has-text('0-5')")
+            page.wait_for_selector("#exposure:has-text('0 revealed')")
+            assert "5 Non-pertinent" in page.locator("#profile-codes").inner_text()
+            page.keyboard.press("a")  # a CAID key: not one of DHS's, so nothing is sent
+            page.wait_for_timeout(300)
+            assert page.locator("#status").inner_text() == ""  # not even a refusal to report
+            page.keyboard.press("5")
+            page.wait_for_selector("#status:has-text('as 5')")
+            with db.session() as s:
+                assert set(s.scalars(select(ReviewDecisionRow.profile))) == {"dhs"}
+            # The run now keeps DHS: the page offers no other profile.
+            page.goto(f"{base}/review/runs/{sc.run_id}")
+            page.wait_for_selector("#profile-kept")
+            assert page.locator("#profile option").evaluate_all("os => os.map(o => o.value)") == ["dhs"]
+        finally:
+            browser.close()
