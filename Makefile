@@ -25,6 +25,7 @@ $(FRONTEND): package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/cytoscape/dist/cytoscape.min.js node_modules/layout-base/layout-base.js $(VENDOR)/
 	cp node_modules/cose-base/cose-base.js node_modules/cytoscape-fcose/cytoscape-fcose.js $(VENDOR)/
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
 	touch $(FRONTEND)
 
 frontend: $(FRONTEND)

@@ -30,6 +30,14 @@ SETTINGS_DOC: dict[str, str] = {
     "VIGILANT_REGISTRY_RULES": (
         "the offender registry's rule set for every registrant: federal (default) or ontario"
     ),
+    "VIGILANT_MAP_TILES": (
+        "tile server URL template for the registry map, e.g. https://tiles.unit.example/{z}/{x}/{y}.png "
+        "(default: none; the map draws its points over a plain background and reaches no outside server)"
+    ),
+    "VIGILANT_WEB_THREADS": (
+        "threads per web server process for the handlers that read the database (default 4: one process "
+        "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
+    ),
     "VIGILANT_WEB_THREADS": (
         "threads per web server process for the handlers that read the database (default 4: one process "
         "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
@@ -81,6 +89,7 @@ class Settings:
     triage_workers: int = 1  # runs started from the web working at once, server-wide
     web_threads: int = 4  # threads per server process for handlers (AnyIO's default is 40)
     registry_rules: str = "federal"  # the regime whose rule versions set every registrant's deadlines
+    map_tiles: str = ""  # the registry map's tile URL template; empty: no tiles (nothing leaves the host)
     dask_scheduler: str = ""  # tcp://HOST:8786 of a Dask scheduler; empty: work runs on this machine
     db_pool: PoolSettings = PoolSettings()  # PostgreSQL connections per process
 
@@ -121,6 +130,7 @@ class Settings:
             triage_workers=workers,
             web_threads=threads,
             registry_rules=_registry_rules(env),
+            map_tiles=_map_tiles(env),
             dask_scheduler=_dask_scheduler(env),
             db_pool=PoolSettings.from_env(env),
         )
@@ -142,6 +152,16 @@ def _dask_scheduler(env: Mapping[str, str]) -> str:
         raise ConfigError(
             f"VIGILANT_DASK_SCHEDULER={value!r} is not a Dask scheduler address",
             hint="tcp://HOST:8786 (or tls://… for a scheduler with TLS), as `dask scheduler` prints it",
+        )
+    return value
+
+
+def _map_tiles(env: Mapping[str, str]) -> str:
+    value = (env.get("VIGILANT_MAP_TILES") or "").strip()
+    if value and not (value.startswith(("http://", "https://")) and all(f"{{{k}}}" in value for k in "zxy")):
+        raise ConfigError(
+            f"VIGILANT_MAP_TILES={value!r} is not a tile URL template",
+            hint="an http(s) URL holding {z}, {x} and {y}, e.g. https://tiles.unit.example/{z}/{x}/{y}.png",
         )
     return value
 

@@ -155,6 +155,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/registry/registrants/{registry_number}/verifications"): Rule(P.REGISTRY_VERIFY, ok=404),
     ("GET", "/registry/verify"): Rule(P.REGISTRY_VERIFY),
     ("GET", "/registry/alerts"): Rule(P.REGISTRY_READ),
+    ("GET", "/registry/map"): Rule(P.REGISTRY_READ),  # registrants' homes: registry readers only
+    ("GET", "/api/v1/registry/map"): Rule(P.REGISTRY_READ),
     ("POST", "/registry/alerts/{alert_id}/assign"): Rule(P.REGISTRY_WRITE, ok=404),
     ("POST", "/registry/alerts/{alert_id}/close"): Rule(P.REGISTRY_WRITE, ok=404),
     ("POST", "/api/v1/registry/lookups"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, ok=404),
@@ -210,6 +212,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/registry/matches"): Rule(P.REGISTRY_READ),
     ("GET", "/api/v1/cases/{case_id}/registry-matches"): Rule(P.CASES_READ, scoped=True),
     ("GET", "/api/v1/persons/{person_id}/registry-matches"): Rule(P.PERSONS_READ, scoped=True),
+    # The case and person pages' registry-match panels: to those who may see registry data, in cases they see.
+    ("GET", "/cases/{case_id}/registry-matches"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, scoped=True),
+    ("GET", "/persons/{person_id}/registry-matches"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, scoped=True),
     ("POST", "/api/v1/registry/vsc"): Rule(P.REGISTRY_WRITE, ok=201),
     ("GET", "/api/v1/registry/vsc/{reference}"): Rule(P.REGISTRY_READ, ok=404),
     ("GET", "/api/v1/registry/vsc/{reference}/letter"): Rule(P.REGISTRY_READ, ok=404),

@@ -35,6 +35,7 @@ from vigilant.web.api_evidence_links import router as evidence_links_api
 from vigilant.web.api_links import router as links_api
 from vigilant.web.api_records import router as records_api
 from vigilant.web.api_registry import router as registry_api
+from vigilant.web.api_registry_map import router as registry_map_api
 from vigilant.web.api_registry_places import router as registry_places_api
 from vigilant.web.api_review import router as review_api
 from vigilant.web.api_xref import router as xref_api
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     app.include_router(xref_api)
     app.include_router(xref_pages)
     app.include_router(registry_places_api)
+    app.include_router(registry_map_api)
     app.include_router(api_leads.router)
     app.include_router(api_triage.router)
     app.include_router(pages_leads.router)

@@ -48,6 +48,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Library", "/library", P.LIBRARY_READ),
     MenuItem("Registry", "/registry", P.REGISTRY_READ),
     MenuItem("Registry alerts", "/registry/alerts", P.REGISTRY_READ),
+    MenuItem("Registry map", "/registry/map", P.REGISTRY_READ),
     MenuItem("Verify address", "/registry/verify", P.REGISTRY_VERIFY),
     MenuItem("Registry look-up", "/registry/lookup", P.REGISTRY_QUERY),
     MenuItem("Audit log", "/audit", P.AUDIT_READ),

@@ -16,19 +16,23 @@ from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from vigilant.registry import alerts, service, work
+from vigilant.config import Settings
+from vigilant.registry import alerts, crosscheck, map_view, service, work
 from vigilant.registry.compliance import Status
 from vigilant.registry.errors import RegistryError
 from vigilant.registry.models import (
+    AddressKind,
     AlertOutcome,
     AlertStatus,
     ReportKind,
     ReportOutcome,
     VerificationOutcome,
 )
+from vigilant.registry.places_models import FacilityKind
 from vigilant.security.rights import Permission, require
 from vigilant.web.api_registry import installation_rules
-from vigilant.web.auth import CSRF_FIELD, CallerDep, ContextDep
+from vigilant.web.api_registry_map import MapQuery, map_csp, map_json
+from vigilant.web.auth import CSRF_FIELD, Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 from vigilant.web.params import RowId, form_id
 
@@ -67,12 +71,27 @@ def registry_page(
         return RedirectResponse(_registrant_url(number.strip()), status_code=SEE_OTHER)
     day = _day(as_of, ctx.clock().date())
     rules = installation_rules()
-    areas = service.dashboard(ctx.db, caller.actor, rules=rules, as_of=day)
-    due = service.due(ctx.db, caller.actor, rules=rules, as_of=day)
+    areas, due = service.overview(ctx.db, caller.actor, rules=rules, as_of=day)
     return _render(
         ctx, "registry.html", caller=caller, as_of=day, areas=areas, due=due[:DUE_SHOWN], due_total=len(due),
         statuses=list(Status), rules=rules,
     )  # fmt: skip
+
+
+@router.get("/registry/map")
+def map_page(ctx: ContextDep, caller: CallerDep, q: Annotated[MapQuery, Query()]) -> HTMLResponse:
+    """Registrants' current addresses and the facility layers with the proximity radius, filterable; the
+    points are Leaflet vector layers, over the unit's tile server only when VIGILANT_MAP_TILES names one."""
+    day = q.as_of or ctx.clock().date()
+    view = map_view.map_view(ctx.db, caller.actor, rules=installation_rules(), as_of=day, wanted=q.wanted())
+    tiles = Settings.from_env().map_tiles
+    page = _render(
+        ctx, "registry_map.html", caller=caller, view=view, q=q, map_data=map_json(view, tiles), tiles=tiles,
+        statuses=list(Status), address_kinds=list(AddressKind), facility_kinds=list(FacilityKind),
+        limit=map_view.MAP_LIMIT,
+    )  # fmt: skip
+    page.headers["Content-Security-Policy"] = map_csp(tiles)
+    return page
 
 
 @router.get("/registry/registrants/{registry_number}")
@@ -98,11 +117,39 @@ def registrant_page(
 
 
 @router.get("/registry/lookup")
-def lookup_form(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+def lookup_form(
+    ctx: ContextDep, caller: CallerDep, number: Annotated[str, Query(max_length=40)] = ""
+) -> HTMLResponse:
     """The look-up form: a registry number and the purpose (an investigator's way into the registry). Held to
-    the right its menu entry names: a role that may not look up is not offered a form it cannot send."""
+    the right its menu entry names: a role that may not look up is not offered a form it cannot send.
+    ``number`` fills the form in (a cross-check match's link); the purpose is still the caller's to give."""
     require(caller.actor, Permission.REGISTRY_QUERY)
-    return _render(ctx, "registry_lookup.html", caller=caller, number="", purpose="")
+    return _render(ctx, "registry_lookup.html", caller=caller, number=number.strip(), purpose="")
+
+
+def _matches_panel(
+    ctx: WebContext, caller: Caller, *, case_id: int | None, person_id: int | None
+) -> HTMLResponse:
+    """The registry matches of a case or a person, as the fragment its page loads (htmx): only for those who
+    may see registry data (a registry reader, or an investigator, who sees matches in the cases they see);
+    anyone else is refused and their page asks for nothing. Audited by the service."""
+    if not (caller.actor.may(Permission.REGISTRY_READ) or caller.actor.may(Permission.REGISTRY_QUERY)):
+        require(caller.actor, Permission.REGISTRY_READ)  # refused, naming the permission
+    found = crosscheck.matches(ctx.db, caller.actor, case_id=case_id, person_id=person_id)
+    return _render(
+        ctx, "registry_matches.html", caller=caller, matches=found,
+        reader=caller.actor.may(Permission.REGISTRY_READ), subject="case" if case_id else "person",
+    )  # fmt: skip
+
+
+@router.get("/cases/{case_id}/registry-matches")
+def case_matches_panel(case_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+    return _matches_panel(ctx, caller, case_id=case_id, person_id=None)
+
+
+@router.get("/persons/{person_id}/registry-matches")
+def person_matches_panel(person_id: RowId, ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
+    return _matches_panel(ctx, caller, case_id=None, person_id=person_id)
 
 
 class LookupForm(BaseModel):
