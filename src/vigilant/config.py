@@ -38,10 +38,6 @@ SETTINGS_DOC: dict[str, str] = {
         "threads per web server process for the handlers that read the database (default 4: one process "
         "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
     ),
-    "VIGILANT_WEB_THREADS": (
-        "threads per web server process for the handlers that read the database (default 4: one process "
-        "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
-    ),
     "VIGILANT_DASK_SCHEDULER": (
         "Dask scheduler (tcp://HOST:8786) whose workers run triage batches and lead aggregation "
         "(default: none, everything runs on this machine)"
@@ -89,9 +85,9 @@ class Settings:
     triage_workers: int = 1  # runs started from the web working at once, server-wide
     web_threads: int = 4  # threads per server process for handlers (AnyIO's default is 40)
     registry_rules: str = "federal"  # the regime whose rule versions set every registrant's deadlines
-    map_tiles: str = ""  # the registry map's tile URL template; empty: no tiles (nothing leaves the host)
     dask_scheduler: str = ""  # tcp://HOST:8786 of a Dask scheduler; empty: work runs on this machine
     db_pool: PoolSettings = PoolSettings()  # PostgreSQL connections per process
+    map_tiles: str = ""  # the registry map's tile URL template; empty: no tiles (nothing leaves the host)
 
     @property
     def secret_key_file(self) -> Path:
@@ -130,8 +126,8 @@ class Settings:
             triage_workers=workers,
             web_threads=threads,
             registry_rules=_registry_rules(env),
-            map_tiles=_map_tiles(env),
             dask_scheduler=_dask_scheduler(env),
+            map_tiles=_map_tiles(env),
             db_pool=PoolSettings.from_env(env),
         )
 
@@ -146,22 +142,22 @@ def _registry_rules(env: Mapping[str, str]) -> str:
     return value
 
 
-def _dask_scheduler(env: Mapping[str, str]) -> str:
-    value = (env.get("VIGILANT_DASK_SCHEDULER") or "").strip()
-    if value and not value.startswith(("tcp://", "tls://")):
-        raise ConfigError(
-            f"VIGILANT_DASK_SCHEDULER={value!r} is not a Dask scheduler address",
-            hint="tcp://HOST:8786 (or tls://… for a scheduler with TLS), as `dask scheduler` prints it",
-        )
-    return value
-
-
 def _map_tiles(env: Mapping[str, str]) -> str:
     value = (env.get("VIGILANT_MAP_TILES") or "").strip()
     if value and not (value.startswith(("http://", "https://")) and all(f"{{{k}}}" in value for k in "zxy")):
         raise ConfigError(
             f"VIGILANT_MAP_TILES={value!r} is not a tile URL template",
             hint="an http(s) URL holding {z}, {x} and {y}, e.g. https://tiles.unit.example/{z}/{x}/{y}.png",
+        )
+    return value
+
+
+def _dask_scheduler(env: Mapping[str, str]) -> str:
+    value = (env.get("VIGILANT_DASK_SCHEDULER") or "").strip()
+    if value and not value.startswith(("tcp://", "tls://")):
+        raise ConfigError(
+            f"VIGILANT_DASK_SCHEDULER={value!r} is not a Dask scheduler address",
+            hint="tcp://HOST:8786 (or tls://… for a scheduler with TLS), as `dask scheduler` prints it",
         )
     return value
 
