@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
+from tests.scale._deploy_tls import TlsServer, tls_postgres
 from vigilant.config import PoolSettings, Settings, normalise_database_url
 from vigilant.errors import ConfigError
 from vigilant.store import Database, open_database
@@ -122,6 +125,45 @@ def test_tls_demanded_in_the_url_is_enforced_by_libpq(postgres_url: str, query: 
             exc.OperationalError, match="server does not support SSL, but SSL was required"
         )
         with refused, db.engine.connect():
+            pass
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def tls_server() -> Iterator[TlsServer]:
+    with tls_postgres() as server:
+        yield server
+
+
+def _tls_url(server: TlsServer, host: str, root_cert: Path) -> str:
+    return (
+        f"postgresql://postgres@{host}:{server.port}/postgres"
+        f"?sslmode=verify-full&sslrootcert={root_cert}&application_name=vigilant-tls"
+    )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_verify_full_connects_over_tls_to_the_server_the_ca_vouches_for(
+    tls_server: TlsServer, host: str
+) -> None:
+    db = Database(normalise_database_url(_tls_url(tls_server, host, tls_server.ca)))
+    try:
+        with db.engine.connect() as conn:
+            ssl, version = conn.execute(
+                text("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            ).one()
+            assert ssl is True
+            assert version.startswith("TLSv1.")
+            assert conn.execute(text("SHOW application_name")).scalar_one() == "vigilant-tls"
+    finally:
+        db.dispose()
+
+
+def test_verify_full_refuses_a_server_another_ca_signed(tls_server: TlsServer) -> None:
+    db = Database(normalise_database_url(_tls_url(tls_server, "127.0.0.1", tls_server.other_ca)))
+    try:
+        with pytest.raises(exc.OperationalError, match="certificate verify failed"), db.engine.connect():
             pass
     finally:
         db.dispose()
