@@ -23,6 +23,7 @@ from vigilant.errors import BadInputError, ConflictError
 from vigilant.security.audit import last_change_seq
 from vigilant.security.audit_anchor import take_anchor
 from vigilant.security.errors import AuthError, PermissionDenied
+from vigilant.security.rights import Permission
 from vigilant.web.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -37,8 +38,9 @@ from vigilant.web.auth import (
 )
 from vigilant.web.charts import operation_charts
 from vigilant.web.context import WebContext
-from vigilant.web.display import audit_names
+from vigilant.web.display import audit_names, menu_for
 from vigilant.web.htmx import wants_fragment
+from vigilant.web.landing import PURPOSES
 from vigilant.web.pages_records import CaseViewDep, render_case
 from vigilant.web.params import IsoTime, RowId
 
@@ -126,6 +128,10 @@ def dashboard(ctx: ContextDep, caller: CallerDep) -> HTMLResponse:
             computed.append((op, found, plots))
         return computed
 
+    if not actor.may(Permission.OPERATIONS_READ):
+        # Not an operations role (registry officer, verifier, auditor): its own pages, not a refusal.
+        work = [(item, PURPOSES[item.href]) for item in menu_for(actor) if item.href != "/"]
+        return render(ctx, "landing.html", caller=caller, work=work)
     try:
         with ctx.db.session() as s:
             version = last_change_seq(s)  # read before computing: figures are never kept past a change
