@@ -11,6 +11,7 @@ PURPOSES: dict[str, str] = {
     "/cases": "Cases of your agency and those shared with it: persons, legal process, seizures, charges.",
     "/persons": "Persons recorded in the cases you may see, with their identifiers.",
     "/links": "Links between persons, devices, identifiers, cameras and leads across every case you may see.",
+    "/links/path": "How two persons, devices or identifiers are linked: the shortest paths, edge by edge.",
     "/links/xref": "Persons recorded in different cases and agencies who may be one person: judge each pair.",
     "/leads": "P2P leads: IP addresses seen sharing known material, ranked and routed to agencies.",
     "/evidence": "Evidence items registered for triage, with their acquisition hashes and custody.",
