@@ -58,7 +58,7 @@ def assert_nowhere(db: Database, folder: Path, *texts: str) -> None:
                     found = value if isinstance(value, bytes) else str(value).encode()
                     assert SECRET not in found, table.name
                     control += b"passphrase" in found
-    assert control >= 2
+    assert control  # at least the custody event of the unlock
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert any(p.suffix == ".parquet" for p in files)  # the run's results and the store were looked in
     for path in files:

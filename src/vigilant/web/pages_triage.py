@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigilant.errors import BadInputError, ConflictError
+from vigilant.evidence.keys import typed_key
 from vigilant.security.rights import Permission
 from vigilant.triage.access import (
     RunDetail,
@@ -81,15 +82,19 @@ def start_triage(
     pdq: Choice = "",
     exif: Choice = "",
     archive_depth: Choice = "3",
+    key_kind: Annotated[str, Form(max_length=20)] = "passphrase",
+    key: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    # A checkbox sends its value only when ticked: absent means off.
+    # A checkbox sends its value only when ticked: absent means off. A key (a password field) goes to the
+    # run's worker in memory and is never stored, echoed or logged.
     try:
+        keys = [typed_key(key_kind, key)] if key else []
         text = archive_depth.strip()
         depth = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else -1
         options = web_triage_settings(
             identify=bool(identify), pdq=bool(pdq), exif=bool(exif), archive_depth=depth
         )
-        run_id = ctx.runs.start(caller.actor, evidence_id, options)
+        run_id = ctx.runs.start(caller.actor, evidence_id, options, keys)
     except (BadInputError, ConflictError) as exc:
         return _evidence(ctx, caller, 1, status=status_of(exc), refused=(evidence_id, str(exc)))
     return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
