@@ -3,9 +3,13 @@ processes on 127.0.0.1, as an installation runs them; every process is ended at 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,47 +29,49 @@ START_SECONDS = 60.0
 
 
 def _end(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Ask each process to stop, then kill what is left of its process group (a worker's nanny and the
+    worker it started)."""
     for process in processes:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The address of a `dask scheduler` with two one-thread `dask worker` processes connected."""
-    folder = tmp_path_factory.mktemp("dask")
+@contextlib.contextmanager
+def _cluster(folder: Path) -> Iterator[tuple[str, dict[str, subprocess.Popen[bytes]]]]:
+    """`dask scheduler` and two one-thread `dask worker` processes (w1, w2), each in a process group of
+    its own; yields the scheduler's address and the workers by name once both are connected."""
     address_file = folder / "scheduler.json"
     processes: list[subprocess.Popen[bytes]] = []
+    workers: dict[str, subprocess.Popen[bytes]] = {}
     with (folder / "log.txt").open("wb") as log:
         try:
             scheduler_cmd = [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
             processes.append(_start([*scheduler_cmd, "--scheduler-file", str(address_file)], log))
             address = _address(address_file)
             for name in ("w1", "w2"):
-                worker_cmd = [
-                    DASK,
-                    "worker",
-                    address,
-                    "--name",
-                    name,
-                    "--nthreads",
-                    "1",
-                    "--host",
-                    "127.0.0.1",
-                ]
-                local = ["--no-dashboard", "--local-directory", str(folder / name)]
-                processes.append(_start([*worker_cmd, *local], log))
+                worker_cmd = [DASK, "worker", address, "--name", name, "--nthreads", "1"]
+                local = ["--host", "127.0.0.1", "--no-dashboard", "--local-directory", str(folder / name)]
+                workers[name] = _start([*worker_cmd, *local], log)
+                processes.append(workers[name])
             with Client(address, timeout=START_SECONDS, set_as_default=False) as client:  # type: ignore[no-untyped-call]
                 client.wait_for_workers(2, timeout=START_SECONDS)
-            yield address
+            yield address, workers
         finally:
             _end(processes[1:])  # the workers first, so the scheduler does not wait for them
             _end(processes[:1])
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a `dask scheduler` with two one-thread `dask worker` processes connected."""
+    with _cluster(tmp_path_factory.mktemp("dask")) as (address, _):
+        yield address
 
 
 def _address(scheduler_file: Path) -> str:
@@ -81,7 +87,7 @@ def _address(scheduler_file: Path) -> str:
 
 
 def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
 
 
 def test_both_workers_fold_partitions_and_the_leads_are_the_single_machine_leads(
@@ -122,3 +128,34 @@ def test_leads_build_runs_on_the_setting_s_scheduler_unless_told_local(
     assert folded == [1, 0]  # four small files: one partition, on the cluster; none with --scheduler local
     assert len(lists[1]) > 5
     assert lists[0] == lists[1]
+
+
+def test_a_worker_killed_while_it_holds_partitions_loses_nothing(tmp_path: Path) -> None:
+    """A worker's machine lost mid-build (nanny and worker killed at once): the scheduler hands its
+    partitions to the other worker, and the build ends with the single-machine leads."""
+    data = tmp_path / "observations"
+    write_files(data, observations(14, count=6000, ips=200), files=12, seed=14)
+    known = known_table_for()
+    got: list[object] = []
+    with _cluster(tmp_path) as (address, workers), Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        names = {a: w["name"] for a, w in client.scheduler_info()["workers"].items()}
+        build = threading.Thread(
+            target=lambda: got.append(
+                aggregate_leads_on(client, data, known, WINDOW, settings=ClusterSettings(partition_bytes=1))
+            )
+        )
+        build.start()
+        holding: list[str] = []
+        deadline = time.monotonic() + START_SECONDS
+        while not holding and time.monotonic() < deadline:
+            processing = client.processing()
+            holding = [a for a, keys in processing.items() if any("leads-fold-" in str(k) for k in keys)]
+            time.sleep(0.005)
+        assert holding, "no worker was ever seen holding a partition"
+        victim = names[holding[0]]
+        os.killpg(workers[victim].pid, signal.SIGKILL)
+        build.join(timeout=START_SECONDS)
+        assert not build.is_alive()
+        survivors = {w["name"] for w in client.scheduler_info()["workers"].values()}
+    assert victim not in survivors
+    assert got == [local_leads(data, known)]

@@ -132,8 +132,10 @@ def aggregate_leads_on(
     settings = settings or ClusterSettings()
     partitions = plan_partitions(observations_dir, settings.partition_bytes)
     token = uuid.uuid4().hex[:12]  # keys unique to this build: files may have changed since the last
-    # distributed's Client is only partly annotated: its untyped calls are marked where they are made.
-    [known_future] = client.scatter([known], broadcast=True, hash=False)  # type: ignore[no-untyped-call]
+    # The known table goes out as a task's result, not as scattered data: a worker lost while holding
+    # scattered data loses it for good (the scheduler forgets every task that needs it), a task's result
+    # is recomputed elsewhere.
+    known_future = client.submit(_hold, known, key=f"leads-known-{token}")
     futures = [
         client.submit(fold_partition, p, known_future, window, settings, key=f"leads-fold-{token}-{p.id}")
         for p in partitions
@@ -150,6 +152,7 @@ def aggregate_leads_on(
             hint="every worker must read the observations folder at the client's path (shared storage)",
         ) from None
     finally:
+        # distributed's Client is only partly annotated: its untyped calls are marked where they are made.
         client.cancel([*futures, known_future])  # type: ignore[no-untyped-call]
     con = connect()
     try:
@@ -157,6 +160,10 @@ def aggregate_leads_on(
     finally:
         con.close()
     return leads_from(ip_stats(figures), known)
+
+
+def _hold(table: pa.Table) -> pa.Table:
+    return table
 
 
 def open_client(
