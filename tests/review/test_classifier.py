@@ -6,6 +6,7 @@ the queue is ordered as before and says so. The plumbing is tested with a fake s
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import io
@@ -30,6 +31,7 @@ from vigilant.review.classifier import (
     POINTS_MAX,
     ClassifierInfo,
     ClassifierState,
+    NudeNetScorer,
     installed_classifier,
 )
 from vigilant.review.classify import classify_run
@@ -162,6 +164,20 @@ def test_the_real_model_loads_and_scores_benign_pictures() -> None:
     assert (info.name, info.version) == ("nudenet", importlib.metadata.version("nudenet"))
     assert info.model_sha256 == hashlib.sha256(model.read_bytes()).hexdigest()
     assert info.model_sha256[:16] in state.note
+    # NudeNet's own detect is the oracle of the one-pass scores (a face is what benign pictures offer).
+    detector = importlib.import_module("nudenet").NudeDetector()
+    astronaut = Image.fromarray(np.asarray(samples.astronaut(), np.uint8))  # type: ignore[no-untyped-call]
+    bgr = np.ascontiguousarray(np.asarray(astronaut)[:, :, ::-1])
+    expected: dict[str, float] = {}
+    for found in detector.detect(bgr):
+        expected[found["class"]] = max(expected.get(found["class"], 0.0), found["score"])
+    assert expected  # the astronaut's face
+    assert isinstance(state.scorer, NudeNetScorer)
+    scores = state.scorer.class_scores(astronaut)
+    assert {k: round(v, 4) for k, v in scores.items() if k in expected} == {
+        k: round(v, 4) for k, v in expected.items()
+    }
+    assert min(scores.values()) >= 0.25  # nothing below NudeNet's detection threshold
     photos = [
         Image.fromarray(np.asarray(getattr(samples, name)(), np.uint8)) for name in ("coffee", "camera")
     ]
