@@ -193,6 +193,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/links/build"): Rule(P.LINKS_READ, ok=201),
     ("GET", "/api/v1/links/export"): Rule(P.LINKS_READ),
     ("GET", "/links"): Rule(P.LINKS_READ),  # web/pages_links.py: the strongest links, none in the matrix
+    ("GET", "/links/path"): Rule(P.LINKS_READ),  # the form, no entity chosen
+    ("GET", "/links/operations/{operation_id}"): Rule(P.LINKS_READ, scoped=True),  # its network page
     # Person resolution (web/api_xref.py). There is no proposal 424242: a caller the rule lets through
     # reaches the service, which finds none to show or judge (404) and records nothing.
     ("GET", "/api/v1/links/xref"): Rule(P.LINKS_READ),

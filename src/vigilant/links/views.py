@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from vigilant.cases.access import Actor, audit, case_visible
@@ -395,3 +395,46 @@ def whole_graph(
                     seen.update({e.source_id: None, e.target_id: None})
         view.entities = [r.entity(i) for i in seen]
     return view
+
+
+def search(db: Database, actor: Actor, text: str, *, limit: int = 20) -> list[EntityView]:
+    """Entities the caller may see whose label or key holds ``text`` (case-insensitive), persons and
+    devices first: what a reader picks the ends of a path from. Hidden records are never offered."""
+    require_links(actor)
+    wanted = text.strip()
+    if not wanted:
+        return []
+    pattern = f"%{wanted.lower()}%"
+    order = case(
+        (LinkEntityRow.kind == EntityKind.PERSON.value, 0),
+        (LinkEntityRow.kind == EntityKind.DEVICE.value, 1),
+        else_=2,
+    )
+    with db.session() as s:
+        r = _Renderer(s, actor)
+        query = (
+            select(LinkEntityRow)
+            .where(
+                or_(
+                    func.lower(LinkEntityRow.label).like(pattern), func.lower(LinkEntityRow.key).like(pattern)
+                )
+            )
+            .order_by(order, LinkEntityRow.label, LinkEntityRow.id)
+        )
+        found: list[EntityView] = []
+        for batch in s.scalars(query).partitions(200):
+            r.load(row.id for row in batch)
+            found.extend(r.entity(row.id) for row in batch if row.id in r.visible)
+            if len(found) >= limit:
+                break
+        found = found[:limit]
+        audit(
+            s,
+            actor,
+            RecordRead,
+            object_type="link_graph",
+            object_id="search",
+            query=f"entity search {wanted[:100]!r}",
+            records=len(found),
+        )
+    return found

@@ -39,6 +39,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Cases", "/cases", P.CASES_READ),
     MenuItem("Persons", "/persons", P.PERSONS_READ),
     MenuItem("Links", "/links", P.LINKS_READ),
+    MenuItem("Link path", "/links/path", P.LINKS_READ),
     MenuItem("Person xref", "/links/xref", P.LINKS_READ),
     MenuItem("Leads", "/leads", P.LEADS_READ),
     MenuItem("Evidence", "/evidence", P.EVIDENCE_READ),

@@ -7,15 +7,23 @@ decision, never made here: the page shows the same view the API returns.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from vigilant.links import views
+from vigilant.cases.operations import list_operations
+from vigilant.links import distributors, network, offenders, views
+from vigilant.links.errors import BadEntityRefError, EntityNotFoundError
 from vigilant.links.freshness import GraphFreshness
-from vigilant.web.auth import CallerDep, ContextDep
+from vigilant.links.operation_view import operation_graph
+from vigilant.links.service import require_links
+from vigilant.web.auth import Caller, CallerDep, ContextDep
+from vigilant.web.context import WebContext
 from vigilant.web.pages import render
+from vigilant.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,5 +78,117 @@ def links_page(
         chosen=set(chosen),
         records=records,
         stale=stale,
+        operations=list_operations(ctx.db, caller.actor),
+        graph_json=json.dumps(view.to_json(), ensure_ascii=False).replace("</", "<\\/"),
+    )
+
+
+@dataclass
+class PathEnd:
+    """One end of a path as the reader typed it: an id or key, or words to search entity labels for."""
+
+    typed: str
+    ref: str | None = None  # what views.path is asked for, once one entity is chosen
+    choices: list[views.EntityView] = field(default_factory=list)
+
+
+def _path_end(ctx: WebContext, caller: Caller, typed: str) -> PathEnd:
+    end = PathEnd(typed.strip())
+    if not end.typed:
+        return end
+    if end.typed.isdigit() or ":" in end.typed:
+        end.ref = end.typed  # an id or KIND:KEY; views.path says if it names nothing the caller may see
+        return end
+    end.choices = views.search(ctx.db, caller.actor, end.typed)
+    if len(end.choices) == 1:
+        end.ref = end.choices[0].handle
+    return end
+
+
+@router.get("/links/path")
+def path_page(
+    *,
+    ctx: ContextDep,
+    caller: CallerDep,
+    source: Annotated[str, Query(max_length=400, description="id, KIND:KEY or words of a label")] = "",
+    target: Annotated[str, Query(max_length=400)] = "",
+    max_hops: Annotated[int, Query(ge=1, le=12)] = 6,
+) -> HTMLResponse:
+    """How are A and B linked: the shortest path through what the caller may see, each link with its kind,
+    strength, provenance and explanation. Words instead of an id list the matching entities to pick."""
+    require_links(caller.actor)
+    ends = (_path_end(ctx, caller, source), _path_end(ctx, caller, target))
+    view: views.GraphView | None = None
+    error: str | None = None
+    if ends[0].ref and ends[1].ref:
+        try:
+            view = views.path(ctx.db, caller.actor, ends[0].ref, ends[1].ref, max_hops=max_hops)
+        except (BadEntityRefError, EntityNotFoundError) as exc:
+            error = str(exc)
+    labels = {e.handle: e.message or e.label for e in view.entities} if view else {}
+    # Each choice is a link that keeps what was typed for the other end: picking needs no script.
+    picks: list[list[tuple[views.EntityView, str]]] = []
+    for i, end in enumerate(ends):
+        other = ends[1 - i]
+        picks.append(
+            [
+                (
+                    c,
+                    "/links/path?"
+                    + urlencode(
+                        {"source": c.handle, "target": other.ref or other.typed, "max_hops": max_hops}
+                        if i == 0
+                        else {"source": other.ref or other.typed, "target": c.handle, "max_hops": max_hops}
+                    ),
+                )
+                for c in end.choices
+            ]
+        )
+    return render(
+        ctx,
+        "links_path.html",
+        picks=picks,
+        caller=caller,
+        ends=ends,
+        view=view,
+        labels=labels,
+        error=error,
+        max_hops=max_hops,
+    )
+
+
+@router.get("/links/operations/{operation_id}")
+def operation_page(
+    *,
+    ctx: ContextDep,
+    caller: CallerDep,
+    operation_id: RowId,
+    min_weight: Annotated[float, Query(ge=0, le=1e9)] = 0.0,
+    kind: Annotated[list[str] | None, Query()] = None,
+    records: Annotated[bool, Query(description="also the records' own links")] = True,
+) -> HTMLResponse:
+    """An operation's network: the "organised network?" indicator, its graph (cytoscape.js) and the same
+    links as a table, repeat offenders among its suspects and accused, and key distributors."""
+    chosen = [k for k in (kind or []) if k in KIND_CHOICES]
+    kinds = (chosen + sorted(views.STRUCTURAL) if records else chosen) if chosen else None
+    indicator = network.operation_network(ctx.db, caller.actor, operation_id)
+    view = operation_graph(ctx.db, caller.actor, operation_id, kinds=kinds, min_weight=min_weight)
+    flags = offenders.repeat_offenders(ctx.db, caller.actor, operation=operation_id)
+    ranked = distributors.key_distributors(ctx.db, caller.actor, ctx.runs.settings.data_dir / "observations")
+    return render(
+        ctx,
+        "links_operation.html",
+        caller=caller,
+        operation_id=operation_id,
+        indicator=indicator,
+        view=view,
+        labels={e.handle: e.message or e.label for e in view.entities},
+        flags=flags,
+        distributors=ranked,
+        min_weight=min_weight,
+        kinds=KIND_CHOICES,
+        chosen=set(chosen),
+        records=records,
+        stale=GraphFreshness(ctx.runs.settings.data_dir).stale(ctx.db),
         graph_json=json.dumps(view.to_json(), ensure_ascii=False).replace("</", "<\\/"),
     )

@@ -35,9 +35,11 @@
   cy.on("tap", "node", function (evt) {
     var n = evt.target;
     if (!n.data("visible")) { return; }
-    var params = new URLSearchParams(window.location.search);
+    // The links page keeps its filters; another page (an operation's network) opens the node's neighbourhood.
+    var page = container.getAttribute("data-entity-page");
+    var params = new URLSearchParams(page ? "" : window.location.search);
     params.set("entity", n.data("key"));
-    window.location.search = params.toString();
+    if (page) { window.location.href = page + "?" + params.toString(); } else { window.location.search = params.toString(); }
   });
   window.vigilantLinks = cy;  // for the browser tests
 })();
