@@ -185,3 +185,30 @@ def test_the_real_model_loads_and_scores_benign_pictures() -> None:
         score = state.scorer.score(picture)
         assert 0.0 <= score <= 1.0
         assert classifier_module.points_of(score) <= POINTS_MAX
+
+
+class FailingScorer(FakeScorer):
+    """Fails on the first picture it is given (a model error), scores the others 0.2."""
+
+    def score(self, picture: Image.Image) -> float:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("model failed")
+        return 0.2
+
+
+def test_a_picture_the_model_fails_on_is_noted_and_scored_later(db: Database, tmp_path: Path) -> None:
+    sc = build(db, tmp_path)
+    sc = replace(sc, ctx=replace(sc.ctx, classifier=FailingScorer()))
+    assert sync(sc.ctx, sc.examiner, sc.run_id).items_added == 5  # the queue is filled all the same
+    notes = [r for _, _, reasons in _rows(sc).values() for r in reasons if r["factor"] == FACTOR]
+    [failed] = [r for r in notes if "not scored" in str(r["detail"])]
+    assert "RuntimeError: model failed" in str(failed["detail"])
+    assert (failed["points"], "model_sha256" in failed) == (0, False)
+    assert sorted(int(str(r["points"])) for r in notes) == [0, 3, 3, 3, 3]
+    done = classify_run(replace(sc.ctx, classifier=FakeScorer(default=1.0)), sc.examiner, sc.run_id)
+    assert (done.scored, done.already, done.failed) == (1, 4, [])
+    points = sorted(
+        int(str(r["points"])) for _, _, rs in _rows(sc).values() for r in rs if r["factor"] == FACTOR
+    )
+    assert points == [3, 3, 3, 3, POINTS_MAX]

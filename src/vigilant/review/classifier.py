@@ -154,13 +154,24 @@ def scored_by(item: ReviewItemRow, info: ClassifierInfo) -> bool:
     return any(r.get("factor") == FACTOR and r.get("model_sha256") == info.model_sha256 for r in item.reasons)
 
 
-def score_item(scorer: Scorer, item: ReviewItemRow, clear_jpeg: bytes) -> None:
+def score_item(scorer: Scorer, item: ReviewItemRow, clear_jpeg: bytes) -> str | None:
     """Score the item's clear thumbnail (in memory) and put the factor in its priority, replacing an
-    earlier classifier's."""
-    with Image.open(io.BytesIO(clear_jpeg)) as picture:
-        reason = reason_of(scorer.info, scorer.score(picture))
+    earlier classifier's; returns why it could not be scored (the item then earns no classifier points and
+    says so among its factors, without the model's digest, so that ``classify_run`` tries it again)."""
+    why: str | None = None
+    try:
+        with Image.open(io.BytesIO(clear_jpeg)) as picture:
+            reason = reason_of(scorer.info, scorer.score(picture))
+    except Exception as exc:  # a model's failure on one picture must not stop the queue
+        why = f"{type(exc).__name__}: {exc}"
+        reason = {
+            "factor": FACTOR,
+            "points": 0,
+            "detail": f"classifier {scorer.info.name}: not scored ({why})",
+        }
     earlier = sum(int(r["points"]) for r in item.reasons if r.get("factor") == FACTOR)
     delta = int(reason["points"]) - earlier
     item.reasons = [r for r in item.reasons if r.get("factor") != FACTOR] + [reason]
     item.base_priority += delta
     item.priority += delta
+    return why

@@ -58,9 +58,12 @@ def classify_run(ctx: ReviewContext, actor: Actor, run_id: int) -> ClassifyResul
                 continue
             try:
                 clear = unseal(ctx.box, media.sealed, item_id=item.id, variant="clear", frame=0)
-                score_item(scorer, item, clear)
-            except (OSError, ValueError, VigilantError) as exc:
-                failed.append(f"item {item.id}: not scored ({exc})")
+            except (ValueError, VigilantError) as exc:
+                failed.append(f"item {item.id}: its thumbnail does not open ({exc})")
+                continue
+            why = score_item(scorer, item, clear)
+            if why is not None:
+                failed.append(f"item {item.id}: not scored ({why})")
                 continue
             scored += 1
             stacks.add(item.stack_id or item.id)
