@@ -83,7 +83,7 @@ def serving(env: dict[str, str], logs: list[Path], *, workers: int) -> Iterator[
 
 
 def _wait_until_up(server: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180  # four workers importing the app on a loaded two-core machine: ~70 s
     while time.monotonic() < deadline and server.poll() is None:
         try:
             if httpx.get(f"{base}/login", timeout=5).status_code == 200:

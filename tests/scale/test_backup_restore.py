@@ -258,3 +258,20 @@ def test_a_database_from_a_newer_version_is_refused_not_migrated(
     assert run(["db", "upgrade"]) == ExitCode.USAGE
     assert "every server and worker of one installation must run the same version" in capsys.readouterr().err
     assert run(["db", "status"]) == ExitCode.OK  # still tells where it stands
+
+
+@pytest.mark.postgres
+def test_a_restore_into_a_database_not_yet_created_says_to_create_it(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _use(postgres_url, monkeypatch)
+    open_database(postgres_url).dispose()
+    backup = tmp_path / "some.backup"
+    assert run(["db", "backup", str(backup)]) == ExitCode.OK
+    _use(
+        make_url(postgres_url).set(database="vigilant_never_made").render_as_string(hide_password=False),
+        monkeypatch,
+    )
+    capsys.readouterr()
+    assert run(["db", "restore", str(backup)]) == ExitCode.USAGE
+    assert "create the empty database first" in capsys.readouterr().err

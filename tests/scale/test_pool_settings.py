@@ -3,6 +3,10 @@ and libpq (docs/deployment.md)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -143,27 +147,58 @@ def _tls_url(server: TlsServer, host: str, root_cert: Path) -> str:
     )
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+# Each TLS connection is made in a fresh process. psycopg's binary wheel bundles its own OpenSSL, and a
+# process that has loaded SpatiaLite (any SQLite database opened through Vigilant, as earlier tests do)
+# crashes with a segmentation fault on its next TLS handshake with it (the bundled-libssl clash psycopg
+# documents, as in psycopg/psycopg2#543). With psycopg on the system's libpq (PSYCOPG_IMPL=python) the same
+# process works: the third case below.
+_CONNECT = """
+import json, sys
+from sqlalchemy import text
+from vigilant.config import normalise_database_url
+from vigilant.store import Database, open_database
+if sys.argv[2] == "after-spatialite":
+    open_database("sqlite:///" + sys.argv[3]).dispose()
+db = Database(normalise_database_url(sys.argv[1]))
+try:
+    with db.engine.connect() as conn:
+        query = "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        ssl, version = conn.execute(text(query)).one()
+        name = conn.execute(text("SHOW application_name")).scalar_one()
+    print(json.dumps({"ssl": ssl, "version": version, "application_name": name}))
+finally:
+    db.dispose()
+"""
+
+
+def _connect_apart(
+    url: str, tmp_path: Path, *, after_spatialite: bool = False
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if after_spatialite:
+        env["PSYCOPG_IMPL"] = "python"  # the system's libpq, linked with the system's OpenSSL
+    how = "after-spatialite" if after_spatialite else "fresh"
+    command = [sys.executable, "-c", _CONNECT, url, how, str(tmp_path / "other.db")]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+
+
+@pytest.mark.parametrize(
+    ("host", "after_spatialite"), [("127.0.0.1", False), ("localhost", False), ("127.0.0.1", True)]
+)
 def test_verify_full_connects_over_tls_to_the_server_the_ca_vouches_for(
-    tls_server: TlsServer, host: str
+    tls_server: TlsServer, tmp_path: Path, host: str, after_spatialite: bool
 ) -> None:
-    db = Database(normalise_database_url(_tls_url(tls_server, host, tls_server.ca)))
-    try:
-        with db.engine.connect() as conn:
-            ssl, version = conn.execute(
-                text("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-            ).one()
-            assert ssl is True
-            assert version.startswith("TLSv1.")
-            assert conn.execute(text("SHOW application_name")).scalar_one() == "vigilant-tls"
-    finally:
-        db.dispose()
+    done = _connect_apart(
+        _tls_url(tls_server, host, tls_server.ca), tmp_path, after_spatialite=after_spatialite
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    facts = json.loads(done.stdout)
+    assert facts["ssl"] is True
+    assert facts["version"].startswith("TLSv1.")
+    assert facts["application_name"] == "vigilant-tls"
 
 
-def test_verify_full_refuses_a_server_another_ca_signed(tls_server: TlsServer) -> None:
-    db = Database(normalise_database_url(_tls_url(tls_server, "127.0.0.1", tls_server.other_ca)))
-    try:
-        with pytest.raises(exc.OperationalError, match="certificate verify failed"), db.engine.connect():
-            pass
-    finally:
-        db.dispose()
+def test_verify_full_refuses_a_server_another_ca_signed(tls_server: TlsServer, tmp_path: Path) -> None:
+    done = _connect_apart(_tls_url(tls_server, "127.0.0.1", tls_server.other_ca), tmp_path)
+    assert done.returncode == 1  # an error raised, not a crash
+    assert "certificate verify failed" in done.stderr

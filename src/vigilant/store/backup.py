@@ -25,7 +25,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import URL, create_engine, text
+from sqlalchemy import URL, create_engine, exc, text
 from sqlalchemy.engine import make_url
 
 from vigilant.errors import BadInputError, ConfigError, ConflictError, VigilantError
@@ -109,6 +109,11 @@ def is_empty(url: str) -> bool:
     try:
         with engine.connect() as conn:
             own = conn.execute(text(_PG_OWN_RELATIONS)).scalar_one()
+    except exc.OperationalError as error:  # most often: the database does not exist yet
+        raise ConfigError(
+            f"cannot reach {parsed.render_as_string(hide_password=True)}: {error.orig}",
+            hint="create the empty database first (createdb, or CREATE DATABASE … OWNER …), then restore",
+        ) from None
     finally:
         engine.dispose()
     return bool(own == 0)
