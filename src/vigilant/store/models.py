@@ -232,7 +232,7 @@ class TriageRunRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20))  # queued | running | finished | failed
+    status: Mapped[str] = mapped_column(String(20))  # queued|running|paused|cancelled|finished|failed
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     settings_digest: Mapped[str] = mapped_column(String(64))
     tool: Mapped[str] = mapped_column(String(100))
@@ -252,6 +252,13 @@ class TriageRunRow(Base):
     # What of the evidence the run could not read: {"volumes": M, "parts": [{"where", "reason", "volume"}]}
     # (triage.runinfo.Coverage; migration 0014). None: not finished, or finished before it was recorded.
     coverage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Triage on Dask (migration 0022): where the last execution ran ("local" or the scheduler's address),
+    # the run's batch count once known, per worker {"batches": "0-3,7", "count", "files", "bytes"}, and a
+    # pause or cancel asked of the process working on it.
+    scheduler: Mapped[str | None] = mapped_column(Text)
+    batches_total: Mapped[int | None] = mapped_column(Integer)
+    workers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    control: Mapped[str | None] = mapped_column(String(20))
 
 
 # --- leads (issue 4): a lead, its IPs, its lifecycle events, and deconfliction claims ----------------------

@@ -106,10 +106,11 @@ def execute(
     sets: list[HashSetInfo],
     results_dir: Path,
     progress: Progress,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int, int, int], None] | None = None,
 ) -> Executed:
     """Run every batch that has no results yet; the walk goes over the whole evidence every time (a resumed
-    run counts the batches it has), so the coverage it returns is the whole run's."""
+    run counts the batches it has), so the coverage it returns is the whole run's. ``on_batch`` is told
+    each batch written (its number, files and bytes); what it raises stops the run (a pause)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     for leftover in results_dir.glob(".batch-*.partial-*"):  # from a run that was killed mid-write
         leftover.unlink()
@@ -211,13 +212,31 @@ class _Batch:
             self.group, self.group_size, self.group_large = [], 0, 0
 
 
+def records_of_batch(
+    index: int, entries: list[tuple[int, FileEntry]], processor: EntryProcessor, threads: Executor
+) -> list[FileRecord]:
+    """One batch's records, unmatched, as :func:`execute` makes them (the same groups, the same order):
+    what a cluster worker computes for a batch it was handed (:mod:`vigilant.triage.cluster_tasks`)."""
+    batch = _Batch(index, Path(batch_name(index)), done=False)
+    quiet = Progress()
+    for position, entry in entries:
+        batch.files += 1
+        batch.size += entry.size
+        batch.add(position, entry, threads, processor, quiet)
+    batch.submit(threads, processor, quiet)
+    return [record for part in batch.work for record in part.result()]
+
+
 def _told(done: Future[list[FileRecord]], progress: Progress, files: int, size: int) -> None:
     if not done.cancelled() and done.exception() is None:
         progress.on_advance(files, size)
 
 
 def _finish(
-    batch: _Batch, matcher: Matcher, progress: Progress, on_batch: Callable[[int], None] | None
+    batch: _Batch,
+    matcher: Matcher,
+    progress: Progress,
+    on_batch: Callable[[int, int, int], None] | None,
 ) -> None:
     if not batch.done:
         records: list[FileRecord] = []
@@ -228,7 +247,7 @@ def _finish(
     else:
         progress.on_advance(batch.files, batch.size)  # done before (a resumed run): counted at once
     if not batch.done and on_batch is not None:
-        on_batch(batch.index)
+        on_batch(batch.index, batch.files, batch.size)
 
 
 def library_snapshot(sets: list[HashSetInfo]) -> list[dict[str, Any]]:

@@ -18,20 +18,42 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, select
 
 from vigilant.cases.access import item_visible
-from vigilant.errors import ConflictError, NotFoundError
+from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import EvidenceItemRow, TriageRunRow, utcnow
+from vigilant.triage.cluster import ClusterRun, execute_on_cluster
+from vigilant.triage.cluster_tasks import BatchDone, Plan
 from vigilant.triage.evidence_service import EvidenceService
+from vigilant.triage.matcher import Matcher
 from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
-from vigilant.triage.runinfo import Coverage, LibrarySetInfo, RunInfo
+from vigilant.triage.runinfo import Coverage, EvidenceInfo, LibrarySetInfo, RunInfo
 from vigilant.triage.runlock import RunLock, holder
-from vigilant.triage.runner import TOOL, Progress, count_entries, execute, library_snapshot
+from vigilant.triage.runner import (
+    TOOL,
+    Executed,
+    Progress,
+    count_entries,
+    execute,
+    library_snapshot,
+)
 from vigilant.triage.settings import NOT_IN_RESULTS, TriageSettings
+
+# What a caller may ask of a run being worked on, and the status the run has once it stopped.
+CONTROLS = {"pause": "paused", "cancel": "cancelled"}
+LOCAL = "local"  # a run's scheduler and worker when this machine's runner works on it
+
+
+class RunStopped(Exception):
+    """A pause or a cancel asked of the run, seen by the process working on it between two batches."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
 
 
 class TriageService:
@@ -78,10 +100,15 @@ class TriageService:
         return run_id
 
     def start(
-        self, evidence_ref: str | int, settings: TriageSettings, actor: Actor, progress: Progress
+        self,
+        evidence_ref: str | int,
+        settings: TriageSettings,
+        actor: Actor,
+        progress: Progress,
+        cluster: ClusterRun | None = None,
     ) -> int:
         run_id = self.create(evidence_ref, settings, actor)
-        self.work(run_id, actor, progress)
+        self.work(run_id, actor, progress, cluster=cluster)
         return run_id
 
     def resume(
@@ -89,14 +116,17 @@ class TriageService:
         run_id: int,
         actor: Actor,
         progress: Progress,
+        *,
         threads: int | None = None,
         lock: RunLock | None = None,
+        cluster: ClusterRun | None = None,
     ) -> int:
+        """Do a run's missing batches, here or on a cluster (whichever did the others: batches are kept)."""
         require(actor, Permission.TRIAGE_RUN)
         row = self._row(run_id, actor)
         self.check_resumable(run_id)
         self.evidence.record(row.evidence_id, actor, "triage-resumed", {"run": run_id})
-        self.work(run_id, actor, progress, threads=threads, lock=lock)
+        self.work(run_id, actor, progress, threads=threads, lock=lock, cluster=cluster)
         return run_id
 
     def check_resumable(self, run_id: int) -> None:
@@ -105,6 +135,10 @@ class TriageService:
         row = self._row(run_id, None)
         if row.status == "finished":
             raise ConflictError(f"run {run_id} has already finished", hint="`vigilant triage report` it")
+        if row.status == "cancelled":
+            raise ConflictError(
+                f"run {run_id} was cancelled", hint="start a new run with `vigilant triage run`"
+            )
         settings = TriageSettings.from_json(row.settings)
         current = library_snapshot(self._sets(settings))
         if current != row.library:
@@ -125,16 +159,54 @@ class TriageService:
         run_id: int,
         actor: Actor,
         progress: Progress,
+        *,
         threads: int | None = None,
         lock: RunLock | None = None,
+        cluster: ClusterRun | None = None,
     ) -> None:
-        """Do the run's missing batches, holding its lock (taken here unless handed over)."""
+        """Do the run's missing batches, holding its lock (taken here unless handed over): here, or on the
+        Dask ``cluster``'s workers."""
         require(actor, Permission.TRIAGE_RUN)
         self._row(run_id, actor)
         with lock or RunLock.take(self.lock_path(run_id)):
-            self._run(run_id, actor, progress, threads=threads)
+            self._run(run_id, actor, progress, threads=threads, cluster=cluster)
 
-    def _run(self, run_id: int, actor: Actor, progress: Progress, threads: int | None = None) -> None:
+    def control(self, run_id: int, action: str, actor: Actor) -> str:
+        """Pause or cancel a run; return its status. A run being worked on stops after the batch being
+        written (its finished batches are kept: a paused run resumes, here or on a cluster); one nobody
+        works on stops at once. A cancelled run cannot be resumed."""
+        require(actor, Permission.TRIAGE_RUN)
+        if action not in CONTROLS:
+            raise BadInputError(f"cannot {action!r} a run", hint="pause or cancel")
+        row = self._row(run_id, actor)
+        if row.status in ("finished", "cancelled") or row.status == CONTROLS[action]:
+            raise ConflictError(f"run {run_id} is {row.status}", hint="`vigilant triage status` it")
+        with self.db.session() as s:
+            stored = s.get(TriageRunRow, run_id)
+            assert stored is not None
+            if self.worker(run_id) is None:
+                stored.status, stored.control = CONTROLS[action], None
+            else:
+                stored.control = action  # seen by the working process between two batches
+            status = stored.status
+        self.evidence.record(row.evidence_id, actor, f"triage-{action}", {"run": run_id})
+        return status
+
+    def _check(self, run_id: int) -> None:
+        """Raise :class:`RunStopped` when a pause or a cancel was asked of the run."""
+        with self.db.session() as s:
+            action = s.scalar(select(TriageRunRow.control).where(TriageRunRow.id == run_id))
+        if action in CONTROLS:
+            raise RunStopped(action)
+
+    def _run(
+        self,
+        run_id: int,
+        actor: Actor,
+        progress: Progress,
+        threads: int | None = None,
+        cluster: ClusterRun | None = None,
+    ) -> None:
         row = self._row(run_id, None)
         evidence = self.evidence.lookup(row.evidence_id)
         settings = TriageSettings.from_json(row.settings)
@@ -144,30 +216,47 @@ class TriageService:
             stored = s.get(TriageRunRow, run_id)
             assert stored is not None
             stored.status, stored.error, stored.files_done, stored.bytes_done = "running", None, 0, 0
-            stored.coverage = None
+            stored.coverage, stored.control = None, None
+            stored.scheduler = LOCAL if cluster is None else cluster.scheduler
+            workers = dict(stored.workers or {})  # who did the batches of earlier executions
         results = Path(row.results_dir)
         try:
-            # The count only feeds the progress bar and the run's totals, so it walks the evidence beside
-            # the pass instead of before it: no core waits for it (a 20,000-file folder takes 0.3 s).
-            with ThreadPoolExecutor(1, thread_name_prefix="triage-count") as counting:
-                totals = _Totals(counting.submit(count_entries, evidence), progress, run_id, self.db)
-                executed = execute(
+            if cluster is None:
+                executed = self._execute_here(
+                    run_id,
+                    evidence=evidence,
+                    settings=settings,
+                    results=results,
+                    progress=progress,
+                    workers=workers,
+                )
+            else:
+                totals = _Totals(None, progress, run_id, self.db, workers)
+                executed = execute_on_cluster(
                     evidence,
                     settings,
-                    library=self.indexes,
-                    sets=self._sets(settings),
+                    cluster,
+                    matcher=Matcher(self.indexes, self._sets(settings)),
                     results_dir=results,
-                    progress=Progress(on_advance=totals.advance),
-                    on_batch=totals.batch_done,
+                    on_plan=totals.planned,
+                    on_batch=totals.batch_came,
+                    check=lambda: self._check(run_id),
                 )
                 totals.finish()
+        except RunStopped as stop:
+            with self.db.session() as s:
+                stored = s.get(TriageRunRow, run_id)
+                assert stored is not None
+                stored.status, stored.control = CONTROLS[stop.action], None
+            self.evidence.record(evidence.id, actor, f"triage-{CONTROLS[stop.action]}", {"run": run_id})
+            return
         except BaseException as exc:
             with self.db.session() as s:
                 stored = s.get(TriageRunRow, run_id)
                 assert stored is not None
                 stored.status, stored.error = "failed", f"{type(exc).__name__}: {exc}"
             raise
-        summary = summarise(iter_records(results))
+        summary = summarise(iter_records(results))  # (the batches of every execution, wherever done)
         if evidence.source_type == "directory":
             verification = self.evidence.verify_from_records(evidence.id, iter_records(results), actor)
         else:
@@ -176,7 +265,7 @@ class TriageService:
             stored = s.get(TriageRunRow, run_id)
             assert stored is not None
             stored.status, stored.finished_at, stored.error = "finished", utcnow(), None
-            stored.batches_done = executed.batches
+            stored.batches_done = stored.batches_total = executed.batches
             stored.summary = asdict(summary)
             stored.coverage = executed.coverage.to_json()
             stored.verification = verification
@@ -191,6 +280,37 @@ class TriageService:
                 **({"not_read": executed.coverage.lines()} if executed.coverage.headline else {}),
             },
         )
+
+    def _execute_here(
+        self,
+        run_id: int,
+        *,
+        evidence: EvidenceInfo,
+        settings: TriageSettings,
+        results: Path,
+        progress: Progress,
+        workers: dict[str, Any],
+    ) -> Executed:
+        # The count only feeds the progress bar and the run's totals, so it walks the evidence beside
+        # the pass instead of before it: no core waits for it (a 20,000-file folder takes 0.3 s).
+        with ThreadPoolExecutor(1, thread_name_prefix="triage-count") as counting:
+            totals = _Totals(counting.submit(count_entries, evidence), progress, run_id, self.db, workers)
+
+            def batch_done(index: int, files: int, size: int) -> None:
+                totals.batch_done(index, files, size, LOCAL)
+                self._check(run_id)  # a pause or cancel stops the run here, its batch written
+
+            executed = execute(
+                evidence,
+                settings,
+                library=self.indexes,
+                sets=self._sets(settings),
+                results_dir=results,
+                progress=Progress(on_advance=totals.advance),
+                on_batch=batch_done,
+            )
+            totals.finish()
+        return executed
 
     @staticmethod
     def _visible_runs(actor: Actor | None) -> Select[TriageRunRow]:
@@ -253,10 +373,23 @@ class _Totals:
     and `triage status`): the count of files and bytes once known, and how many are done. The row is
     written once per batch written (with the checkpoint count), and once at the end."""
 
-    def __init__(self, counted: Future[tuple[int, int]], progress: Progress, run_id: int, db: Database):
+    def __init__(
+        self,
+        counted: Future[tuple[int, int]] | None,
+        progress: Progress,
+        run_id: int,
+        db: Database,
+        workers: dict[str, Any],
+    ):
+        # The count comes from a thread beside the local runner, or from the plan of a cluster run.
         self.counted, self.progress, self.run_id, self.db = counted, progress, run_id, db
         self.total: tuple[int, int] | None = None  # (files, bytes), once the count is in
+        self.batches_total: int | None = None
         self.files = self.size = 0
+        self.workers = {name: dict(done) for name, done in workers.items()}
+        self._done: dict[str, set[int]] = {
+            name: set(batch_numbers(str(done.get("batches", "")))) for name, done in workers.items()
+        }
         self._lock = threading.Lock()  # told from the hashing threads as their groups finish
 
     def advance(self, files: int, size: int) -> None:
@@ -266,7 +399,25 @@ class _Totals:
             self.files += files
             self.size += size
 
-    def batch_done(self, index: int) -> None:
+    def planned(self, plan: Plan) -> None:
+        self.total, self.batches_total = (plan.files, plan.bytes), plan.batches
+        self.progress.on_total(plan.files, plan.bytes)
+        self._store(batches=0)
+
+    def batch_came(self, done: BatchDone) -> None:
+        """A batch from a cluster worker, written: the run advances by all of its files at once."""
+        self.advance(done.files, done.bytes)
+        self.batch_done(done.index, done.files, done.bytes, done.worker)
+
+    def batch_done(self, index: int, files: int, size: int, worker: str) -> None:
+        with self._lock:
+            numbers = self._done.setdefault(worker, set())
+            numbers.add(index)
+            mine = self.workers.setdefault(worker, {"count": 0, "files": 0, "bytes": 0})
+            mine["batches"] = batch_ranges(numbers)
+            mine["count"] = len(numbers)
+            mine["files"] = int(mine.get("files", 0)) + files
+            mine["bytes"] = int(mine.get("bytes", 0)) + size
         self._store(batches=1)
 
     def finish(self) -> None:
@@ -274,6 +425,8 @@ class _Totals:
         self._store(batches=0)
 
     def _count(self, wait: bool = False) -> None:
+        if self.counted is None:
+            return
         if self.total is None and (wait or self.counted.done()):
             self.total = self.counted.result()
             self.progress.on_total(*self.total)
@@ -286,6 +439,34 @@ class _Totals:
             stored.batches_done += batches
             if self.total is not None:
                 stored.files_total, stored.bytes_total = self.total
+            if self.batches_total is not None:
+                stored.batches_total = self.batches_total
+            with self._lock:
+                stored.workers = {name: dict(done) for name, done in self.workers.items()}
+
+
+def batch_ranges(numbers: set[int]) -> str:
+    """``{0, 1, 2, 5}`` as ``"0-2,5"``: which batches a worker wrote, short enough to show."""
+    ranges: list[str] = []
+    ordered = sorted(numbers)
+    start = previous = None
+    for n in [*ordered, None]:
+        if n is not None and previous is not None and n == previous + 1:
+            previous = n
+            continue
+        if start is not None:
+            ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = n
+    return ",".join(ranges)
+
+
+def batch_numbers(text: str) -> list[int]:
+    """The batch numbers :func:`batch_ranges` wrote."""
+    numbers: list[int] = []
+    for part in filter(None, text.split(",")):
+        first, _, last = part.partition("-")
+        numbers.extend(range(int(first), int(last or first) + 1))
+    return numbers
 
 
 def _report_settings(settings: dict[str, Any]) -> dict[str, Any]:
