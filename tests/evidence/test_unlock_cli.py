@@ -50,14 +50,14 @@ def assert_nowhere(db: Database, folder: Path, *texts: str) -> None:
     """The passphrase is in no row of any table, no file under ``folder``, no text given."""
     tables = MetaData()
     tables.reflect(db.engine)
-    control = 0  # the custody event's kind of key is found where the key is not: the dump is looked in
+    control = 0  # the custody event of the unlock is found where the key is not: the dump is looked in
     with db.engine.connect() as conn:
         for table in tables.sorted_tables:  # as the driver gives them: no type conversion that may fail
             for row in conn.exec_driver_sql(f'SELECT * FROM "{table.name}"'):
                 for value in row:
                     found = value if isinstance(value, bytes) else str(value).encode()
                     assert SECRET not in found, table.name
-                    control += b"passphrase" in found
+                    control += b"volume-unlocked" in found
     assert control  # at least the custody event of the unlock
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert any(p.suffix == ".parquet" for p in files)  # the run's results and the store were looked in

@@ -92,3 +92,33 @@ def test_a_key_of_a_kind_that_cannot_be_typed_is_refused_on_the_page(
     assert refused.status_code == 422
     assert "a key of kind &#39;startup-key&#39; cannot be typed" in refused.text
     assert "typed-secret-value" not in refused.text
+
+
+def test_the_api_takes_a_key_for_a_run_and_never_shows_it(  # noqa: PLR0917 - fixtures
+    client: TestClient,  # noqa: F811
+    world: World,  # noqa: F811
+    clock: Clock,  # noqa: F811
+    db: Database,
+    tmp_path: Path,
+    laptop_item: int,
+) -> None:
+    assert log_in(client, world.users[Role.EXAMINER], clock) == 303
+    headers = {"X-CSRF-Token": csrf(client)}
+    too_long = client.post(
+        f"/api/v1/evidence/{laptop_item}/triage-runs", json={"key": "k" * 1025}, headers=headers
+    )
+    assert too_long.status_code == 422
+    assert "k" * 1025 not in too_long.text
+    answer = client.post(
+        f"/api/v1/evidence/{laptop_item}/triage-runs",
+        json={"archive_depth": 1, "key": PASSPHRASE, "key_kind": "password"},
+        headers=headers,
+    )
+    assert answer.status_code == 202, answer.text
+    run = _wait_finished(client, answer.json()["id"])
+    assert run["status"] == "finished", run
+    assert run["files_total"]
+    custody = TriageService(db, tmp_path / "web-data").evidence.custody(laptop_item, Actor.cli("t"))
+    [unlocked] = [e.detail for e in custody if e.action == "volume-unlocked"]
+    assert unlocked["key"] == "password"  # typed as an APFS-style password, tried as LUKS's passphrase
+    assert_nowhere(db, tmp_path, answer.text, str(run))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from vigilant.errors import BadInputError
+from vigilant.evidence.keys import VolumeKey, typed_key
 from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
 from vigilant.triage.evidence_service import agency_names
@@ -241,6 +243,9 @@ def _run_out(ctx: WebContext, found: RunDetail) -> RunOut:
     )
 
 
+_KEY_LIMIT = 1024
+
+
 class TriageStartIn(BaseModel):
     """What to do beside the digests (always taken): the same choices as `vigilant triage run`."""
 
@@ -251,6 +256,21 @@ class TriageStartIn(BaseModel):
     set_ids: list[BodyId] | None = Field(
         default=None, description="only these library sets (all when absent)"
     )
+    # No length constraint here: a refused value would be echoed in the 422's detail. Checked in keys().
+    key: SecretStr | None = Field(
+        default=None,
+        description="a key for the item's encrypted volumes (LUKS1, BitLocker, APFS), used in memory by the"
+        " run's worker and never stored",
+    )
+    key_kind: Literal["passphrase", "password", "recovery-password"] = "passphrase"
+
+    def keys(self) -> list[VolumeKey]:
+        if self.key is None:
+            return []
+        secret = self.key.get_secret_value()
+        if len(secret) > _KEY_LIMIT:
+            raise BadInputError(f"a key longer than {_KEY_LIMIT} characters", hint="check what was sent")
+        return [typed_key(self.key_kind, secret)]
 
     def settings(self) -> TriageSettings:
         return web_triage_settings(
@@ -265,7 +285,7 @@ class TriageStartIn(BaseModel):
 @router.post("/evidence/{evidence_id}/triage-runs", response_model=RunOut, status_code=HTTPStatus.ACCEPTED)
 def start_run(evidence_id: RowId, body: TriageStartIn, ctx: ContextDep, actor: ActorDep) -> RunOut:
     """Start a triage run of the item, worked on by its own process; follow it at /triage/runs/{id}."""
-    run_id = ctx.runs.start(actor, evidence_id, body.settings())
+    run_id = ctx.runs.start(actor, evidence_id, body.settings(), body.keys())
     return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))
 
 
