@@ -9,6 +9,9 @@
    naive pairwise comparison (numpy: every picture's 8 hashes against every code, XOR and popcount) at
    10^4; Vigilant alone at 10^5.
    Both must give the same stacks at 10^4. Target: 10^5 pictures in < 30 s.
+   With the optional classifier installed (``vigilant[classifier]``): the same stills plus NudeNet's score
+   of the clear one (what a sync does per picture), against NudeNet's own ``detect`` on each original
+   JPEG (its decode included): the cost of ordering, per core. No target: the classifier is optional.
 3. The queue page's query: :func:`vigilant.review.queue.queue` (one row per stack, undecided only, scoped to
    what an examiner of the agency may see, with the count) over 10^5 items in SQLite, 200 calls at random
    offsets; peer: the bare ``SELECT … ORDER BY priority DESC LIMIT 50`` on the same table.
@@ -19,6 +22,7 @@ Run alone: ``.venv/bin/python bench/review_bench.py [--quick]``. Data is generat
 
 from __future__ import annotations
 
+import importlib
 import io
 import random
 import sqlite3
@@ -35,6 +39,7 @@ from sqlalchemy import insert
 
 from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.demo.pictures import draw_image
+from vigilant.review.classifier import NudeNetScorer, Scorer, installed_classifier
 from vigilant.review.context import ReviewContext
 from vigilant.review.media import seal, stills_of_picture
 from vigilant.review.models import ReviewItemRow
@@ -108,6 +113,61 @@ def bench_thumbnails(count: int) -> list[Row]:
             "benchmark": "review thumbnails",
             "subject": "plain Pillow thumbnail loop",
             "metric": "pictures/s (one core)",
+            "value": round(peer, 1),
+            "unit": "/s",
+            "data": data,
+            "ratio": round(mine / peer, 2),
+        },
+    ]
+
+
+def _scored(pictures: list[bytes], box: SecretBox, scorer: Scorer) -> float:
+    started = time.perf_counter()
+    for n, data in enumerate(pictures):
+        media = stills_of_picture(data, "full", dihedral=False)
+        for still in media.stills:
+            seal(box, still.clear, item_id=n, variant="clear", frame=0)
+            seal(box, still.blurred, item_id=n, variant="blurred", frame=0)
+        with Image.open(io.BytesIO(media.stills[0].clear)) as clear:
+            scorer.score(clear)
+    return len(pictures) / (time.perf_counter() - started)
+
+
+def _detect(pictures: list[bytes], detector: Any) -> float:
+    started = time.perf_counter()
+    for data in pictures:
+        detector.detect(data)
+    return len(pictures) / (time.perf_counter() - started)
+
+
+def bench_classifier(count: int) -> list[Row]:
+    state = installed_classifier()
+    if not isinstance(state.scorer, NudeNetScorer):
+        return [{"benchmark": "review thumbnails + classifier", "subject": "vigilant", "note": state.note}]
+    scorer = state.scorer
+    detector = importlib.import_module("nudenet").NudeDetector()  # the peer: NudeNet's own, same model
+    pictures = _pictures(count)
+    box = SecretBox.generate()
+    _scored(pictures[:5], box, scorer), _detect(pictures[:5], detector)  # warm-up
+    ours, plain = [], []
+    for _ in range(3):  # alternated, medians
+        ours.append(_scored(pictures, box, scorer))
+        plain.append(_detect(pictures, detector))
+    mine, peer = float(np.median(ours)), float(np.median(plain))
+    data = f"{count} JPEG 1024x768, {scorer.info.name} {scorer.info.version}"
+    return [
+        {
+            "benchmark": "review thumbnails + classifier",
+            "subject": "vigilant (stills sealed + score of the clear one, one thread)",
+            "metric": "pictures/s",
+            "value": round(mine, 1),
+            "unit": "/s",
+            "data": data,
+        },
+        {
+            "benchmark": "review thumbnails + classifier",
+            "subject": "NudeNet detect on the original JPEG (its default threads)",
+            "metric": "pictures/s",
             "value": round(peer, 1),
             "unit": "/s",
             "data": data,
@@ -353,6 +413,7 @@ def run(scale: str) -> list[Row]:
     plan = SCALES[scale]
     return [
         *bench_thumbnails(plan["pictures"]),
+        *bench_classifier(plan["pictures"] // 5),  # a model per picture: a fifth of the pictures is plenty
         *bench_stacks(plan["stack"], plan["pairwise"]),
         *bench_queue(plan["items"], plan["calls"]),
     ]
