@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -31,9 +31,10 @@ from vigilant.cli.common import (
     settings,
 )
 from vigilant.cli.evidence_cmd import KeyOpt, read_keys
-from vigilant.errors import ExitCode
+from vigilant.errors import BadInputError, ExitCode
 from vigilant.evidence.keys import KeyRing, holding
 from vigilant.triage import runner
+from vigilant.triage.cluster import ClusterRun
 from vigilant.triage.reports import reports
 from vigilant.triage.runinfo import Coverage
 from vigilant.triage.service import TriageService
@@ -119,6 +120,7 @@ def _print_summary(service: TriageService, run_id: int) -> int:
         f"{s.get('known_good', 0):,} known-good, {s.get('errors', 0):,} unreadable, "
         f"{s.get('deleted', 0):,} deleted"
     )
+    _print_workers(row.batches_done, row.batches_total, row.scheduler, row.workers)
     verification = row.verification or {}
     state = "[green]verified[/]" if verification.get("ok") else "[red]NOT verified[/]"
     console.print(f"evidence re-verified after the run: {state}; results in {row.results_dir}")
@@ -132,6 +134,22 @@ def _print_summary(service: TriageService, run_id: int) -> int:
     for part in coverage.parts:
         console.print(f"  {part.where}: {part.reason}", markup=False)
     return int(ExitCode.INCOMPLETE if coverage.unreadable_volumes else ExitCode.OK)
+
+
+def _print_workers(
+    done: int, total: int | None, scheduler: str | None, workers: dict[str, Any] | None
+) -> None:
+    """How far the run is, in batches, and which worker wrote which of them."""
+    if scheduler is None:
+        return  # a run from before triage on Dask kept none of it
+    of = "?" if total is None else f"{total:,}"
+    console.print(f"batches: {done:,} of {of} written; last worked on by: {scheduler}", markup=False)
+    for name, mine in sorted((workers or {}).items()):
+        console.print(
+            f"  {name}: {mine['count']:,} batches ({mine['batches']}), {mine['files']:,} files, "
+            f"{mine['bytes']:,} bytes",
+            markup=False,
+        )
 
 
 @app.command("run")
@@ -177,6 +195,16 @@ def run(
         typer.Option(min=1, help="Frames decoded per video, at most; the record says when it stopped."),
     ] = DEFAULTS.max_video_frames,
     keys: KeyOpt = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="A Dask scheduler (tcp://HOST:8786): the batches go to its workers (`dask worker`), "
+            "which read the evidence from shared storage; default: this machine."
+        ),
+    ] = None,
+    priority: Annotated[
+        int, typer.Option(help="With --scheduler: runs of higher priority go first on the cluster.")
+    ] = 0,
 ) -> int:
     """Triage an evidence item: digests, true type, PDQ, vPDQ and EXIF, matches; resumable.
 
@@ -184,6 +212,7 @@ def run(
     is encrypted and no --key given unlocks it.
     """
     service = _service()
+    cluster = _cluster(scheduler, priority, keys)
     given = read_keys(keys)  # asked for before the run starts, not in the middle of its progress bar
     options = TriageSettings(
         identify=identify,
@@ -205,8 +234,19 @@ def run(
     item = service.status(run_id, me).evidence_id
     ring = KeyRing(given, service.evidence.unlock_recorder(item, me, {"run": run_id})) if given else None
     with holding(ring), _bar(f"triage {evidence}") as progress:
-        service.work(run_id, me, progress)
+        service.work(run_id, me, progress, cluster=cluster)
     return _print_summary(service, run_id)
+
+
+def _cluster(scheduler: str | None, priority: int, keys: list[str] | None) -> ClusterRun | None:
+    if scheduler is None:
+        return None
+    if keys:
+        raise BadInputError(
+            "keys of encrypted volumes never leave this process, so they cannot go to cluster workers",
+            hint="triage an encrypted item here, without --scheduler",
+        )
+    return ClusterRun(scheduler, priority)
 
 
 @app.command("resume")
@@ -214,19 +254,42 @@ def resume(
     run_id: Annotated[int, typer.Argument(help="The run to finish.")],
     threads: Annotated[int | None, typer.Option(help="Threads reading and hashing.")] = None,
     keys: KeyOpt = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="A Dask scheduler (tcp://HOST:8786) to finish it on; default: this machine."),
+    ] = None,
+    priority: Annotated[
+        int, typer.Option(help="With --scheduler: runs of higher priority go first on the cluster.")
+    ] = 0,
 ) -> int:
-    """Finish a run that was interrupted; the result is the same as an uninterrupted run.
+    """Finish a run that was interrupted or paused, here or on a Dask cluster (the batches written are
+    kept, wherever they were done); the result is the same as an uninterrupted run.
 
     Its encrypted volumes need their --key again: keys are never stored.
 
     Exit code 8 (incomplete) when a volume of the evidence has no file system The Sleuth Kit can read.
     """
+    cluster = _cluster(scheduler, priority, keys)
     service, me, given = _service(), local_actor(), read_keys(keys)
     item = service.status(run_id, me).evidence_id
     ring = KeyRing(given, service.evidence.unlock_recorder(item, me, {"run": run_id})) if given else None
     with holding(ring), _bar(f"resume run {run_id}") as progress:
-        service.resume(run_id, me, progress, threads=threads)
+        service.resume(run_id, me, progress, threads=threads, cluster=cluster)
     return _print_summary(service, run_id)
+
+
+@app.command("pause")
+def pause(run_id: Annotated[int, typer.Argument(help="The run to pause.")]) -> None:
+    """Pause a run: it stops after the batch being written; `vigilant triage resume` goes on from there."""
+    status = _service().control(run_id, "pause", local_actor())
+    console.print(f"run {run_id}: {'pause asked' if status == 'running' else status}")
+
+
+@app.command("cancel")
+def cancel(run_id: Annotated[int, typer.Argument(help="The run to cancel.")]) -> None:
+    """Cancel a run: it stops after the batch being written and cannot be resumed (its batches are kept)."""
+    status = _service().control(run_id, "cancel", local_actor())
+    console.print(f"run {run_id}: {'cancel asked' if status == 'running' else status}")
 
 
 @app.command("status")
@@ -254,17 +317,24 @@ def status(
                 "evidence": row.evidence_id,
                 "status": row.status if headline is None else f"{row.status}: {headline}",
                 "files": row.summary.get("files", row.files_total or 0),
+                "batches": f"{row.batches_done}/{'?' if row.batches_total is None else row.batches_total}",
                 "known-bad": row.summary.get("known_bad", 0),
                 "started (UTC)": row.created_at.strftime("%Y-%m-%d %H:%M"),
                 "tool": row.tool,
                 **(
-                    {"summary": row.summary, "coverage": row.coverage, "verification": row.verification}
+                    {
+                        "summary": row.summary,
+                        "coverage": row.coverage,
+                        "verification": row.verification,
+                        "scheduler": row.scheduler,
+                        "workers": row.workers,
+                    }
                     if as_json
                     else {}
                 ),
             }
         )
-    columns = ("run", "evidence", "status", "files", "known-bad", "started (UTC)", "tool")
+    columns = ("run", "evidence", "status", "files", "batches", "known-bad", "started (UTC)", "tool")
     print_listing(rows, as_json=as_json, columns=columns)
     if run_id is not None and incomplete:
         return int(ExitCode.INCOMPLETE)  # as without --json: a volume could not be read
