@@ -13,6 +13,7 @@ import pytest
 from tests.evidence import make_images as mk
 from tests.evidence import tsk_oracle as tsk
 from tests.evidence.make_luks import PASSPHRASE, make_luks
+from tests.evidence.test_lvm import make_lvm
 from tests.evidence.test_tsk_agreement import Listing, vigilant_listing
 from vigilant.evidence.base import EntryStatus
 from vigilant.evidence.images import RawImage
@@ -134,3 +135,30 @@ def test_a_bitlocker_volume_libbde_cannot_read_says_so(tmp_path: Path) -> None:
     [problem] = listing.problems
     assert problem.reason.startswith("BitLocker-encrypted volume: not unlocked: libbde cannot read it:")
     assert [(e.encryption, e.key) for e in events] == [("BitLocker", None)]
+
+
+def test_lvm_inside_luks1_is_read_through_both_layers(
+    ext4_image: mk.Built, fat16_image: mk.Built, key_file: Path, tmp_path: Path
+) -> None:
+    # A Linux laptop's usual layout: LUKS around an LVM physical volume holding the file systems. The
+    # physical volume is test_lvm's; the oracle reads each file system in the plain disk at lvm2's offsets.
+    mk.require("fls", "icat")
+    plain, offsets = make_lvm(tmp_path, {"home": ext4_image, "usb": fat16_image})
+    laptop = make_luks(plain, tmp_path / "laptop.img", key_file)
+    listing, events = listing_with(laptop, VolumeKey(KeyKind.PASSPHRASE, PASSPHRASE))
+    assert listing.problems == []
+    systems = {e.address.filesystem for e in listing.entries}
+    assert systems == {"luks1 > lvm vigvg/home > ext4", "luks1 > lvm vigvg/usb > fat16"}
+    for name, built in (("home", ext4_image), ("usb", fat16_image)):
+        ours = {
+            (e.address.path.lstrip("/"), e.address.inode): listing.digests.get(i)
+            for i, e in enumerate(listing.entries)
+            if e.address.filesystem == f"luks1 > lvm vigvg/{name} > {built.kind}"
+        }
+        theirs = {(f.path, f.inode): f for f in tsk.fls(plain, offsets[name], fs_type=built.kind)}
+        assert set(ours) == set(theirs), name
+        for key, item in theirs.items():
+            got = tsk.icat(plain, offsets[name], item)
+            if got.complete and not item.realloc:
+                assert ours[key] == got.sha256, key
+    assert [e.key for e in events] == [KeyKind.PASSPHRASE]
