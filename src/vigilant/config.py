@@ -42,6 +42,10 @@ SETTINGS_DOC: dict[str, str] = {
         "Dask scheduler (tcp://HOST:8786) whose workers run triage batches and lead aggregation "
         "(default: none, everything runs on this machine)"
     ),
+    "VIGILANT_PATH_MAP": (
+        "on a Dask worker: where it mounts the shared evidence, SERVER_PATH=WORKER_PATH[;…] "
+        "(default: the server's paths)"
+    ),
     "VIGILANT_DB_POOL_SIZE": "PostgreSQL connections each process keeps open (default 5)",
     "VIGILANT_DB_POOL_OVERFLOW": "PostgreSQL connections a process may open beyond the pool (default 5)",
     "VIGILANT_DB_POOL_TIMEOUT": "seconds a request waits for a free connection before failing (default 30)",

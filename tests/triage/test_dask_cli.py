@@ -81,3 +81,14 @@ def test_keys_are_not_sent_to_a_cluster(tmp_path: Path, capsys: pytest.CaptureFi
     argv = ["triage", "run", "phone", "--scheduler", "tcp://127.0.0.1:9", "--key", "passphrase:env:NONE"]
     assert run(argv) == ExitCode.BAD_INPUT
     assert "cannot go to cluster workers" in capsys.readouterr().err
+
+
+def test_the_installations_scheduler_is_the_default_and_local_overrides_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIGILANT_DASK_SCHEDULER", scheduler)
+    assert run(["evidence", "add", str(_seized(tmp_path)), "--label", "phone"]) == ExitCode.OK
+    assert run(["triage", "run", "phone", "--processes", "0"]) == ExitCode.OK
+    assert f"last worked on by: {scheduler}" in capsys.readouterr().out
+    assert run(["triage", "run", "phone", "--processes", "0", "--scheduler", "local"]) == ExitCode.OK
+    assert "last worked on by: local" in capsys.readouterr().out

@@ -199,7 +199,8 @@ def run(
         str | None,
         typer.Option(
             help="A Dask scheduler (tcp://HOST:8786): the batches go to its workers (`dask worker`), "
-            "which read the evidence from shared storage; default: this machine."
+            "which read the evidence from shared storage; 'local': this machine; default: "
+            "VIGILANT_DASK_SCHEDULER, else this machine."
         ),
     ] = None,
     priority: Annotated[
@@ -239,14 +240,16 @@ def run(
 
 
 def _cluster(scheduler: str | None, priority: int, keys: list[str] | None) -> ClusterRun | None:
-    if scheduler is None:
+    """The cluster named by --scheduler, else by VIGILANT_DASK_SCHEDULER; None: this machine."""
+    address = settings().dask_scheduler if scheduler is None else scheduler
+    if not address or address == "local":
         return None
     if keys:
         raise BadInputError(
             "keys of encrypted volumes never leave this process, so they cannot go to cluster workers",
-            hint="triage an encrypted item here, without --scheduler",
+            hint="triage an encrypted item here: --scheduler local",
         )
-    return ClusterRun(scheduler, priority)
+    return ClusterRun(address, priority)
 
 
 @app.command("resume")
@@ -256,7 +259,10 @@ def resume(
     keys: KeyOpt = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="A Dask scheduler (tcp://HOST:8786) to finish it on; default: this machine."),
+        typer.Option(
+            help="A Dask scheduler (tcp://HOST:8786) to finish it on; 'local': this machine; default: "
+            "VIGILANT_DASK_SCHEDULER, else this machine."
+        ),
     ] = None,
     priority: Annotated[
         int, typer.Option(help="With --scheduler: runs of higher priority go first on the cluster.")

@@ -27,6 +27,7 @@ from vigilant.errors import VigilantError
 from vigilant.evidence.keys import KeyRing, VolumeKey, holding, keys_from_pipe, keys_to_pipe
 from vigilant.security.rights import Actor
 from vigilant.store import open_database
+from vigilant.triage.cluster import ClusterRun
 from vigilant.triage.runlock import RunLock
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
@@ -115,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         item = service.status(args.run_id, actor).evidence_id
         record = service.evidence.unlock_recorder(item, actor, {"run": args.run_id})
         with holding(KeyRing(keys, record) if keys else None):  # in memory, for this run only
-            service.work(args.run_id, actor, Progress(), lock=lock)
+            # Runs the web starts go to the installation's Dask scheduler, when it has one; not a run given
+            # keys of encrypted volumes, which never leave this process.
+            cluster = ClusterRun(settings.dask_scheduler) if settings.dask_scheduler and not keys else None
+            service.work(args.run_id, actor, Progress(), lock=lock, cluster=cluster)
         print(f"worker {os.getpid()}: run {args.run_id} finished", flush=True)
         return 0
     except VigilantError as exc:
