@@ -314,6 +314,26 @@ def _plan_ntfs(image: Path, path: str) -> list[Extent]:
         reader.close()
 
 
+def test_mft_records_say_each_stream_s_initialised_size(ntfs_runs_image: NtfsCase) -> None:
+    from vigilant.evidence.runs_ntfs import MftRecords  # noqa: PLC0415 - only the NTFS tests use it
+
+    image = ntfs_runs_image.image
+    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(image)))
+    with RawImage(image) as reader:
+        records = MftRecords.open(fs, reader, 0)
+        for path, initialised in {"/grown.bin": 10_000, "/sparse.bin": 10_000, "/big0": 300_000}.items():
+            fs_file = fs.open(path)
+            data = next(a for a in fs_file if int(a.info.type) == _NTFS_DATA and not a.info.name)
+            entry, attr_id, size = int(fs_file.info.meta.addr), int(data.info.id), int(data.info.size)
+            assert records.initialised(entry, attr_id, size) == initialised, path
+            with pytest.raises(NotCertain, match="sizes"):  # a size other than TSK's: never trusted
+                records.initialised(entry, attr_id, size + 1)
+            with pytest.raises(NotCertain, match="0 \\$DATA attributes"):
+                records.initialised(entry, attr_id + 100, size)
+        with pytest.raises(NotCertain, match="past"):
+            records.record(10**6)
+
+
 def test_ntfs_without_its_mft_records_goes_to_tsk(ntfs_runs_image: NtfsCase) -> None:
     # The initialised size cannot be known without the MFT record: never guess it.
     extents = _plan(ntfs_runs_image.image, "/big0", _NTFS_DATA)

@@ -49,7 +49,10 @@ class MftRecords:
         """
         info = fs.info
         block = int(info.block_size)
-        boot = image.read(fs_offset, 512)
+        try:
+            boot = image.read(fs_offset, 512)
+        except OSError as exc:
+            raise NotCertain(f"its boot sector cannot be read: {exc}") from exc
         if len(boot) != 512 or boot[3:11] != b"NTFS    ":
             raise NotCertain("its boot sector is not NTFS's")
         sector, per_cluster = struct.unpack_from("<HB", boot, 0x0B)
@@ -81,7 +84,10 @@ class MftRecords:
         if entry < 0 or position + self._record_size > self._mft_size:
             raise NotCertain(f"MFT entry {entry} is past $MFT's end")
         record = bytearray(self._record_size)
-        self._mft.readinto(position, memoryview(record), f"MFT entry {entry}")
+        try:
+            self._mft.readinto(position, memoryview(record), f"MFT entry {entry}")
+        except OSError as exc:  # TSK reads the stream, and says what it can of it
+            raise NotCertain(f"its MFT record cannot be read: {exc}") from exc
         if record[:4] != b"FILE":
             raise NotCertain(f"MFT entry {entry} has no FILE record")
         usa_offset, usa_count = struct.unpack_from("<HH", record, 4)
