@@ -37,9 +37,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from _pg import drop_postgres, fresh_postgres
 from vigilant.registry.geo import Point, degree_deltas, haversine_m
 from vigilant.registry.models import AddressKind
 from vigilant.registry.places_models import FacilityKind
@@ -313,26 +312,6 @@ def bench_engine(name: str, db: Database, data: Data, size: str) -> list[Row]:
     return rows
 
 
-def _postgres_url() -> str | None:
-    admin = os.environ.get("VIGILANT_BENCH_POSTGRES_URL") or os.environ.get("VIGILANT_TEST_POSTGRES_URL")
-    if not admin:
-        return None
-    admin_url = make_url(admin).set(drivername="postgresql+psycopg")
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-    engine.dispose()
-    return admin_url.set(database=BENCH_DB).render_as_string(hide_password=False)
-
-
-def _drop_postgres(url: str) -> None:
-    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-    engine.dispose()
-
-
 def run(
     scale: str, engines: tuple[str, ...] = ("sqlite", "postgresql"), sizes: tuple[int, int] | None = None
 ) -> list[Row]:
@@ -350,7 +329,7 @@ def run(
             finally:
                 db.dispose()
         if "postgresql" in engines:
-            url = _postgres_url()
+            url = fresh_postgres(BENCH_DB)
             if url is None:
                 rows.append(
                     {
@@ -370,7 +349,7 @@ def run(
                     rows += _told(bench_engine("PostgreSQL + PostGIS", db, data, size))
                 finally:
                     db.dispose()
-                    _drop_postgres(url)
+                    drop_postgres(url)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows

@@ -47,9 +47,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import urlopen
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from _pg import drop_postgres, fresh_postgres
 from vigilant.demo.operation import generate_operation
 from vigilant.demo.users import create_demo_users, demo_key_file, write_manifest
 from vigilant.security import mfa
@@ -270,27 +270,6 @@ def bench_engine(engine: str, url: str, root: Path, seconds: int, *, analyze: bo
     return rows
 
 
-def _postgres_url() -> str | None:
-    admin = os.environ.get("VIGILANT_BENCH_POSTGRES_URL") or os.environ.get("VIGILANT_TEST_POSTGRES_URL")
-    if not admin:
-        return None
-    admin_url = make_url(admin).set(drivername="postgresql+psycopg")
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-    engine.dispose()
-    return admin_url.set(database=BENCH_DB).render_as_string(hide_password=False)
-
-
-def _drop_postgres(url: str) -> None:
-    admin = make_url(url).set(database="postgres")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-    engine.dispose()
-
-
 def run(
     scale: str, engines: tuple[str, ...] = ENGINES, seconds: int | None = None, *, analyze: bool = True
 ) -> list[Row]:
@@ -305,7 +284,7 @@ def run(
         if "sqlite" in engines:
             sqlite_url = f"sqlite:///{sqlite / 'data' / 'vigilant.db'}"
             rows += bench_engine("SQLite", sqlite_url, sqlite, seconds, analyze=analyze)
-        pg = _postgres_url() if "postgresql" in engines else None
+        pg = fresh_postgres(BENCH_DB) if "postgresql" in engines else None
         if pg is None and "postgresql" in engines:
             rows.append({"benchmark": "web under load", "data": "PostgreSQL", "subject": "vigilant",
                          "metric": "skipped", "value": None, "unit": "",
@@ -314,7 +293,7 @@ def run(
             try:
                 rows += bench_engine("PostgreSQL", pg, work / "postgres", seconds, analyze=analyze)
             finally:
-                _drop_postgres(pg)
+                drop_postgres(pg)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows
