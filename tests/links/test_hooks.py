@@ -5,6 +5,7 @@ with the reason, until a rebuild succeeds."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
+from tests.cases.helpers import actor
+from tests.cases.helpers import world as cases_world
 from tests.links.test_build import graph, links_of
 from tests.links.world import LAB, planted
 from tests.web.conftest import Clock, World, client, clock, csrf, log_in, world
@@ -184,3 +187,28 @@ def test_a_run_started_from_the_web_links_its_device_when_its_worker_ends(
     else:
         raise AssertionError(f"no shared-file link between the two devices: {graph(db)}")
     assert GraphFreshness(tmp_path / WEB_DATA).stale(db) == []
+
+
+def test_cases_import_links_two_agencies_persons_sharing_an_email_in_one_rebuild(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = cases_world(db)
+    header = {"format": "vigilant-case-import", "version": 1}
+    for agency, number in (("PP", "PP-9"), ("BPS", "BPS-9")):
+        lines = [
+            header,
+            {"record": "case", "number": number, "title": "Imported", "distribution": "all_agencies"},
+            {"record": "person", "case": number, "ref": "P", "given_names": agency, "surname": "Imported",
+             "role": "accused"},
+            {"record": "identifier", "case": number, "kind": "email", "value": "Shared@Example.org",
+             "person": "P"},
+        ]  # fmt: skip
+        path = tmp_path / f"{agency}.jsonl"
+        path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+        assert run(["cases", "import", str(path), "--agency", agency, "--role", "investigator"]) == 0
+        assert "link graph updated after an import of case records" in capsys.readouterr().out
+    (same,) = links_of(graph(db), "same_identifier")
+    assert "shared@example.org" in same[4]
+    incremental = graph(db)
+    build_all(db, actor(w.coordinator), tmp_path / "observations")
+    assert graph(db) == incremental
