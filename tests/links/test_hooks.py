@@ -134,10 +134,15 @@ def test_a_failed_rebuild_fails_neither_the_save_nor_the_page_and_is_shown_until
     assert "The link graph is stale since" in page
     assert f"a record of case {world.own_case} failed: RuntimeError: the builder broke" in page
     assert "a record value" not in page  # the error's parameters stay in the log
+    stale = client.get("/api/v1/links").json()["stale"]  # the API says so too
+    assert [s["reason"] for s in stale if "builder broke" in s["reason"]] == [
+        f"rebuild after a record of case {world.own_case} failed: RuntimeError: the builder broke"
+    ]
     monkeypatch.undo()
     result = hooks.after_case_record(db, world.own_case, tmp_path / WEB_DATA)
     assert result.error is None
     assert "the builder broke" not in client.get("/links").text  # (the world's runs still make it stale)
+    assert "the builder broke" not in client.get("/api/v1/links").text
 
 
 def test_a_run_finished_after_the_last_rebuild_makes_the_graph_stale(db: Database, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from vigilant.links import analysis, distributors, hooks, network, offenders, views
 from vigilant.links.export import ExportFormat, export
+from vigilant.links.freshness import GraphFreshness
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.context import WebContext
@@ -50,10 +51,19 @@ class LinkOut(BaseModel):
     provenance: dict[str, Any] | None = None
 
 
+class StaleOut(BaseModel):
+    since: str = Field(description="UTC, ISO 8601")
+    reason: str
+
+
 class GraphOut(BaseModel):
     entities: list[EntityOut]
     links: list[LinkOut]
     note: str | None = None
+    stale: list[StaleOut] = Field(
+        default_factory=list,
+        description="why the graph may not show all the records hold yet, and since when (empty: fresh)",
+    )
 
 
 class BuildOut(BaseModel):
@@ -68,8 +78,9 @@ class NetworkOut(BaseModel):
     key_distributors: list[dict[str, Any]]
 
 
-def _graph(view: views.GraphView) -> GraphOut:
-    return GraphOut.model_validate(view.to_json())
+def _graph(ctx: WebContext, view: views.GraphView) -> GraphOut:
+    stale = GraphFreshness(ctx.runs.settings.data_dir).stale(ctx.db)
+    return GraphOut.model_validate({**view.to_json(), "stale": [s.to_json() for s in stale]})
 
 
 def _observations(ctx: WebContext) -> pathlib.Path:
@@ -85,7 +96,7 @@ def strongest(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> GraphOut:
     """The strongest links analysis found (shared files, cameras, identifiers, P2P), strongest first."""
-    return _graph(views.strongest(ctx.db, actor, kinds=kind, min_weight=min_weight, limit=limit))
+    return _graph(ctx, views.strongest(ctx.db, actor, kinds=kind, min_weight=min_weight, limit=limit))
 
 
 @router.get("/entities/{entity}", response_model=GraphOut, response_model_exclude_none=True)
@@ -99,7 +110,8 @@ def neighbourhood(
     min_weight: MinWeightQ = 0.0,
 ) -> GraphOut:
     """An entity and what links to it, one or two links away."""
-    return _graph(views.neighbourhood(ctx.db, actor, entity, depth=depth, kinds=kind, min_weight=min_weight))
+    view = views.neighbourhood(ctx.db, actor, entity, depth=depth, kinds=kind, min_weight=min_weight)
+    return _graph(ctx, view)
 
 
 @router.get("/path/{source}/{target}", response_model=GraphOut, response_model_exclude_none=True)
@@ -111,7 +123,7 @@ def path(
     max_hops: Annotated[int, Query(ge=1, le=12)] = 6,
 ) -> GraphOut:
     """The shortest path between two entities through what you may see."""
-    return _graph(views.path(ctx.db, actor, source, target, max_hops=max_hops))
+    return _graph(ctx, views.path(ctx.db, actor, source, target, max_hops=max_hops))
 
 
 @router.get("/operations/{operation_id}/network", response_model=NetworkOut)
