@@ -70,6 +70,7 @@ BENCHMARKS: tuple[str, ...] = (
     "review_bench",
     "web_bench",
     "xref_bench",
+    "scale_bench",  # triage and lead aggregation on Dask beside the local paths (issue 16)
 )
 SCALES = ("quick", "full")
 

@@ -128,6 +128,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # (422: no source here; 409: finished), so nothing is started and the next caller finds the same.
     ("POST", "/evidence/{evidence_id}/triage"): Rule(P.TRIAGE_RUN, ok=422, scoped=True),
     ("POST", "/triage/runs/{run_id}/resume"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
+    ("POST", "/triage/runs/{run_id}/pause"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),  # finished: 409
+    ("POST", "/triage/runs/{run_id}/cancel"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
     ("POST", "/api/v1/evidence/{evidence_id}/triage-runs"): Rule(P.TRIAGE_RUN, ok=422, scoped=True),
     ("POST", "/api/v1/triage/runs/{run_id}/resume"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
     # Operations and the person search (web/pages_browse.py, api_browse.py).
@@ -404,6 +406,8 @@ class Requests:
                 "data": {"identify": "on", "pdq": "on", "archive_depth": "3", "csrf_token": token},
             },
             "/triage/runs/{run_id}/resume": lambda: {"data": {"csrf_token": token}},
+            "/triage/runs/{run_id}/pause": lambda: {"data": {"csrf_token": token}},
+            "/triage/runs/{run_id}/cancel": lambda: {"data": {"csrf_token": token}},
             "/api/v1/evidence/{evidence_id}/triage-runs": lambda: {
                 "json": {"pdq": False},
                 "headers": headers,

@@ -106,12 +106,9 @@ def run_batch(
     from distributed import get_worker  # noqa: PLC0415  # (only ever called on a Dask worker)
 
     with _CURSOR_LOCK:
-        entries = _cursor_for(evidence, settings, index).batch(index)
-        # Pictures are decoded in the hashing threads: Dask's worker processes are daemons, which may not
-        # start a process pool; one worker process per core (`dask worker --nworkers`) keeps the cores busy.
-        processor = EntryProcessor(evidence.id, settings, None, pdq_methods)
-        with ThreadPoolExecutor(max(1, settings.threads), thread_name_prefix="triage") as threads:
-            records = records_of_batch(index, entries, processor, threads)
+        cursor = _cursor_for(evidence, settings, pdq_methods, index)
+        entries = cursor.batch(index)
+        records = records_of_batch(index, entries, cursor.processor, cursor.threads)
     return BatchDone(
         index,
         records,
@@ -122,11 +119,24 @@ def run_batch(
 
 
 class _Cursor:
-    """An open walk of one evidence item, positioned at the start of batch :attr:`next`."""
+    """An open walk of one evidence item, positioned at the start of batch :attr:`next`, and the threads
+    and processor that work on its batches: kept from batch to batch, as the local runner keeps them for
+    a run (a new thread per batch loaded libmagic's database and a read buffer and MD5 arena anew)."""
 
-    def __init__(self, key: tuple[Any, ...], evidence: EvidenceInfo, settings: TriageSettings) -> None:
+    def __init__(
+        self,
+        key: tuple[Any, ...],
+        evidence: EvidenceInfo,
+        settings: TriageSettings,
+        pdq_methods: tuple[str, ...],
+    ) -> None:
         self.key, self.settings = key, settings
         self.stack = ExitStack()
+        # Pictures are decoded in the hashing threads: Dask's worker processes are daemons, which may not
+        # start a process pool; one worker process per core (`dask worker --nworkers`) keeps the cores busy.
+        self.processor = EntryProcessor(evidence.id, settings, None, pdq_methods)
+        self.threads = ThreadPoolExecutor(max(1, settings.threads), thread_name_prefix="triage")
+        self.stack.callback(self.threads.shutdown, wait=True, cancel_futures=True)
         local = worker_path(evidence.path, path_map(os.environ.get(PATH_MAP_VARIABLE)))
         walk = self.stack.enter_context(sources()[evidence.source_type].walk(Path(local)))
         self.entries: Iterator[tuple[int, FileEntry]] = enumerate(walk)
@@ -156,8 +166,10 @@ _CURSOR_LOCK = threading.Lock()
 _open: dict[str, _Cursor] = {}  # this worker process's walk (one at a time), kept between its batches
 
 
-def _cursor_for(evidence: EvidenceInfo, settings: TriageSettings, index: int) -> _Cursor:
-    key = (evidence.id, evidence.path, evidence.source_type, settings.batch_files, settings.batch_bytes)
+def _cursor_for(
+    evidence: EvidenceInfo, settings: TriageSettings, pdq_methods: tuple[str, ...], index: int
+) -> _Cursor:
+    key = (evidence, settings, pdq_methods)
     # Another run's walk, or one already past the batch wanted (a batch a dead worker held, rerun here):
     # the walk starts again.
     cursor = _open.get("walk")
@@ -165,5 +177,5 @@ def _cursor_for(evidence: EvidenceInfo, settings: TriageSettings, index: int) ->
         cursor.close()
         cursor = None
     if cursor is None:
-        cursor = _open["walk"] = _Cursor(key, evidence, settings)
+        cursor = _open["walk"] = _Cursor(key, evidence, settings, pdq_methods)
     return cursor

@@ -111,6 +111,14 @@ class RunLauncher:
             self._audit(actor, run_id, found.evidence, change="update")
             launch(self.settings, service, run_id, actor.username, lock, after_exit=self.after_run)
 
+    def control(self, actor: Actor, run_id: int, action: str) -> str:
+        """Pause or cancel a run (see :meth:`TriageService.control`); return its status."""
+        require(actor, Permission.TRIAGE_RUN)  # before the lookup: no right, 403 whoever's run it is
+        found = get_run_for(self.db, actor, run_id, hit_limit=None)
+        status = self.service().control(run_id, action, actor)
+        self._audit(actor, run_id, found.evidence, change="update")
+        return status
+
     def working_on(self, service: TriageService, evidence_id: int | None = None) -> int | None:
         """The run (of this item, or of any) a process is working on now, if any."""
         return next(iter(self._working(service, evidence_id)), None)

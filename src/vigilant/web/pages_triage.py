@@ -155,6 +155,25 @@ def resume_triage(run_id: RowId, ctx: ContextDep, caller: CallerDep) -> Response
     return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
 
 
+@router.post("/triage/runs/{run_id}/pause")
+def pause_triage(run_id: RowId, ctx: ContextDep, caller: CallerDep) -> Response:
+    return _control(ctx, caller, run_id, "pause")
+
+
+@router.post("/triage/runs/{run_id}/cancel")
+def cancel_triage(run_id: RowId, ctx: ContextDep, caller: CallerDep) -> Response:
+    return _control(ctx, caller, run_id, "cancel")
+
+
+def _control(ctx: WebContext, caller: Caller, run_id: int, action: str) -> Response:
+    """Pause or cancel: the process working on the run stops after the batch it is writing."""
+    try:
+        ctx.runs.control(caller.actor, run_id, action)
+    except ConflictError as exc:
+        return _run(ctx, caller, run_id, status=status_of(exc), refused=str(exc))
+    return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
+
+
 def _progress(ctx: WebContext, caller: Caller, found: RunDetail) -> dict[str, Any]:
     run = found.run
     pid = ctx.runs.service().worker(run.id)
@@ -163,7 +182,14 @@ def _progress(ctx: WebContext, caller: Caller, found: RunDetail) -> dict[str, An
         "working": pid is not None,
         "pid": pid,
         "percent": None if not total else min(100, round(100 * done / total)),
-        "can_resume": pid is None and run.status != "finished" and caller.actor.may(Permission.TRIAGE_RUN),
+        "can_resume": pid is None
+        and run.status not in ("finished", "cancelled")
+        and caller.actor.may(Permission.TRIAGE_RUN),
+        # A run being worked on, or waiting (queued, paused), may be paused or cancelled.
+        "can_stop": run.status not in ("finished", "cancelled", "failed")
+        and (pid is not None or run.status != "running")
+        and caller.actor.may(Permission.TRIAGE_RUN),
+        "workers": sorted((run.workers or {}).items()),
     }
 
 
