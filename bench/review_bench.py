@@ -29,6 +29,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,14 +69,27 @@ def _pictures(count: int) -> list[bytes]:
     return made
 
 
-def _ours(pictures: list[bytes], box: SecretBox) -> float:
+def _ours(pictures: list[bytes], box: SecretBox, scorer: Scorer | None = None) -> float:
+    """Pictures per second made into sealed stills (and, given a ``scorer``, scored as a sync does)."""
     started = time.perf_counter()
     for n, data in enumerate(pictures):
         media = stills_of_picture(data, "full", dihedral=False)
         for still in media.stills:
             seal(box, still.clear, item_id=n, variant="clear", frame=0)
             seal(box, still.blurred, item_id=n, variant="blurred", frame=0)
+        if scorer is not None:
+            with Image.open(io.BytesIO(media.stills[0].clear)) as clear:
+                scorer.score(clear)
     return len(pictures) / (time.perf_counter() - started)
+
+
+def _medians(ours: Callable[[], float], peer: Callable[[], float], rounds: int = 3) -> tuple[float, float]:
+    """Both rates, alternated ``rounds`` times: the medians."""
+    mine, theirs = [], []
+    for _ in range(rounds):
+        mine.append(ours())
+        theirs.append(peer())
+    return float(np.median(mine)), float(np.median(theirs))
 
 
 def _plain(pictures: list[bytes]) -> float:
@@ -92,11 +106,7 @@ def bench_thumbnails(count: int) -> list[Row]:
     pictures = _pictures(count)
     box = SecretBox.generate()
     _ours(pictures[:5], box), _plain(pictures[:5])  # warm-up
-    ours, plain = [], []
-    for _ in range(3):  # alternated, medians
-        ours.append(_ours(pictures, box))
-        plain.append(_plain(pictures))
-    mine, peer = float(np.median(ours)), float(np.median(plain))
+    mine, peer = _medians(lambda: _ours(pictures, box), lambda: _plain(pictures))
     data = f"{count} JPEG 1024x768"
     return [
         {
@@ -121,18 +131,6 @@ def bench_thumbnails(count: int) -> list[Row]:
     ]
 
 
-def _scored(pictures: list[bytes], box: SecretBox, scorer: Scorer) -> float:
-    started = time.perf_counter()
-    for n, data in enumerate(pictures):
-        media = stills_of_picture(data, "full", dihedral=False)
-        for still in media.stills:
-            seal(box, still.clear, item_id=n, variant="clear", frame=0)
-            seal(box, still.blurred, item_id=n, variant="blurred", frame=0)
-        with Image.open(io.BytesIO(media.stills[0].clear)) as clear:
-            scorer.score(clear)
-    return len(pictures) / (time.perf_counter() - started)
-
-
 def _detect(pictures: list[bytes], detector: Any) -> float:
     started = time.perf_counter()
     for data in pictures:
@@ -148,12 +146,8 @@ def bench_classifier(count: int) -> list[Row]:
     detector = importlib.import_module("nudenet").NudeDetector()  # the peer: NudeNet's own, same model
     pictures = _pictures(count)
     box = SecretBox.generate()
-    _scored(pictures[:5], box, scorer), _detect(pictures[:5], detector)  # warm-up
-    ours, plain = [], []
-    for _ in range(3):  # alternated, medians
-        ours.append(_scored(pictures, box, scorer))
-        plain.append(_detect(pictures, detector))
-    mine, peer = float(np.median(ours)), float(np.median(plain))
+    _ours(pictures[:5], box, scorer), _detect(pictures[:5], detector)  # warm-up
+    mine, peer = _medians(lambda: _ours(pictures, box, scorer), lambda: _detect(pictures, detector))
     data = f"{count} JPEG 1024x768, {scorer.info.name} {scorer.info.version}"
     return [
         {
