@@ -9,12 +9,14 @@ Subjects, one after the other on the same files (the page cache warmed by a firs
 * local DuckDB: :func:`vigilant.leads.aggregate.aggregate_leads`, ``threads=2`` (the CLI's default) and
   ``threads=1`` (the per-core yardstick for one worker);
 * Dask, 1 and 2 workers: :func:`vigilant.leads.cluster.aggregate_leads_on` on a ``LocalCluster`` of worker
-  processes with one thread each, DuckDB one thread per task, one partition per file; the time includes
-  planning, shipping the known table, the folds, the per-IP figures coming back and the client's combine.
+  processes with one thread each, DuckDB one thread per task, one partition per worker (runs of files
+  balanced by bytes); the time includes planning, shipping the known table, the folds, the per-IP
+  figures coming back and the client's combine.
 
 Each Dask row carries its speed-up over local DuckDB (``ratio``: local time / Dask time) and its per-core
-efficiency: observations per second per core over the local path's, at one core and at two. Every run
-must return the same leads as the local path: the module fails otherwise.
+efficiency: observations per second per core over the local path's, at one core and at two; ``load``
+is the 1-minute load average after the run (the machine is shared). Every run must return the same leads
+as the local path: the module fails otherwise.
 
 Scales: full 10^8 observations; quick 10^6. ``scale_bench`` (issue 16) prints these rows;
 run alone: ``.venv/bin/python bench/scale_leads.py [--quick]``.
@@ -22,6 +24,7 @@ run alone: ``.venv/bin/python bench/scale_leads.py [--quick]``.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -43,7 +46,7 @@ Row = dict[str, object]
 SIZES = {True: 10**6, False: 10**8}
 BENCHMARK = "lead aggregation at scale"
 WORKER_MEMORY = "6GB"  # per Dask worker process; DuckDB is held to half of it per task
-TASK = ClusterSettings(threads_per_task=1, memory_per_task="3GB", partition_bytes=1)  # one file a task
+TASK = ClusterSettings(threads_per_task=1, memory_per_task="3GB")  # one partition per worker thread
 
 
 def _local(threads: int) -> Callable[[Path, pa.Table, Window], list[LeadAggregate]]:
@@ -121,6 +124,8 @@ def rows(quick: bool) -> list[Row]:
                 "unit": "s",
                 "observations/s per core": n / seconds / cores,
                 "note": f"{len(leads):,} leads, identical to local",
+                # The machine is shared: the 1-minute load average after the run says how fair it was.
+                "load": os.getloadavg()[0],
             }
             if subject.startswith("Dask"):
                 local = times["local DuckDB, 2 threads"] if cores == 2 else times["local DuckDB, 1 thread"]

@@ -13,7 +13,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from tests.leads.cluster_data import WINDOW, local_leads, observations, write_files
-from tests.leads.helpers import AS_OF, known_table_for, seed_agencies, seed_library
+from tests.leads.helpers import AS_OF, known_table_for, seed_agencies, seed_library, write
 from vigilant.config import Settings
 from vigilant.errors import ConfigError
 from vigilant.leads import service
@@ -35,7 +35,7 @@ from vigilant.leads.jurisdiction import load_table
 from vigilant.security.rights import Actor
 from vigilant.store import Database
 
-ONE_FILE_EACH = ClusterSettings(partition_bytes=1)
+ONE_FILE_EACH = ClusterSettings(partitions=1000)
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +53,22 @@ def client(cluster: LocalCluster) -> Iterator[Client]:
         yield c
 
 
-def test_partitions_are_the_files_in_name_order_grouped_up_to_a_size(tmp_path: Path) -> None:
-    write_files(tmp_path, observations(1), files=5, seed=1)
-    sizes = [p.stat().st_size for p in sorted(tmp_path.glob("*.parquet"))]
-    assert [p.files for p in plan_partitions(tmp_path, partition_bytes=1)] == [
-        (str(path),) for path in sorted(tmp_path.glob("*.parquet"))
+def test_partitions_are_runs_of_files_in_name_order_balanced_by_bytes(tmp_path: Path) -> None:
+    for index, rows in enumerate((40, 40, 40, 400, 40, 40)):  # one big file among small ones
+        write(tmp_path, f"session-{index:02d}", observations(index, count=rows))
+    paths = sorted(tmp_path.glob("*.parquet"))
+    assert [p.files for p in plan_partitions(tmp_path, 100)] == [(str(path),) for path in paths]
+    halves = plan_partitions(tmp_path, 2)
+    # The big file's middle byte lies past half of all bytes: it opens the second run.
+    assert [p.id for p in halves] == ["session-00.parquet+3", "session-03.parquet+3"]
+    assert [p.files for p in halves] == [tuple(map(str, paths[:3])), tuple(map(str, paths[3:]))]
+    assert [p.size for p in halves] == [
+        sum(x.stat().st_size for x in paths[:3]),
+        sum(x.stat().st_size for x in paths[3:]),
     ]
-    grouped = plan_partitions(tmp_path, partition_bytes=sizes[0] + sizes[1])
-    assert [len(p.files) for p in grouped] == [2, 2, 1]
-    assert [p.id for p in grouped] == ["session-00.parquet+2", "session-02.parquet+2", "session-04.parquet+1"]
-    assert [len(p.files) for p in plan_partitions(tmp_path)] == [5]  # small files: one partition
+    assert [len(p.files) for p in plan_partitions(tmp_path, 1)] == [6]
     with pytest.raises(LeadInputError, match="no observations"):
-        plan_partitions(tmp_path / "empty")
+        plan_partitions(tmp_path / "empty", 2)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -100,8 +104,14 @@ def test_leads_on_a_local_cluster_are_the_single_machine_leads(
     )
     assert got == expected
     assert progress == [(i, 7) for i in range(1, 8)]
-    # Several files to a partition: the same leads.
-    assert aggregate_leads_on(client, tmp_path, known, WINDOW) == expected
+    # The default, one partition per worker thread (two here, of several files each): the same leads.
+    assert (
+        aggregate_leads_on(
+            client, tmp_path, known, WINDOW, on_partition=lambda done, total: progress.append((done, total))
+        )
+        == expected
+    )
+    assert progress[7:] == [(1, 2), (2, 2)]
 
 
 def _snapshot(db: Database) -> list[dict[str, Any]]:

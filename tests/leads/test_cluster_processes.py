@@ -98,7 +98,7 @@ def test_both_workers_fold_partitions_and_the_leads_are_the_single_machine_leads
     with Client(scheduler, set_as_default=False) as client:  # type: ignore[no-untyped-call]
         with get_task_stream(client) as stream:
             got = aggregate_leads_on(
-                client, tmp_path, known, WINDOW, settings=ClusterSettings(partition_bytes=1)
+                client, tmp_path, known, WINDOW, settings=ClusterSettings(partitions=1000)
             )
         workers = {task["worker"] for task in stream.data if str(task["key"]).startswith("leads-fold-")}
     assert got == local_leads(tmp_path, known)
@@ -125,7 +125,7 @@ def test_leads_build_runs_on_the_setting_s_scheduler_unless_told_local(
             folded.append(sum(str(task["key"]).startswith("leads-fold-") for task in stream.data))
             listed = runner.invoke(leads_cmd.app, ["list", "--json", "--limit", "1000"])
             lists.append(json.loads(listed.output))
-    assert folded == [1, 0]  # four small files: one partition, on the cluster; none with --scheduler local
+    assert folded == [2, 0]  # one partition per worker thread on the cluster; none with --scheduler local
     assert len(lists[1]) > 5
     assert lists[0] == lists[1]
 
@@ -141,7 +141,7 @@ def test_a_worker_killed_while_it_holds_partitions_loses_nothing(tmp_path: Path)
         names = {a: w["name"] for a, w in client.scheduler_info()["workers"].items()}
         build = threading.Thread(
             target=lambda: got.append(
-                aggregate_leads_on(client, data, known, WINDOW, settings=ClusterSettings(partition_bytes=1))
+                aggregate_leads_on(client, data, known, WINDOW, settings=ClusterSettings(partitions=1000))
             )
         )
         build.start()

@@ -8,13 +8,16 @@ in any order (:func:`~vigilant.leads.aggregate.combine_figures`): the same leads
 construction. Dask dataframes would restate the fold in pandas (fixed-size binary digests, nullable
 booleans, distinct lists per group): a second implementation to keep equal to the first.
 
-Partitions are the observation files (an observer session or an import each), in name order, grouped up
-to about :data:`PARTITION_BYTES` so that a folder of many small sessions is not thousands of tiny tasks.
-A partition's id is its first file's name and its file count: the same folder gives the same partitions.
-Workers read the files at the client's paths: the observations folder must be on storage every worker
-mounts at the same path. What comes back is small (one row per IP per partition), so the client's
-combine is a fraction of the work. A worker that dies in the middle of a partition loses nothing: Dask
-hands the partition to another worker, and a partition is a pure function of its files and the window.
+Partitions are runs of consecutive observation files (an observer session or an import each, in name
+order), balanced by bytes, one per worker thread of the cluster by default. Why so few: a partition's
+work has a part that grows with its rows, and a part that grows with the distinct (IP, torrent, peer,
+client, day) rows it folds to; files that each cover every IP (sessions running side by side) fold to
+nearly as many rows as the whole folder, so every extra partition repeats that part. A partition's id
+is its first file's name and its file count: the same folder gives the same partitions. Workers read
+the files at the client's paths: the observations folder must be on storage every worker mounts at the
+same path. What comes back is small (one row per IP per partition). A worker that dies in the middle
+of a partition loses nothing: Dask hands the partition to another worker, and a partition is a pure
+function of its files and the window.
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ from vigilant.leads.errors import LeadError
 if TYPE_CHECKING:
     from distributed import Client
 
-PARTITION_BYTES = 256 * 2**20  # Parquet bytes per task: seconds of DuckDB work, well above Dask's overhead
 CONNECT_SECONDS = 10.0
 WORKER_WAIT_SECONDS = 30.0
 
@@ -70,28 +72,30 @@ class ClusterSettings:
 
     threads_per_task: int = 1
     memory_per_task: str = "4GB"
-    partition_bytes: int = PARTITION_BYTES
+    partitions: int | None = None  # None: one per worker thread of the cluster
 
 
-def plan_partitions(observations_dir: Path, partition_bytes: int = PARTITION_BYTES) -> list[Partition]:
-    """The observation files in name order, grouped into partitions of about ``partition_bytes``."""
+def plan_partitions(observations_dir: Path, count: int) -> list[Partition]:
+    """The observation files in name order, cut into at most ``count`` runs of about equal bytes (a file
+    goes to the run its middle byte falls in)."""
     parquet_glob(observations_dir)  # no files at all: the single-machine path's clear error
-    partitions: list[Partition] = []
-    files: list[str] = []
-    size = 0
-    for path in sorted(observations_dir.glob("*.parquet")):
-        length = path.stat().st_size
-        if files and size + length > partition_bytes:
-            partitions.append(_partition(files, size))
-            files, size = [], 0
-        files.append(str(path.resolve()))
-        size += length
-    partitions.append(_partition(files, size))
-    return partitions
+    paths = sorted(observations_dir.glob("*.parquet"))
+    sizes = [path.stat().st_size for path in paths]
+    total = max(sum(sizes), 1)
+    groups: dict[int, list[tuple[str, int]]] = {}
+    before = 0
+    for path, size in zip(paths, sizes, strict=True):
+        index = min(count - 1, (2 * before + size) * count // (2 * total))
+        groups.setdefault(index, []).append((str(path.resolve()), size))
+        before += size
+    return [_partition(groups[index]) for index in sorted(groups)]
 
 
-def _partition(files: list[str], size: int) -> Partition:
-    return Partition(id=f"{Path(files[0]).name}+{len(files)}", files=tuple(files), size=size)
+def _partition(files: list[tuple[str, int]]) -> Partition:
+    first = Path(files[0][0]).name
+    return Partition(
+        id=f"{first}+{len(files)}", files=tuple(f for f, _ in files), size=sum(n for _, n in files)
+    )
 
 
 def fold_partition(
@@ -99,6 +103,7 @@ def fold_partition(
 ) -> pa.Table:
     """On a worker: the per-IP figures of one partition's observations."""
     con = connect(memory_limit=settings.memory_per_task, threads=settings.threads_per_task)
+    con.execute("SET enable_progress_bar = false")  # nobody watches a worker's standard error
     try:
         return ip_figures(con, list(partition.files), known, window)
     except duckdb.Error as exc:  # unreadable or not Parquet: DuckDB's message names the file
@@ -130,7 +135,8 @@ def aggregate_leads_on(
     from distributed import as_completed  # noqa: PLC0415
 
     settings = settings or ClusterSettings()
-    partitions = plan_partitions(observations_dir, settings.partition_bytes)
+    count = settings.partitions or max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
+    partitions = plan_partitions(observations_dir, count)
     token = uuid.uuid4().hex[:12]  # keys unique to this build: files may have changed since the last
     # The known table goes out as a task's result, not as scattered data: a worker lost while holding
     # scattered data loses it for good (the scheduler forgets every task that needs it), a task's result
