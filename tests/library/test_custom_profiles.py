@@ -27,6 +27,7 @@ from vigilant.library.samples import read_source, sample_set, stored_entries, wr
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.vpdq import FrameHash
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 PROFILE_TOML = """\
@@ -129,7 +130,8 @@ def test_import_with_a_custom_profile_stores_it_and_reads_codes_through_it(
     profile = load_profile_file(_profile_file(tmp_path))
     path = _list_with_labels(tmp_path / "unit-x.csv")
     report = import_hash_set(
-        LibraryStore(db), ImportRequest(path, actor="ann", kind=SetKind.KNOWN_BAD, custom_profile=profile)
+        LibraryStore(db),
+        ImportRequest(path, actor=Actor.cli("ann"), kind=SetKind.KNOWN_BAD, custom_profile=profile),
     )
     assert (report.rows_taken, report.refused) == (4, {"bad-category": 1})
     assert "S7" in report.problems[0].detail
@@ -158,7 +160,7 @@ def test_a_custom_profile_and_another_profile_name_are_refused(db: Database, tmp
         import_hash_set(
             LibraryStore(db),
             ImportRequest(
-                path, actor="ann", kind=SetKind.KNOWN_BAD, profile="vic-us", custom_profile=profile
+                path, actor=Actor.cli("ann"), kind=SetKind.KNOWN_BAD, profile="vic-us", custom_profile=profile
             ),
         )
 
@@ -176,7 +178,9 @@ def test_a_mapped_code_keeps_the_publishers_code_as_its_label(db: Database, tmp_
     store = LibraryStore(db)
     import_hash_set(
         store,
-        ImportRequest(_caid(tmp_path / "caid.json"), actor="ann", profile="caid-uk", category_map=CAID_MAP),
+        ImportRequest(
+            _caid(tmp_path / "caid.json"), actor=Actor.cli("ann"), profile="caid-uk", category_map=CAID_MAP
+        ),
     )
     [hit] = store.entries_by_digest("md5", [bytes.fromhex(md5_of(1))])
     assert (hit.hash_set.profile, hit.category, hit.category_label) == ("caid-uk", "B", "2")
@@ -189,7 +193,7 @@ def test_an_unmapped_code_has_no_separate_label(db: Database, tmp_path: Path) ->
     path = write_vics(
         tmp_path / "us.json", [entry(i, category="1") for i in range(2)], version="2.0", form="media"
     )
-    import_hash_set(store, ImportRequest(path, actor="ann"))
+    import_hash_set(store, ImportRequest(path, actor=Actor.cli("ann")))
     [hit] = store.entries_by_digest("md5", [bytes.fromhex(md5_of(1))])
     assert (hit.category, hit.category_label) == ("1", None)
 
@@ -198,7 +202,9 @@ def test_csv_export_carries_the_publishers_label_and_reads_it_back(db: Database,
     store = LibraryStore(db)
     import_hash_set(
         store,
-        ImportRequest(_caid(tmp_path / "caid.json"), actor="ann", profile="caid-uk", category_map=CAID_MAP),
+        ImportRequest(
+            _caid(tmp_path / "caid.json"), actor=Actor.cli("ann"), profile="caid-uk", category_map=CAID_MAP
+        ),
     )
     service = LibraryService(store, tmp_path / "indexes")
     out = io.BytesIO()

@@ -19,6 +19,7 @@ from vigilant.library.importer import ImportRequest, NothingImportedError, impor
 from vigilant.library.records import SetKind
 from vigilant.library.samples import write_sums, write_vics
 from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.store.models import HashSetRow, KnownFileRow
 
@@ -39,7 +40,7 @@ def test_all_rows_refused_creates_nothing_and_logs_the_attempt(db: Database, tmp
     path = _caid_file(tmp_path / "caid.json")
     store = LibraryStore(db)
     with pytest.raises(NothingImportedError, match=r"no row of caid\.json could be taken") as caught:
-        import_hash_set(store, ImportRequest(path, actor="ann", profile="caid-uk"))
+        import_hash_set(store, ImportRequest(path, actor=Actor.cli("ann"), profile="caid-uk"))
     assert caught.value.report.refused == {"bad-category": 6}
     assert _sets(db) == 0
     [attempt] = store.imports()
@@ -58,13 +59,17 @@ def test_the_same_file_imports_after_a_failed_attempt(db: Database, tmp_path: Pa
     store = LibraryStore(db)
     for _ in range(2):  # a failure does not make the file "already imported", nor does a second one
         with pytest.raises(NothingImportedError):
-            import_hash_set(store, ImportRequest(path, actor="ann", profile="caid-uk"))
+            import_hash_set(store, ImportRequest(path, actor=Actor.cli("ann"), profile="caid-uk"))
     mapping = {"1": "A", "2": "B", "3": "C"}
-    report = import_hash_set(store, ImportRequest(path, actor="ann", profile="caid-uk", category_map=mapping))
+    report = import_hash_set(
+        store, ImportRequest(path, actor=Actor.cli("ann"), profile="caid-uk", category_map=mapping)
+    )
     assert not report.already_imported
     assert report.rows_taken == 6
     assert [r.status for r in reversed(store.imports())] == ["failed", "failed", "imported"]
-    again = import_hash_set(store, ImportRequest(path, actor="ann", profile="caid-uk", category_map=mapping))
+    again = import_hash_set(
+        store, ImportRequest(path, actor=Actor.cli("ann"), profile="caid-uk", category_map=mapping)
+    )
     assert again.already_imported
 
 
@@ -75,11 +80,13 @@ def test_a_corrected_file_imports_after_a_failed_one(db: Database, tmp_path: Pat
     with pytest.raises(NothingImportedError):
         import_hash_set(
             store,
-            ImportRequest(bad, actor="ann", format="sums", kind=SetKind.ALERT, name="Tools", version="1"),
+            ImportRequest(
+                bad, actor=Actor.cli("ann"), format="sums", kind=SetKind.ALERT, name="Tools", version="1"
+            ),
         )
     write_sums(bad, [entry(i) for i in range(4)], "md5")
     report = import_hash_set(
-        store, ImportRequest(bad, actor="ann", kind=SetKind.ALERT, name="Tools", version="1")
+        store, ImportRequest(bad, actor=Actor.cli("ann"), kind=SetKind.ALERT, name="Tools", version="1")
     )
     assert report.rows_taken == 4
     assert _sets(db) == 1
@@ -108,7 +115,7 @@ def test_junk_is_refused_whatever_the_format_and_leaves_no_set(
     path = _junk(junk, tmp_path / f"junk-{junk}.txt")
     store = LibraryStore(db)
     with pytest.raises(BadInputError) as caught:
-        import_hash_set(store, ImportRequest(path, actor="ann", format=fmt, kind=SetKind.ALERT))
+        import_hash_set(store, ImportRequest(path, actor=Actor.cli("ann"), format=fmt, kind=SetKind.ALERT))
     assert path.name in str(caught.value)
     assert _sets(db) == 0
     [attempt] = store.imports()
@@ -119,7 +126,7 @@ def test_junk_is_refused_whatever_the_format_and_leaves_no_set(
 def test_empty_file_says_it_is_empty(db: Database, tmp_path: Path) -> None:
     path = _junk("empty", tmp_path / "list.md5")
     with pytest.raises(BadInputError, match="is empty"):
-        import_hash_set(LibraryStore(db), ImportRequest(path, actor="ann", kind=SetKind.ALERT))
+        import_hash_set(LibraryStore(db), ImportRequest(path, actor=Actor.cli("ann"), kind=SetKind.ALERT))
 
 
 def test_cli_failed_import_exit_code_log_and_reimport(
@@ -169,7 +176,7 @@ def test_remove_deletes_entries_and_keeps_the_log(db: Database, tmp_path: Path) 
     path = tmp_path / "set.json"
     write_vics(path, [entry(i) for i in range(3)], version="2.0", form="media")
     store = LibraryStore(db)
-    report = import_hash_set(store, ImportRequest(path, actor="ann"))
+    report = import_hash_set(store, ImportRequest(path, actor=Actor.cli("ann")))
     assert report.hash_set is not None
     store.remove_set(report.hash_set.id)
     with db.session() as s:

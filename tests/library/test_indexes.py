@@ -12,12 +12,13 @@ from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.samples import write_vics
 from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 
 def _import(store: LibraryStore, path: Path, n: int) -> None:
     write_vics(path, [entry(i) for i in range(n)], version="2.0", form="media")
-    import_hash_set(store, ImportRequest(path, actor="ann", name="S", version="1"))
+    import_hash_set(store, ImportRequest(path, actor=Actor.cli("ann"), name="S", version="1"))
 
 
 def test_exact_index_holds_exactly_the_sets_digests(db: Database, tmp_path: Path) -> None:
@@ -46,7 +47,7 @@ def test_removed_and_reimported_sets_get_fresh_indexes(db: Database, tmp_path: P
     indexes.build_all()
     store.remove_set(first.id)
     assert [p.name for p in indexes.prune()] == [indexes.folder(first).name]
-    import_hash_set(store, ImportRequest(path, actor="ann", name="S", version="1"))
+    import_hash_set(store, ImportRequest(path, actor=Actor.cli("ann"), name="S", version="1"))
     [second] = store.list_sets()
     assert indexes.folder(second) != indexes.folder(first)
     fresh = LibraryIndexes(store, tmp_path / "idx")

@@ -14,6 +14,7 @@ from vigilant.library.samples import write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 
@@ -28,7 +29,7 @@ def _library(db: Database, tmp_path: Path) -> tuple[LibraryService, Path]:
     source = tmp_path / "set.json"
     write_vics(source, [entry], version="2.0", form="media")
     store = LibraryStore(db)
-    import_hash_set(store, ImportRequest(source, actor="t", name="S", version="1"))
+    import_hash_set(store, ImportRequest(source, actor=Actor.cli("t"), name="S", version="1"))
     return LibraryService(store, tmp_path / "idx"), known
 
 

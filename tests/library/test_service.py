@@ -14,6 +14,7 @@ from vigilant.library.records import SetKind
 from vigilant.library.samples import write_sums, write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 RNG = np.random.default_rng(5)
@@ -39,11 +40,11 @@ def _library(db: Database, tmp_path: Path) -> LibraryService:
         version="2.0",
         form="media",
     )
-    import_hash_set(store, ImportRequest(bad, actor="ann", name="Bad", version="1"))
+    import_hash_set(store, ImportRequest(bad, actor=Actor.cli("ann"), name="Bad", version="1"))
     good = tmp_path / "good.sha1"
     write_sums(good, [entry(1), entry(10)], "sha1", style="bsd")
     import_hash_set(
-        store, ImportRequest(good, actor="ann", name="Good", version="2", kind=SetKind.KNOWN_GOOD)
+        store, ImportRequest(good, actor=Actor.cli("ann"), name="Good", version="2", kind=SetKind.KNOWN_GOOD)
     )
     return LibraryService(store, tmp_path / "indexes")
 

@@ -19,6 +19,7 @@ from vigilant.library.samples import read_source, write_vics, write_vpdq
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.vpdq import FrameHash
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 
@@ -40,7 +41,7 @@ VIDEOS = [
 
 def _import(store: LibraryStore, path: Path, name: str) -> HashSetInfo:
     request = ImportRequest(
-        path, actor="ann", name=name, version="1", kind=SetKind.KNOWN_BAD, profile="vic-us"
+        path, actor=Actor.cli("ann"), name=name, version="1", kind=SetKind.KNOWN_BAD, profile="vic-us"
     )
     report = import_hash_set(store, request)
     assert report.hash_set is not None

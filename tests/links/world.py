@@ -114,12 +114,16 @@ def library(db: Database, root: Path, known_file: Path, good_file: Path) -> None
     store = LibraryStore(db)
     bad = root / "bad.md5"
     write_sums(bad, [KnownEntry(location="k", md5=digest_file(known_file).md5, file_name="k.jpg")], "md5")
-    import_hash_set(store, ImportRequest(bad, actor="t", name="Bad", version="1", kind=SetKind.KNOWN_BAD))
+    import_hash_set(
+        store, ImportRequest(bad, actor=Actor.cli("t"), name="Bad", version="1", kind=SetKind.KNOWN_BAD)
+    )
     good = root / "good.md5"
     write_sums(
         good, [KnownEntry(location="g", md5=digest_file(good_file).md5, file_name="readme.txt")], "md5"
     )
-    import_hash_set(store, ImportRequest(good, actor="t", name="Good", version="1", kind=SetKind.KNOWN_GOOD))
+    import_hash_set(
+        store, ImportRequest(good, actor=Actor.cli("t"), name="Good", version="1", kind=SetKind.KNOWN_GOOD)
+    )
 
 
 def records(db: Database) -> Planted:

@@ -71,7 +71,7 @@ def build(db: Database, root: Path, world: World | None = None, *, batch_files: 
     )  # fmt: skip
     source = root / "list.json"
     write_vics(source, [entry], version="2.0", form="media")
-    import_hash_set(LibraryStore(db), ImportRequest(source, actor="t", name="Known", version="3"))
+    import_hash_set(LibraryStore(db), ImportRequest(source, actor=Actor.cli("t"), name="Known", version="3"))
 
     seized = root / "seized"
     for folder in ("near", "new"):

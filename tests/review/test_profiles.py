@@ -20,6 +20,7 @@ from vigilant.review.outputs import export_vics, promote
 from vigilant.review.profiles import REVIEW_PROFILES, review_profile, run_profile
 from vigilant.review.queue import QueueFilter, queue, sync
 from vigilant.review.scope import Scope
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.runner import Progress
 from vigilant.triage.settings import TriageSettings
@@ -83,7 +84,9 @@ def test_the_export_writes_the_profile_codes_and_reads_back(name: str, db: Datab
     path.write_bytes(out.getvalue())
     store = LibraryStore(db)
     # A DHS file cannot say so (no VICS region names that scheme): its importer is told the profile.
-    request = ImportRequest(path, actor="t", name=f"back-{name}", profile="dhs" if name == "dhs" else None)
+    request = ImportRequest(
+        path, actor=Actor.cli("t"), name=f"back-{name}", profile="dhs" if name == "dhs" else None
+    )
     report = import_hash_set(store, request)
     assert report.hash_set is not None
     assert report.hash_set.profile == name
@@ -99,7 +102,7 @@ def test_a_dhs_export_is_not_taken_as_us_codes(db: Database, tmp_path: Path) -> 
     with path.open("wb") as fh:
         export_vics(sc.ctx, sc.examiner, Scope(run_id=sc.run_id), fh)
     with pytest.raises(NothingImportedError, match="bad-category"):
-        import_hash_set(LibraryStore(db), ImportRequest(path, actor="t", name="unnamed profile"))
+        import_hash_set(LibraryStore(db), ImportRequest(path, actor=Actor.cli("t"), name="unnamed profile"))
     # Asked for US codes, the same decision is carried over by its meaning: DHS 5 is US 0.
     out = io.BytesIO()
     export_vics(sc.ctx, sc.examiner, Scope(run_id=sc.run_id), out, profile="vic-us")

@@ -16,10 +16,11 @@ without one.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
@@ -31,24 +32,32 @@ import pytest
 from vigilant.cases import (
     agencies,
     breakdown,
+    evidence_links,
     figures,
     links,
     operation_view,
     operations,
     people,
     person_search,
+    process,
     records,
     release,
 )
 from vigilant.cases import service as cases
 from vigilant.cases.agencies import add_agency
-from vigilant.cases.models import PersonRole
+from vigilant.cases.models import Distribution, PersonRole, ProcessKind
+from vigilant.cases.process import DeviceSeized
 from vigilant.cases.service import open_case
 from vigilant.errors import NotFoundError, VigilantError
 from vigilant.leads import access as lead_access
 from vigilant.leads import service as leads
 from vigilant.leads.aggregate import Window
 from vigilant.leads.lifecycle import Status
+from vigilant.library import importer
+from vigilant.library.importer import ImportRequest
+from vigilant.library.records import SetKind
+from vigilant.library.service import LibraryService
+from vigilant.library.store import LibraryStore
 from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import PERMISSIONS, Actor, Permission, Role
 from vigilant.store import Database
@@ -65,10 +74,12 @@ DAY = date(2026, 5, 4)
 SETTINGS = TriageSettings(processes=0, threads=1, pdq=False, exif=False)
 
 # Services whose methods take the caller; a method listed in EXEMPT says why it has no row.
-SERVICE_CLASSES = (EvidenceService, TriageService)
+SERVICE_CLASSES = (EvidenceService, TriageService, LibraryService)
 SERVICE_MODULES: tuple[ModuleType, ...] = (
     *(agencies, operations, cases, people, records, links, person_search),
     *(operation_view, figures, breakdown, release),
+    *(process, evidence_links),
+    importer,
     *(leads, lead_access, triage_access),
 )
 EXEMPT = {
@@ -78,6 +89,7 @@ EXEMPT = {
     "vigilant.cases.release.clear_flag": "needs a release with a flag to clear: tests/cases/test_release.py",
     "vigilant.cases.release.coordinates": "whether the caller's agency coordinates: a yes or no for a page",
     "EvidenceService.record": "writes a custody event for a service that checked its caller (start, report)",
+    "EvidenceService.unlock_recorder": "writes custody events for a walk whose service checked its caller",
     "EvidenceService.verify_from_records": "a run's own re-verification, inside TriageService.work",
     "vigilant.leads.service.lead_visible": "the visibility rule itself (a WHERE clause)",
     "vigilant.leads.service.visible_lead": "the visibility rule on one lead, inside the methods below",
@@ -100,6 +112,7 @@ class World:
     folder: Path
     tmp: Path
     created: Iterator[int]  # numbers for the folders that add() registers, one per call
+    extras: dict[str, int] = field(default_factory=dict)  # records a few rules need, made on first use
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,7 @@ class Rule:
     call: Callable[[World, Actor], Any]
     listing: bool = False  # another agency's caller gets an empty answer instead of "not found"
     creates: bool = False  # makes a new record: another agency's caller goes through as well
+    shared: bool = False  # every agency's (the library): another agency's caller goes through as well
     # `vigilant cases` acts for an agency (--agency, --role coordinator by default): a case belongs to one.
     cli_member: bool = False
 
@@ -126,6 +140,98 @@ def _add_role(w: World, a: Actor) -> str:
 
 def _triage(w: World) -> TriageService:
     return TriageService(w.db, w.tmp / "data")
+
+
+def _once(w: World, key: str, make: Callable[[], int]) -> int:
+    if key not in w.extras:
+        w.extras[key] = make()
+    return w.extras[key]
+
+
+def _owner(w: World) -> Actor:
+    return Actor.cli("matrix", agency_id=w.own, roles={Role.COORDINATOR})
+
+
+def _third(w: World) -> Actor:
+    """A coordinator of a third agency: the other side of an evidence link, made on first use so that no
+    listing of the other rules sees its records."""
+
+    def make() -> int:
+        admin = Actor.cli("matrix-admin")
+        return add_agency(w.db, admin, name="THIRD Police", short_name="THIRD", province="ON").id
+
+    return Actor.cli("matrix-third", agency_id=_once(w, "third", make), roles={Role.COORDINATOR})
+
+
+def _item_of(w: World, by: Actor, number: str) -> int:
+    """An evidence item of a case of ``by``'s agency that every agency may see."""
+    open_case(w.db, by, number=number, title="t", distribution=Distribution.ALL_AGENCIES)
+    lab = Actor.cli("matrix-lab")  # registers items; a coordinator may not
+    return EvidenceService(w.db).add(_new_folder(w), actor=lab, case_number=number, agency=by.agency_id).id
+
+
+def _seized_device(w: World, by: Actor, case_id: int) -> int:
+    seizure = process.record_seizure(
+        w.db, by, case_id, seized_at=NOW, where="home", by="PC 1", devices=[DeviceSeized("laptop")]
+    )
+    return seizure.devices[0].id
+
+
+def _legal_process(w: World) -> int:
+    def make() -> int:
+        warrant = process.add_legal_process(
+            w.db, _owner(w), w.case, kind=ProcessKind.SEARCH_WARRANT, target="home", issued_at=NOW,
+            issued_by_court="Ontario Court of Justice", issued_by_judge="J. Doe",
+        )  # fmt: skip
+        return warrant.id
+
+    return _once(w, "process", make)
+
+
+def _request_link(w: World, a: Actor) -> evidence_links.LinkRequest:
+    """The own case asks for a third agency's item, to link it to a device the own case seized."""
+    device = _once(w, "device", lambda: _seized_device(w, _owner(w), w.case))
+    item = _once(w, "foreign item", lambda: _item_of(w, _third(w), "THIRD-1"))
+    return evidence_links.request_link(w.db, a, w.case, device, item, reason="seized jointly")
+
+
+def _asked(w: World, key: str, *, granted: bool = False) -> int:
+    """A request of the third agency for an item the own agency owns: the own agency decides it."""
+
+    def make() -> int:
+        third = _third(w)
+        case = _once(w, "third case", lambda: open_case(w.db, third, number="THIRD-2", title="t").id)
+        item = _item_of(w, _owner(w), f"OWN-{key}")
+        device = _seized_device(w, third, case)
+        asked = evidence_links.request_link(w.db, third, case, device, item, reason="seized jointly").id
+        if granted:
+            evidence_links.decide_link(w.db, _owner(w), asked, "grant", reason="joint warrant")
+        return asked
+
+    return _once(w, key, make)
+
+
+def _library(w: World) -> LibraryService:
+    return LibraryService(LibraryStore(w.db), w.tmp / "indexes")
+
+
+def _sums(w: World) -> ImportRequest:
+    """A request to import a one-line md5sum list of known material (the digest of a synthetic text)."""
+    path = w.tmp / "known.md5"
+    if not path.exists():
+        path.write_text("0123456789abcdef0123456789abcdef  known.jpg\n")
+    return ImportRequest(
+        path, actor=Actor.cli("matrix-lab"), name="Known", version="1", kind=SetKind.KNOWN_BAD
+    )
+
+
+def _hash_set(w: World) -> int:
+    def make() -> int:
+        report = importer.import_hash_set(LibraryStore(w.db), _sums(w))
+        assert report.hash_set is not None
+        return report.hash_set.id
+
+    return _once(w, "hash set", make)
 
 
 RULES: dict[str, Rule] = {
@@ -249,6 +355,82 @@ RULES: dict[str, Rule] = {
     "vigilant.cases.service.update_case": Rule(
         P.CASES_WRITE, lambda w, a: cases.update_case(w.db, a, w.case, title="renamed"), cli_member=True
     ),
+    # Legal process, seizures, arrests and charges.
+    "vigilant.cases.process.add_legal_process": Rule(
+        P.LEGAL_WRITE,
+        lambda w, a: process.add_legal_process(
+            w.db,
+            a,
+            w.case,
+            kind=ProcessKind.PRODUCTION_ORDER,
+            target="ISP",
+            issued_at=NOW,
+            issued_by_court="Ontario Court of Justice",
+            issued_by_judge="J. Doe",
+        ),
+        cli_member=True,
+    ),
+    "vigilant.cases.process.record_execution": Rule(
+        P.LEGAL_WRITE,
+        lambda w, a: process.record_execution(
+            w.db, a, _legal_process(w), executed_at=NOW, where="home", by="PC 1"
+        ),
+        cli_member=True,
+    ),
+    "vigilant.cases.process.record_seizure": Rule(
+        P.LEGAL_WRITE,
+        lambda w, a: process.record_seizure(
+            w.db, a, w.case, seized_at=NOW, where="home", by="PC 1", devices=[DeviceSeized("phone")]
+        ),
+        cli_member=True,
+    ),
+    "vigilant.cases.process.record_arrest": Rule(
+        P.LEGAL_WRITE,
+        lambda w, a: process.record_arrest(w.db, a, w.case, w.person, arrested_at=NOW, where=None, by="PC 1"),
+        cli_member=True,
+    ),
+    "vigilant.cases.process.lay_charge": Rule(
+        P.LEGAL_WRITE,
+        lambda w, a: process.lay_charge(
+            w.db, a, w.case, w.person, offence_code="163.1(4)", offence_from=DAY, laid_on=DAY
+        ),
+        cli_member=True,
+    ),
+    # Another agency's evidence item in a case: the request, and the owner's decision.
+    "vigilant.cases.evidence_links.request_link": Rule(P.LEGAL_WRITE, _request_link, cli_member=True),
+    "vigilant.cases.evidence_links.decide_link": Rule(
+        P.CASES_WRITE,
+        lambda w, a: evidence_links.decide_link(w.db, a, _asked(w, "pending"), "refuse", reason="no"),
+        cli_member=True,
+    ),
+    "vigilant.cases.evidence_links.revoke_link": Rule(
+        P.CASES_WRITE,
+        lambda w, a: evidence_links.revoke_link(w.db, a, _asked(w, "granted", granted=True), reason="over"),
+        cli_member=True,
+    ),
+    "vigilant.cases.evidence_links.link_requests": Rule(
+        P.CASES_READ,
+        lambda w, a: _asked(w, "pending") and evidence_links.link_requests(w.db, a),
+        listing=True,
+        cli_member=True,
+    ),
+    # The library of known material: one for every agency.
+    "vigilant.library.importer.import_hash_set": Rule(
+        P.LIBRARY_IMPORT,
+        lambda w, a: importer.import_hash_set(LibraryStore(w.db), dataclasses.replace(_sums(w), actor=a)),
+        shared=True,
+    ),
+    "LibraryService.sets_for": Rule(
+        P.LIBRARY_READ, lambda w, a: _hash_set(w) and _library(w).sets_for(a), shared=True
+    ),
+    "LibraryService.set_for": Rule(
+        P.LIBRARY_READ, lambda w, a: _library(w).set_for(a, _hash_set(w)), shared=True
+    ),
+    "LibraryService.lookup_for": Rule(
+        P.LIBRARY_READ,
+        lambda w, a: _library(w).lookup_for(a, ["0123456789abcdef0123456789abcdef"]),
+        shared=True,
+    ),
     # Evidence items and their custody.
     "EvidenceService.add": Rule(
         P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).add(_new_folder(w), actor=a), creates=True
@@ -268,6 +450,7 @@ RULES: dict[str, Rule] = {
     "TriageService.start": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).start(w.item, SETTINGS, a, Progress())),
     "TriageService.resume": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).resume(w.run, a, Progress())),
     "TriageService.work": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).work(w.run, a, Progress())),
+    "TriageService.control": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).control(w.run, "pause", a)),
     "TriageService.status": Rule(P.TRIAGE_READ, lambda w, a: _triage(w).status(w.run, a)),
     "TriageService.runs": Rule(P.TRIAGE_READ, lambda w, a: _triage(w).runs(a), listing=True),
     "TriageService.run_info": Rule(P.TRIAGE_READ, lambda w, a: _triage(w).run_info(w.run, a)),
@@ -313,7 +496,19 @@ RULES: dict[str, Rule] = {
 
 
 def _takes_actor(fn: Callable[..., Any]) -> bool:
-    return "actor" in inspect.signature(fn).parameters
+    """Whether ``fn`` takes the caller: as its ``actor`` argument, or inside a request record it takes (a
+    library import's :class:`ImportRequest`), named by its annotation."""
+    parameters = inspect.signature(fn).parameters.values()
+    return any(p.name == "actor" or _carries_actor(fn, p.annotation) for p in parameters)
+
+
+def _carries_actor(fn: Callable[..., Any], annotation: object) -> bool:
+    record = fn.__globals__.get(annotation) if isinstance(annotation, str) else annotation
+    return (
+        isinstance(record, type)
+        and dataclasses.is_dataclass(record)
+        and "actor" in {f.name for f in dataclasses.fields(record)}
+    )
 
 
 def _service_methods() -> set[str]:
@@ -387,7 +582,7 @@ def _outcome(result: Callable[[], Any]) -> str:
 def _expected(rule: Rule, role: Role, own: bool) -> str:
     if rule.permission not in PERMISSIONS[role]:
         return "denied"
-    return "allowed" if own or rule.creates else "hidden"
+    return "allowed" if own or rule.creates or rule.shared else "hidden"
 
 
 @pytest.mark.slow

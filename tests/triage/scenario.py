@@ -20,6 +20,7 @@ from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_sums, write_vics
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 
@@ -91,12 +92,16 @@ def build(root: Path, db: Database) -> Scenario:
     bad = root / "bad.json"
     write_vics(bad, entries, version="2.0", form="media")
     # Hashed here by pdq_of_image's default, at 512 px: the set says so.
-    request = ImportRequest(bad, actor="t", name="Bad", version="1", pdq_method=PdqMethod.DOWNSCALED)
+    request = ImportRequest(
+        bad, actor=Actor.cli("t"), name="Bad", version="1", pdq_method=PdqMethod.DOWNSCALED
+    )
     import_hash_set(store, request)
     good = root / "good.md5"
     d = digest_file(seized / "docs" / "readme.txt")
     write_sums(good, [KnownEntry(location="x", md5=d.md5, file_name="readme.txt")], "md5", style="gnu")
-    import_hash_set(store, ImportRequest(good, actor="t", name="Good", version="2", kind=SetKind.KNOWN_GOOD))
+    import_hash_set(
+        store, ImportRequest(good, actor=Actor.cli("t"), name="Good", version="2", kind=SetKind.KNOWN_GOOD)
+    )
     return Scenario(
         seized=seized,
         known_md5="/DCIM/IMG_0001.jpg",

@@ -78,7 +78,7 @@ def _import(db: Database, root: Path, name: str, hashes: dict[str, bytes], metho
     ]
     path = root / f"{name}.json"
     write_vics(path, entries, version="2.0", form="media")
-    request = ImportRequest(path, actor="t", name=name, version="1")
+    request = ImportRequest(path, actor=Actor.cli("t"), name=name, version="1")
     if method is not None:
         request = replace(request, pdq_method=method)
     import_hash_set(LibraryStore(db), request)
@@ -185,17 +185,18 @@ def test_a_vigilant_export_says_its_method_and_a_reimport_takes_it(db: Database,
     with exported.open("wb") as out:
         LibraryService(store, tmp_path / "idx").export(["C++ list@1"], "vics", out)
     assert '"@Vigilant.PdqMethod": "512"' in exported.read_text()
-    taken = import_hash_set(store, ImportRequest(exported, actor="t", name="Again", version="1"))
+    taken = import_hash_set(store, ImportRequest(exported, actor=Actor.cli("t"), name="Again", version="1"))
     assert taken.hash_set is not None
     assert taken.hash_set.pdq_method == "512"  # as the file says, not the import's default
     told = import_hash_set(
-        store, ImportRequest(exported, actor="t", name="Told", version="1", pdq_method=PdqMethod.FULL)
+        store,
+        ImportRequest(exported, actor=Actor.cli("t"), name="Told", version="1", pdq_method=PdqMethod.FULL),
     )
     assert told.already_imported  # the same file: nothing changes, whatever the option says
     changed = tmp_path / "changed.json"
     changed.write_text(exported.read_text().replace('"512"', '"9000"'))
     with pytest.raises(SourceError, match="9000"):
-        import_hash_set(store, ImportRequest(changed, actor="t", name="Odd", version="1"))
+        import_hash_set(store, ImportRequest(changed, actor=Actor.cli("t"), name="Odd", version="1"))
 
 
 def test_a_picture_looked_up_is_hashed_by_each_sets_method(

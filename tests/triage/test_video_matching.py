@@ -76,7 +76,7 @@ def _near(frames: list[FrameHash], rng: random.Random, bits: int = 12, quality: 
 
 
 def _import(store: LibraryStore, path: Path, name: str, kind: SetKind = SetKind.KNOWN_BAD) -> None:
-    request = ImportRequest(path, actor="t", name=name, version="1", kind=kind, profile="vic-us")
+    request = ImportRequest(path, actor=Actor.cli("t"), name=name, version="1", kind=kind, profile="vic-us")
     report = import_hash_set(store, request)
     assert report.rows_refused == 0
 

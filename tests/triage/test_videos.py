@@ -54,7 +54,9 @@ def _library(db: Database, root: Path) -> None:
         location="known.png", pdq=known.hash, pdq_quality=known.quality, category="1", file_name="known.png"
     )
     write_vics(root / "bad.json", [entry], version="2.0", form="media")
-    import_hash_set(LibraryStore(db), ImportRequest(root / "bad.json", actor="t", name="Bad", version="1"))
+    import_hash_set(
+        LibraryStore(db), ImportRequest(root / "bad.json", actor=Actor.cli("t"), name="Bad", version="1")
+    )
 
 
 def _run(db: Database, root: Path, seized: Path) -> tuple[TriageService, int]:

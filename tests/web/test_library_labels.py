@@ -14,7 +14,7 @@ from vigilant.library.records import HashSetInfo, SetKind
 from vigilant.library.samples import write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
-from vigilant.security.rights import Role
+from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.web.auth import CSRF_FIELD
 from vigilant.web.schemas import LookupOut
@@ -36,7 +36,9 @@ def _import(db: Database, tmp_path: Path) -> tuple[HashSetInfo, HashSetInfo]:
     )
     mapped = import_hash_set(
         store,
-        ImportRequest(caid, actor="ann", profile="caid-uk", category_map={"1": "A", "2": "B", "3": "C"}),
+        ImportRequest(
+            caid, actor=Actor.cli("ann"), profile="caid-uk", category_map={"1": "A", "2": "B", "3": "C"}
+        ),
     )
     (tmp_path / "unit-x.toml").write_text(PROFILE)
     listing = tmp_path / "unit-x.csv"
@@ -45,7 +47,7 @@ def _import(db: Database, tmp_path: Path) -> tuple[HashSetInfo, HashSetInfo]:
         store,
         ImportRequest(
             listing,
-            actor="ann",
+            actor=Actor.cli("ann"),
             kind=SetKind.KNOWN_BAD,
             custom_profile=load_profile_file(tmp_path / "unit-x.toml"),
         ),

@@ -17,9 +17,9 @@ from vigilant.cli.common import (
     console,
     console_err,
     library,
+    local_actor,
     output_stream,
     print_listing,
-    settings,
 )
 from vigilant.errors import BadInputError, ExitCode
 from vigilant.library.categories import PROFILES, load_profile_file
@@ -110,7 +110,7 @@ def import_cmd(
     for path in files:
         request = ImportRequest(
             path=path,
-            actor=settings().user,
+            actor=local_actor(),
             name=name,
             version=version,
             kind=kind,

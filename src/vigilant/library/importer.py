@@ -24,6 +24,7 @@ from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetHi
 from vigilant.library.store import PROBLEMS_KEPT, LibraryStore, entry_row, set_info
 from vigilant.perceptual.pdq import PDQ_IMPORT_METHOD, PdqMethod
 from vigilant.perceptual.vpdq import FrameHash
+from vigilant.security.rights import Actor, Permission, require
 from vigilant.store.models import HashSetRow, utcnow
 
 BATCH_ROWS = 5000
@@ -34,7 +35,7 @@ PDQ_DEFAULT_THRESHOLD = 31
 @dataclass(frozen=True)
 class ImportRequest:
     path: Path
-    actor: str
+    actor: Actor  # the caller: needs library.import; its name is recorded as the set's importer
     name: str | None = None
     version: str | None = None
     kind: SetKind | None = None
@@ -80,7 +81,9 @@ def import_hash_set(
     store: LibraryStore, request: ImportRequest, progress: Progress | None = None
 ) -> ImportReport:
     """Import one file. Raises :class:`NothingImportedError` when no row could be taken (nothing is then
-    created), :class:`SourceError` when the file is not a source Vigilant can read; both are logged."""
+    created), :class:`SourceError` when the file is not a source Vigilant can read; both are logged.
+    A caller without ``library.import`` is refused before the file is read, and nothing is logged."""
+    require(request.actor, Permission.LIBRARY_IMPORT)
     path = request.path
     if not path.is_file():
         raise BadInputError(f"{path} is not a file")
@@ -98,7 +101,12 @@ def import_hash_set(
                 report.hash_set = set_info(existing)
                 report.already_imported = True
                 store.record_import(
-                    s, report, actor=request.actor, status="already-imported", started_at=started, error=None
+                    s,
+                    report,
+                    actor=request.actor.username,
+                    status="already-imported",
+                    started_at=started,
+                    error=None,
                 )
                 return report
         _import(store, request, reader, report, started=started, size=size, progress=progress)
@@ -111,7 +119,7 @@ def import_hash_set(
         failed = report if isinstance(exc, NothingImportedError) else _failed(report)
         with store.db.session() as s:
             attempt = store.record_import(
-                s, failed, actor=request.actor, status="failed", started_at=started, error=str(exc)
+                s, failed, actor=request.actor.username, status="failed", started_at=started, error=str(exc)
             )
         if isinstance(exc, NothingImportedError) and report.rows_refused:
             exc.hint = (
@@ -179,7 +187,7 @@ def _import(
             source_sha256=report.source_sha256,
             source_size=size,
             imported_at=started,
-            imported_by=request.actor,
+            imported_by=request.actor.username,
             entry_count=0,
             refused_count=0,
             pdq_threshold=threshold,
@@ -216,7 +224,9 @@ def _import(
         row.refused_count = report.rows_refused
         s.flush()
         report.hash_set = set_info(row)
-        store.record_import(s, report, actor=request.actor, status="imported", started_at=started, error=None)
+        store.record_import(
+            s, report, actor=request.actor.username, status="imported", started_at=started, error=None
+        )
 
 
 def _nothing_taken(report: ImportReport, reader: HashSetReader) -> NothingImportedError:

@@ -212,7 +212,7 @@ def promote(
             write_vics(sets, entries, target, fh)
         request = ImportRequest(
             path,
-            actor=actor.username,
+            actor=actor,
             name=name,
             version=version,
             kind=SetKind.KNOWN_BAD,

@@ -17,6 +17,7 @@ from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import Raw, SampleItem, read_source, write_vpdq
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.vpdq import FrameHash
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 
@@ -120,7 +121,7 @@ def test_import_keeps_the_frames_and_a_removed_set_takes_them_along(
     report = import_hash_set(
         store,
         ImportRequest(
-            path, actor="ann", name="Videos", version="1", kind=SetKind.KNOWN_BAD, profile="vic-us"
+            path, actor=Actor.cli("ann"), name="Videos", version="1", kind=SetKind.KNOWN_BAD, profile="vic-us"
         ),
     )
     assert (report.format, report.rows_taken, report.refused) == ("vpdq", 3, {"bad-vpdq": 1})

@@ -64,7 +64,7 @@ def triage_a_near_copy(db: Database, root: Path) -> Matched:
     )
     source = root / "list.json"
     write_vics(source, [entry], version="2.0", form="media")
-    import_hash_set(LibraryStore(db), ImportRequest(source, actor="t", name="Known", version="3"))
+    import_hash_set(LibraryStore(db), ImportRequest(source, actor=Actor.cli("t"), name="Known", version="3"))
     seized = root / "seized"
     seized.mkdir()
     draw_image(7).resize((640, 480)).save(seized / "holiday.jpg", "JPEG", quality=70)

@@ -280,7 +280,8 @@ def test_an_ntfs_image_with_a_named_stream_and_a_zip(db: Database, tmp_path: Pat
     known = tmp_path / "known.md5"
     write_sums(known, [KnownEntry(location="k", md5=hashlib.md5(holiday).digest(), file_name="pic.jpg")])
     import_hash_set(
-        LibraryStore(db), ImportRequest(known, actor="t", name="Known", version="1", kind=SetKind.KNOWN_BAD)
+        LibraryStore(db),
+        ImportRequest(known, actor=Actor.cli("t"), name="Known", version="1", kind=SetKind.KNOWN_BAD),
     )
     service = TriageService(db, tmp_path / "data")
     evidence = service.evidence.add(built.path, actor=EXAMINER)
