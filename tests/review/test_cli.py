@@ -1,4 +1,4 @@
-"""`vigilant review queue | stacks | export | promote | stats`, each listing with --json."""
+"""`vigilant review queue | stacks | export [--profile] | promote | stats`, each listing with --json."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def test_queue_stacks_export_promote_stats(db: Database, tmp_path: Path) -> None
     out = tmp_path / "decisions.json"
     _run("export", "--case", "OP-OWN-1", "-o", str(out))
     assert len(json.loads(out.read_text())["value"]) == 2
+    assert "/US/" in json.loads(out.read_text())["@odata.context"]
+    uk = tmp_path / "decisions-uk.json"  # asked for CAID codes: no US code says which grade, A, B or C
+    _run("export", "--case", "OP-OWN-1", "--profile", "caid-uk", "-o", str(uk))
+    written = json.loads(uk.read_text())
+    assert "/UK/" in written["@odata.context"]
+    assert [m.get("Category") for m in written["value"]] == [None, None]  # uncategorised, not a guess
     stats = json.loads(_run("stats", "--case", "OP-OWN-1", "--json"))
     assert stats[0]["under_12"] == {"count": 1, "of": 1, "percent": 100.0}
     assert "under 12: 100 per cent (1 of 1)" in _run("stats", "--case", "OP-OWN-1")
