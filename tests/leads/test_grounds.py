@@ -83,8 +83,8 @@ async def test_the_package_states_its_grounds_each_citing_its_log_record(
     [lead] = list_leads_for(db, Actor.cli("test")).leads
     log = result.log_path
     package = build_package(
-        db, lead.key, folder, exported_by="analyst", exported_at=now, verification=verify_logs([log], db=db),
-        logs=[log],
+        db, lead.key, folder, actor=Actor.cli("analyst"), exported_at=now,
+        verification=verify_logs([log], db=db), logs=[log],
     )  # fmt: skip
     files = write_package(package, tmp_path / "pkg")
 

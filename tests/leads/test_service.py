@@ -165,8 +165,12 @@ def test_package_is_deterministic_complete_and_escaped(
     _build(db, folder, mmdb, jurisdictions)
     top = _leads(db)[0]
     verification = {"status": "ok", "records": 3, "chain": "intact"}
-    first = build_package(db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification)
-    second = build_package(db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification)
+    first = build_package(
+        db, top.key, folder, actor=Actor.cli("inv"), exported_at=NOW, verification=verification
+    )
+    second = build_package(
+        db, top.key, folder, actor=Actor.cli("inv"), exported_at=NOW, verification=verification
+    )
     assert to_json_bytes(first) == to_json_bytes(second)
     assert [o["ip"] for o in first["observations"]] == ["192.0.2.1", "198.51.100.7"]
     assert first["observations"][0]["peer_id"] == peer(1).hex()
@@ -202,11 +206,13 @@ def test_pdf_package_is_deterministic_and_carries_the_key_facts(
     verification = {"status": "verified", "logs": [{"log": "session-x.jsonl", "ok": True, "records": 42,
                     "pieces_checked": 1, "final_sha256": "ab" * 32, "problems": []}]}  # fmt: skip
     package = build_package(
-        db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification
+        db, top.key, folder, actor=Actor.cli("inv"), exported_at=NOW, verification=verification
     )
     first = write_package(package, tmp_path / "one")
     second = write_package(
-        build_package(db, top.key, folder, exported_by="inv", exported_at=NOW, verification=verification),
+        build_package(
+            db, top.key, folder, actor=Actor.cli("inv"), exported_at=NOW, verification=verification
+        ),
         tmp_path / "two",
     )
     assert first.pdf.read_bytes() == second.pdf.read_bytes()  # byte-identical: no clock, no random id

@@ -50,6 +50,7 @@ from vigilant.cases.process import DeviceSeized
 from vigilant.cases.service import open_case
 from vigilant.errors import NotFoundError, VigilantError
 from vigilant.leads import access as lead_access
+from vigilant.leads import package
 from vigilant.leads import service as leads
 from vigilant.leads.aggregate import Window
 from vigilant.leads.lifecycle import Status
@@ -80,7 +81,7 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     *(operation_view, figures, breakdown, release),
     *(process, evidence_links),
     importer,
-    *(leads, lead_access, triage_access),
+    *(leads, lead_access, package, triage_access),
 )
 EXEMPT = {
     "vigilant.cases.service.load_case": "the visibility rule on one case, inside the methods below",
@@ -491,6 +492,12 @@ RULES: dict[str, Rule] = {
     ),
     "vigilant.leads.access.can_see_lead": Rule(
         P.LEADS_READ, lambda w, a: lead_access.can_see_lead(w.db, a, w.lead) or [], listing=True
+    ),
+    "vigilant.leads.package.build_package": Rule(
+        P.LEADS_READ,
+        lambda w, a: package.build_package(
+            w.db, str(w.lead), w.tmp / "no-observations", actor=a, exported_at=NOW
+        ),
     ),
 }
 

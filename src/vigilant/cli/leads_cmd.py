@@ -271,7 +271,7 @@ def export(
 
     verification = verify_logs(log or [], db=database())
     package = build_package(
-        database(), lead, _observations_dir(observations), exported_by=settings().user, exported_at=_now(),
+        database(), lead, _observations_dir(observations), actor=local_actor(), exported_at=_now(),
         verification=verification, logs=log or [],
     )  # fmt: skip
     files = write_package(package, output)

@@ -32,9 +32,10 @@ from vigilant.leads.aggregate import connect, parquet_glob
 from vigilant.leads.grounds import grounds, index_logs, known_material, sessions
 from vigilant.leads.package_pdf import render_pdf
 from vigilant.leads.package_template import TEMPLATE
-from vigilant.leads.service import get_lead
+from vigilant.leads.service import visible_lead
 from vigilant.p2p.anchor import check_anchor
 from vigilant.p2p.session_log import verify_log
+from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import LeadRow
 
@@ -95,15 +96,20 @@ def build_package(
     ref: str,
     observations_dir: Path,
     *,
-    exported_by: str,
+    actor: Actor,
     exported_at: datetime,
     verification: dict[str, Any] | None = None,
     logs: list[Path] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> dict[str, Any]:
     """The package of lead ``ref``; ``logs`` (the sessions' logs, as verified into ``verification``) let
-    the grounds cite each record by its number as well as its hash."""
-    row = get_lead(db, ref)
+    the grounds cite each record by its number as well as its hash.
+
+    The caller needs ``leads.read`` and must see the lead (another agency's is "not found"), as on its page:
+    the package holds what the page shows. The package names the caller as its exporter."""
+    require(actor, Permission.LEADS_READ)
+    with db.session() as s:
+        row = visible_lead(s, actor, ref)
     start = row.as_of - timedelta(days=row.window_days)
     observations = lead_observations(
         con or connect(), observations_dir, [ip.ip for ip in row.ips], start, row.as_of
@@ -116,7 +122,7 @@ def build_package(
         "format": f"vigilant.lead-package/{PACKAGE_VERSION}",
         "software": f"Vigilant {__version__}",
         "exported_at": exported_at.isoformat(),
-        "exported_by": exported_by,
+        "exported_by": actor.username,
         "lead": _lead_json(row),
         "grounds": grounds(observations, known, session_rows, checked, indexed),
         "known_material": known,
