@@ -121,7 +121,7 @@ def test_the_operation_network_page_draws_in_chromium_and_a_node_opens_its_neigh
             checked.goto(f"{base}/links/operations/{world.own_operation}")
             assert _violations(checked, axe) == []
             checked.goto(f"{base}/links/path?source={OWN_PERSON[1]}&target=same%40example.org")
-            assert checked.locator("#path-table tbody tr").count() == 1
+            assert checked.locator("#path-1 tbody tr").count() == 1
             assert _violations(checked, axe) == []
         finally:
             browser.close()

@@ -8,7 +8,6 @@ nothing of the record (no key, label, id or explanation), and the walk never con
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -273,23 +272,35 @@ def neighbourhood(
 
 
 def path(db: Database, actor: Actor, a: str, b: str, *, max_hops: int = 6) -> GraphView:
-    """The shortest path from ``a`` to ``b`` through what the caller may see. Where the only path passes
-    through hidden records, the answer says so and names no record of it."""
+    """The shortest path from ``a`` to ``b`` through what the caller may see (the strongest links first
+    where several are as short). Where the only path passes through hidden records, the answer says so and
+    names no record of it."""
+    return paths(db, actor, a, b, max_hops=max_hops, limit=1)[0]
+
+
+def paths(
+    db: Database, actor: Actor, a: str, b: str, *, max_hops: int = 6, limit: int = 5
+) -> list[GraphView]:
+    """Up to ``limit`` shortest paths from ``a`` to ``b`` (all of the same length), each a view of its
+    entities in order and the links between them; one view with only a note when there is none."""
     require_links(actor)
     with db.session() as s:
         r = _Renderer(s, actor)
         start, end = resolve(s, a), resolve(s, b)
         _check_visible(r, start, a)
         _check_visible(r, end, b)
-        found = _shortest(s, r, start.id, end.id, max_hops, through_hidden=False)
-        note = None
-        if found is None and _shortest(s, r, start.id, end.id, max_hops, through_hidden=True) is not None:
-            note = "a path exists only through records held by other agencies — contact their coordinators"
-        view = GraphView(note=note or (None if found else f"no path within {max_hops} links"))
-        if found is not None:
-            ids, edges = found
-            view.entities = [r.entity(i) for i in ids]
-            view.links = [r.link(e) for e in edges]
+        found = _shortest(s, r, start.id, end.id, max_hops, through_hidden=False, limit=limit)
+        views: list[GraphView] = []
+        for ids, edges in found:
+            views.append(GraphView([r.entity(i) for i in ids], [r.link(e) for e in edges]))
+        if not views:
+            hidden = _shortest(s, r, start.id, end.id, max_hops, through_hidden=True, limit=1)
+            note = (
+                "a path exists only through records held by other agencies — contact their coordinators"
+                if hidden
+                else f"no path within {max_hops} links"
+            )
+            views.append(GraphView(note=note))
         audit(
             s,
             actor,
@@ -297,34 +308,50 @@ def path(db: Database, actor: Actor, a: str, b: str, *, max_hops: int = 6) -> Gr
             object_type="link_entity",
             object_id=f"{start.id}..{end.id}",
             query="path",
-            records=len(view.entities),
+            records=sum(len(v.entities) for v in views),
         )
-    return view
+    return views
 
 
 def _shortest(
-    s: Session, r: _Renderer, a: int, b: int, max_hops: int, *, through_hidden: bool
-) -> tuple[list[int], list[LinkEdgeRow]] | None:
-    came: dict[int, tuple[int, LinkEdgeRow] | None] = {a: None}
-    queue = deque([(a, 0)])
-    while queue:
-        node, hops = queue.popleft()
-        if node == b:
-            ids, edges = [b], []
-            while (step := came[ids[-1]]) is not None:
-                ids.append(step[0])
-                edges.append(step[1])
-            return ids[::-1], edges[::-1]
-        if hops >= max_hops or (node != a and node not in r.visible and not through_hidden):
-            continue
-        found = [e for e in _edges(s, [node], None, 0.0) if r.allows(e)]
+    s: Session, r: _Renderer, a: int, b: int, max_hops: int, *, through_hidden: bool, limit: int
+) -> list[tuple[list[int], list[LinkEdgeRow]]]:
+    """Breadth first, one query a level: every entity's distance from ``a`` and each link that reaches it
+    from the level before, then up to ``limit`` paths walked back from ``b`` (strongest links first)."""
+    dist = {a: 0}
+    came: dict[int, list[tuple[int, LinkEdgeRow]]] = {a: []}
+    frontier, hops = [a], 0
+    while frontier and b not in dist and hops < max_hops:
+        level = {n for n in frontier if n == a or n in r.visible or through_hidden}
+        found = [e for e in _edges(s, sorted(level), None, 0.0) if r.allows(e)]
         r.load(i for e in found for i in (e.source_id, e.target_id))
+        following: list[int] = []
         for e in sorted(found, key=lambda e: (-e.weight, e.id)):
-            other = e.target_id if e.source_id == node else e.source_id
-            if other not in came:
-                came[other] = (node, e)
-                queue.append((other, hops + 1))
-    return None
+            for node, other in ((e.source_id, e.target_id), (e.target_id, e.source_id)):
+                if node not in level:
+                    continue
+                if other not in dist:
+                    dist[other] = hops + 1
+                    came[other] = [(node, e)]
+                    following.append(other)
+                elif dist[other] == hops + 1:
+                    came[other].append((node, e))
+        frontier, hops = following, hops + 1
+    if b not in dist:
+        return []
+    out: list[tuple[list[int], list[LinkEdgeRow]]] = []
+
+    def walk(node: int, ids: list[int], edges: list[LinkEdgeRow]) -> None:
+        if len(out) >= limit:
+            return
+        if node == a:
+            out.append((ids[::-1], edges[::-1]))
+            return
+        for previous, e in came[node]:
+            walk(previous, [*ids, previous], [*edges, e])
+
+    walk(b, [b], [])
+    return out
 
 
 def strongest(

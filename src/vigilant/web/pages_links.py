@@ -118,14 +118,13 @@ def path_page(
     strength, provenance and explanation. Words instead of an id list the matching entities to pick."""
     require_links(caller.actor)
     ends = (_path_end(ctx, caller, source), _path_end(ctx, caller, target))
-    view: views.GraphView | None = None
+    found: list[views.GraphView] = []
     error: str | None = None
     if ends[0].ref and ends[1].ref:
         try:
-            view = views.path(ctx.db, caller.actor, ends[0].ref, ends[1].ref, max_hops=max_hops)
+            found = views.paths(ctx.db, caller.actor, ends[0].ref, ends[1].ref, max_hops=max_hops)
         except (BadEntityRefError, EntityNotFoundError) as exc:
             error = str(exc)
-    labels = {e.handle: e.message or e.label for e in view.entities} if view else {}
     # Each choice is a link that keeps what was typed for the other end: picking needs no script.
     picks: list[list[tuple[views.EntityView, str]]] = []
     for i, end in enumerate(ends):
@@ -150,8 +149,7 @@ def path_page(
         picks=picks,
         caller=caller,
         ends=ends,
-        view=view,
-        labels=labels,
+        paths=found,
         error=error,
         max_hops=max_hops,
     )
