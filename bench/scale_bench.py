@@ -164,6 +164,27 @@ def _subject_rows(kind: str, data: str, item: _Item, batch: int, clusters: dict[
     return rows
 
 
+def _round_trip(address: str, tasks: int = 200) -> Row:
+    """Dask's own cost of one task, alone: submitted, run (a no-op) and its result back, one at a time."""
+    from distributed import Client  # noqa: PLC0415
+
+    with Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        client.submit(abs, -1, pure=False).result()
+        started = time.perf_counter()
+        for n in range(tasks):
+            client.submit(abs, -n, pure=False).result()
+        seconds = (time.perf_counter() - started) / tasks
+    return {
+        "benchmark": BENCHMARK,
+        "subject": "Dask, 1 worker",
+        "metric": "task round trip (no-op)",
+        "value": round(seconds * 1000, 2),
+        "unit": "ms",
+        "data": f"{tasks} tasks, one at a time",
+        "note": "the floor of the scheduling overhead per batch; a batch's records add their transfer",
+    }
+
+
 def rows(quick: bool) -> list[Row]:
     files, pictures, batch = SCALES["quick" if quick else "full"]
     found: list[Row] = []
@@ -198,6 +219,7 @@ def rows(quick: bool) -> list[Row]:
             found += _subject_rows("disk image", data, item, batch, clusters)
         finally:
             item.close()
+        found.append(_round_trip(clusters[1]))
     try:
         import scale_leads  # noqa: PLC0415  # the lead-aggregation half (bench/scale_leads.py)
     except ImportError as exc:
