@@ -12,6 +12,7 @@ event in the audit chain), then worked on by its own process (:mod:`vigilant.tri
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from vigilant.triage.runlock import RunLock
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
 from vigilant.triage.worker import launch
+
+log = logging.getLogger(__name__)
 
 UNFINISHED = ("queued", "running", "failed")
 ARCHIVE_DEPTH_LIMIT = 10  # archives inside archives: deeper is a bomb more often than evidence
@@ -65,6 +68,35 @@ class RunLauncher:
     after_run: Callable[[int], object] | None = None
     # Starts in this server are one at a time, so two clicks cannot both find the item free.
     _starting: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Follow-ups running on reaper threads, and whether the server stopped (see ``close``).
+    _follow_ups: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _in_flight: int = field(default=0, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    def follow_up(self, run_id: int) -> None:
+        """``after_run`` for a run whose worker exited (called on the run's reaper thread), unless the server
+        has stopped: its database is gone, and the links pages show the run as after the last rebuild."""
+        if self.after_run is None:
+            return
+        with self._follow_ups:
+            if self._closed:
+                log.warning("run %s ended after the server stopped: its follow-up is left", run_id)
+                return
+            self._in_flight += 1
+        try:
+            self.after_run(run_id)
+        finally:
+            with self._follow_ups:
+                self._in_flight -= 1
+                self._follow_ups.notify_all()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """The server stops: wait (up to ``timeout`` seconds) for follow-ups in flight, refuse later ones;
+        then the database may be disposed without a follow-up still using it."""
+        with self._follow_ups:
+            self._closed = True
+            if not self._follow_ups.wait_for(lambda: self._in_flight == 0, timeout):
+                log.warning("%s run follow-up(s) still running as the server stops", self._in_flight)
 
     def service(self) -> TriageService:
         return TriageService(self.db, self.settings.data_dir)
@@ -93,7 +125,7 @@ class RunLauncher:
             run_id = service.create(item.id, options, actor)
             lock = RunLock.take(service.lock_path(run_id))
             self._audit(actor, run_id, item, change="create")
-            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.after_run, keys=keys)
+            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.follow_up, keys=keys)
         return run_id
 
     def resume(self, actor: Actor, run_id: int) -> None:
@@ -109,7 +141,7 @@ class RunLauncher:
             lock = RunLock.take(service.lock_path(run_id))
             service.evidence.record(found.evidence.id, actor, "triage-resumed", {"run": run_id})
             self._audit(actor, run_id, found.evidence, change="update")
-            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.after_run)
+            launch(self.settings, service, run_id, actor.username, lock, after_exit=self.follow_up)
 
     def control(self, actor: Actor, run_id: int, action: str) -> str:
         """Pause or cancel a run (see :meth:`TriageService.control`); return its status."""

@@ -86,6 +86,8 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
     options = options or WebOptions()
     db = open_database(settings.database_url, pool=settings.db_pool)
 
+    launcher = RunLauncher(settings, db, after_run=run_hook(db, settings.data_dir))
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Handlers that read the database run on AnyIO's threads: 40 by default, all waiting for the one
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
         try:
             yield
         finally:
+            launcher.close()  # a run's follow-up (the link graph's rebuild) must not outlive the database
             db.dispose()
 
     app = FastAPI(
@@ -119,7 +122,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
         templates=templates(),
         clock=options.clock,
         cookie_secure=options.cookie_secure,
-        runs=RunLauncher(settings, db, after_run=run_hook(db, settings.data_dir)),
+        runs=launcher,
     )
     app.add_middleware(SecureHeaders)
     install_error_handlers(app)
