@@ -218,7 +218,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/persons/{person_id}/registry-matches"): Rule(P.PERSONS_READ, scoped=True),
     # The case and person pages' registry-match panels: to those who may see registry data, in cases they see.
     ("GET", "/cases/{case_id}/registry-matches"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, scoped=True),
-    ("GET", "/persons/{person_id}/registry-matches"): Rule(P.REGISTRY_READ, also=P.REGISTRY_QUERY, scoped=True),
+    ("GET", "/persons/{person_id}/registry-matches"): Rule(
+        P.REGISTRY_READ, also=P.REGISTRY_QUERY, scoped=True
+    ),
     ("POST", "/api/v1/registry/vsc"): Rule(P.REGISTRY_WRITE, ok=201),
     ("GET", "/api/v1/registry/vsc/{reference}"): Rule(P.REGISTRY_READ, ok=404),
     ("GET", "/api/v1/registry/vsc/{reference}/letter"): Rule(P.REGISTRY_READ, ok=404),
