@@ -24,6 +24,7 @@ from vigilant.demo.run import run_demo
 from vigilant.demo.users import demo_database_url, demo_key_file
 from vigilant.links.builders import BUILDERS
 from vigilant.links.distributors import key_distributors
+from vigilant.links.freshness import GraphFreshness
 from vigilant.links.models import LinkEdgeRow
 from vigilant.links.network import operation_network
 from vigilant.links.views import strongest
@@ -105,6 +106,11 @@ def test_the_planted_device_links_are_found(demo: Demo) -> None:
     assert files is not None
     assert files["files"] == SHARED_FILES
     assert all(f["name_a"].startswith("trade-") and f["name_b"].startswith("part-") for f in files["listed"])
+
+
+def test_the_demo_graph_is_up_to_date(demo: Demo) -> None:
+    """The demo builds its graph after its triage runs: the links pages must not call it stale."""
+    assert GraphFreshness(demo.root / "data").stale(demo.db) == []
 
 
 def test_xref_proposes_the_person_recorded_by_two_agencies(demo: Demo) -> None:

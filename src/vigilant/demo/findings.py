@@ -36,7 +36,7 @@ def find(root: Path, op: GeneratedOperation, say: Callable[[str], None]) -> Find
         started = time.perf_counter()
         say("\n[bold cyan]▶ Link analysis: two accused's computers triaged, a person recorded twice[/]")
         planted = plant_links(db, op, root, root / "data")
-        links = analyse(db, op, planted, root / "data" / "observations")
+        links = analyse(db, op, planted, root / "data")
         seconds["links"] = time.perf_counter() - started
         for line in links.lines():
             say(line)

@@ -31,8 +31,9 @@ from vigilant.demo.operation import GENERATOR, GeneratedOperation
 from vigilant.demo.pictures import draw_image
 from vigilant.errors import VigilantError
 from vigilant.links.distributors import Distributor, key_distributors
+from vigilant.links.hooks import full_build
 from vigilant.links.network import NetworkIndicator, operation_network
-from vigilant.links.service import BuildReport, build_all
+from vigilant.links.service import BuildReport
 from vigilant.links.views import GraphView, strongest
 from vigilant.links.xref import ProposalView, RunSummary, list_proposals, run_xref
 from vigilant.security.rights import Actor
@@ -248,12 +249,14 @@ def plant_links(db: Database, op: GeneratedOperation, root: Path, data_dir: Path
 
 
 def analyse(
-    db: Database, op: GeneratedOperation, planted: PlantedLinks, observations_dir: Path, *, top: int = 5
+    db: Database, op: GeneratedOperation, planted: PlantedLinks, data_dir: Path, *, top: int = 5
 ) -> LinkFindings:
-    """A full links build and an xref run, then what the coordinator of the operation sees."""
+    """A full links build (recorded as the graph's latest, as ``vigilant links build`` does, so the links
+    pages do not call it stale) and an xref run, then what the coordinator of the operation sees."""
+    observations_dir = data_dir / "observations"
     analyst = Actor.cli(GENERATOR, roles={"analyst"})
     coordinator = Actor.cli(GENERATOR, agency_id=op.coordinator.id, roles={"coordinator"})
-    report = build_all(db, analyst, observations_dir)
+    report = full_build(db, analyst, data_dir, observations_dir=observations_dir)
     xref = run_xref(db, analyst)
     return LinkFindings(
         planted=planted,
