@@ -16,6 +16,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -296,7 +297,26 @@ class EwfVerification:
         )
 
 
-class EwfImage(ImageReader):
+class LibyalImage(ImageReader):
+    """Bytes read through a libyal handle (libewf, libvmdk/libvhdi/libqcow, libvslvm, libluksde/libbde): a
+    handle has one file position, so every read holds the reader's lock. Subclasses open ``_handle`` and set
+    ``_lock`` (their own, or the walker's where one handle serves several readers)."""
+
+    _handle: Any
+    _lock: AbstractContextManager[Any]
+
+    def _read(self, offset: int, size: int) -> bytes:
+        with self._lock:
+            try:
+                data: bytes = self._handle.read_buffer_at_offset(size, offset)
+            except OSError as exc:
+                raise OSError(f"{self.description}: read error at byte {offset}: {exc}") from exc
+        if len(data) != size:
+            raise OSError(f"{self.description}: short read at byte {offset} ({len(data)} of {size})")
+        return data
+
+
+class EwfImage(LibyalImage):
     """An Expert Witness (EnCase E01) image through libewf; the segments ``.E02…`` are found from ``.E01``."""
 
     def __init__(self, first: Path) -> None:
@@ -321,16 +341,6 @@ class EwfImage(ImageReader):
             ) from exc
         self._lock = threading.Lock()  # a libewf handle has one file position
         super().__init__(f"{first} (EWF, {len(names)} segments)", int(self._handle.get_media_size()))
-
-    def _read(self, offset: int, size: int) -> bytes:
-        with self._lock:
-            try:
-                data: bytes = self._handle.read_buffer_at_offset(size, offset)
-            except OSError as exc:
-                raise OSError(f"{self.description}: read error at byte {offset}: {exc}") from exc
-        if len(data) != size:
-            raise OSError(f"{self.description}: short read at byte {offset} ({len(data)} of {size})")
-        return data
 
     def stored_hashes(self) -> dict[str, str]:
         """The hashes the acquiring tool stored (lowercase names: ``md5``, ``sha1``…), as lowercase hex."""

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from vigilant.evidence.base import Problem
-from vigilant.evidence.images import ImageReader
+from vigilant.evidence.images import ImageReader, LibyalImage
 from vigilant.evidence.libyal_filesystems import VolumeFile
 
 _LABEL_SECTOR = 512
@@ -26,7 +26,7 @@ def is_lvm(reader: ImageReader, offset: int) -> bool:
     return label[:8] == b"LABELONE" and label[24:32] == b"LVM2 001"
 
 
-class LogicalVolume(ImageReader):
+class LogicalVolume(LibyalImage):
     """One logical volume's bytes, read through libvslvm (under the walker's lock: one handle, one position
     for the whole volume group)."""
 
@@ -36,16 +36,6 @@ class LogicalVolume(ImageReader):
         with lock:
             size = int(handle.get_size())
         super().__init__(description, size)
-
-    def _read(self, offset: int, size: int) -> bytes:
-        with self._lock:
-            try:
-                data: bytes = self._handle.read_buffer_at_offset(size, offset)
-            except OSError as exc:
-                raise OSError(f"{self.description}: read error at byte {offset}: {exc}") from exc
-        if len(data) != size:
-            raise OSError(f"{self.description}: short read at byte {offset} ({len(data)} of {size})")
-        return data
 
     def _close(self) -> None:
         pass  # the volume group's handle is closed with the walk (see open_volume_group)

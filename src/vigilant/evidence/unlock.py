@@ -17,12 +17,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from vigilant.evidence.images import ImageReader
+from vigilant.evidence.images import ImageReader, LibyalImage
 from vigilant.evidence.keys import KeyKind, KeyRing, UnlockEvent, VolumeKey
 from vigilant.evidence.libyal_filesystems import VolumeFile
 
 
-class UnlockedVolume(ImageReader):
+class UnlockedVolume(LibyalImage):
     """An encrypted volume's plain bytes, read through its libyal handle (under the walker's lock: one
     handle, one position)."""
 
@@ -31,16 +31,6 @@ class UnlockedVolume(ImageReader):
         with lock:
             size = int(handle.get_size())
         super().__init__(description, size)
-
-    def _read(self, offset: int, size: int) -> bytes:
-        with self._lock:
-            try:
-                data: bytes = self._handle.read_buffer_at_offset(size, offset)
-            except OSError as exc:
-                raise OSError(f"{self.description}: read error at byte {offset}: {exc}") from exc
-        if len(data) != size:
-            raise OSError(f"{self.description}: short read at byte {offset} ({len(data)} of {size})")
-        return data
 
     def _close(self) -> None:
         with self._lock:

@@ -23,7 +23,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from vigilant.evidence.base import EvidenceError
-from vigilant.evidence.images import ImageReader
+from vigilant.evidence.images import LibyalImage
 
 _MAX_PARENTS = 32  # a longer chain is a loop of names, not a real snapshot history
 
@@ -161,7 +161,7 @@ def parent_path(child: Path, recorded: str) -> Path:
     return beside  # not found: the name to put beside the child, for the message
 
 
-class VirtualDisk(ImageReader):
+class VirtualDisk(LibyalImage):
     """The media of a virtual disk, its parents (differencing disks) found and attached."""
 
     def __init__(self, path: Path, disk_format: DiskFormat) -> None:
@@ -222,16 +222,6 @@ class VirtualDisk(ImageReader):
                 f"cannot open {self.format.label} image {path}: {exc}",
                 hint="the file is damaged or not this format; a VMDK's extent files must sit beside it",
             ) from exc
-
-    def _read(self, offset: int, size: int) -> bytes:
-        with self._lock:
-            try:
-                data: bytes = self._handle.read_buffer_at_offset(size, offset)
-            except OSError as exc:
-                raise OSError(f"{self.description}: read error at byte {offset}: {exc}") from exc
-        if len(data) != size:
-            raise OSError(f"{self.description}: short read at byte {offset} ({len(data)} of {size})")
-        return data
 
     def _close(self) -> None:
         for handle in self._handles:  # the child before its parents: it reads through them
