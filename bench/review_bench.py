@@ -40,6 +40,7 @@ from sqlalchemy import insert
 
 from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.demo.pictures import draw_image
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.review.classifier import NudeNetScorer, Scorer, installed_classifier
 from vigilant.review.context import ReviewContext
 from vigilant.review.media import seal, stills_of_picture
@@ -50,7 +51,7 @@ from vigilant.review.stacks import stack_ids
 from vigilant.security.rights import Actor, Role
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, TriageRunRow
+from vigilant.triage.models import TriageRunRow
 
 Row = dict[str, object]
 SCALES = {

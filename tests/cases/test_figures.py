@@ -20,8 +20,8 @@ from vigilant.cases.process import (
     record_seizure,
 )
 from vigilant.cases.service import open_case
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow
 
 OFFENCE = date(2024, 2, 1)
 LAID = date(2024, 3, 1)

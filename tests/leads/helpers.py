@@ -16,9 +16,9 @@ from netaddr import IPSet
 
 from vigilant.cases.models import AgencyRow
 from vigilant.leads.known import KNOWN_SCHEMA
+from vigilant.library.models import HashSetRow, KnownFileRow
 from vigilant.p2p.observations import Observation, Tier, to_table
 from vigilant.store import Database
-from vigilant.store.models import HashSetRow, KnownFileRow
 
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
 CATEGORIES = ("1", "2", "3", None)  # vic-us: abuse (5), exploitive (4), CGI (3), uncategorised (0)

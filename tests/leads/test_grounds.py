@@ -22,13 +22,13 @@ from vigilant.leads import service
 from vigilant.leads.access import list_leads_for
 from vigilant.leads.aggregate import Window
 from vigilant.leads.package import build_package, verify_logs, write_package
+from vigilant.library.models import HashSetRow, KnownFileRow
 from vigilant.p2p.anchor import SessionEnd, record_session_end
 from vigilant.p2p.confirm import ConfirmSettings
 from vigilant.p2p.observer import SOFTWARE, Observer, ObserverSettings, StaticPeers
 from vigilant.p2p.targets import TargetSpec
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.store.models import HashSetRow, KnownFileRow
 
 SET, VERSION, SERIES, ENTRY = "Synthetic Known Set", "2024.05", "Synthetic Series Alpha", "row 17 of list.csv"
 

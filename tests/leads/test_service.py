@@ -20,12 +20,13 @@ from vigilant.leads.errors import LeadInputError, TransitionError
 from vigilant.leads.geo import GeoLocator
 from vigilant.leads.jurisdiction import load_table
 from vigilant.leads.lifecycle import JudicialAuthority, Status, check_transition
+from vigilant.leads.models import DeconflictionClaimRow, LeadRow
 from vigilant.leads.package import build_package, render_html, to_json_bytes, write_package
 from vigilant.leads.package_pdf import pdf_text
+from vigilant.library.models import KnownFileRow
 from vigilant.p2p.observations import Tier
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.store.models import DeconflictionClaimRow, KnownFileRow, LeadRow
 
 # The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
 A_ACTOR = Actor.cli("a")

@@ -16,12 +16,12 @@ from vigilant.cli import run
 from vigilant.errors import BadInputError, ExitCode
 from vigilant.library.formats import formats
 from vigilant.library.importer import ImportRequest, NothingImportedError, import_hash_set
+from vigilant.library.models import HashSetRow, KnownFileRow
 from vigilant.library.records import SetKind
 from vigilant.library.samples import write_sums, write_vics
 from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.store.models import HashSetRow, KnownFileRow
 
 
 def _sets(db: Database) -> int:

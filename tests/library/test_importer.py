@@ -11,12 +11,12 @@ from tests.library.helpers import entry, md5_of
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.library.formats import SourceError
 from vigilant.library.importer import ImportRequest, import_hash_set
+from vigilant.library.models import HashSetRow, KnownFileRow, LibraryImportRow
 from vigilant.library.records import SetKind
 from vigilant.library.samples import write_nsrl_v3, write_sums, write_vics
 from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.store.models import HashSetRow, KnownFileRow, LibraryImportRow
 
 
 def _count(db: Database, table: type) -> int:

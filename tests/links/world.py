@@ -37,6 +37,7 @@ from vigilant.cases.process import DeviceSeized, lay_charge, record_arrest, reco
 from vigilant.cases.service import open_case
 from vigilant.demo.pictures import draw_image
 from vigilant.hashing.streams import digest_file
+from vigilant.leads.models import LeadIpRow, LeadRow
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import KnownEntry, SetKind
 from vigilant.library.samples import write_sums
@@ -44,7 +45,6 @@ from vigilant.library.store import LibraryStore
 from vigilant.p2p.observations import Observation, Tier, to_table
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.store.models import LeadIpRow, LeadRow
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings

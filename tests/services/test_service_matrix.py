@@ -54,6 +54,7 @@ from vigilant.leads import package
 from vigilant.leads import service as leads
 from vigilant.leads.aggregate import Window
 from vigilant.leads.lifecycle import Status
+from vigilant.leads.models import LeadRow
 from vigilant.library import importer
 from vigilant.library.importer import ImportRequest
 from vigilant.library.records import SetKind
@@ -62,7 +63,6 @@ from vigilant.library.store import LibraryStore
 from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import PERMISSIONS, Actor, Permission, Role
 from vigilant.store import Database
-from vigilant.store.models import LeadRow
 from vigilant.triage import access as triage_access
 from vigilant.triage.evidence_service import EvidenceService
 from vigilant.triage.runner import Progress

@@ -12,8 +12,9 @@ from sqlalchemy import inspect, select, text
 from tests.conftest import REPO
 from vigilant.config import Settings, normalise_database_url
 from vigilant.errors import ConfigError
+from vigilant.library.models import HashSetRow
 from vigilant.store import Database
-from vigilant.store.models import Base, HashSetRow
+from vigilant.store.models import Base
 from vigilant.store.spatialite import include_object
 
 
@@ -32,12 +33,16 @@ def test_migrations_match_the_models(db: Database) -> None:
     """What the migrations build is what the models declare: no table, column, type, index or foreign key
     differs (alembic's own comparison), so a model change cannot ship without its migration."""
     import vigilant.cases.models  # noqa: PLC0415 - every table must be in the metadata compared
+    import vigilant.evidence.models  # noqa: PLC0415
+    import vigilant.leads.models  # noqa: PLC0415
+    import vigilant.library.models  # noqa: PLC0415
     import vigilant.links.models  # noqa: PLC0415
     import vigilant.links.xref_models  # noqa: PLC0415
     import vigilant.registry.models  # noqa: PLC0415
     import vigilant.registry.places_models  # noqa: PLC0415
     import vigilant.review.models  # noqa: PLC0415
-    import vigilant.security.models  # noqa: F401, PLC0415
+    import vigilant.security.models  # noqa: PLC0415
+    import vigilant.triage.models  # noqa: F401, PLC0415
 
     with db.engine.connect() as connection:
         opts = {"compare_type": True, "include_object": include_object}  # not the spatial engines' tables

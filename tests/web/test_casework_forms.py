@@ -13,10 +13,11 @@ from sqlalchemy import update
 from tests.web.conftest import OTHER_PERSON, OWN_PERSON, Clock, World, csrf, log_in
 from tests.web.test_work_pages import _hit_record
 from tests.web.world_work import OTHER_LEAD_KEY, evidence
+from vigilant.leads.models import LeadRow
 from vigilant.security.audit import AuditLog
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
-from vigilant.store.models import LeadRow, TriageRunRow
+from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord, Hit, to_table
 
 ROOT = Actor.cli("root-on-server")

@@ -11,9 +11,9 @@ from vigilant.cases.evidence_links import request_link
 from vigilant.cases.models import Distribution
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.service import open_case, update_case
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow
 from vigilant.triage.access import list_evidence_for
 
 SEIZED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

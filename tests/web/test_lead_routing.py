@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.web.conftest import Clock, World, log_in
+from vigilant.leads.models import LeadRow
 from vigilant.security.rights import Role
 from vigilant.store import Database
-from vigilant.store.models import LeadRow
 
 GHOST = "Nowhere Regional Police"
 REASON = f"the jurisdiction table names '{GHOST}', which is no agency in Vigilant"

@@ -20,11 +20,11 @@ from tests.triage.scenario import build as build_scenario
 from tests.web.conftest import FAST, PASSWORD, ROOT, Clock, Login, World, csrf, log_in
 from tests.web.test_matrix import RULES
 from vigilant.cases.process import DeviceSeized, record_seizure
+from vigilant.leads.models import LeadRow
 from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor, Role
 from vigilant.security.users import UserService
 from vigilant.store import Database
-from vigilant.store.models import LeadRow
 from vigilant.triage.reports import reports
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService

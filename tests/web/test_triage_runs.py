@@ -23,7 +23,7 @@ from vigilant.security.audit import verify_chain
 from vigilant.security.models import AuditEventRow
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
-from vigilant.store.models import TriageRunRow
+from vigilant.triage.models import TriageRunRow
 from vigilant.triage.results import iter_records
 from vigilant.triage.runlock import RunLock
 from vigilant.triage.runner import Progress

@@ -21,14 +21,15 @@ from tests.web.world_work import OTHER_LEAD_IP, OTHER_LEAD_KEY, evidence
 from vigilant.cases.models import AgencyRow
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.errors import BadInputError, NotFoundError
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.leads.access import LeadSort, get_lead_for, lead_agencies_for, list_leads_for
 from vigilant.leads.lifecycle import Status
 from vigilant.security.audit import AuditLog
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage import access as triage_access
 from vigilant.triage.access import get_run_for, list_evidence_for, list_runs_for
+from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord, Hit, to_table
 from vigilant.web.api_triage import HitOut
 from vigilant.web.app import STATIC_DIR

@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.leads.agencies import AgencyNames
+from vigilant.leads.models import LeadIpRow, LeadRow
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, LeadIpRow, LeadRow, TriageRunRow
+from vigilant.triage.models import TriageRunRow
 
 T = datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
 OTHER_LEAD_KEY = "L-HALIFAX-SECRET"

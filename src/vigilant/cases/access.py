@@ -25,10 +25,11 @@ from vigilant.cases.models import (
     SeizureRow,
     SharingGroupAgencyRow,
 )
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.security.audit import AuditEvent, RecordChanged, append
 from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import Actor, Permission, require
-from vigilant.store.models import EvidenceItemRow, utcnow
+from vigilant.store.models import utcnow
 
 # Actor and require are the platform's own (vigilant.security.rights), named here too for modules that take
 # their access rules from this one place (vigilant.links does): the same objects, not a second path.

@@ -44,10 +44,11 @@ from vigilant.cases.models import (
     SeizureRow,
 )
 from vigilant.cases.service import load_case
+from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
 from vigilant.security.audit import EvidenceLinkDecided, RecordRead
 from vigilant.security.rights import Actor, require
 from vigilant.store import Database
-from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
+from vigilant.store.models import utcnow
 
 
 class Decision:

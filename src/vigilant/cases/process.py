@@ -36,10 +36,11 @@ from vigilant.cases.models import (
 )
 from vigilant.cases.offences import offence
 from vigilant.cases.service import load_case
+from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, require
 from vigilant.store import Database
-from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
+from vigilant.store.models import utcnow
 
 
 def add_legal_process(

@@ -16,10 +16,11 @@ from vigilant.cases.access import READ, WRITE, actor_name, agency_of, audit, cas
 from vigilant.cases.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from vigilant.cases.models import CaseRow, CaseStatus, Distribution, SharingGroupAgencyRow
 from vigilant.cases.operations import operation_by_ref
+from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
 from vigilant.security.audit import RecordChanged, RecordRead
 from vigilant.security.rights import Actor, require
 from vigilant.store import Database
-from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
+from vigilant.store.models import utcnow
 
 
 def parse_distribution(text: str) -> Distribution:

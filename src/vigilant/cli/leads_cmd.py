@@ -14,7 +14,7 @@ from vigilant.cli.common import audit_export, console, database, local_actor, se
 from vigilant.errors import ExitCode
 from vigilant.leads import routing
 from vigilant.leads.lifecycle import Status
-from vigilant.store.models import LeadRow
+from vigilant.leads.models import LeadRow
 
 app = typer.Typer(
     help="P2P leads: build from observations, list, show, assign, advance, claim, export.",

@@ -27,11 +27,11 @@ from vigilant.leads import lifecycle
 from vigilant.leads.agencies import agency_filter
 from vigilant.leads.errors import LeadInputError, LeadNotFoundError
 from vigilant.leads.lifecycle import JudicialAuthority, Status
+from vigilant.leads.models import LeadRow
 from vigilant.leads.service import lead_visible, visible_lead
 from vigilant.security.audit import RecordRead
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import LeadRow
 
 
 class LeadSort(StrEnum):

@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from vigilant.leads.errors import LeadInputError
+from vigilant.leads.models import DeconflictionClaimRow
 from vigilant.store import Database
-from vigilant.store.models import DeconflictionClaimRow
 
 MIN_SECRET_BYTES = 32
 

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import select
 
 from vigilant.leads.known import severity_of
+from vigilant.library.models import HashSetRow, KnownFileRow
 from vigilant.library.records import SetKind
 from vigilant.store import Database
-from vigilant.store.models import HashSetRow, KnownFileRow
 
 # observation field -> (library column, how a person names the hash)
 _HASHES = {

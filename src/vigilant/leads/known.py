@@ -16,9 +16,9 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from vigilant.library.categories import CategoryClass, resolve_profile
+from vigilant.library.models import HashSetRow, KnownFileRow
 from vigilant.library.records import SetKind
 from vigilant.store import Database
-from vigilant.store.models import HashSetRow, KnownFileRow
 
 # Observation column(s) -> library column: the join keys the aggregation uses.
 KINDS = ("btih_v1", "btih_v2", "md5", "sha1", "sha256")

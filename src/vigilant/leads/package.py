@@ -30,6 +30,7 @@ from vigilant import __version__
 from vigilant.leads import routing
 from vigilant.leads.aggregate import connect, parquet_glob
 from vigilant.leads.grounds import grounds, index_logs, known_material, sessions
+from vigilant.leads.models import LeadRow
 from vigilant.leads.package_pdf import render_pdf
 from vigilant.leads.package_template import TEMPLATE
 from vigilant.leads.service import visible_lead
@@ -37,7 +38,6 @@ from vigilant.p2p.anchor import check_anchor
 from vigilant.p2p.session_log import verify_log
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import LeadRow
 
 PACKAGE_VERSION = 1
 

@@ -46,12 +46,12 @@ from vigilant.leads.geo import GeoDatabase, GeoLocator, GeoResult, geo_confidenc
 from vigilant.leads.jurisdiction import JurisdictionTable
 from vigilant.leads.known import known_markers, known_table
 from vigilant.leads.lifecycle import JudicialAuthority, Status
+from vigilant.leads.models import LeadEventRow, LeadIpRow, LeadRow
 from vigilant.leads.score import ScoreSettings, score_lead
 from vigilant.p2p.observations import Tier
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import LeadEventRow, LeadIpRow, LeadRow
 
 _CHUNK = 500  # keys per IN (...) query: well under both engines' parameter limits
 RESCORE_EVENT_MIN = 0.5  # score points: smaller drifts (a day of recency decay) are not history

@@ -20,12 +20,13 @@ from typing import Any
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.library.categories import PROFILES, CategoryProfile, InvalidCategoryError
 from vigilant.library.formats import HashSetReader, ReaderOptions, SourceError, formats
+from vigilant.library.models import HashSetRow
 from vigilant.library.records import ImportReport, KnownEntry, RowProblem, SetHints, SetKind
 from vigilant.library.store import PROBLEMS_KEPT, LibraryStore, entry_row, set_info
 from vigilant.perceptual.pdq import PDQ_IMPORT_METHOD, PdqMethod
 from vigilant.perceptual.vpdq import FrameHash
 from vigilant.security.rights import Actor, Permission, require
-from vigilant.store.models import HashSetRow, utcnow
+from vigilant.store.models import utcnow
 
 BATCH_ROWS = 5000
 BATCH_FRAMES = 100_000  # known videos' vPDQ frames held before a batch is written (an hour of video: 3,600)

@@ -18,11 +18,11 @@ from vigilant.hashing.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDiges
 from vigilant.library.categories import Category
 from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes
+from vigilant.library.models import LibraryImportRow
 from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PDQ_IMPORT_METHOD, PDQ_MIN_QUALITY, PdqMethod, pdq_dihedral, pdq_of_image
 from vigilant.security.rights import Actor, Permission, require
-from vigilant.store.models import LibraryImportRow
 
 
 @dataclass(frozen=True)

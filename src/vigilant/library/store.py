@@ -10,6 +10,13 @@ from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigilant.errors import NotFoundError
+from vigilant.library.models import (
+    HashSetRow,
+    KnownFileRow,
+    KnownVideoFrameRow,
+    LibraryImportProblemRow,
+    LibraryImportRow,
+)
 from vigilant.library.records import (
     ENTRY_DIGEST_FIELDS,
     HashSetInfo,
@@ -20,14 +27,7 @@ from vigilant.library.records import (
 )
 from vigilant.perceptual.vpdq import FrameHash
 from vigilant.store import Database
-from vigilant.store.models import (
-    HashSetRow,
-    KnownFileRow,
-    KnownVideoFrameRow,
-    LibraryImportProblemRow,
-    LibraryImportRow,
-    utcnow,
-)
+from vigilant.store.models import utcnow
 
 # How many refused rows of one import are kept with their location; all are counted.
 PROBLEMS_KEPT = 1000

@@ -10,11 +10,11 @@ from typing import ClassVar
 import duckdb
 from sqlalchemy import select
 
+from vigilant.leads.models import LeadIpRow, LeadRow
 from vigilant.links import entities as e
 from vigilant.links.build_records import identifier_holders
 from vigilant.links.builder import Sources, Trigger
 from vigilant.links.entities import BuiltLinks, EntityKind, LinkFact, Provenance
-from vigilant.store.models import LeadIpRow, LeadRow
 
 # A confirmed peer id (our own handshake saw it) on each address it used, with when and how often.
 PEER_IPS_SQL = """

@@ -20,10 +20,10 @@ from vigilant.cases.models import (
     SeizedDeviceRow,
     SeizureRow,
 )
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.links import entities as e
 from vigilant.links.builder import Sources, Trigger
 from vigilant.links.entities import BuiltLinks, EntityRef, LinkFact, Provenance
-from vigilant.store.models import EvidenceItemRow
 
 
 class RecordLinks:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from vigilant.links.entities import BuiltLinks
 from vigilant.store import Database
-from vigilant.store.models import TriageRunRow
+from vigilant.triage.models import TriageRunRow
 
 
 class Trigger:

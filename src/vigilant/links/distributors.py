@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from vigilant.cases.access import Actor, audit, visible_case_ids
 from vigilant.cases.models import CasePersonRow, SeizedDeviceRow, SeizureRow
+from vigilant.evidence.models import EvidenceItemRow
+from vigilant.leads.models import LeadIpRow, LeadRow
 from vigilant.links.entities import EntityKind
 from vigilant.links.models import LinkEdgeRow, LinkEntityRow
 from vigilant.links.offenders import SUBJECT_ROLES
@@ -26,7 +28,7 @@ from vigilant.links.service import require_links
 from vigilant.links.visibility import visible_ids
 from vigilant.security.audit import RecordRead
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, LeadIpRow, LeadRow, TriageRunRow
+from vigilant.triage.models import TriageRunRow
 
 REACH_SQL = """
 SELECT ip, list(DISTINCT coalesce(reported_by, 'session:' || session_id)) AS sources

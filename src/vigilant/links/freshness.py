@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from vigilant.links.builder import Trigger
 from vigilant.store import Database
-from vigilant.store.models import TriageRunRow
+from vigilant.triage.models import TriageRunRow
 
 STATE_VERSION = 1
 ALL_TRIGGERS = (Trigger.RUN, Trigger.RECORD, Trigger.OBSERVATIONS)

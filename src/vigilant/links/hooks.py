@@ -32,7 +32,8 @@ from vigilant.links.service import (
 )
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.store.models import TriageRunRow, utcnow
+from vigilant.store.models import utcnow
+from vigilant.triage.models import TriageRunRow
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from vigilant.cases.access import Actor, agency_of, case_visible, item_visible, visible_case_ids
 from vigilant.cases.models import AgencyRow, CasePersonRow, CaseRow, SeizedDeviceRow, SeizureRow
+from vigilant.evidence.models import EvidenceItemRow
+from vigilant.leads.models import LeadIpRow, LeadRow
 from vigilant.links.entities import EntityKind
 from vigilant.links.models import LinkEntityRow
 from vigilant.security.rights import Permission
-from vigilant.store.models import EvidenceItemRow, LeadIpRow, LeadRow
 
 
 def _sees_all(actor: Actor) -> bool:

@@ -18,6 +18,7 @@ from vigilant.cases.access import audit
 from vigilant.cases.models import AgencyRow
 from vigilant.cases.people import record_victim
 from vigilant.errors import NotFoundError
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.library.categories import PROFILES, CategoryClass
 from vigilant.review.context import ReviewContext
 from vigilant.review.models import ReviewDecisionRow, ReviewItemRow
@@ -25,7 +26,6 @@ from vigilant.review.queue import current_decision
 from vigilant.review.scope import Scope, items_query
 from vigilant.security.audit import RecordChanged, RecordRead
 from vigilant.security.rights import Actor, Permission, require
-from vigilant.store.models import EvidenceItemRow
 
 
 @dataclass

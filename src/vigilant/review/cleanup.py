@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from vigilant.cases.access import audit
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.review.context import ReviewContext
 from vigilant.review.models import (
     ReviewBatchRow,
@@ -21,7 +22,7 @@ from vigilant.review.models import (
 from vigilant.review.scope import visible
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
-from vigilant.store.models import EvidenceItemRow, TriageRunRow
+from vigilant.triage.models import TriageRunRow
 
 
 def delete_case_review(ctx: ReviewContext, actor: Actor, case_number: str) -> int:

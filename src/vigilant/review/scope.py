@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, false, select, true
 
 from vigilant.cases.models import CaseRow
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.review.models import ReviewItemRow
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage.access import evidence_visible
+from vigilant.triage.models import TriageRunRow
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,11 @@ from sqlalchemy import ColumnElement, select
 from vigilant.cases.access import audit, case_visible, item_visible
 from vigilant.cases.models import CaseRow, SeizedDeviceRow, SeizureRow
 from vigilant.errors import NotFoundError
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.security.audit import RecordRead
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, TriageRunRow
+from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord
 from vigilant.triage.results import iter_records
 

@@ -21,11 +21,12 @@ from vigilant.cases.agencies import agency_by_ref
 from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.keys import KeyRing, UnlockEvent, VolumeKey
+from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
 from vigilant.evidence.unlock_check import try_keys
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import CustodyEventRow, EvidenceItemRow, utcnow
+from vigilant.store.models import utcnow
 from vigilant.triage.records import FileRecord
 from vigilant.triage.runinfo import EvidenceInfo
 

@@ -24,11 +24,12 @@ from vigilant.cases.access import audit
 from vigilant.config import Settings
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.keys import VolumeKey
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, TriageRunRow
 from vigilant.triage.access import evidence_visible, get_run_for
+from vigilant.triage.models import TriageRunRow
 from vigilant.triage.runlock import RunLock
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings

@@ -19,16 +19,18 @@ from sqlalchemy import Select, select
 
 from vigilant.cases.access import item_visible
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
-from vigilant.store.models import EvidenceItemRow, TriageRunRow, utcnow
+from vigilant.store.models import utcnow
 from vigilant.triage.cluster import ClusterRun, execute_on_cluster
 from vigilant.triage.cluster_tasks import BatchDone, Plan
 from vigilant.triage.evidence_service import EvidenceService
 from vigilant.triage.matcher import Matcher
+from vigilant.triage.models import TriageRunRow
 from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
 from vigilant.triage.runinfo import Coverage, EvidenceInfo, LibrarySetInfo, RunInfo

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from vigilant.leads import routing, service
 from vigilant.leads.access import LeadSort, authority_for, get_lead_for, list_leads_for
 from vigilant.leads.lifecycle import Status
-from vigilant.store.models import LeadRow
+from vigilant.leads.models import LeadRow
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.params import BodyId, Offset, RowId

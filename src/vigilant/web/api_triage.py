@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from vigilant.errors import BadInputError
 from vigilant.evidence.keys import VolumeKey, typed_key
-from vigilant.store.models import EvidenceItemRow, TriageRunRow
+from vigilant.evidence.models import EvidenceItemRow
 from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
 from vigilant.triage.evidence_service import agency_names
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
+from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord
 from vigilant.triage.runinfo import Coverage
 from vigilant.triage.settings import TriageSettings

@@ -6,12 +6,16 @@ from alembic import context
 from sqlalchemy import Engine
 
 import vigilant.cases.models  # its tables join Base.metadata too (ruff wants F401's noqa on the last only)
+import vigilant.evidence.models
+import vigilant.leads.models
+import vigilant.library.models
 import vigilant.links.models
 import vigilant.links.xref_models
 import vigilant.registry.models
 import vigilant.registry.places_models
 import vigilant.review.models
-import vigilant.security.models  # noqa: F401  - its tables join Base.metadata for autogenerate
+import vigilant.security.models
+import vigilant.triage.models  # noqa: F401  - its tables join Base.metadata for autogenerate
 from vigilant.store.models import Base
 from vigilant.store.spatialite import include_object
 
