@@ -146,7 +146,7 @@ def _extents(
     if type_name == "ntfs":
         if mft is None:
             raise NotCertain("its initialised size is unknown")
-        initialised = mft().initialised(int(meta.addr), int(attribute.info.id), size)
+        initialised = mft().initialised(int(meta.addr), int(attribute.info.id), size, attribute.info.name)
         if initialised < size:
             extents = zeros_from(extents, initialised)
     return extents
