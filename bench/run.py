@@ -71,6 +71,7 @@ BENCHMARKS: tuple[str, ...] = (
     "web_bench",
     "xref_bench",
     "scale_bench",  # triage and lead aggregation on Dask beside the local paths (issue 16)
+    "luks_bench",  # reading an unlocked LUKS1 volume beside libluksde by path (issue 17)
 )
 SCALES = ("quick", "full")
 
