@@ -3,7 +3,8 @@
 ``fls -r -p -l -o OFFSET image`` lists every name with its inode, deleted mark, times and size;
 ``icat -o OFFSET image INODE[-TYPE-ID]`` gives a stream's content. Vigilant's listing must agree with them
 on every regular file and data stream, allocated and deleted. (fls prints an NTFS folder's named data
-streams on the folder's "." entry, "docs/.:hidden": they are the folder's.)
+streams on the folder's "." entry, "docs/.:hidden": they are the folder's. It does not print HFS+ resource
+forks: ``istat`` lists them.)
 """
 
 from __future__ import annotations
@@ -94,7 +95,28 @@ def fls(image: Path, offset: int, *, fs_type: str) -> list[TskFile]:
                 times=tuple(_time(t) for t in times),
             )
         )
+    if fs_type == "hfs":
+        found += [fork for item in found if (fork := _resource_fork(image, offset, item)) is not None]
     return found
+
+
+# "Type: RSRC (4353-1)   Name: RSRC   Non-Resident   size: 17  init_size: 17", as istat prints an HFS+ fork
+_RSRC_LINE = re.compile(r"^Type: RSRC \((?P<spec>4353-\d+)\).*\ssize: (?P<size>\d+)", re.MULTILINE)
+
+
+def _resource_fork(image: Path, offset: int, item: TskFile) -> TskFile | None:
+    """An HFS+ file's resource fork as ``istat`` lists it (fls does not), as the stream ``rsrc``; not a
+    file compressed by the file system (its ``com.apple.decmpfs`` attribute): its fork is its data."""
+    if item.deleted:
+        return None
+    out = subprocess.run(
+        ["istat", "-o", str(offset // SECTOR), str(image), str(item.inode)], capture_output=True, check=True
+    ).stdout.decode()
+    match = _RSRC_LINE.search(out)
+    if match is None or int(match["size"]) == 0 or "Name: com.apple.decmpfs" in out:
+        return None
+    spec = f"{item.inode}-{match['spec']}"
+    return TskFile(item.path, item.inode, "rsrc", spec, False, False, int(match["size"]), item.times)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import pytsk3
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.extents import plain_extents
+from vigilant.evidence.forks import hfs_streams
 from vigilant.evidence.images import ImageReader, TskImage
 from vigilant.evidence.libyal_filesystems import open_libyal, walk_libyal
 from vigilant.evidence.lvm import VolumeGroup
@@ -317,7 +318,10 @@ def _descend(name: Any, meta: Any) -> bool:
 
 
 def _streams(fsys: FileSystem, fs_file: Any, meta: Any) -> list[Stream]:
-    """A file's data streams: the default one, plus NTFS named $DATA streams; default first."""
+    """A file's data streams: the default one, plus NTFS named $DATA streams, or an HFS+ resource fork;
+    default first."""
+    if fsys.type_name == "hfs":
+        return hfs_streams(fs_file, meta)
     if not _is_ntfs(fsys):
         return [Stream(None, pytsk3.TSK_FS_ATTR_TYPE_DEFAULT, -1, int(meta.size))]
     streams = []
