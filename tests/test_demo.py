@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from vigilant.cases.agencies import add_agency, list_agencies
 from vigilant.cases.ages import was_youth
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cases.figures import operation_figures
 from vigilant.cases.identifiers import IdentifierKind
 from vigilant.cases.models import (
@@ -66,7 +67,6 @@ from vigilant.security.secretbox import SecretBox
 from vigilant.security.users import UserService
 from vigilant.store import Database, open_database
 from vigilant.triage.access import list_evidence_for
-from vigilant.triage.evidence_service import EvidenceService
 
 # The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
 LAB = Actor.cli("lab")
@@ -322,7 +322,7 @@ def test_the_demo_laptop_is_seized_in_a_partner_case_so_its_examiner_sees_it(
     open_case(db, investigator, number="MPS-2026-0001", title="Demo case")
     image = tmp_path / "laptop.img"
     image.write_bytes(bytes(4096))
-    item = EvidenceService(db).add(image, actor=LAB, label="Demo laptop", source_type="raw")  # a stand-in
+    item = evidence_service(db).add(image, actor=LAB, label="Demo laptop", source_type="raw")  # a stand-in
     examiner = Actor(None, "examiner", frozenset({Role.EXAMINER}), partner.id)
     assert list_evidence_for(db, examiner).items == []
     assert _seize_demo_laptop(db, partner) == "MPS-2026-0001"

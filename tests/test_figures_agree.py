@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from vigilant.cases.agencies import get_agency
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cases.figures import operation_figures
 from vigilant.cases.operations import list_operations
 from vigilant.cases.release import build_release
@@ -34,7 +35,6 @@ from vigilant.demo.users import DEMO_ARGON, current_code, demo_database_url, dem
 from vigilant.security.passwords import Passwords
 from vigilant.security.rights import Actor
 from vigilant.store import open_database
-from vigilant.triage.evidence_service import EvidenceService
 from vigilant.web import WebOptions, create_app
 
 # The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
@@ -96,7 +96,7 @@ def test_every_place_shows_the_operations_figures_alike(
         laptop = tmp_path / "laptop"  # a folder: the kind of evidence every build reads
         laptop.mkdir()
         (laptop / "notes.txt").write_text("synthetic\n")
-        EvidenceService(db).add(laptop, actor=LAB, label="Demo laptop")  # what the demo's CLI part adds
+        evidence_service(db).add(laptop, actor=LAB, label="Demo laptop")  # what the demo's CLI part adds
         said: list[str] = []
         logins, _ = _operation_demo(root, run, said.append)
         printed = "\n".join(said) + capsys.readouterr().out

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.cases.helpers import actor, world
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cases.models import Distribution
 from vigilant.cases.service import open_case
 from vigilant.cli import run
 from vigilant.errors import ExitCode, NotFoundError
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.triage.evidence_service import EvidenceService
 
 # The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
 LAB = Actor.cli("lab")
@@ -33,7 +33,7 @@ def test_a_case_number_no_case_carries_is_refused_and_nothing_is_registered(
     db: Database, tmp_path: Path
 ) -> None:
     world(db)
-    service = EvidenceService(db)
+    service = evidence_service(db)
     with pytest.raises(NotFoundError, match="no case 'X-1'"):
         service.add(_folder(tmp_path, "a"), actor=LAB, case_number="X-1")
     assert service.items(ME) == []
@@ -42,7 +42,7 @@ def test_a_case_number_no_case_carries_is_refused_and_nothing_is_registered(
 def test_the_case_must_be_the_named_agencys(db: Database, tmp_path: Path) -> None:
     w = world(db)
     open_case(db, actor(w.outsider), number="24-9", title="t", distribution=Distribution.AGENCY_ONLY)
-    service = EvidenceService(db)
+    service = evidence_service(db)
     with pytest.raises(NotFoundError, match="no case '24-9' of agency PP"):
         service.add(_folder(tmp_path, "a"), actor=LAB, case_number="24-9", agency="PP")
     added = service.add(_folder(tmp_path, "b"), actor=LAB, case_number="24-9", agency="HRP")
@@ -54,7 +54,7 @@ def test_a_case_not_opened_yet_is_taken_when_said_and_the_custody_log_says_so(
     db: Database, tmp_path: Path
 ) -> None:
     world(db)
-    service = EvidenceService(db)
+    service = evidence_service(db)
     item = service.add(_folder(tmp_path, "a"), actor=LAB, case_number="X-2", case_pending=True)
     [added] = [e for e in service.custody(item.id, ME) if e.action == "added"]
     assert added.detail["case_pending"] is True

@@ -24,6 +24,7 @@ from vigilant.cases.errors import (
     RecordNotFoundError,
 )
 from vigilant.cases.evidence_links import decide_link, link_requests, request_link, revoke_link
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cases.models import Distribution, SeizedDeviceRow
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.service import open_case, update_case
@@ -35,7 +36,6 @@ from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.triage.access import list_evidence_for, list_runs_for
-from vigilant.triage.evidence_service import EvidenceService
 
 # The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
 LAB = Actor.cli("lab")
@@ -66,7 +66,7 @@ def _setup(db: Database, tmp_path: Path) -> Setup:
     folder = tmp_path / "laptop"
     folder.mkdir()
     (folder / "a.txt").write_text("synthetic")
-    item = EvidenceService(db).add(folder, actor=LAB, label="PP laptop", case_number="PP-1", agency="PP").id
+    item = evidence_service(db).add(folder, actor=LAB, label="PP laptop", case_number="PP-1", agency="PP").id
     with db.session() as s:
         row = run(item)
         s.add(row)
@@ -171,7 +171,7 @@ def test_linking_another_agencys_item_needs_its_owners_consent_which_it_can_revo
         ("revoked", "the laptop is ours alone after all", f"user@{s.owner}"),
         ("refused", "no", f"user@{s.owner}"),
     ]
-    custody = [e.action for e in EvidenceService(db).custody(s.item, ME)]
+    custody = [e.action for e in evidence_service(db).custody(s.item, ME)]
     assert custody[-5:] == [
         "link-requested",
         "link-granted",
@@ -197,12 +197,12 @@ def test_an_item_registered_with_no_number_belongs_to_the_first_case_that_seizes
     s = _setup(db, tmp_path)
     folder = tmp_path / "loose"
     folder.mkdir()
-    loose = EvidenceService(db).add(folder, actor=LAB, label="Loose phone").id
+    loose = evidence_service(db).add(folder, actor=LAB, label="Loose phone").id
     record_seizure(
         db, actor(s.linker), s.linker_case, seized_at=SEIZED, where="a house", by="Cst. Example",
         devices=[DeviceSeized("phone", evidence_item_id=loose)],
     )  # fmt: skip
-    assert EvidenceService(db).agencies(ME)[loose] == "BPS"
+    assert evidence_service(db).agencies(ME)[loose] == "BPS"
     assert loose in _sees(db, s.linker)[0]
     # The owner's case is agency_only: no one else sees it, and another agency must ask.
     update_case(db, actor(s.owner), s.owner_case, distribution=Distribution.AGENCY_ONLY)

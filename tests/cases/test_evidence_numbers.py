@@ -15,16 +15,17 @@ from typer.testing import CliRunner
 
 from tests.cases.helpers import actor, world
 from vigilant.cases.errors import InvalidRecordError
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cases.models import Distribution
 from vigilant.cases.process import DeviceSeized, record_seizure
 from vigilant.cases.service import list_cases, open_case
 from vigilant.cli import run
 from vigilant.cli.evidence_cmd import app as evidence_app
 from vigilant.errors import BadInputError, ExitCode, NotFoundError
+from vigilant.evidence.service import EvidenceService
 from vigilant.security.rights import Actor, Role
 from vigilant.store import Database
 from vigilant.triage.access import list_evidence_for
-from vigilant.triage.evidence_service import EvidenceService
 
 # The CLI's own actors (Actor.cli: an administrator for no agency, who sees every record).
 LAB = Actor.cli("lab")
@@ -53,7 +54,7 @@ def test_a_number_two_agencies_use_names_only_the_items_own_agencys_case(
     for agency in (w.coordinator, w.outsider):  # the same number, in two agencies
         open_case(db, actor(agency), number="2024-0042", title="t", distribution=Distribution.AGENCY_ONLY)
     open_case(db, actor(w.coordinator), number="PP-ONLY-7", title="t", distribution=Distribution.AGENCY_ONLY)
-    service = EvidenceService(db)
+    service = evidence_service(db)
     service.add(
         _folder(tmp_path, "pp"),
         actor=LAB,
@@ -97,7 +98,7 @@ def test_an_item_without_agency_loses_its_number_link_when_a_second_agency_uses_
     case = open_case(
         db, actor(w.coordinator), number="24-77", title="t", distribution=Distribution.AGENCY_ONLY
     )
-    service = EvidenceService(db)
+    service = evidence_service(db)
     service.add(_folder(tmp_path, "a"), actor=LAB, label="Old item", case_number="24-77")
     assert _seen(db, w.coordinator) == {"Old item"}
     open_case(db, actor(w.outsider), number="24-77", title="t", distribution=Distribution.AGENCY_ONLY)
@@ -125,7 +126,7 @@ def test_an_item_without_agency_loses_its_number_link_when_a_second_agency_uses_
 
 def test_bad_agency_input_is_refused(db: Database, tmp_path: Path) -> None:
     world(db)
-    service = EvidenceService(db)
+    service = evidence_service(db)
     with pytest.raises(NotFoundError, match="no agency 'NOPE'"):
         service.add(_folder(tmp_path, "x"), actor=LAB, case_number="1", agency="NOPE")
     with pytest.raises(BadInputError, match="give the case number too"):

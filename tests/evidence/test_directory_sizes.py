@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from vigilant.evidence.directory import DirectoryWalk
-from vigilant.triage.runinfo import EvidenceInfo
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.triage.runner import count_entries
 
 

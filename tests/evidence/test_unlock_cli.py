@@ -16,11 +16,11 @@ from sqlalchemy import MetaData
 
 from tests.evidence import make_images as mk
 from tests.evidence.make_luks import PASSPHRASE, make_luks
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cli import run
 from vigilant.errors import ExitCode
 from vigilant.security.rights import Actor
 from vigilant.store import Database
-from vigilant.triage.evidence_service import EvidenceService
 
 SECRET = PASSPHRASE.encode()
 
@@ -35,7 +35,7 @@ def laptop(ext4_image: mk.Built, tmp_path: Path) -> Path:
 
 
 def custody(db: Database, label: str) -> list[tuple[str, str, dict[str, object]]]:
-    rows = EvidenceService(db).custody(label, Actor.cli("auditor"))
+    rows = evidence_service(db).custody(label, Actor.cli("auditor"))
     return [(r.action, r.actor, dict(r.detail)) for r in rows]
 
 

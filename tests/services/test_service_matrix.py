@@ -45,10 +45,12 @@ from vigilant.cases import (
 )
 from vigilant.cases import service as cases
 from vigilant.cases.agencies import add_agency
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cases.models import Distribution, PersonRole, ProcessKind
 from vigilant.cases.process import DeviceSeized
 from vigilant.cases.service import open_case
 from vigilant.errors import NotFoundError, VigilantError
+from vigilant.evidence.service import EvidenceService
 from vigilant.leads import access as lead_access
 from vigilant.leads import package
 from vigilant.leads import service as leads
@@ -64,7 +66,6 @@ from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import PERMISSIONS, Actor, Permission, Role
 from vigilant.store import Database
 from vigilant.triage import access as triage_access
-from vigilant.triage.evidence_service import EvidenceService
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
@@ -168,7 +169,7 @@ def _item_of(w: World, by: Actor, number: str) -> int:
     """An evidence item of a case of ``by``'s agency that every agency may see."""
     open_case(w.db, by, number=number, title="t", distribution=Distribution.ALL_AGENCIES)
     lab = Actor.cli("matrix-lab")  # registers items; a coordinator may not
-    return EvidenceService(w.db).add(_new_folder(w), actor=lab, case_number=number, agency=by.agency_id).id
+    return evidence_service(w.db).add(_new_folder(w), actor=lab, case_number=number, agency=by.agency_id).id
 
 
 def _seized_device(w: World, by: Actor, case_id: int) -> int:
@@ -434,18 +435,20 @@ RULES: dict[str, Rule] = {
     ),
     # Evidence items and their custody.
     "EvidenceService.add": Rule(
-        P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).add(_new_folder(w), actor=a), creates=True
+        P.EVIDENCE_WRITE, lambda w, a: evidence_service(w.db).add(_new_folder(w), actor=a), creates=True
     ),
-    "EvidenceService.get": Rule(P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).get(w.item, a)),
-    "EvidenceService.items": Rule(P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).items(a), listing=True),
+    "EvidenceService.get": Rule(P.EVIDENCE_READ, lambda w, a: evidence_service(w.db).get(w.item, a)),
+    "EvidenceService.items": Rule(
+        P.EVIDENCE_READ, lambda w, a: evidence_service(w.db).items(a), listing=True
+    ),
     "EvidenceService.agencies": Rule(
-        P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).agencies(a), listing=True
+        P.EVIDENCE_READ, lambda w, a: evidence_service(w.db).agencies(a), listing=True
     ),
-    "EvidenceService.custody": Rule(P.EVIDENCE_READ, lambda w, a: EvidenceService(w.db).custody(w.item, a)),
+    "EvidenceService.custody": Rule(P.EVIDENCE_READ, lambda w, a: evidence_service(w.db).custody(w.item, a)),
     "EvidenceService.set_agency": Rule(
-        P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).set_agency(w.item, w.own, a)
+        P.EVIDENCE_WRITE, lambda w, a: evidence_service(w.db).set_agency(w.item, w.own, a)
     ),
-    "EvidenceService.verify": Rule(P.EVIDENCE_WRITE, lambda w, a: EvidenceService(w.db).verify(w.item, a)),
+    "EvidenceService.verify": Rule(P.EVIDENCE_WRITE, lambda w, a: evidence_service(w.db).verify(w.item, a)),
     # Triage runs.
     "TriageService.create": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).create(w.item, SETTINGS, a)),
     "TriageService.start": Rule(P.TRIAGE_RUN, lambda w, a: _triage(w).start(w.item, SETTINGS, a, Progress())),
@@ -554,7 +557,7 @@ def _world(db: Database, tmp: Path) -> World:
     folder = tmp / "seized"
     folder.mkdir()
     (folder / "a.txt").write_text("synthetic evidence\n")
-    item = EvidenceService(db).add(folder, actor=admin, case_number="OWN-1", agency=own).id
+    item = evidence_service(db).add(folder, actor=admin, case_number="OWN-1", agency=own).id
     run = TriageService(db, tmp / "data").create(item, SETTINGS, admin)
     with db.session() as s:
         lead = LeadRow(

@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cli.common import JsonOpt, console, database, local_actor, print_listing
 from vigilant.errors import ExitCode
 from vigilant.evidence.keys import VolumeKey, parse_key
-from vigilant.triage.evidence_service import EvidenceService
+from vigilant.evidence.service import EvidenceService
 
 app = typer.Typer(
     help="Evidence items: add a seized source, verify its hashes, see its custody.", no_args_is_help=True
@@ -20,7 +21,7 @@ app = typer.Typer(
 
 
 def _service() -> EvidenceService:
-    return EvidenceService(database())
+    return evidence_service(database())
 
 
 KeyOpt = Annotated[

@@ -27,6 +27,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cases.figures import OperationFigures, operation_figures
 from vigilant.cases.models import CaseRow
 from vigilant.cases.process import DeviceSeized, record_seizure
@@ -53,7 +54,6 @@ from vigilant.perceptual.pdq import PdqMethod, pdq_of_image
 from vigilant.security.rights import Actor
 from vigilant.security.secretbox import SecretBox
 from vigilant.store import Database, open_database
-from vigilant.triage.evidence_service import EvidenceService
 
 DEMO_IMAGES = 24
 
@@ -410,7 +410,7 @@ def _seize_demo_laptop(db: Database, partner: DemoAgency) -> str:
         case_id, number = s.execute(
             select(CaseRow.id, CaseRow.number).where(CaseRow.agency_id == partner.id).order_by(CaseRow.id)
         ).first() or (None, None)
-    item = EvidenceService(db).get("Demo laptop", Actor.cli(GENERATOR))
+    item = evidence_service(db).get("Demo laptop", Actor.cli(GENERATOR))
     if case_id is None or number is None:
         raise VigilantError(f"the generated operation gave {partner.short_name} no case")
     record_seizure(

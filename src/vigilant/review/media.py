@@ -25,10 +25,10 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from vigilant.evidence.archives import expand
 from vigilant.evidence.base import FileEntry
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.evidence.sources import sources
 from vigilant.perceptual.pdq import PdqMethod, pdq_dihedral_of_pil
 from vigilant.security.secretbox import SecretBox
-from vigilant.triage.runinfo import EvidenceInfo
 
 CLEAR_SIDE = 512  # px: enough to categorise, far below the original
 BLURRED_SIDE = 320

@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, func, select, update
 from vigilant.cases.access import audit
 from vigilant.cases.models import SeizedDeviceRow
 from vigilant.errors import NotFoundError, VigilantError
+from vigilant.evidence.items import evidence_info
 from vigilant.evidence.models import EvidenceItemRow
 from vigilant.perceptual.pdq import PDQ_MIN_QUALITY
 from vigilant.review.classifier import score_item
@@ -39,7 +40,6 @@ from vigilant.review.selection import (
 from vigilant.review.stacks import DEFAULT_DISTANCE, stack_ids
 from vigilant.security.audit import RecordChanged, RecordRead
 from vigilant.security.rights import Actor, Permission, require
-from vigilant.triage.evidence_service import evidence_info
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import records_of
 from vigilant.triage.results import batch_files

@@ -1,7 +1,7 @@
 """Evidence items and triage runs a page at a time, for the web's lists and pages: the role must grant
 ``evidence.read`` or ``triage.read``, and rows are scoped through the cases the caller may see, by the same
 rule :class:`~vigilant.triage.service.TriageService` and
-:class:`~vigilant.triage.evidence_service.EvidenceService` apply for the CLI
+:class:`~vigilant.evidence.service.EvidenceService` apply for the CLI
 (:func:`vigilant.cases.access.item_visible`).
 
 The lab registers evidence items (CLI). An item is visible through a case of its owner that the caller may

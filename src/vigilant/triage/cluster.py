@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigilant.errors import VigilantError
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.triage.cluster_tasks import BatchDone, Plan, plan, run_batch
 from vigilant.triage.matcher import Matcher
-from vigilant.triage.runinfo import Coverage, EvidenceInfo
+from vigilant.triage.runinfo import Coverage
 from vigilant.triage.runner import Executed, batch_name, write_atomically
 from vigilant.triage.settings import TriageSettings
 

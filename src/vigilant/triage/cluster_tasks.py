@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from vigilant.evidence.base import FileEntry
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.evidence.sources import sources
 from vigilant.triage.process import EntryProcessor
 from vigilant.triage.records import FileRecord
-from vigilant.triage.runinfo import EvidenceInfo
 from vigilant.triage.runner import batch_ends, coverage_of, records_of_batch
 from vigilant.triage.settings import TriageSettings
 

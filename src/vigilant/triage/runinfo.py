@@ -11,17 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class EvidenceInfo:
-    id: int
-    label: str
-    case_number: str | None
-    source_type: str  # directory | raw | e01
-    path: str
-    size: int
-    hashes: dict[str, str]  # acquisition hashes recorded when the item was added
-    description: str | None = None
+from vigilant.evidence.items import EvidenceInfo
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,14 @@ from vigilant.evidence.base import FileEntry
 from vigilant.evidence.container import ContainerWalk
 from vigilant.evidence.directory import DirectoryWalk
 from vigilant.evidence.filesystems import FileSystemWalker
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.evidence.sources import EvidenceWalk, sources
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.triage.matcher import Matcher
 from vigilant.triage.process import CHUNK, GROUP_BYTES, EntryProcessor
 from vigilant.triage.records import FileRecord, to_table
-from vigilant.triage.runinfo import Coverage, EvidenceInfo, UnreadPart
+from vigilant.triage.runinfo import Coverage, UnreadPart
 from vigilant.triage.settings import TriageSettings
 
 

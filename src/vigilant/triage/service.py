@@ -18,7 +18,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, select
 
 from vigilant.cases.access import item_visible
+from vigilant.cases.evidence_rules import evidence_service
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.evidence.models import EvidenceItemRow
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
@@ -28,12 +30,11 @@ from vigilant.store import Database
 from vigilant.store.models import utcnow
 from vigilant.triage.cluster import ClusterRun, execute_on_cluster
 from vigilant.triage.cluster_tasks import BatchDone, Plan
-from vigilant.triage.evidence_service import EvidenceService
 from vigilant.triage.matcher import Matcher
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
-from vigilant.triage.runinfo import Coverage, EvidenceInfo, LibrarySetInfo, RunInfo
+from vigilant.triage.runinfo import Coverage, LibrarySetInfo, RunInfo
 from vigilant.triage.runlock import RunLock, holder
 from vigilant.triage.runner import (
     TOOL,
@@ -62,7 +63,7 @@ class TriageService:
     def __init__(self, db: Database, data_dir: Path) -> None:
         self.db = db
         self.data_dir = data_dir
-        self.evidence = EvidenceService(db)
+        self.evidence = evidence_service(db)
         self.library = LibraryStore(db)
         self.indexes = LibraryIndexes(self.library, data_dir / "indexes")
 

@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from vigilant.cases.evidence_rules import agency_names
 from vigilant.errors import BadInputError
 from vigilant.evidence.keys import VolumeKey, typed_key
 from vigilant.evidence.models import EvidenceItemRow
 from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
-from vigilant.triage.evidence_service import agency_names
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vigilant.cases.evidence_rules import agency_names
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.evidence.keys import typed_key
 from vigilant.security.rights import Permission
@@ -28,7 +29,6 @@ from vigilant.triage.access import (
     list_runs_for,
     seized_in_for,
 )
-from vigilant.triage.evidence_service import agency_names
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.triage.runinfo import Coverage
 from vigilant.web.auth import Caller, CallerDep, ContextDep

@@ -18,9 +18,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.triage.records import FileRecord, Hit, to_table
 from vigilant.triage.reports import RecordSource, ReportWriter
-from vigilant.triage.runinfo import EvidenceInfo, LibrarySetInfo, RunInfo
+from vigilant.triage.runinfo import LibrarySetInfo, RunInfo
 
 EVIDENCE_ID = 3
 PARTITION, OFFSET, FS = 2, 1_048_576, "ntfs"

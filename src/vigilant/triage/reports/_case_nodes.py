@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from vigilant.evidence.items import EvidenceInfo
 from vigilant.perceptual.pdq import PdqMethod
 from vigilant.triage.records import FileRecord, Hit
 from vigilant.triage.reports._text import (
@@ -26,7 +27,7 @@ from vigilant.triage.reports._text import (
     member_path,
     split_tool,
 )
-from vigilant.triage.runinfo import EvidenceInfo, LibrarySetInfo, RunInfo
+from vigilant.triage.runinfo import LibrarySetInfo, RunInfo
 
 KB = "urn:vigilant:"
 CONTEXT: dict[str, str] = {

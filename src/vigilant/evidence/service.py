@@ -1,25 +1,29 @@
 """Evidence items: added with their hashes, re-verified, every touch written to the chain of custody.
 
 Every method takes the caller (:class:`~vigilant.security.rights.Actor`): reading needs ``evidence.read``,
-adding, recording an agency and verifying need ``evidence.write``, and an item the caller may not see
-(:func:`vigilant.cases.access.item_visible`: through the cases of its owner) answers "not found", from the
-CLI as from the web. The CLI's own actor sees every item (:attr:`Actor.sees_all`). The chain of custody
-names the caller by user name.
+adding, recording an agency and verifying need ``evidence.write``, and an item the caller may not see (through
+the cases of its owner) answers "not found", from the CLI as from the web. The CLI's own actor sees every item
+(:attr:`Actor.sees_all`). The chain of custody names the caller by user name.
+
+Which items a caller sees, which agencies and cases exist, are the cases' rules: cases sit above evidence
+(they link evidence items to seizures), so the service is given those rules (:class:`CaseRules`,
+implemented by :class:`vigilant.cases.evidence_rules.CaseEvidenceRules`; every face builds it through
+:func:`vigilant.cases.evidence_rules.evidence_service`) rather than importing them, which would make the two
+packages import each other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, true
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
 
-from vigilant.cases.access import item_visible, shared_case_numbers
-from vigilant.cases.agencies import agency_by_ref
-from vigilant.cases.models import AgencyRow, CaseRow
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.items import EvidenceInfo, evidence_info
 from vigilant.evidence.keys import KeyRing, UnlockEvent, VolumeKey
 from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
@@ -27,35 +31,48 @@ from vigilant.evidence.unlock_check import try_keys
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import utcnow
-from vigilant.triage.records import FileRecord
-from vigilant.triage.runinfo import EvidenceInfo
 
 
-def evidence_info(row: EvidenceItemRow) -> EvidenceInfo:
-    return EvidenceInfo(
-        id=row.id,
-        label=row.label,
-        case_number=row.case_number,
-        source_type=row.source_type,
-        path=row.path,
-        size=row.size,
-        hashes=dict(row.hashes),
-        description=row.description,
-    )
+@dataclass(frozen=True)
+class AgencyRef:
+    """An agency as the evidence service names it: its id and short name."""
+
+    id: int
+    short_name: str
 
 
-def agency_names(db: Database, item_ids: list[int] | None = None) -> dict[int, str]:
-    """For each item (of ``item_ids``; None: all) that records one, the short name of the agency whose case
-    number it carries."""
-    if item_ids is not None and not item_ids:
-        return {}
-    query = select(EvidenceItemRow.id, AgencyRow.short_name).join(
-        AgencyRow, AgencyRow.id == EvidenceItemRow.agency_id
-    )
-    if item_ids is not None:
-        query = query.where(EvidenceItemRow.id.in_(item_ids))
-    with db.session() as s:
-        return {row[0]: row[1] for row in s.execute(query)}
+class CaseRules(Protocol):
+    """What the evidence service asks of the cases (see the module's note)."""
+
+    def visible(self, actor: Actor) -> ColumnElement[bool]:
+        """A clause over :class:`EvidenceItemRow`: the items the caller may see."""
+
+    def ambiguous(self) -> ColumnElement[bool]:
+        """A clause over :class:`EvidenceItemRow`: items recording no agency whose case number cases of
+        several agencies carry."""
+
+    def agency(self, s: Session, ref: str | int) -> AgencyRef:
+        """The agency by id or short name (:class:`NotFoundError` if none)."""
+
+    def agency_name(self, s: Session, agency_id: int) -> str | None: ...
+
+    def case_exists(self, s: Session, number: str, agency_id: int | None) -> bool: ...
+
+    def agency_names(self, db: Database, item_ids: list[int] | None = None) -> dict[int, str]:
+        """For each item (of ``item_ids``; None: all) that records one, its agency's short name."""
+
+
+class ReadFile(Protocol):
+    """A file as a triage run read it (:class:`vigilant.triage.records.FileRecord`)."""
+
+    @property
+    def member(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> bytes | None: ...
 
 
 def _size(path: Path) -> int:
@@ -65,8 +82,9 @@ def _size(path: Path) -> int:
 
 
 class EvidenceService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, rules: CaseRules) -> None:
         self.db = db
+        self.rules = rules
 
     def add(
         self,
@@ -104,7 +122,7 @@ class EvidenceService:
                     hint="--case NUMBER --agency SHORT",
                 )
             with self.db.session() as s:
-                agency_row = agency_by_ref(s, agency)
+                agency_row = self.rules.agency(s, agency)
         if case_number is not None and not case_pending:
             self._require_case(case_number, agency_row)
         hashes = source.acquisition_hashes(path)
@@ -156,12 +174,9 @@ class EvidenceService:
 
         return record
 
-    def _require_case(self, number: str, agency: AgencyRow | None) -> None:
-        query = select(CaseRow.id).where(CaseRow.number == number)
-        if agency is not None:
-            query = query.where(CaseRow.agency_id == agency.id)
+    def _require_case(self, number: str, agency: AgencyRef | None) -> None:
         with self.db.session() as s:
-            if s.execute(query.limit(1)).first() is not None:
+            if self.rules.case_exists(s, number, agency.id if agency is not None else None):
                 return
         of = f" of agency {agency.short_name}" if agency is not None else ""
         raise NotFoundError(
@@ -182,11 +197,10 @@ class EvidenceService:
         with self.db.session() as s:
             return evidence_info(self._row(s, ref, None))
 
-    @staticmethod
-    def _row(s: Any, ref: str | int, actor: Actor | None) -> EvidenceItemRow:
+    def _row(self, s: Any, ref: str | int, actor: Actor | None) -> EvidenceItemRow:
         """The item by id, else by label; with ``actor``, among the items the caller sees only."""
         text = str(ref)
-        visible = item_visible(actor) if actor is not None else true()
+        visible = self.rules.visible(actor) if actor is not None else true()
         row = None
         if text.isdigit():
             row = s.scalars(select(EvidenceItemRow).where(EvidenceItemRow.id == int(text), visible)).first()
@@ -208,9 +222,8 @@ class EvidenceService:
                     f"evidence item {row.id} has no case number for an agency to own",
                     hint="the item is linked to cases through the seized devices recorded in them",
                 )
-            new = agency_by_ref(s, agency)
-            previous = s.get(AgencyRow, row.agency_id) if row.agency_id is not None else None
-            was = previous.short_name if previous is not None else None
+            new = self.rules.agency(s, agency)
+            was = self.rules.agency_name(s, row.agency_id) if row.agency_id is not None else None
             if was == new.short_name:
                 return new.short_name
             row.agency_id = new.id
@@ -227,18 +240,16 @@ class EvidenceService:
 
     def agencies(self, actor: Actor) -> dict[int, str]:
         """Each item's agency (short name), for the items the caller sees that record one."""
-        return agency_names(self.db, [item.id for item in self.items(actor)])
+        return self.rules.agency_names(self.db, [item.id for item in self.items(actor)])
 
     def items(self, actor: Actor, *, ambiguous: bool = False) -> list[EvidenceInfo]:
         """Every item the caller sees; with ``ambiguous``, only those that record no agency while cases of
         several agencies carry their case number (their number names no case until the lab records their
         agency)."""
         require(actor, Permission.EVIDENCE_READ)
-        query = select(EvidenceItemRow).where(item_visible(actor)).order_by(EvidenceItemRow.id)
+        query = select(EvidenceItemRow).where(self.rules.visible(actor)).order_by(EvidenceItemRow.id)
         if ambiguous:
-            query = query.where(
-                EvidenceItemRow.agency_id.is_(None), EvidenceItemRow.case_number.in_(shared_case_numbers())
-            )
+            query = query.where(self.rules.ambiguous())
         with self.db.session() as s:
             return [evidence_info(r) for r in s.scalars(query)]
 
@@ -289,7 +300,7 @@ class EvidenceService:
         return result
 
     def verify_from_records(
-        self, ref: str | int, records: Iterable[FileRecord], actor: Actor
+        self, ref: str | int, records: Iterable[ReadFile], actor: Actor
     ) -> dict[str, Any]:
         """Re-verify a folder from a triage run's records: they hold every file's SHA-256 as read now (for
         the run, which has checked its caller)."""
@@ -299,6 +310,11 @@ class EvidenceService:
             if record.member == 0:
                 manifest.add(record.path, record.size, record.sha256.hex() if record.sha256 else None)
         return self._compare(info, manifest.hashes(), actor, how="from the run's own reads")
+
+    def verify_from_image_pass(self, ref: str | int, hashes: dict[str, str], actor: Actor) -> dict[str, Any]:
+        """Re-verify a raw image from the hashes of a triage run's one sequential read of it
+        (:mod:`vigilant.evidence.one_pass`; for the run, which has checked its caller)."""
+        return self._compare(self.lookup(ref), hashes, actor, how="in the run's own read of the image")
 
     def _verify_e01(self, info: EvidenceInfo, source: E01Source, actor: Actor) -> dict[str, Any]:
         # An E01 carries the hashes taken at acquisition: reading all its media and hashing it again is the
