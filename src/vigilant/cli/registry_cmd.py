@@ -182,16 +182,21 @@ def due(
     role: RoleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Registrants due soon or non-compliant as of a day, soonest due first."""
+    """Registrants due soon or non-compliant as of a day (default: the last sweep's), soonest due first."""
     from vigilant.registry.compliance import Status
-    from vigilant.registry.service import DUE
+    from vigilant.registry.service import DUE, basis
     from vigilant.registry.service import due as due_list
 
     statuses = [_choice(Status, s, "status") for s in status] if status else list(DUE)
+    db, rules = database(), installation_rules()
+    # Without --as-of, the last sweep's day: its stored statuses, those changed since recomputed.
+    day = basis(db, rules=rules, as_of=_day(as_of) if as_of else None, today=date.today())
     found = due_list(
-        database(), registry_actor(agency, role), rules=installation_rules(), as_of=_day(as_of),
-        statuses=statuses, office=office, purpose=purpose,
+        db, registry_actor(agency, role), rules=rules, as_of=day.as_of, statuses=statuses, office=office,
+        purpose=purpose,
     )  # fmt: skip
+    if not as_json:
+        console_err.print(f"Statuses {day.label}.")
     print_listing(
         [_summary_row(x) for x in found],
         as_json=as_json,
@@ -251,6 +256,10 @@ def export(
     console_err.print(f"written to {output}")
 
 
+_ALERT_COLUMNS = ["id", "registry_number", "name", "key", "raised_on", "status", "assigned_to", "outcome"]
+_ALERT_COLUMNS += ["registrant_status"]
+
+
 @app.command("alerts")
 def alerts(
     status: Annotated[str | None, typer.Option(help="open, assigned or closed (default all).")] = None,
@@ -266,6 +275,8 @@ def alerts(
         database(),
         registry_actor(agency, role),
         status=_choice(AlertStatus, status, "status") if status else None,
+        rules=installation_rules(),
+        today=date.today(),
     )
     print_listing(
         [
@@ -281,11 +292,13 @@ def alerts(
                 "assigned_to": a.assigned_to,
                 "outcome": a.outcome,
                 "warrant_reference": a.warrant_reference,
+                "registrant_status": a.registrant_status,
+                "status_as_of": a.status_as_of,
             }
             for a in found
         ],
         as_json=as_json,
-        columns=["id", "registry_number", "name", "key", "raised_on", "status", "assigned_to", "outcome"],
+        columns=_ALERT_COLUMNS,
         empty="no alerts",
     )
 

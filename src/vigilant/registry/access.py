@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from vigilant.registry.statuses import forget
 from vigilant.security.audit import AuditEvent, RecordChanged, RecordRead, append
 from vigilant.security.errors import PermissionDenied
 from vigilant.security.rights import Actor, Permission, require
@@ -55,16 +56,19 @@ def read_registrant(session: Session, actor: Actor, registrant_id: int, purpose:
     )
 
 
+def registrant_changed(
+    actor: Actor, registrant_id: int, change: str, fields: tuple[str, ...] = ()
+) -> RecordChanged:
+    """The audit event of a change to a registrant (a bulk import appends many at once)."""
+    return RecordChanged.by(
+        actor, object_type="registrant", object_id=str(registrant_id), change=change, fields_changed=fields
+    )
+
+
 def changed_registrant(
     session: Session, actor: Actor, registrant_id: int, change: str, fields: tuple[str, ...] = ()
 ) -> None:
-    record(
-        session,
-        RecordChanged.by(
-            actor,
-            object_type="registrant",
-            object_id=str(registrant_id),
-            change=change,
-            fields_changed=fields,
-        ),
-    )
+    """Audit a change to a registrant, and drop what the last sweep said of them: a status read after this
+    is computed from the changed facts (see :mod:`vigilant.registry.statuses`)."""
+    forget(session, [registrant_id])
+    record(session, registrant_changed(actor, registrant_id, change, fields))

@@ -8,7 +8,7 @@ same (registrant, kind, key) twice is one alert.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -19,6 +19,8 @@ from vigilant.cases.models import PersonRow
 from vigilant.registry.access import record
 from vigilant.registry.errors import RegistrantNotFound, RegistryError
 from vigilant.registry.models import AlertOutcome, AlertStatus, RegistrantRow, RegistryAlertRow
+from vigilant.registry.rules import RuleSet
+from vigilant.registry.statuses import last_sweep_day, statuses
 from vigilant.security.audit import RecordChanged, RecordRead
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
@@ -71,6 +73,8 @@ class AlertView:
     assigned_to: str | None
     outcome: str | None
     warrant_reference: str | None
+    registrant_status: str | None = None  # the registrant's compliance now, as of ``status_as_of``
+    status_as_of: date | None = None  # the last sweep's day (what changed since recomputed), else today
 
 
 def _office(actor: Actor) -> int | None:
@@ -82,8 +86,18 @@ def _office(actor: Actor) -> int | None:
     return actor.agency_id
 
 
-def queue(db: Database, actor: Actor, *, status: AlertStatus | None = None) -> list[AlertView]:
-    """The alerts of the actor's registry office, open ones first, oldest first."""
+def queue(
+    db: Database,
+    actor: Actor,
+    *,
+    status: AlertStatus | None = None,
+    rules: RuleSet | None = None,
+    today: date | None = None,
+) -> list[AlertView]:
+    """The alerts of the actor's registry office, open ones first, oldest first. With ``rules``, each
+    alert carries its registrant's status as of the last sweep (read from the sweep's statuses, a registrant
+    changed since computed on the spot), or as of ``today`` before any sweep: an alert whose registrant has
+    since complied shows it."""
     require(actor, Permission.REGISTRY_READ)
     office = _office(actor)
     query = (
@@ -97,6 +111,7 @@ def queue(db: Database, actor: Actor, *, status: AlertStatus | None = None) -> l
     if status is not None:
         query = query.where(RegistryAlertRow.status == status.value)
     with db.session() as s:
+        rows = s.execute(query).all()
         found = [
             AlertView(
                 a.id,
@@ -112,11 +127,22 @@ def queue(db: Database, actor: Actor, *, status: AlertStatus | None = None) -> l
                 a.outcome,
                 a.warrant_reference,
             )
-            for a, number, person in s.execute(query)
+            for a, number, person in rows
         ]
+        if rules is not None and found:
+            of_alert = {a.id: a.registrant_id for a, _, _ in rows}
+            found = _with_statuses(s, found, of_alert, rules, today or date.today())
         record(s, RecordRead.by(actor, object_type="registry_alert", query="queue", records=len(found)))
     order = {AlertStatus.OPEN.value: 0, AlertStatus.ASSIGNED.value: 1, AlertStatus.CLOSED.value: 2}
     return sorted(found, key=lambda a: order.get(a.status, 3))
+
+
+def _with_statuses(
+    s: Session, found: list[AlertView], of_alert: dict[int, int], rules: RuleSet, today: date
+) -> list[AlertView]:
+    day = last_sweep_day(s, rules) or today
+    known = statuses(s, rules, day, sorted(set(of_alert.values()))).by_registrant
+    return [replace(a, registrant_status=known[of_alert[a.id]].status.value, status_as_of=day) for a in found]
 
 
 def _own_alert(s: Session, actor: Actor, alert_id: int) -> RegistryAlertRow:

@@ -315,3 +315,24 @@ class RegistrySweepRow(Base):
     started_by: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class RegistrantStatusRow(Base):
+    """One registrant's compliance as the last sweep under ``rules`` computed it (as of ``as_of``): what the
+    due list, the dashboard and the alert queue read instead of recomputing 10^6 registrants. A change to the
+    registrant deletes the row (:func:`vigilant.registry.access.changed_registrant`), so a row that exists is
+    never stale; a registrant without one is computed on the spot."""
+
+    __tablename__ = "registrant_status"
+
+    registrant_id: Mapped[int] = mapped_column(
+        ForeignKey("registrant.id", ondelete="CASCADE"), primary_key=True
+    )
+    rules: Mapped[str] = mapped_column(String(20), primary_key=True)  # the rule set it applied
+    sweep_id: Mapped[int] = mapped_column(ForeignKey("registry_sweep.id", ondelete="CASCADE"), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # a compliance Status value
+    next_due: Mapped[date | None] = mapped_column(Date)
+    rule: Mapped[str | None] = mapped_column(String(100))  # the rule version (and obligation) behind it
+    reason: Mapped[str] = mapped_column(Text)
+    order_ends_on: Mapped[date | None] = mapped_column(Date)  # None: a life order (or no order)

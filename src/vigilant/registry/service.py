@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from vigilant.cases.models import AgencyRow, PersonRow
 from vigilant.registry.access import read_registrant, record, require_reader
-from vigilant.registry.compliance import Compliance, Status, compliance
+from vigilant.registry.compliance import Compliance, Status
 from vigilant.registry.errors import RegistrantNotFound
 from vigilant.registry.exporter import records
-from vigilant.registry.facts import load_facts
 from vigilant.registry.models import (
     AddressKind,
     AddressVerificationRow,
@@ -30,6 +29,7 @@ from vigilant.registry.models import (
 )
 from vigilant.registry.records import RegistrantIn
 from vigilant.registry.rules import RuleSet
+from vigilant.registry.statuses import computed, last_sweep_day, statuses, swept_day
 from vigilant.security.audit import RecordRead
 from vigilant.security.rights import Actor
 from vigilant.store import Database
@@ -106,8 +106,12 @@ def _current_areas(s: Session, ids: Collection[int], as_of: date) -> dict[int, s
     return {rid: municipality or UNKNOWN_AREA for rid, municipality in rows}
 
 
-def summaries(s: Session, rules: RuleSet, as_of: date, ids: Sequence[int] | None = None) -> list[Summary]:
-    """Every registrant (or those of ``ids``) with their compliance as of ``as_of``, by registry number."""
+def summaries(
+    s: Session, rules: RuleSet, as_of: date, ids: Sequence[int] | None = None, *, from_sweep: bool = True
+) -> list[Summary]:
+    """Every registrant (or those of ``ids``) with their compliance as of ``as_of``, by registry number: read
+    from the sweep of that day where there is one (those changed since computed on the spot), else computed.
+    ``from_sweep=False`` computes every obligation (a registrant's page lists them)."""
     query = (
         select(RegistrantRow.id, RegistrantRow.registry_number, PersonRow, AgencyRow.short_name)
         .join(PersonRow, PersonRow.id == RegistrantRow.person_id)
@@ -118,7 +122,11 @@ def summaries(s: Session, rules: RuleSet, as_of: date, ids: Sequence[int] | None
         query = query.where(RegistrantRow.id.in_(ids))
     rows = s.execute(query).all()
     found_ids = [r[0] for r in rows]
-    facts = load_facts(s, found_ids)
+    known = (
+        statuses(s, rules, as_of, None if ids is None else found_ids).by_registrant
+        if from_sweep
+        else computed(s, rules, as_of, found_ids)
+    )
     areas = _current_areas(s, found_ids, as_of)
     return [
         Summary(
@@ -128,10 +136,30 @@ def summaries(s: Session, rules: RuleSet, as_of: date, ids: Sequence[int] | None
             person.date_of_birth,
             office,
             areas.get(rid, UNKNOWN_AREA),
-            compliance(facts[rid], rules, as_of),
+            known[rid],
         )
         for rid, number, person, office in rows
     ]
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The day a listing is judged on, and what it says about it ("as of the sweep of 2026-12-07")."""
+
+    as_of: date
+    swept: bool
+
+    @property
+    def label(self) -> str:
+        return f"as of the sweep of {self.as_of}" if self.swept else f"computed as of {self.as_of}"
+
+
+def basis(db: Database, *, rules: RuleSet, as_of: date | None, today: date) -> Basis:
+    """The day to judge on: the one asked for, else the last finished sweep's, else ``today``; swept when a
+    finished sweep covers it (the listing then reads the sweep's statuses)."""
+    with db.session() as s:
+        day = as_of or last_sweep_day(s, rules) or today
+        return Basis(day, swept_day(s, rules, day))
 
 
 def _timeline(s: Session, rid: int, view: RegistrantIn, addresses: Sequence[AddressView]) -> list[Event]:
@@ -163,7 +191,7 @@ def show(
     reason = require_reader(actor, purpose)
     with db.session() as s:
         rid = find_id(s, ref)
-        summary = summaries(s, rules, as_of, [rid])[0]
+        summary = summaries(s, rules, as_of, [rid], from_sweep=False)[0]
         view = next(records(s, [rid]))
         addresses = tuple(
             AddressView(

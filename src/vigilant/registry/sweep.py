@@ -2,7 +2,9 @@
 
 A resumable job: registrants are taken in id order, a batch at a time; each batch's alerts, counts and
 checkpoint (the last registrant id done) commit in one transaction, so a sweep killed at any point resumes
-after its last committed batch and ends with the same alerts and counts as one never interrupted. Sweeping
+after its last committed batch and ends with the same alerts and counts as one never interrupted. Each
+batch also stores its registrants' statuses (:mod:`vigilant.registry.statuses`), which the due list, the
+dashboard and the alert queue read. Sweeping
 a day already swept with the same rules answers the finished sweep.
 """
 
@@ -16,10 +18,11 @@ from sqlalchemy import func, select
 
 from vigilant.registry.access import record
 from vigilant.registry.alerts import NON_COMPLIANCE, raise_alert
-from vigilant.registry.compliance import Status, compliance
+from vigilant.registry.compliance import Compliance, Status, compliance
 from vigilant.registry.facts import load_facts
 from vigilant.registry.models import RegistrantRow, RegistrySweepRow
 from vigilant.registry.rules import RuleSet
+from vigilant.registry.statuses import store as store_statuses
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
@@ -95,8 +98,9 @@ def _batch(db: Database, sweep_id: int, rules: RuleSet, size: int) -> bool:
             row.total = row.done  # registrants added while it ran are the next day's
             return False
         facts = load_facts(s, [rid for rid, _ in batch])
+        results: dict[int, Compliance] = {}
         for rid, office in batch:
-            state = compliance(facts[rid], rules, row.as_of)
+            state = results[rid] = compliance(facts[rid], rules, row.as_of)
             counter = _COUNTERS[state.status]
             setattr(row, counter, getattr(row, counter) + 1)
             if state.status is Status.NON_COMPLIANT:
@@ -106,6 +110,7 @@ def _batch(db: Database, sweep_id: int, rules: RuleSet, size: int) -> bool:
                         raised_on=row.as_of, rule=missed.rule, due_on=missed.due_on,
                         detail={"deadline": missed.deadline.isoformat()},
                     )  # fmt: skip
+        store_statuses(s, sweep_id=sweep_id, rules=rules, results=results)
         row.done += len(batch)
         row.last_registrant_id = batch[-1][0]
         return True

@@ -140,13 +140,14 @@ def look_up(body: LookupIn, ctx: ContextDep, actor: ActorDep) -> RegistrantOut:
 def due(
     ctx: ContextDep,
     actor: ActorDep,
-    as_of: Annotated[date | None, Query()] = None,
+    as_of: Annotated[date | None, Query(description="default: the last sweep's day, else today")] = None,
     status: Annotated[list[Status] | None, Query(description="default: due_soon and non_compliant")] = None,
     office: Annotated[str | None, Query(max_length=40)] = None,
 ) -> list[SummaryOut]:
+    rules = installation_rules()
+    day = service.basis(ctx.db, rules=rules, as_of=as_of, today=ctx.clock().date()).as_of
     found = service.due(
-        ctx.db, actor, rules=installation_rules(), as_of=as_of or ctx.clock().date(),
-        statuses=status or service.DUE, office=office,
+        ctx.db, actor, rules=rules, as_of=day, statuses=status or service.DUE, office=office
     )  # fmt: skip
     return [SummaryOut.of(x) for x in found]
 
@@ -162,7 +163,9 @@ class AreaOut(BaseModel):
 def dashboard(
     ctx: ContextDep, actor: ActorDep, as_of: Annotated[date | None, Query()] = None
 ) -> list[AreaOut]:
-    rows = service.dashboard(ctx.db, actor, rules=installation_rules(), as_of=as_of or ctx.clock().date())
+    rules = installation_rules()
+    day = service.basis(ctx.db, rules=rules, as_of=as_of, today=ctx.clock().date()).as_of
+    rows = service.dashboard(ctx.db, actor, rules=rules, as_of=day)
     return [AreaOut(area=r.area, office=r.office, counts=r.counts, total=r.total) for r in rows]
 
 
@@ -179,13 +182,16 @@ class AlertOut(BaseModel):
     assigned_to: str | None
     outcome: str | None
     warrant_reference: str | None
+    registrant_status: str | None  # as of the last sweep (changes since recomputed), else today
+    status_as_of: date | None
 
 
 @router.get("/alerts", response_model=list[AlertOut])
 def alert_queue(
     ctx: ContextDep, actor: ActorDep, status: Annotated[AlertStatus | None, Query()] = None
 ) -> list[AlertOut]:
-    return [AlertOut(**a.__dict__) for a in alerts.queue(ctx.db, actor, status=status)]
+    found = alerts.queue(ctx.db, actor, status=status, rules=installation_rules(), today=ctx.clock().date())
+    return [AlertOut(**a.__dict__) for a in found]
 
 
 class AssignIn(BaseModel):

@@ -69,12 +69,15 @@ def registry_page(
     """The compliance dashboard: non-compliant and due counts per area, then who is due, soonest first."""
     if number.strip():
         return RedirectResponse(_registrant_url(number.strip()), status_code=SEE_OTHER)
-    day = _day(as_of, ctx.clock().date())
     rules = installation_rules()
+    today = ctx.clock().date()
+    # Without a day asked, the last sweep's: its stored statuses, those changed since recomputed.
+    basis = service.basis(ctx.db, rules=rules, as_of=_day(as_of, today) if as_of else None, today=today)
+    day = basis.as_of
     areas, due = service.overview(ctx.db, caller.actor, rules=rules, as_of=day)
     return _render(
         ctx, "registry.html", caller=caller, as_of=day, areas=areas, due=due[:DUE_SHOWN], due_total=len(due),
-        statuses=list(Status), rules=rules,
+        statuses=list(Status), rules=rules, basis=basis,
     )  # fmt: skip
 
 
@@ -255,9 +258,11 @@ def alerts_page(
 ) -> HTMLResponse:
     """The registry office's alert queue, with assignment and closing forms."""
     wanted = _choice(AlertStatus, status, "status") if status else None
-    found = alerts.queue(ctx.db, caller.actor, status=wanted)
+    rules, today = installation_rules(), ctx.clock().date()
+    found = alerts.queue(ctx.db, caller.actor, status=wanted, rules=rules, today=today)
+    swept = service.basis(ctx.db, rules=rules, as_of=None, today=today).swept
     return _render(
-        ctx, "registry_alerts.html", caller=caller, alerts=found, status=status,
+        ctx, "registry_alerts.html", caller=caller, alerts=found, status=status, swept=swept,
         statuses=list(AlertStatus), outcomes=list(AlertOutcome),
         can_work=caller.actor.may(Permission.REGISTRY_WRITE),
     )  # fmt: skip
