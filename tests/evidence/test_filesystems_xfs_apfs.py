@@ -128,7 +128,7 @@ def test_dfvfs_apfs_agrees_with_tsk_pool_reader() -> None:
     assert sources().detect(image).name == "raw"
     block = str(_apfs_volume_block(image))
     out = mk.run("fls", "-P", "apfs", "-B", block, "-r", "-p", image)
-    theirs = {}
+    theirs: dict[tuple[str, int, str | None], tuple[int, str]] = {}
     for line in out.splitlines():
         match = re.match(r"^r/r (\*?\s*)(\d+):\t(.*)$", line)
         if match and not match[1].strip():
@@ -136,11 +136,24 @@ def test_dfvfs_apfs_agrees_with_tsk_pool_reader() -> None:
             data = subprocess.run(
                 ["icat", "-P", "apfs", "-B", block, str(image), match[2]], capture_output=True, check=False
             ).stdout
-            theirs[(f"/{match[3]}", int(match[2]))] = (len(data), hashlib.sha256(data).hexdigest())
+            theirs[(f"/{match[3]}", int(match[2]), None)] = (len(data), hashlib.sha256(data).hexdigest())
+            # a resource fork, as istat lists it (fls does not): the file's stream "rsrc"
+            attributes = mk.run("istat", "-P", "apfs", "-B", block, image, match[2])
+            fork = re.search(r"^Type: RSRC \((4353-\d+)\)", attributes, re.MULTILINE)
+            if fork is not None:
+                spec = f"{match[2]}-{fork[1]}"
+                command = ["icat", "-P", "apfs", "-B", block, str(image), spec]
+                data = subprocess.run(command, capture_output=True, check=True).stdout
+                theirs[(f"/{match[3]}", int(match[2]), "rsrc")] = (
+                    len(data),
+                    hashlib.sha256(data).hexdigest(),
+                )
     listing = vigilant_listing(RawImage(image))
     assert listing.problems == []
     ours = {
-        (e.address.path, e.address.inode): (e.size, listing.digests[i]) for i, e in enumerate(listing.entries)
+        (e.address.path, e.address.inode, e.address.attribute): (e.size, listing.digests[i])
+        for i, e in enumerate(listing.entries)
     }
     assert ours == theirs
+    assert ("/a_directory/a_resourcefork", 23, "rsrc") in ours  # dfVFS's file with a 17-byte fork
     assert {e.address.filesystem for e in listing.entries} == {"apfs volume 1 (apfs_test)"}

@@ -1,10 +1,11 @@
-"""Resource forks (HFS+) are streams of their files: listed as ``path:rsrc``, read as TSK reads them.
+"""Resource forks (HFS+, APFS) are streams of their files: ``path:rsrc``, read as TSK reads them.
 
 No Debian 12 tool writes HFS+ (hfsprogs left the archive, and this machine's kernel has no hfsplus driver to
 write a fork through ``file/..namedfork/rsrc``), so the test image is dfVFS's ``hfsplus.raw``, whose
 ``a_directory/a_resourcefork`` has an empty data fork and a 17-byte resource fork. The whole listing's
 agreement with ``fls``/``istat``/``icat`` (forks included) is in ``test_filesystems_iso_hfs``; here, the fork
 itself: its address, its bytes (``icat INODE-4353-ID``), and that a file without one gets no empty stream.
+dfVFS's ``apfs.raw`` holds the same files: there the fork is an extended attribute, read through libfsapfs.
 """
 
 from __future__ import annotations
@@ -47,3 +48,16 @@ def test_an_hfs_resource_fork_is_a_stream_of_its_file() -> None:
     assert tsk.icat(image, 0, forks[0]).sha256 == hashlib.sha256(FORK).hexdigest()
     # files without a fork have no rsrc stream
     assert [key for key in found if key[1] == "rsrc"] == [("/a_directory/a_resourcefork", "rsrc")]
+
+
+def test_an_apfs_resource_fork_is_a_stream_of_its_file() -> None:
+    # dfVFS made apfs.raw from the same files as hfsplus.raw: the same fork, kept as the extended attribute
+    # com.apple.ResourceFork; istat/icat -P apfs read it too (test_filesystems_xfs_apfs compares them all)
+    found = _read(dfvfs_file("apfs.raw"))
+    address, content = found["/a_directory/a_resourcefork", "rsrc"]
+    assert content == FORK
+    assert address.endswith("/a_directory/a_resourcefork (inode 23):rsrc"), address
+    assert found["/a_directory/a_resourcefork", None][1] == b""
+    assert [key for key in found if key[1] == "rsrc"] == [("/a_directory/a_resourcefork", "rsrc")]
+    # an extended attribute that is not the fork stays out: a_file has "myxattr"
+    assert ("/a_directory/a_file", "myxattr") not in found

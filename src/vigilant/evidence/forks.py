@@ -8,7 +8,8 @@ as an NTFS named stream's ends ``path:name``), hashed and matched like any file.
 * HFS+ (The Sleuth Kit): the fork is the file's RSRC attribute. A file compressed by the file system
   (decmpfs) keeps its compressed content in the resource fork, which TSK already reads, decompressed, as the
   file's data: that fork is not listed again.
-* APFS (libfsapfs): the fork is the extended attribute ``com.apple.ResourceFork``.
+* APFS (libfsapfs): the fork is the extended attribute ``com.apple.ResourceFork``; a compressed file's
+  (``com.apple.decmpfs``) is its data, which libfsapfs reads decompressed: not listed again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from vigilant.evidence.tsk_reader import Stream
 
 RESOURCE_FORK = "rsrc"  # the stream's name in addresses
 APFS_RESOURCE_FORK = "com.apple.ResourceFork"  # the extended attribute that holds it on APFS
+_APFS_COMPRESSED = "com.apple.decmpfs"  # a file compressed by the file system: its fork is its data
 _HFS_RSRC = int(pytsk3.TSK_FS_ATTR_TYPE_HFS_RSRC)
 
 
@@ -40,7 +42,8 @@ def hfs_streams(fs_file: Any, meta: Any) -> list[Stream]:
 def apfs_resource_fork(entry: Any) -> Any | None:
     """The extended attribute holding an APFS file's resource fork (a pyfsapfs file entry), if it has one
     with content; call with the walker's lock held."""
-    for attribute in entry.extended_attributes:
-        if str(attribute.name) == APFS_RESOURCE_FORK and int(attribute.size or 0) > 0:
-            return attribute
-    return None
+    attributes = {str(attribute.name): attribute for attribute in entry.extended_attributes}
+    fork = attributes.get(APFS_RESOURCE_FORK)
+    if fork is None or not int(fork.size or 0) or _APFS_COMPRESSED in attributes:
+        return None  # none, empty, or the compressed data of the file, which libfsapfs reads as its data
+    return fork

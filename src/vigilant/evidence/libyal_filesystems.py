@@ -7,7 +7,9 @@ an encrypted APFS volume no password given unlocks) is a problem of its own, and
 
 Listed: every regular file, in path order, addressed like TSK's (file system, path, inode: the XFS inode
 number, the APFS file identifier). An APFS container holds volumes: each is its own file system, named
-``apfs volume N (name)``. Deleted entries are not listed: neither library exposes them.
+``apfs volume N (name)``. An APFS file's resource fork (its ``com.apple.ResourceFork`` extended attribute)
+is a stream of the file, ``path:rsrc`` (see :mod:`vigilant.evidence.forks`). Deleted entries are not listed:
+neither library exposes them.
 
 The libraries' handles are not safe to share between threads, so every call into them holds the walker's
 lock, the walk's and the readers' alike. Nothing here writes to the evidence.
@@ -24,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
+from vigilant.evidence.forks import RESOURCE_FORK, apfs_resource_fork
 from vigilant.evidence.images import ImageReader
 from vigilant.evidence.keys import KeyKind, KeyRing, UnlockEvent, current_ring
 
@@ -256,6 +259,10 @@ def walk_libyal(
             stack.append(iter(_children(entry, path + "/", lock, problems, volume)))
         elif mode == _S_IFREG:
             yield _file_entry(fsys, volume, path, entry, lock, closed)
+            with lock:
+                fork = apfs_resource_fork(entry) if fsys.type_name.startswith("apfs") else None
+            if fork is not None:  # a stream of its file, right after it (as NTFS named streams)
+                yield _file_entry(fsys, volume, path, entry, lock, closed, fork=fork)
 
 
 def _children(
@@ -280,9 +287,13 @@ def _file_entry(  # noqa: PLR0917 - one call, every part named
     entry: Any,
     lock: threading.RLock,
     closed: Callable[[], bool],
+    *,
+    fork: Any = None,
 ) -> FileEntry:
+    """The file ``entry`` at ``path``; with ``fork`` (its resource fork's extended attribute), that stream."""
+    content = entry if fork is None else fork
     with lock:
-        size = int(entry.get_size() or 0)
+        size = int(content.get_size() or 0)
         inode = fsys.inode(entry)
         times = [
             _nanoseconds(getter())
@@ -299,6 +310,7 @@ def _file_entry(  # noqa: PLR0917 - one call, every part named
         filesystem=fsys.type_name if volume.layer is None else f"{volume.layer} > {fsys.type_name}",
         path=path,
         inode=inode,
+        attribute=None if fork is None else RESOURCE_FORK,
         tsk_slot=volume.tsk_slot,
     )
     where = str(address)
@@ -306,7 +318,7 @@ def _file_entry(  # noqa: PLR0917 - one call, every part named
     def opener() -> BinaryIO:
         if closed():
             raise OSError(f"{where}: the image was closed; read entries while walking it")
-        return cast(BinaryIO, io.BufferedReader(_EntryStream(entry, size, lock, where), _CHUNK))
+        return cast(BinaryIO, io.BufferedReader(_EntryStream(content, size, lock, where), _CHUNK))
 
     return FileEntry(
         address=address,
