@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from vigilant.cases.models import AgencyRow, PersonRow
-from vigilant.registry.access import changed_registrant
+from vigilant.registry.access import registrant_changed
 from vigilant.registry.csv_format import Problem, describe, read_csv
 from vigilant.registry.errors import RegistryError
 from vigilant.registry.models import (
@@ -38,6 +38,8 @@ from vigilant.registry.models import (
     RegistrantVehicleRow,
 )
 from vigilant.registry.records import RegistrantIn, normalise_identifier
+from vigilant.registry.statuses import forget
+from vigilant.security.audit import AuditEvent, RecordChanged, append_many
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import Base, utcnow
@@ -172,8 +174,12 @@ def _merge_parts(
     return sorted(set(changed))
 
 
-def upsert(s: Session, actor: Actor, record: RegistrantIn, office_id: int) -> str:
-    """Create or merge one registrant; 'created', 'updated' or 'unchanged'. Audited when it changes."""
+def upsert(
+    s: Session, actor: Actor, record: RegistrantIn, office_id: int
+) -> tuple[str, RecordChanged | None]:
+    """Create or merge one registrant: 'created', 'updated' or 'unchanged', and the change's audit event
+    for the caller to append (with its batch's, :func:`vigilant.security.audit.append_many`) once the
+    registrant is stored; the sweep's status of a changed registrant is dropped here."""
     now = utcnow()
     row = s.scalars(
         select(RegistrantRow).where(RegistrantRow.registry_number == record.registry_number)
@@ -196,16 +202,15 @@ def upsert(s: Session, actor: Actor, record: RegistrantIn, office_id: int) -> st
         s.add(row)
         s.flush()
         _merge_parts(s, actor, row.id, record, fresh=True)
-        changed_registrant(s, actor, row.id, "create")
-        return "created"
+        return "created", registrant_changed(actor, row.id, "create")
     person = s.get_one(PersonRow, row.person_id)
     changed = _set(person, person_values) + _set(row, {**values, "office_agency_id": office_id})
     changed += _merge_parts(s, actor, row.id, record)
     if not changed:
-        return "unchanged"
+        return "unchanged", None
     row.updated_at = now
-    changed_registrant(s, actor, row.id, "update", tuple(changed))
-    return "updated"
+    forget(s, [row.id])
+    return "updated", registrant_changed(actor, row.id, "update", tuple(changed))
 
 
 def import_registrants(
@@ -239,6 +244,9 @@ def import_records(
 
     def run(batch: list[tuple[int, RegistrantIn]]) -> None:
         with db.session() as s:
+            # One chain extension for the batch's change events: a head lock and a flush per registrant
+            # were most of an import's time (~8 of 12-13 ms a registrant).
+            events: list[AuditEvent] = []
             for line, record in batch:
                 office = offices.get(record.office.casefold())
                 if office is None:
@@ -248,12 +256,15 @@ def import_records(
                     continue
                 try:
                     with s.begin_nested():
-                        outcome = upsert(s, actor, record, office)
+                        outcome, event = upsert(s, actor, record, office)
                 except DBAPIError as exc:
                     reason = str(exc.orig).splitlines()[0] if exc.orig else "refused by the database"
                     report.refused.append(Problem(line, record.registry_number, f"not stored: {reason}"))
                     continue
+                if event is not None:
+                    events.append(event)
                 setattr(report, outcome, getattr(report, outcome) + 1)
+            append_many(s, events, now=utcnow())
         if progress is not None:
             progress(len(batch))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from enum import Enum
@@ -292,6 +292,36 @@ def append(session: Session, event: AuditEvent, *, now: datetime) -> int:
         head.change_seq = row.seq
     session.flush()
     return row.seq
+
+
+def append_many(session: Session, events: Sequence[AuditEvent], *, now: datetime) -> list[int]:
+    """Append ``events`` in order in the caller's transaction, under one lock of the head and one flush: the
+    same rows and hashes as :func:`append` called for each with the same ``now`` (a bulk import's per-record
+    events cost one head round trip instead of N). Their ``seq`` values, in order."""
+    if now.tzinfo is None:
+        raise ValueError("audit times are UTC-aware")
+    if not events:
+        return []
+    head = lock_row(session, AuditHeadRow, HEAD_ID, touch=AuditHeadRow.seq)
+    if head is None:
+        raise RuntimeError("audit_head row missing: the database was not migrated by Vigilant")
+    at, seq, prev, rows = now.astimezone(UTC), head.seq, head.hash, []
+    for event in events:
+        seq += 1
+        row = AuditEventRow(
+            seq=seq, at=at, actor=event.actor, actor_id=event.actor_id, action=event.action,
+            object_type=event.object_type, object_id=event.object_id, outcome=event.outcome,
+            case_ref=event.case_ref, source=event.source, detail=json.loads(canonical(event.detail())),
+            prev_hash=prev,
+        )  # fmt: skip
+        row.hash = prev = event_hash(row)
+        rows.append(row)
+        if event.action not in NON_CHANGES:
+            head.change_seq = seq
+    session.add_all(rows)
+    head.seq, head.hash = seq, prev
+    session.flush()
+    return [r.seq for r in rows]
 
 
 # Events that change no record: reads, searches, sign-ins and their refusals, exports, anchors. Every other
