@@ -43,9 +43,12 @@ def _end(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 @contextlib.contextmanager
-def _cluster(folder: Path) -> Iterator[tuple[str, dict[str, subprocess.Popen[bytes]]]]:
+def dask_cluster(
+    folder: Path, worker_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, subprocess.Popen[bytes]]]]:
     """`dask scheduler` and two one-thread `dask worker` processes (w1, w2), each in a process group of
-    its own; yields the scheduler's address and the workers by name once both are connected."""
+    its own, the workers with ``worker_env`` added to their environment (a path map); yields the
+    scheduler's address and the workers by name once both are connected (link building's tests too)."""
     address_file = folder / "scheduler.json"
     processes: list[subprocess.Popen[bytes]] = []
     workers: dict[str, subprocess.Popen[bytes]] = {}
@@ -57,7 +60,7 @@ def _cluster(folder: Path) -> Iterator[tuple[str, dict[str, subprocess.Popen[byt
             for name in ("w1", "w2"):
                 worker_cmd = [DASK, "worker", address, "--name", name, "--nthreads", "1"]
                 local = ["--host", "127.0.0.1", "--no-dashboard", "--local-directory", str(folder / name)]
-                workers[name] = _start([*worker_cmd, *local], log)
+                workers[name] = _start([*worker_cmd, *local], log, worker_env)
                 processes.append(workers[name])
             with Client(address, timeout=START_SECONDS, set_as_default=False) as client:  # type: ignore[no-untyped-call]
                 client.wait_for_workers(2, timeout=START_SECONDS)
@@ -70,7 +73,7 @@ def _cluster(folder: Path) -> Iterator[tuple[str, dict[str, subprocess.Popen[byt
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The address of a `dask scheduler` with two one-thread `dask worker` processes connected."""
-    with _cluster(tmp_path_factory.mktemp("dask")) as (address, _):
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, _):
         yield address
 
 
@@ -86,8 +89,11 @@ def _address(scheduler_file: Path) -> str:
             time.sleep(0.1)
 
 
-def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+def _start(command: list[str], log: IO[bytes], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    environment = {**os.environ, **(env or {})}
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True, env=environment
+    )
 
 
 def test_both_workers_fold_partitions_and_the_leads_are_the_single_machine_leads(
@@ -137,7 +143,7 @@ def test_a_worker_killed_while_it_holds_partitions_loses_nothing(tmp_path: Path)
     write_files(data, observations(14, count=6000, ips=200), files=12, seed=14)
     known = known_table_for()
     got: list[object] = []
-    with _cluster(tmp_path) as (address, workers), Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+    with dask_cluster(tmp_path) as (address, workers), Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
         names = {a: w["name"] for a, w in client.scheduler_info()["workers"].items()}
         build = threading.Thread(
             target=lambda: got.append(
@@ -159,3 +165,24 @@ def test_a_worker_killed_while_it_holds_partitions_loses_nothing(tmp_path: Path)
         survivors = {w["name"] for w in client.scheduler_info()["workers"].values()}
     assert victim not in survivors
     assert got == [local_leads(data, known)]
+
+
+def test_workers_read_the_observations_where_their_path_map_says(tmp_path: Path) -> None:
+    """The client knows the folder as the server's path; the workers mount the shared storage elsewhere
+    and say so with VIGILANT_PATH_MAP. At the server's path on this machine every file is unreadable, so
+    only a worker that maps the path finds the observations (and gives the single-machine leads)."""
+    server, mounted = tmp_path / "server" / "observations", tmp_path / "mnt" / "observations"
+    write_files(mounted, observations(15, count=900, ips=60), files=4, seed=15)
+    server.mkdir(parents=True)
+    for path in mounted.glob("*.parquet"):  # the same names and sizes, not Parquet
+        (server / path.name).write_bytes(b"x" * path.stat().st_size)
+    known = known_table_for()
+    mapping = {"VIGILANT_PATH_MAP": f"/elsewhere=/nowhere;{tmp_path / 'server'}={tmp_path / 'mnt'}"}
+    (tmp_path / "dask").mkdir()
+    with (
+        dask_cluster(tmp_path / "dask", mapping) as (address, _),
+        Client(address, set_as_default=False) as client,  # type: ignore[no-untyped-call]
+    ):
+        got = aggregate_leads_on(client, server, known, WINDOW, settings=ClusterSettings(partitions=1000))
+    assert len(got) > 5
+    assert got == local_leads(mounted, known)

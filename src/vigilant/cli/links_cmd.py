@@ -73,13 +73,26 @@ def build(
     observations: Annotated[
         Path | None, typer.Option(help="Folder of observation Parquet files (default: data dir).")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler (tcp://HOST:8786) whose workers count the files devices share, each "
+            "reading the triage results on shared storage (VIGILANT_PATH_MAP); same links as on this "
+            "machine. Default: VIGILANT_DASK_SCHEDULER, else this machine; 'local': this machine."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build the whole entity graph: every builder over every case record, triage run and lead."""
-    from vigilant.links.builder import LinkSettings
+    from vigilant.links.build_shared_files import ClusterLinkSettings
     from vigilant.links.hooks import full_build
 
-    link_settings = LinkSettings(max_device_share=max_device_share, ip_window_hours=ip_window_hours)
+    chosen = settings().dask_scheduler if scheduler is None else scheduler.strip()
+    link_settings = ClusterLinkSettings(
+        max_device_share=max_device_share,
+        ip_window_hours=ip_window_hours,
+        scheduler="" if chosen == "local" else chosen,
+    )
     report = full_build(
         database(),
         _actor(None, None),

@@ -14,14 +14,16 @@ work has a part that grows with its rows, and a part that grows with the distinc
 client, day) rows it folds to; files that each cover every IP (sessions running side by side) fold to
 nearly as many rows as the whole folder, so every extra partition repeats that part. A partition's id
 is its first file's name and its file count: the same folder gives the same partitions. Workers read
-the files at the client's paths: the observations folder must be on storage every worker mounts at the
-same path. What comes back is small (one row per IP per partition). A worker that dies in the middle
-of a partition loses nothing: Dask hands the partition to another worker, and a partition is a pure
-function of its files and the window.
+the files at the client's paths, or where their ``VIGILANT_PATH_MAP`` says the shared storage holding the
+observations folder is mounted on them (as triage's workers find the evidence). What comes back is
+small (one row per IP per partition). A worker that dies in the middle of a partition loses nothing:
+Dask hands the partition to another worker, and a partition is a pure function of its files and the
+window.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from vigilant.errors import VigilantError
 from vigilant.leads.aggregate import (
     LeadAggregate,
     Window,
@@ -101,18 +104,33 @@ def _partition(files: list[tuple[str, int]]) -> Partition:
 def fold_partition(
     partition: Partition, known: pa.Table, window: Window, settings: ClusterSettings
 ) -> pa.Table:
-    """On a worker: the per-IP figures of one partition's observations."""
+    """On a worker: the per-IP figures of one partition's observations, read where this worker's path map
+    says the client's files are."""
+    try:
+        files = worker_paths(partition.files)
+    except ValueError as exc:  # the worker's VIGILANT_PATH_MAP is not a map
+        raise PartitionReadError(f"{worker_name()} could not read partition {partition.id}: {exc}") from None
     con = connect(memory_limit=settings.memory_per_task, threads=settings.threads_per_task)
     con.execute("SET enable_progress_bar = false")  # nobody watches a worker's standard error
     try:
-        return ip_figures(con, list(partition.files), known, window)
+        return ip_figures(con, files, known, window)
     except duckdb.Error as exc:  # unreadable or not Parquet: DuckDB's message names the file
-        raise PartitionReadError(f"{_worker_name()} could not read partition {partition.id}: {exc}") from None
+        raise PartitionReadError(f"{worker_name()} could not read partition {partition.id}: {exc}") from None
     finally:
         con.close()
 
 
-def _worker_name() -> str:
+def worker_paths(files: tuple[str, ...]) -> list[str]:
+    """Where this process finds the client's ``files``: mapped by ``VIGILANT_PATH_MAP``, triage's map."""
+    # Imported on the workers only: triage's tasks module brings the evidence readers with it.
+    from vigilant.triage.cluster_tasks import PATH_MAP_VARIABLE, path_map, worker_path  # noqa: PLC0415
+
+    mapping = path_map(os.environ.get(PATH_MAP_VARIABLE))
+    return [worker_path(path, mapping) for path in files]
+
+
+def worker_name() -> str:
+    """``worker tcp://HOST:PORT`` inside a Dask task, for messages that reach the operator."""
     from distributed import get_worker  # noqa: PLC0415  # only ever called inside a task
 
     try:
@@ -155,7 +173,8 @@ def aggregate_leads_on(
     except PartitionReadError as exc:
         raise LeadClusterError(
             str(exc),
-            hint="every worker must read the observations folder at the client's path (shared storage)",
+            hint="every worker must read the observations folder on shared storage, at the client's path "
+            "or where its VIGILANT_PATH_MAP=SERVER_PATH=WORKER_PATH says",
         ) from None
     finally:
         # distributed's Client is only partly annotated: its untyped calls are marked where they are made.
@@ -173,16 +192,22 @@ def _hold(table: pa.Table) -> pa.Table:
 
 
 def open_client(
-    scheduler: str, *, timeout: float = CONNECT_SECONDS, worker_wait: float = WORKER_WAIT_SECONDS
+    scheduler: str,
+    *,
+    timeout: float = CONNECT_SECONDS,
+    worker_wait: float = WORKER_WAIT_SECONDS,
+    error: type[VigilantError] = LeadClusterError,
+    reads: str = "the observations folder",
 ) -> Client:
-    """A client of the scheduler at ``scheduler`` (``tcp://HOST:8786``) that has at least one worker."""
+    """A client of the scheduler at ``scheduler`` (``tcp://HOST:8786``) that has at least one worker;
+    ``error`` is raised otherwise, its hint naming what the workers must read (link building's too)."""
     # Imported when a build goes to a cluster: distributed takes ~0.5 s to import, every command would.
     from distributed import Client  # noqa: PLC0415
 
     try:
         client = Client(scheduler, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
     except OSError as exc:
-        raise LeadClusterError(
+        raise error(
             f"no Dask scheduler answers at {scheduler}: {exc}",
             hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`, "
             "or build without --scheduler on this machine",
@@ -191,9 +216,9 @@ def open_client(
         client.wait_for_workers(1, timeout=worker_wait)
     except TimeoutError:
         client.close()  # type: ignore[no-untyped-call]
-        raise LeadClusterError(
+        raise error(
             f"the Dask scheduler at {scheduler} has no worker (waited {worker_wait:.0f} s)",
-            hint="start workers with `dask worker ADDRESS` on machines that mount the observations folder",
+            hint=f"start workers with `dask worker ADDRESS` on machines that mount {reads}",
         ) from None
     return client
 
