@@ -192,6 +192,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/links/entities/{entity}"): Rule(P.LINKS_READ, ok=404),
     ("GET", "/api/v1/links/path/{source}/{target}"): Rule(P.LINKS_READ, ok=404),
     ("GET", "/api/v1/links/operations/{operation_id}/network"): Rule(P.LINKS_READ, scoped=True),
+    ("GET", "/api/v1/links/status"): Rule(P.LINKS_READ),  # freshness, the last xref job, counts only
     ("POST", "/api/v1/links/build"): Rule(P.LINKS_READ, ok=201),
     ("GET", "/api/v1/links/export"): Rule(P.LINKS_READ),
     ("GET", "/links"): Rule(P.LINKS_READ),  # web/pages_links.py: the strongest links, none in the matrix

@@ -105,6 +105,36 @@ def build(
     print_listing(rows, as_json=as_json, title=f"{report.total:,} links")
 
 
+@app.command("status")
+def status_cmd(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (an object: built, stale, last_job, entities, links).")
+    ] = False,
+) -> None:
+    """Where the graph stands: when each kind of rebuild last succeeded, what makes it stale since when,
+    the last xref job and its progress, and the entities and links of each kind."""
+    from vigilant.links.status import graph_status
+
+    found = graph_status(database(), _actor(None, None), settings().data_dir)
+    if as_json:
+        sys.stdout.write(json.dumps(found.to_json(), indent=2, ensure_ascii=False) + "\n")
+        return
+    for kind in ("run", "record", "observations"):
+        when = found.built.get(kind)
+        console.print(f"{kind} builders last rebuilt: {when.isoformat() if when else 'never'}")
+    if not found.stale:
+        console.print("the link graph is up to date")
+    for stale in found.stale:
+        console.print(f"[bold]stale since {stale.since.isoformat()}[/]: {stale.reason}")
+    console.print(found.last_job.line if found.last_job else "no xref job yet")
+    counts = Table("what", "kind", "count", title="the graph")
+    for kind, n in found.entities.items():
+        counts.add_row("entities", kind, f"{n:,}")
+    for kind, n in found.links.items():
+        counts.add_row("links", kind, f"{n:,}")
+    console.print(counts)
+
+
 @app.command("builders")
 def builders(as_json: JsonOpt = False) -> None:
     """The link builders, what each finds, and what makes it rebuild."""

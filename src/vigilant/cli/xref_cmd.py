@@ -6,12 +6,15 @@ what a listing shows is cut to that caller, as on the web.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigilant.cli.cases_cmd import AgencyOpt, _actor
 from vigilant.cli.common import JsonOpt, console, database, print_listing
+
+if TYPE_CHECKING:
+    from vigilant.links.jobs import JobView
 
 RoleOpt = Annotated[list[str] | None, typer.Option("--role", help="Your role; repeatable (default analyst).")]
 StatusOpt = Annotated[
@@ -47,16 +50,27 @@ def xref(
     role: RoleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Person resolution: list the proposed same-person pairs you may see (--run: run the model first)."""
+    """Person resolution: list the proposed same-person pairs you may see (--run: run the model first, as
+    a job that resumes where an interrupted one stopped; `vigilant links status` follows it)."""
+    from vigilant.cli.common import settings
     from vigilant.links.xref import list_proposals, run_xref
 
     caller = _actor(agency, role or ["analyst"])
     if run:
-        summary = run_xref(database(), caller)
+        told: set[str] = set()
+
+        def tell(job: JobView) -> None:  # each phase once as it starts and once as it ends
+            key = f"{job.phase}:{job.done == job.total}"
+            if not as_json and key not in told:
+                told.add(key)
+                console.print(job.line)
+
+        summary = run_xref(database(), caller, data_dir=settings().data_dir, on_progress=tell)
         if not as_json:
             console.print(
-                f"xref run {summary.run_id} ({summary.model_version}): {summary.persons} persons, "
-                f"{summary.pairs_compared} pairs compared, {summary.proposals} proposed"
+                f"xref run {summary.run_id} ({summary.model_version}, job {summary.job_id}): "
+                f"{summary.persons} persons, {summary.pairs_compared} pairs compared, "
+                f"{summary.proposals} proposed"
             )
     views = list_proposals(database(), caller, status=status, person_id=person)
     if as_json:

@@ -7,10 +7,15 @@ say "the graph is stale since X" with the reason until a rebuild of that kind su
 finished after the last successful rebuild of the run builders (its hook lost with a server restart, say)
 makes the graph stale too: that is read from the runs themselves, so no lost hook can hide it.
 
-The state is a small JSON file rather than a table (no migration is reserved for it); rebuilds are
-serialised across the server's threads, the triage workers and the CLI by an exclusive ``flock`` on
-``DATA_DIR/links/rebuild.lock``, and the file is replaced atomically (written under a temporary name, then
-renamed).
+A change whose rebuild is deferred (a case form's save: the rebuild runs after the response,
+:mod:`vigilant.links.deferred`) is written here as *pending* before the response, so the graph reads as stale
+from the save until a rebuild that started after it succeeds, even if the server stops before that rebuild.
+
+The state is a small JSON file rather than a table; rebuilds are serialised across the server's threads,
+the triage workers and the CLI by an exclusive ``flock`` on ``DATA_DIR/links/rebuild.lock`` (held for the
+whole rebuild), each change of the file by a second one on ``state.lock`` (held for the read and the write
+alone, so a save marking the graph stale never waits for a rebuild), and the file is replaced atomically
+(written under a temporary name, then renamed).
 """
 
 from __future__ import annotations
@@ -59,16 +64,21 @@ class GraphFreshness:
         self.path = self.folder / "graph-state.json"
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """One rebuild at a time across every process of the installation (two rebuilds replacing the same
-        builder's links at once would each delete what the other is writing)."""
+    def _flock(self, name: str) -> Iterator[None]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / "rebuild.lock").open("a") as handle:
+        with (self.folder / name).open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One rebuild at a time across every process of the installation (two rebuilds replacing the same
+        builder's links at once would each delete what the other is writing)."""
+        with self._flock("rebuild.lock"):
+            yield
 
     def read(self) -> dict[str, Any]:
         """The recorded state; an unreadable file reads as a failure of every kind (never as fresh)."""
@@ -78,12 +88,12 @@ class GraphFreshness:
                 raise ValueError(f"not a version {STATE_VERSION} graph state")
             return state
         except FileNotFoundError:
-            return {"version": STATE_VERSION, "built": {}, "failed": {}}
+            return {"version": STATE_VERSION, "built": {}, "failed": {}, "pending": {}}
         except (OSError, ValueError) as exc:
             at = datetime.fromtimestamp(self.path.stat().st_mtime, UTC).isoformat()
             reason = f"the graph's state file {self.path} is unreadable ({exc})"
             failed = {t: {"at": at, "what": "state", "reason": reason} for t in ALL_TRIGGERS}
-            return {"version": STATE_VERSION, "built": {}, "failed": failed}
+            return {"version": STATE_VERSION, "built": {}, "failed": failed, "pending": {}}
 
     def _write(self, state: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -98,19 +108,42 @@ class GraphFreshness:
 
     def succeeded(self, triggers: Iterable[str], started: datetime) -> None:
         """Rebuilds of ``triggers`` that started at ``started`` succeeded: they saw everything until then."""
-        state = self.read()
-        for trigger in triggers:
-            state["built"][trigger] = _utc(started).isoformat()
-            state["failed"].pop(trigger, None)
-        self._write(state)
+        with self._flock("state.lock"):
+            state = self.read()
+            for trigger in triggers:
+                state["built"][trigger] = _utc(started).isoformat()
+                state["failed"].pop(trigger, None)
+                self._settle(state, trigger, started)
+            self._write(state)
 
     def failed(self, trigger: str, at: datetime, what: str, reason: str) -> None:
         """A rebuild of ``trigger`` (after ``what``: "triage run 12", …) failed: kept until one succeeds."""
-        state = self.read()
-        earlier = state["failed"].get(trigger)
-        since = earlier["at"] if earlier else _utc(at).isoformat()  # stale since the first failure
-        state["failed"][trigger] = {"at": since, "what": what, "reason": reason}
-        self._write(state)
+        with self._flock("state.lock"):
+            state = self.read()
+            earlier = state["failed"].get(trigger)
+            since = earlier["at"] if earlier else _utc(at).isoformat()  # stale since the first failure
+            state["failed"][trigger] = {"at": since, "what": what, "reason": reason}
+            self._settle(state, trigger, at)  # the failure is what shows now
+            self._write(state)
+
+    def pending(self, trigger: str, at: datetime, what: str) -> None:
+        """A change at ``at`` (``what``) waits for a rebuild of ``trigger`` that has not started yet: the
+        graph is stale from now until a rebuild started after ``at`` ends."""
+        with self._flock("state.lock"):
+            state = self.read()
+            waiting = state.setdefault("pending", {}).get(trigger)
+            if waiting is None:
+                state["pending"][trigger] = {"at": _utc(at).isoformat(), "what": what}
+            else:  # stale since the oldest change not yet rebuilt; the newest says what
+                waiting["what"] = what
+            self._write(state)
+
+    @staticmethod
+    def _settle(state: dict[str, Any], trigger: str, started: datetime) -> None:
+        """A rebuild of ``trigger`` that started at ``started`` saw every change pending from before then."""
+        waiting = state.setdefault("pending", {}).get(trigger)
+        if waiting is not None and datetime.fromisoformat(waiting["at"]) <= _utc(started):
+            del state["pending"][trigger]
 
     def stale(self, db: Database) -> list[Staleness]:
         """Everything that makes the graph stale now, oldest first (empty: fresh as far as is known)."""
@@ -120,6 +153,10 @@ class GraphFreshness:
                 _utc(datetime.fromisoformat(f["at"])), f"rebuild after {f['what']} failed: {f['reason']}"
             )
             for f in state["failed"].values()
+        ]
+        out += [
+            Staleness(_utc(datetime.fromisoformat(w["at"])), f"the rebuild after {w['what']} has not ended")
+            for w in state.get("pending", {}).values()
         ]
         built = state["built"].get(Trigger.RUN)
         query = select(TriageRunRow.id, TriageRunRow.finished_at).where(

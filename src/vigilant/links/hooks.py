@@ -102,14 +102,17 @@ def after_run_finished(
 def after_case_record(
     db: Database, case_id: int, data_dir: Path, observations_dir: Path | None = None
 ) -> HookResult:
-    """A person, identifier, seizure or other record of case ``case_id`` was saved."""
+    """A person, identifier, seizure or other record of case ``case_id`` was saved (the web's saves defer
+    this to after the response: :mod:`vigilant.links.deferred`)."""
+    return rebuild_records(db, data_dir, f"a record of case {case_id}", observations_dir)
+
+
+def rebuild_records(
+    db: Database, data_dir: Path, what: str, observations_dir: Path | None = None
+) -> HookResult:
+    """Rebuild the builders case records feed, after ``what`` ("a record of case 3", …)."""
     observations = observations_dir or data_dir / "observations"
-    return _rebuild(
-        data_dir,
-        Trigger.RECORD,
-        f"a record of case {case_id}",
-        lambda: rebuild_for_case(db, case_id, observations),
-    )
+    return _rebuild(data_dir, Trigger.RECORD, what, lambda: rebuild_for_case(db, 0, observations))
 
 
 def after_case_import(db: Database, data_dir: Path, observations_dir: Path | None = None) -> HookResult:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Double, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigilant.store.models import Base, BigId
@@ -55,3 +55,26 @@ class LinkEdgeRow(Base):
     agency_id: Mapped[int | None] = mapped_column(Integer)  # the agency holding that record
     distribution: Mapped[str | None] = mapped_column(String(20))
     built_at: Mapped[datetime]
+
+
+class LinksJobRow(Base):
+    """A long job of link analysis (an xref run: reading, blocking and scoring, merging, writing proposals),
+    with its phase and progress, so that a killed job resumes where it stopped (:mod:`vigilant.links.jobs`).
+    A job left ``running`` whose lock no process holds was interrupted."""
+
+    __tablename__ = "links_job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # xref
+    status: Mapped[str] = mapped_column(String(20))  # running | failed | finished
+    phase: Mapped[str] = mapped_column(String(40))  # reading | scoring | merging | writing | done
+    done: Mapped[int] = mapped_column(Integer, default=0)  # steps of the phase done …
+    total: Mapped[int] = mapped_column(Integer, default=0)  # … of this many
+    detail: Mapped[str] = mapped_column(String(400), default="")  # what the step at work is
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the job was asked
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what it found so far
+    error: Mapped[str | None] = mapped_column(Text)  # the first line of the last failure
+    started_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -18,22 +18,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigilant.cases.access import Actor, actor_name, audit, require, visible_case_ids
+from vigilant.cases.access import Actor, audit, require, visible_case_ids
 from vigilant.cases.errors import RecordNotFoundError
 from vigilant.cases.models import AgencyRow, CasePersonRow, IdentifierLinkRow, IdentifierRow, PersonRow
 from vigilant.links.judgements import QUEUE_STATUSES, Pair, latest_judgements, profiles, status_of
-from vigilant.links.xref_model import MODEL_VERSION, PROPOSE_FROM_WEIGHT, score
+from vigilant.links.xref_job import Progress, run_job
+from vigilant.links.xref_model import PROPOSE_FROM_WEIGHT
 from vigilant.links.xref_models import XrefJudgementRow, XrefProposalRow, XrefRunRow
-from vigilant.links.xref_records import XrefRecord, fingerprint, make_record
-from vigilant.security.audit import RecordChanged, RecordRead
+from vigilant.links.xref_records import XrefRecord, make_record
+from vigilant.security.audit import RecordRead
 from vigilant.security.rights import Permission
 from vigilant.store import Database
-from vigilant.store.models import utcnow
 
 WITHHELD = "a possible match is held by {agency} — contact its coordinator"
 
@@ -45,6 +46,7 @@ class RunSummary:
     persons: int
     pairs_compared: int
     proposals: int
+    job_id: int | None = None
 
 
 def load_records(s: Session) -> list[XrefRecord]:
@@ -81,46 +83,24 @@ def load_records(s: Session) -> list[XrefRecord]:
     ]
 
 
-def run_xref(db: Database, actor: Actor, *, propose_from: float = PROPOSE_FROM_WEIGHT) -> RunSummary:
-    """Score every person against the others and replace the proposals; judgements stay as they are."""
+def run_xref(
+    db: Database,
+    actor: Actor,
+    *,
+    propose_from: float = PROPOSE_FROM_WEIGHT,
+    data_dir: Path | None = None,
+    on_progress: Progress | None = None,
+) -> RunSummary:
+    """Score every person against the others and replace the proposals; judgements stay as they are. Runs
+    as a job (:mod:`vigilant.links.xref_job`): with ``data_dir``, an interrupted job is resumed and this one
+    can be."""
     require(actor, Permission.LINKS_READ)
-    started = utcnow()
+    job_id, run_id = run_job(db, actor, data_dir, propose_from=propose_from, on_progress=on_progress)
     with db.session() as s:
-        records = load_records(s)
-    by_id = {r.unique_id: r for r in records}
-    result = score(records, propose_from=propose_from)
-    with db.session() as s:
-        run = XrefRunRow(
-            model_version=MODEL_VERSION,
-            started_at=started,
-            persons=len(records),
-            pairs_compared=result.pairs_compared,
-            proposals=len(result.pairs),
-            run_by=actor_name(actor),
-        )
-        s.add(run)
-        s.flush()
-        # A pair proposed again keeps its row (its id, which analysts quote, and when it was first proposed).
-        existing = {(r.person_a_id, r.person_b_id): r for r in s.scalars(select(XrefProposalRow))}
-        for p in result.pairs:
-            row = existing.pop((p.person_a, p.person_b), None)
-            if row is None:
-                row = XrefProposalRow(
-                    person_a_id=p.person_a, person_b_id=p.person_b, first_proposed_at=started
-                )
-                s.add(row)
-            row.match_weight = round(p.match_weight, 6)
-            row.match_probability = round(p.match_probability, 9)
-            row.comparisons = [c.as_dict() for c in p.comparisons]
-            row.fingerprint = fingerprint(by_id[p.person_a], by_id[p.person_b])
-            row.run_id = run.id
-        if existing:  # no longer proposed: their judgements stay, in their own table
-            s.execute(
-                delete(XrefProposalRow).where(XrefProposalRow.id.in_([r.id for r in existing.values()]))
-            )
-        run.finished_at = utcnow()
-        audit(s, actor, RecordChanged, change="create", object_type="xref_run", object_id=str(run.id))
-        return RunSummary(run.id, MODEL_VERSION, len(records), result.pairs_compared, len(result.pairs))
+        run = s.get(XrefRunRow, run_id)
+        if run is None:
+            raise RecordNotFoundError(f"xref job {job_id} left no run {run_id}", hint="run it again")
+        return RunSummary(run.id, run.model_version, run.persons, run.pairs_compared, run.proposals, job_id)
 
 
 @dataclass(frozen=True)

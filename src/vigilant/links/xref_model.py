@@ -190,6 +190,57 @@ class ModelRun:
     pairs: list[ScoredPair]
 
 
+SCHEMA = pa.schema(
+    [("unique_id", pa.int64()), ("given", pa.string()), ("given_forms", pa.list_(pa.string())),
+     ("surname", pa.string()), ("dob", pa.date32()), ("sex", pa.string()), ("address", pa.string()),
+     ("municipality", pa.string()), ("identifiers", pa.list_(pa.string()))]
+)  # fmt: skip
+WEIGHT_COLUMNS = tuple(f"mw_{n.replace(' ', '_')}" for n in COMPARISONS)
+
+
+def records_table(records: Sequence[XrefRecord]) -> pa.Table:
+    """The model's input as an Arrow table (an xref job keeps it as Parquet, its snapshot of the persons)."""
+    return pa.table(as_columns(records), schema=SCHEMA)
+
+
+def score_rule(table: pa.Table, rule: int) -> pa.Table:
+    """Every pair blocking rule ``rule`` (an index of :data:`BLOCKING_RULES`) selects, scored: a batch of an
+    xref job, a pure function of its input. Columns: ``unique_id_l`` < ``unique_id_r``, ``match_weight``,
+    ``match_probability`` and one ``mw_…`` weight per comparison. A pair two rules select is in both
+    batches with the same scores (the parameters are fixed), so the union of the batches, one row per pair,
+    is what :func:`score` gives with every rule at once."""
+    from splink import Linker  # noqa: PLC0415 - Splink takes a second to import; only xref runs need it
+    from splink.backends.duckdb import DuckDBAPI  # noqa: PLC0415
+
+    model = settings()
+    model["blocking_rules_to_generate_predictions"] = [BLOCKING_RULES[rule]]
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.execute("SET threads TO 2")
+        api = DuckDBAPI(connection=connection)
+        frame = api.register(table, table_name="persons")
+        predicted = Linker(frame, model, log_level=None).inference.predict(warning_mode="never")
+        weights = ", ".join(f'"{c}"' for c in WEIGHT_COLUMNS)
+        return connection.sql(
+            "SELECT least(unique_id_l, unique_id_r) AS unique_id_l, "
+            "greatest(unique_id_l, unique_id_r) AS unique_id_r, "
+            f"match_weight, match_probability, {weights} FROM {predicted.physical_name} "
+            "ORDER BY unique_id_l, unique_id_r"
+        ).to_arrow_table()
+    finally:
+        connection.close()
+
+
+def scored_pair(row: Sequence[Any]) -> ScoredPair:
+    """A row (a, b, match_weight, match_probability, the comparisons' weights…) as a scored pair."""
+    a, b, weight, probability = int(row[0]), int(row[1]), float(row[2]), float(row[3])
+    results = tuple(
+        ComparisonResult(n, level_of(n, float(w)), float(w))
+        for n, w in zip(COMPARISONS, row[4:], strict=True)
+    )
+    return ScoredPair(min(a, b), max(a, b), weight, probability, results)
+
+
 def score(records: Sequence[XrefRecord], *, propose_from: float = PROPOSE_FROM_WEIGHT,
           all_pairs: bool = False) -> ModelRun:  # fmt: skip
     """Score the pairs of ``records`` that the blocking rules select (every pair when ``all_pairs``: the
@@ -203,14 +254,7 @@ def score(records: Sequence[XrefRecord], *, propose_from: float = PROPOSE_FROM_W
         model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": "1 = 1"}]
     if len(records) < 2:
         return ModelRun(0, [])
-    table = pa.table(
-        as_columns(records),
-        schema=pa.schema(
-            [("unique_id", pa.int64()), ("given", pa.string()), ("given_forms", pa.list_(pa.string())),
-             ("surname", pa.string()), ("dob", pa.date32()), ("sex", pa.string()), ("address", pa.string()),
-             ("municipality", pa.string()), ("identifiers", pa.list_(pa.string()))]
-        ),
-    )  # fmt: skip
+    table = records_table(records)
     connection = duckdb.connect(":memory:")
     try:
         connection.execute("SET threads TO 2")
@@ -234,11 +278,4 @@ def score(records: Sequence[XrefRecord], *, propose_from: float = PROPOSE_FROM_W
         ).fetchall()
     finally:
         connection.close()
-    pairs = []
-    for row in rows:
-        a, b, weight, probability = int(row[0]), int(row[1]), float(row[2]), float(row[3])
-        results = tuple(
-            ComparisonResult(n, level_of(n, float(w)), float(w)) for n, w in zip(names, row[4:], strict=True)
-        )
-        pairs.append(ScoredPair(min(a, b), max(a, b), weight, probability, results))
-    return ModelRun(compared, pairs)
+    return ModelRun(compared, [scored_pair(row) for row in rows])

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from vigilant.links import analysis, distributors, hooks, network, offenders, views
+from vigilant.links import analysis, distributors, hooks, network, offenders, status, views
 from vigilant.links.export import ExportFormat, export
 from vigilant.links.freshness import GraphFreshness
 from vigilant.web.api import API_V1, ERRORS
@@ -141,6 +141,25 @@ def operation_network(operation_id: RowId, ctx: ContextDep, actor: ActorDep) -> 
         repeat_offenders=[f.to_json() for f in flags],
         key_distributors=[d.to_json() for d in ranked],
     )
+
+
+class StatusOut(BaseModel):
+    built: dict[str, str] = Field(description="rebuild kind (run, record, observations): its last success")
+    fresh: bool
+    stale: list[StaleOut]
+    last_job: dict[str, Any] | None = Field(
+        description="the last xref job: status (running, interrupted, failed, finished), phase, done of total"
+    )
+    entities: dict[str, int] = Field(description="entities of each kind (the installation's, counts only)")
+    links: dict[str, int] = Field(description="links of each kind (the installation's, counts only)")
+
+
+@router.get("/status", response_model=StatusOut)
+def graph_status(ctx: ContextDep, actor: ActorDep) -> StatusOut:
+    """Where the graph stands: when it was built, what makes it stale since when, the last xref job and its
+    progress, and how many entities and links of each kind it holds."""
+    found = status.graph_status(ctx.db, actor, ctx.runs.settings.data_dir)
+    return StatusOut.model_validate(found.to_json())
 
 
 @router.post("/build", response_model=BuildOut, status_code=201)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 
 from vigilant.cases import people, process, records, release
 from vigilant.cases.offences import CATALOGUE
-from vigilant.links.hooks import after_case_record
+from vigilant.links import deferred
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.params import Offset, RowId
@@ -58,9 +58,13 @@ def case_persons(
 
 
 @router.post("/cases/{case_id}/persons", response_model=PersonInCaseOut, status_code=201)
-def add_case_person(case_id: RowId, body: PersonIn, ctx: ContextDep, actor: ActorDep) -> PersonInCaseOut:
+def add_case_person(
+    case_id: RowId, body: PersonIn, ctx: ContextDep, actor: ActorDep, after: BackgroundTasks
+) -> PersonInCaseOut:
     row = people.add_person(ctx.db, actor, case_id, **body.model_dump())
-    after_case_record(ctx.db, case_id, ctx.runs.settings.data_dir)  # links sits above cases: here, once
+    # Links sits above cases: the graph is marked stale here, once, and rebuilt after the response.
+    deferred.mark(ctx.runs.settings.data_dir, case_id)
+    after.add_task(deferred.drain, ctx.db, ctx.runs.settings.data_dir)
     return PersonInCaseOut(**PersonOut.of(row, ctx.clock().date()).model_dump(), role=body.role.value)
 
 

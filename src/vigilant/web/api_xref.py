@@ -22,6 +22,7 @@ router = APIRouter(prefix=f"{API_V1}/links/xref", responses=ERRORS, tags=["links
 
 class XrefRunOut(BaseModel):
     run_id: int
+    job_id: int | None = Field(description="the job that ran it (GET /api/v1/links/status: its progress)")
     model_version: str
     persons: int
     pairs_compared: int
@@ -98,8 +99,8 @@ def list_proposals(
 @router.post("/run", response_model=XrefRunOut, status_code=201)
 def run(ctx: ContextDep, actor: ActorDep) -> XrefRunOut:
     """Run the xref model over every person; judgements stay and apply to the new proposals."""
-    s = xref.run_xref(ctx.db, actor)
-    return XrefRunOut(run_id=s.run_id, model_version=s.model_version, persons=s.persons,
+    s = xref.run_xref(ctx.db, actor, data_dir=ctx.runs.settings.data_dir)  # resumes an interrupted job
+    return XrefRunOut(run_id=s.run_id, job_id=s.job_id, model_version=s.model_version, persons=s.persons,
                       pairs_compared=s.pairs_compared, proposals=s.proposals)  # fmt: skip
 
 

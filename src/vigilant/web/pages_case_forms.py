@@ -17,11 +17,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from vigilant.cases import people, process
 from vigilant.cases.models import ProcessKind
 from vigilant.errors import BadInputError, ConflictError
-from vigilant.links.hooks import after_case_record
+from vigilant.links import deferred
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.context import WebContext
 from vigilant.web.pages_records import render_case
@@ -71,10 +72,15 @@ def _answer(
         return render_case(
             ctx, caller, case_id, status=status, errors={section: str(exc)}, form={section: values}
         )
-    # The link graph learns of the record (links sits above cases, so the face calls it); a failed rebuild
-    # is recorded and shown on the links page, never this form's failure.
-    after_case_record(ctx.db, case_id, ctx.runs.settings.data_dir)
-    return RedirectResponse(f"/cases/{case_id}#{back_to or section}", status_code=HTTPStatus.SEE_OTHER)
+    # The link graph learns of the record (links sits above cases, so the face calls it): marked stale now,
+    # rebuilt after the response; a failed rebuild is recorded and shown on the links page, never this form's.
+    data_dir = ctx.runs.settings.data_dir
+    deferred.mark(data_dir, case_id)
+    return RedirectResponse(
+        f"/cases/{case_id}#{back_to or section}",
+        status_code=HTTPStatus.SEE_OTHER,
+        background=BackgroundTask(deferred.drain, ctx.db, data_dir),
+    )
 
 
 # --- what was typed, read ------------------------------------------------------------------------------
