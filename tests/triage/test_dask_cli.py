@@ -3,47 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from distributed import LocalCluster
 
+from tests.triage.dask_clusters import seized_folder
 from vigilant.cli import run
 from vigilant.cli.common import database, local_actor, settings
-from vigilant.demo.pictures import draw_image
 from vigilant.errors import ExitCode
 from vigilant.triage.service import TriageService
 from vigilant.triage.settings import TriageSettings
 
 
-@pytest.fixture
-def scheduler() -> Iterator[str]:
-    with LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        worker_dashboard_address="127.0.0.1:0",
-    ) as local:
-        yield local.scheduler_address
-
-
-def _seized(tmp_path: Path) -> Path:
-    seized = tmp_path / "seized"
-    seized.mkdir()
-    for n in range(6):
-        draw_image(n).save(seized / f"p{n}.jpg", "JPEG")
-        (seized / f"note{n}.txt").write_bytes(b"synthetic-%d" % n)
-    return seized
-
-
 def test_a_run_on_a_scheduler_shows_each_workers_share(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], scheduler: str
 ) -> None:
-    assert run(["evidence", "add", str(_seized(tmp_path)), "--label", "phone"]) == ExitCode.OK
+    assert run(["evidence", "add", str(seized_folder(tmp_path)), "--label", "phone"]) == ExitCode.OK
     common = ["--batch-files", "2", "--processes", "0"]
     assert run(["triage", "run", "phone", *common, "--scheduler", scheduler, "--priority", "5"]) == 0
     out = capsys.readouterr().out
@@ -51,6 +26,7 @@ def test_a_run_on_a_scheduler_shows_each_workers_share(
     assert run(["triage", "status", "1", "--json"]) == ExitCode.OK
     [row] = json.loads(capsys.readouterr().out)
     assert (row["status"], row["batches"], row["scheduler"]) == ("finished", "6/6", scheduler)
+    assert row["priority"] == 5  # kept with the run
     assert sum(w["count"] for w in row["workers"].values()) == 6
     assert sum(w["files"] for w in row["workers"].values()) == 12
 
@@ -64,7 +40,7 @@ def test_a_run_on_a_scheduler_shows_each_workers_share(
 def test_a_run_nobody_works_on_is_paused_then_cancelled_at_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["evidence", "add", str(_seized(tmp_path)), "--label", "phone"]) == ExitCode.OK
+    assert run(["evidence", "add", str(seized_folder(tmp_path)), "--label", "phone"]) == ExitCode.OK
     service = TriageService(database(), settings().data_dir)
     run_id = service.create("phone", TriageSettings(), local_actor())
     capsys.readouterr()
@@ -77,7 +53,7 @@ def test_a_run_nobody_works_on_is_paused_then_cancelled_at_once(
 
 
 def test_keys_are_not_sent_to_a_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["evidence", "add", str(_seized(tmp_path)), "--label", "phone"]) == ExitCode.OK
+    assert run(["evidence", "add", str(seized_folder(tmp_path)), "--label", "phone"]) == ExitCode.OK
     argv = ["triage", "run", "phone", "--scheduler", "tcp://127.0.0.1:9", "--key", "passphrase:env:NONE"]
     assert run(argv) == ExitCode.BAD_INPUT
     assert "cannot go to cluster workers" in capsys.readouterr().err
@@ -87,8 +63,22 @@ def test_the_installations_scheduler_is_the_default_and_local_overrides_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], scheduler: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VIGILANT_DASK_SCHEDULER", scheduler)
-    assert run(["evidence", "add", str(_seized(tmp_path)), "--label", "phone"]) == ExitCode.OK
+    assert run(["evidence", "add", str(seized_folder(tmp_path)), "--label", "phone"]) == ExitCode.OK
     assert run(["triage", "run", "phone", "--processes", "0"]) == ExitCode.OK
     assert f"last worked on by: {scheduler}" in capsys.readouterr().out
     assert run(["triage", "run", "phone", "--processes", "0", "--scheduler", "local"]) == ExitCode.OK
     assert "last worked on by: local" in capsys.readouterr().out
+
+
+def test_a_paused_run_resumes_with_a_new_priority(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["evidence", "add", str(seized_folder(tmp_path)), "--label", "phone"]) == ExitCode.OK
+    service = TriageService(database(), settings().data_dir)
+    run_id = service.create("phone", TriageSettings(batch_files=4, processes=0, priority=3), local_actor())
+    assert run(["triage", "pause", str(run_id)]) == ExitCode.OK
+    assert run(["triage", "resume", str(run_id), "--priority", "101"]) == ExitCode.USAGE
+    assert service.status(run_id, local_actor()).status == "paused"
+    assert run(["triage", "resume", str(run_id), "--scheduler", "local", "--priority", "-9"]) == ExitCode.OK
+    assert "priority on the cluster: -9" in capsys.readouterr().out
+    assert run(["triage", "status", str(run_id), "--json"]) == ExitCode.OK
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["status"], row["priority"]) == ("finished", -9)

@@ -3,30 +3,30 @@ middle of a batch; the batch reruns on the other and the run ends with the local
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from distributed import Client
 
+from tests.triage.dask_clusters import (
+    EXAMINER,
+    FORMATS,
+    SMALL_BATCHES,
+    START_SECONDS,
+    DaskProcesses,
+    dask_processes,
+    outputs,
+)
 from tests.triage.scenario import build
-from tests.triage.test_dask_local import FORMATS, SMALL_BATCHES, _outputs
-from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.cluster import ClusterRun
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService, batch_numbers
 
-EXAMINER = Actor.cli("examiner")
-DASK = Path(sys.executable).parent / "dask"  # Dask's own command, as an installation starts its cluster
-START_SECONDS = 60  # a loaded two-core machine takes a few seconds to start each process
 BATCH_SECONDS = 0.8  # each batch waits this long on the workers, so one is surely in flight when killed
 
 # Loaded by each worker (`dask worker --preload`): a batch first leaves a mark naming itself and the worker
@@ -46,60 +46,21 @@ tasks.run_batch = _slow
 """
 
 
-class Cluster:
-    def __init__(self, address: str, workers: dict[str, int]) -> None:
-        self.address = address
-        self.workers = workers  # worker address -> pid
-
-
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+def cluster(tmp_path: Path) -> Iterator[DaskProcesses]:
     marks = tmp_path / "marks"
     marks.mkdir()
     preload = tmp_path / "slow_batches.py"
     preload.write_text(SLOW_PRELOAD)
-    scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "VIGILANT_TEST_MARKS": str(marks), "VIGILANT_TEST_BATCH_SECONDS": str(BATCH_SECONDS)}
-    common = ["--scheduler-file", str(scheduler_file)]
-    loopback = ["--host", "127.0.0.1", "--no-dashboard"]
-    processes: list[subprocess.Popen[bytes]] = []
-    log = (tmp_path / "dask.log").open("wb")
-
-    def start(*args: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [str(DASK), *args], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
-        )
-        processes.append(process)
-        return process
-
-    try:
-        start("scheduler", "--port", "0", *loopback, *common)
-        deadline = time.monotonic() + START_SECONDS
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        worker = ("worker", *common, *loopback, "--nthreads", "1", "--no-nanny", "--preload", str(preload))
-        pids = {start(*worker, "--local-directory", str(tmp_path / f"w{n}")).pid for n in (1, 2)}
-        address = json.loads(scheduler_file.read_text())["address"]
-        with Client(address, timeout=START_SECONDS) as client:  # type: ignore[no-untyped-call]
-            client.wait_for_workers(2, timeout=START_SECONDS)
-            workers = client.run(os.getpid)
-        assert set(workers.values()) == pids
-        yield Cluster(address, workers)
-    finally:
-        for process in reversed(processes):  # workers first, then the scheduler
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
+    with dask_processes(tmp_path, env, ("--preload", str(preload))) as processes:
+        yield processes
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_batch_changes_nothing(db: Database, tmp_path: Path, cluster: Cluster) -> None:
+def test_a_worker_killed_mid_batch_changes_nothing(
+    db: Database, tmp_path: Path, cluster: DaskProcesses
+) -> None:
     scenario = build(tmp_path / "case", db)
     service = TriageService(db, tmp_path / "data")
     item = service.evidence.add(
@@ -141,6 +102,6 @@ def test_a_worker_killed_mid_batch_changes_nothing(db: Database, tmp_path: Path,
     assert sorted(n for w in workers.values() for n in batch_numbers(w["batches"])) == list(
         range(row.batches_total or 0)
     )
-    outputs = _outputs(service, there)
-    assert set(FORMATS) <= {name.removeprefix("report.") for name in outputs}
-    assert outputs == _outputs(service, here)
+    written = outputs(service, there)
+    assert set(FORMATS) <= {name.removeprefix("report.") for name in written}
+    assert written == outputs(service, here)

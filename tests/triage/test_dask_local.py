@@ -3,58 +3,23 @@ worker progress; a paused cluster run resumed here (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from distributed import LocalCluster
 
+from tests.triage.dask_clusters import EXAMINER, SMALL_BATCHES, outputs
 from tests.triage.scenario import build
 from vigilant.errors import ConflictError
-from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.cluster import ClusterError, ClusterRun
 from vigilant.triage.cluster_tasks import path_map, worker_path
-from vigilant.triage.results import batch_files
 from vigilant.triage.runner import Progress
 from vigilant.triage.service import TriageService, batch_numbers, batch_ranges
-from vigilant.triage.settings import TriageSettings
-
-EXAMINER = Actor.cli("examiner")
-SMALL_BATCHES = TriageSettings(batch_files=2, processes=1)
-FORMATS = ("csv", "html", "vics", "dfxml", "hashdeep")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    """Two workers of one thread each, in this process (the subprocess case: test_dask_kill.py)."""
-    with LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        # Loopback only, any free port (8787 may be another cluster's, and a warning fails the test).
-        dashboard_address="127.0.0.1:0",
-        worker_dashboard_address="127.0.0.1:0",
-    ) as local:
-        yield local
-
-
-def _outputs(service: TriageService, run_id: int) -> dict[str, bytes]:
-    """Every batch file and every report of a run, by name."""
-    row = service.status(run_id, EXAMINER)
-    out = {path.name: path.read_bytes() for path in batch_files(Path(row.results_dir))}
-    for fmt in FORMATS:
-        buffer = io.BytesIO()
-        service.report(run_id, fmt, buffer, EXAMINER)
-        out[f"report.{fmt}"] = buffer.getvalue()
-    return out
 
 
 def test_a_cluster_run_gives_the_local_runs_batches_and_reports(
-    db: Database, tmp_path: Path, cluster: LocalCluster
+    db: Database, tmp_path: Path, dask_cluster: Any
 ) -> None:
     scenario = build(tmp_path, db)
     service = TriageService(db, tmp_path / "data")
@@ -68,22 +33,22 @@ def test_a_cluster_run_gives_the_local_runs_batches_and_reports(
         SMALL_BATCHES,
         EXAMINER,
         Progress(on_total=lambda files, size: told.append((files, size))),
-        cluster=ClusterRun(cluster.scheduler_address),
+        cluster=ClusterRun(dask_cluster.scheduler_address),
     )
 
-    local, remote = _outputs(service, here), _outputs(service, there)
+    local, remote = outputs(service, here), outputs(service, there)
     assert len([name for name in local if name.startswith("batch-")]) > 3  # several batches to share
     assert remote == local
     row = service.status(there, EXAMINER)
     assert (row.status, row.scheduler, row.batches_total) == (
         "finished",
-        cluster.scheduler_address,
+        dask_cluster.scheduler_address,
         row.batches_done,
     )
     assert told == [(row.files_total, row.bytes_total)]
     # Each batch was written once, by one of the two workers, and the workers' figures add up to the run's.
     workers = row.workers or {}
-    assert set(workers) == set(cluster.scheduler_info["workers"])  # one device split across both
+    assert set(workers) == set(dask_cluster.scheduler_info["workers"])  # one device split across both
     batches = row.batches_total or 0
     done = [n for w in workers.values() for n in batch_numbers(w["batches"])]
     assert sorted(done) == list(range(batches))
@@ -100,7 +65,7 @@ def test_a_cluster_run_gives_the_local_runs_batches_and_reports(
 
 
 def test_workers_find_the_evidence_through_their_path_map(
-    db: Database, tmp_path: Path, cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+    db: Database, tmp_path: Path, dask_cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scenario = build(tmp_path, db)
     service = TriageService(db, tmp_path / "data")
@@ -114,9 +79,9 @@ def test_workers_find_the_evidence_through_their_path_map(
     scenario.seized.rename(mounted)
     monkeypatch.setenv("VIGILANT_PATH_MAP", f"/elsewhere=/nowhere;{scenario.seized}={mounted}")
     there = service.start(
-        item.id, SMALL_BATCHES, EXAMINER, Progress(), cluster=ClusterRun(cluster.scheduler_address)
+        item.id, SMALL_BATCHES, EXAMINER, Progress(), cluster=ClusterRun(dask_cluster.scheduler_address)
     )
-    assert _outputs(service, there) == _outputs(service, here)
+    assert outputs(service, there) == outputs(service, here)
 
 
 def test_path_maps_take_the_longest_prefix_and_whole_names() -> None:
@@ -137,7 +102,7 @@ def test_batch_ranges_round_trip() -> None:
 
 
 def test_a_cluster_run_paused_resumes_here_with_the_same_results(
-    db: Database, tmp_path: Path, cluster: LocalCluster
+    db: Database, tmp_path: Path, dask_cluster: Any
 ) -> None:
     scenario = build(tmp_path, db)
     service = TriageService(db, tmp_path / "data")
@@ -156,7 +121,7 @@ def test_a_cluster_run_paused_resumes_here_with_the_same_results(
         run_id,
         EXAMINER,
         Progress(on_total=pause),
-        cluster=ClusterRun(cluster.scheduler_address),
+        cluster=ClusterRun(dask_cluster.scheduler_address),
     )
     paused = service.status(run_id, EXAMINER)
     assert (paused.status, paused.control) == ("paused", None)
@@ -167,7 +132,7 @@ def test_a_cluster_run_paused_resumes_here_with_the_same_results(
     service.resume(run_id, EXAMINER, Progress())  # here, without the cluster
     row = service.status(run_id, EXAMINER)
     assert (row.status, row.scheduler) == ("finished", "local")
-    assert _outputs(service, run_id) == _outputs(service, here)
+    assert outputs(service, run_id) == outputs(service, here)
 
 
 def test_no_scheduler_is_a_clear_error(db: Database, tmp_path: Path) -> None:

@@ -132,6 +132,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/triage/runs/{run_id}/cancel"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
     ("POST", "/api/v1/evidence/{evidence_id}/triage-runs"): Rule(P.TRIAGE_RUN, ok=422, scoped=True),
     ("POST", "/api/v1/triage/runs/{run_id}/resume"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
+    ("POST", "/api/v1/triage/runs/{run_id}/pause"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),  # finished: 409
+    ("POST", "/api/v1/triage/runs/{run_id}/cancel"): Rule(P.TRIAGE_RUN, ok=409, scoped=True),
     # Operations and the person search (web/pages_browse.py, api_browse.py).
     ("GET", "/operations"): Rule(P.OPERATIONS_READ),
     ("GET", "/operations/{operation_id}"): Rule(P.OPERATIONS_READ, scoped=True),
@@ -416,6 +418,8 @@ class Requests:
                 "headers": headers,
             },
             "/api/v1/triage/runs/{run_id}/resume": lambda: {"headers": headers},
+            "/api/v1/triage/runs/{run_id}/pause": lambda: {"headers": headers},
+            "/api/v1/triage/runs/{run_id}/cancel": lambda: {"headers": headers},
             "/api/v1/registry/lookups": lambda: {
                 "json": {"registry_number": "NO-SUCH-1", "purpose": f"matrix {n}"},
                 "headers": headers,

@@ -38,7 +38,7 @@ from vigilant.triage.cluster import ClusterRun
 from vigilant.triage.reports import reports
 from vigilant.triage.runinfo import Coverage
 from vigilant.triage.service import TriageService
-from vigilant.triage.settings import TriageSettings
+from vigilant.triage.settings import PRIORITY_LIMIT, TriageSettings
 
 app = typer.Typer(
     help="Triage: hash, identify and match every file of an evidence item.", no_args_is_help=True
@@ -121,6 +121,8 @@ def _print_summary(service: TriageService, run_id: int) -> int:
         f"{s.get('deleted', 0):,} deleted"
     )
     _print_workers(row.batches_done, row.batches_total, row.scheduler, row.workers)
+    if row.settings.get("priority"):
+        console.print(f"priority on the cluster: {row.settings['priority']}", markup=False)
     verification = row.verification or {}
     state = "[green]verified[/]" if verification.get("ok") else "[red]NOT verified[/]"
     console.print(f"evidence re-verified after the run: {state}; results in {row.results_dir}")
@@ -204,7 +206,12 @@ def run(
         ),
     ] = None,
     priority: Annotated[
-        int, typer.Option(help="With --scheduler: runs of higher priority go first on the cluster.")
+        int,
+        typer.Option(
+            min=-PRIORITY_LIMIT,
+            max=PRIORITY_LIMIT,
+            help="On a cluster: this run's batches go before those of runs of lower priority queued earlier.",
+        ),
     ] = 0,
 ) -> int:
     """Triage an evidence item: digests, true type, PDQ, vPDQ and EXIF, matches; resumable.
@@ -213,7 +220,7 @@ def run(
     is encrypted and no --key given unlocks it.
     """
     service = _service()
-    cluster = _cluster(scheduler, priority, keys)
+    cluster = _cluster(scheduler, keys)
     given = read_keys(keys)  # asked for before the run starts, not in the middle of its progress bar
     options = TriageSettings(
         identify=identify,
@@ -228,6 +235,7 @@ def run(
         max_video_bytes=max_video_bytes,
         max_video_seconds=max_video_seconds,
         max_video_frames=max_video_frames,
+        priority=priority,
     )
     me = local_actor()
     run_id = service.create(evidence, options, me)
@@ -239,7 +247,7 @@ def run(
     return _print_summary(service, run_id)
 
 
-def _cluster(scheduler: str | None, priority: int, keys: list[str] | None) -> ClusterRun | None:
+def _cluster(scheduler: str | None, keys: list[str] | None) -> ClusterRun | None:
     """The cluster named by --scheduler, else by VIGILANT_DASK_SCHEDULER; None: this machine."""
     address = settings().dask_scheduler if scheduler is None else scheduler
     if not address or address == "local":
@@ -249,7 +257,7 @@ def _cluster(scheduler: str | None, priority: int, keys: list[str] | None) -> Cl
             "keys of encrypted volumes never leave this process, so they cannot go to cluster workers",
             hint="triage an encrypted item here: --scheduler local",
         )
-    return ClusterRun(address, priority)
+    return ClusterRun(address)
 
 
 @app.command("resume")
@@ -265,8 +273,13 @@ def resume(
         ),
     ] = None,
     priority: Annotated[
-        int, typer.Option(help="With --scheduler: runs of higher priority go first on the cluster.")
-    ] = 0,
+        int | None,
+        typer.Option(
+            min=-PRIORITY_LIMIT,
+            max=PRIORITY_LIMIT,
+            help="The run's new priority on a cluster (default: the one it was started with).",
+        ),
+    ] = None,
 ) -> int:
     """Finish a run that was interrupted or paused, here or on a Dask cluster (the batches written are
     kept, wherever they were done); the result is the same as an uninterrupted run.
@@ -275,12 +288,12 @@ def resume(
 
     Exit code 8 (incomplete) when a volume of the evidence has no file system The Sleuth Kit can read.
     """
-    cluster = _cluster(scheduler, priority, keys)
+    cluster = _cluster(scheduler, keys)
     service, me, given = _service(), local_actor(), read_keys(keys)
     item = service.status(run_id, me).evidence_id
     ring = KeyRing(given, service.evidence.unlock_recorder(item, me, {"run": run_id})) if given else None
     with holding(ring), _bar(f"resume run {run_id}") as progress:
-        service.resume(run_id, me, progress, threads=threads, cluster=cluster)
+        service.resume(run_id, me, progress, threads=threads, cluster=cluster, priority=priority)
     return _print_summary(service, run_id)
 
 
@@ -333,6 +346,7 @@ def status(
                         "coverage": row.coverage,
                         "verification": row.verification,
                         "scheduler": row.scheduler,
+                        "priority": row.settings.get("priority", 0),
                         "workers": row.workers,
                     }
                     if as_json

@@ -46,8 +46,7 @@ class ClusterError(VigilantError):
 
 @dataclass(frozen=True)
 class ClusterRun:
-    scheduler: str  # tcp://HOST:8786
-    priority: int = 0  # Dask's priority: higher runs first
+    scheduler: str  # tcp://HOST:8786 (the run's priority is among its settings: TriageSettings.priority)
     connect_timeout: float = 10.0
 
 
@@ -88,7 +87,7 @@ def execute_on_cluster(
             evidence,
             settings,
             key=f"vigilant-plan-{evidence.id}-{token}",
-            priority=cluster.priority + 1,
+            priority=settings.priority + 1,  # the plan before any batch
         )
         planned.add_done_callback(finished.put)  # type: ignore[no-untyped-call]
         _next(finished, check)
@@ -105,7 +104,7 @@ def execute_on_cluster(
                 matcher.pdq_methods,
                 index,
                 key=f"vigilant-batch-{evidence.id}-{token}-{index:06d}",
-                priority=cluster.priority,
+                priority=settings.priority,  # Dask's priority: higher first
             )
             future.add_done_callback(finished.put)  # type: ignore[no-untyped-call]
             pending.add(future)

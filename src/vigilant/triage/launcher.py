@@ -8,6 +8,13 @@ is refused (422) before anything is registered.
 
 The run is registered here (queued, with its start in the item's custody log and a ``record.changed``
 event in the audit chain), then worked on by its own process (:mod:`vigilant.triage.worker`).
+
+``VIGILANT_TRIAGE_WORKERS`` limits the runs whose batches this machine works on: each keeps two cores busy,
+so more at once only slows each, and the web pages with them. A run on the installation's Dask cluster
+(``VIGILANT_DASK_SCHEDULER``) is not counted: its process here only waits for the workers' results and
+writes them (its share of a core is small), and the cluster queues such runs by their priority. A start
+going to the cluster is therefore never refused for capacity, and runs on the cluster leave the local
+slots to runs that need this machine (a run with keys of encrypted volumes, which never leave it).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from vigilant.cases.access import audit
 from vigilant.config import Settings
@@ -31,8 +38,8 @@ from vigilant.store import Database
 from vigilant.triage.access import evidence_visible, get_run_for
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.runlock import RunLock
-from vigilant.triage.service import TriageService
-from vigilant.triage.settings import TriageSettings
+from vigilant.triage.service import LOCAL, TriageService
+from vigilant.triage.settings import PRIORITY_LIMIT, TriageSettings
 from vigilant.triage.worker import launch
 
 log = logging.getLogger(__name__)
@@ -42,7 +49,13 @@ ARCHIVE_DEPTH_LIMIT = 10  # archives inside archives: deeper is a bomb more ofte
 
 
 def web_triage_settings(
-    *, identify: bool, pdq: bool, exif: bool, archive_depth: int, set_ids: Sequence[int] | None = None
+    *,
+    identify: bool,
+    pdq: bool,
+    exif: bool,
+    archive_depth: int,
+    set_ids: Sequence[int] | None = None,
+    priority: int = 0,
 ) -> TriageSettings:
     """A run's settings from a caller's choices; the rest (threads, batches, limits) as the CLI's defaults.
 
@@ -52,12 +65,17 @@ def web_triage_settings(
         raise BadInputError(
             f"archive depth {archive_depth} is out of range", hint=f"give 0 to {ARCHIVE_DEPTH_LIMIT}"
         )
+    if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
+        raise BadInputError(
+            f"priority {priority} is out of range", hint=f"give -{PRIORITY_LIMIT} to {PRIORITY_LIMIT}"
+        )
     return TriageSettings(
         identify=identify,
         pdq=pdq and identify,
         exif=exif and identify,
         archive_depth=archive_depth if identify else 0,
         set_ids=tuple(sorted(set(set_ids))) if set_ids else None,
+        priority=priority,
     )
 
 
@@ -122,9 +140,12 @@ class RunLauncher:
                     f"evidence item {item.id} is being triaged by run {busy}",
                     hint=f"follow run {busy}; start another when it has finished",
                 )
-            self._check_capacity(service)
+            where = self.goes_to(keys)
+            if where == LOCAL:
+                self._check_capacity(service)
             run_id = service.create(item.id, options, actor)
             lock = RunLock.take(service.lock_path(run_id))
+            self._mark(run_id, where)
             self._audit(actor, run_id, item, change="create")
             launch(self.settings, service, run_id, actor.username, lock, after_exit=self.follow_up, keys=keys)
         return run_id
@@ -138,8 +159,11 @@ class RunLauncher:
             if service.worker(run_id) is not None:
                 raise ConflictError(f"run {run_id} is being worked on", hint="follow its progress")
             service.check_resumable(run_id)
-            self._check_capacity(service)
+            where = self.goes_to(())
+            if where == LOCAL:
+                self._check_capacity(service)
             lock = RunLock.take(service.lock_path(run_id))
+            self._mark(run_id, where)
             service.evidence.record(found.evidence.id, actor, "triage-resumed", {"run": run_id})
             self._audit(actor, run_id, found.evidence, change="update")
             launch(self.settings, service, run_id, actor.username, lock, after_exit=self.follow_up)
@@ -152,23 +176,34 @@ class RunLauncher:
         self._audit(actor, run_id, found.evidence, change="update")
         return status
 
+    def goes_to(self, keys: Sequence[VolumeKey]) -> str:
+        """Where a run started now works: the installation's Dask scheduler, or ``"local"`` (no scheduler,
+        or keys of encrypted volumes, which never leave this machine); as :mod:`vigilant.triage.worker`
+        decides it."""
+        return self.settings.dask_scheduler if self.settings.dask_scheduler and not keys else LOCAL
+
     def working_on(self, service: TriageService, evidence_id: int | None = None) -> int | None:
         """The run (of this item, or of any) a process is working on now, if any."""
         return next(iter(self._working(service, evidence_id)), None)
 
-    def _working(self, service: TriageService, evidence_id: int | None = None) -> list[int]:
+    def _working(
+        self, service: TriageService, evidence_id: int | None = None, *, local: bool = False
+    ) -> list[int]:
+        """Runs a process works on now (of the item, if given); ``local``: those working on this machine's
+        cores (a run not yet started anywhere counts: it may be about to)."""
         query = select(TriageRunRow.id).where(TriageRunRow.status.in_(UNFINISHED))
         if evidence_id is not None:
             query = query.where(TriageRunRow.evidence_id == evidence_id)
+        if local:
+            query = query.where(or_(TriageRunRow.scheduler.is_(None), TriageRunRow.scheduler == LOCAL))
         with self.db.session() as s:
             candidates = list(s.scalars(query.order_by(TriageRunRow.id)))
         return [run for run in candidates if service.worker(run) is not None]
 
     def _check_capacity(self, service: TriageService) -> None:
-        """Refuse a start while the server's share of runs is working (a run keeps two cores busy: more at
-        once only slows each, and the web pages with them). Runs of the CLI count too: they share the
-        machine."""
-        working = self._working(service)
+        """Refuse a start on this machine while its share of runs works here (see the module's note). Runs
+        of the CLI on this machine count too: they share its cores; runs on a cluster do not."""
+        working = self._working(service, local=True)
         if len(working) >= self.settings.triage_workers:
             listed = ", ".join(str(run) for run in working)
             raise ConflictError(
@@ -176,6 +211,12 @@ class RunLauncher:
                 f"it runs {self.settings.triage_workers} at once",
                 hint="start it when one has finished, or raise VIGILANT_TRIAGE_WORKERS",
             )
+
+    def _mark(self, run_id: int, where: str) -> None:
+        """Record where the run is about to work before its process starts (which records it again), so
+        that a start meanwhile counts it, or not, against this machine's share."""
+        with self.db.session() as s:
+            s.execute(update(TriageRunRow).where(TriageRunRow.id == run_id).values(scheduler=where))
 
     def _visible_item(self, actor: Actor, evidence_id: int) -> EvidenceItemRow:
         with self.db.session() as s:

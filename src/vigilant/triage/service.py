@@ -44,7 +44,7 @@ from vigilant.triage.runner import (
     execute,
     library_snapshot,
 )
-from vigilant.triage.settings import NOT_IN_RESULTS, TriageSettings
+from vigilant.triage.settings import NOT_IN_RESULTS, PRIORITY_LIMIT, TriageSettings
 
 # What a caller may ask of a run being worked on, and the status the run has once it stopped.
 CONTROLS = {"pause": "paused", "cancel": "cancelled"}
@@ -123,14 +123,30 @@ class TriageService:
         threads: int | None = None,
         lock: RunLock | None = None,
         cluster: ClusterRun | None = None,
+        priority: int | None = None,
     ) -> int:
-        """Do a run's missing batches, here or on a cluster (whichever did the others: batches are kept)."""
+        """Do a run's missing batches, here or on a cluster (whichever did the others: batches are kept);
+        ``priority``: the run's new priority on the cluster (None: the one it was given)."""
         require(actor, Permission.TRIAGE_RUN)
         row = self._row(run_id, actor)
         self.check_resumable(run_id)
+        if priority is not None:
+            self._set_priority(run_id, priority)
         self.evidence.record(row.evidence_id, actor, "triage-resumed", {"run": run_id})
         self.work(run_id, actor, progress, threads=threads, lock=lock, cluster=cluster)
         return run_id
+
+    def _set_priority(self, run_id: int, priority: int) -> None:
+        """Store a run's new priority among its settings (out of its results: see ``NOT_IN_RESULTS``), for
+        :meth:`resume`, which checked the caller."""
+        if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
+            raise BadInputError(
+                f"priority {priority} is out of range", hint=f"give -{PRIORITY_LIMIT} to {PRIORITY_LIMIT}"
+            )
+        with self.db.session() as s:
+            stored = s.get(TriageRunRow, run_id)
+            assert stored is not None
+            stored.settings = {**stored.settings, "priority": priority}
 
     def check_resumable(self, run_id: int) -> None:
         """Refuse (ConflictError) a run that finished, or whose library changed since it started (for the
@@ -262,6 +278,8 @@ class TriageService:
         summary = summarise(iter_records(results))  # (the batches of every execution, wherever done)
         if evidence.source_type == "directory":
             verification = self.evidence.verify_from_records(evidence.id, iter_records(results), actor)
+        elif executed.image_hashes is not None:  # a raw image, hashed as the run read it (one read)
+            verification = self.evidence.verify_from_image_pass(evidence.id, executed.image_hashes, actor)
         else:
             verification = self.evidence.verify(evidence.id, actor)
         with self.db.session() as s:

@@ -9,7 +9,8 @@ from typing import Any
 
 MiB = 1 << 20
 # Settings that change how a run works, never what it finds: left out of reports and of the digest.
-NOT_IN_RESULTS = ("threads", "processes", "batch_files", "batch_bytes")
+NOT_IN_RESULTS = ("threads", "processes", "batch_files", "batch_bytes", "priority")
+PRIORITY_LIMIT = 100  # a run's priority on a Dask cluster is from -PRIORITY_LIMIT to PRIORITY_LIMIT
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class TriageSettings:
     threads: int = 2  # reading and hashing (hashlib releases the GIL)
     processes: int = 2  # picture decoding (holds the GIL)
     set_ids: tuple[int, ...] | None = None  # library sets to match against (None: all)
+    # On a Dask cluster, a run's batches go before those of runs of lower priority queued earlier; a run on
+    # this machine ignores it. Stored with the run (resumed on a cluster, it keeps its place).
+    priority: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -56,6 +56,8 @@ def launch(
         "VIGILANT_DATA_DIR": str(settings.data_dir),
         "VIGILANT_DATABASE_URL": settings.database_url,
         "VIGILANT_USER": actor,
+        # The server's scheduler, whatever the environment says: the launcher counted the run as going there.
+        "VIGILANT_DASK_SCHEDULER": settings.dask_scheduler,
     }
     if settings.secret_key_path is not None:
         env["VIGILANT_SECRET_KEY_FILE"] = str(settings.secret_key_path)

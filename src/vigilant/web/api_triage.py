@@ -23,7 +23,7 @@ from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord
 from vigilant.triage.runinfo import Coverage
-from vigilant.triage.settings import TriageSettings
+from vigilant.triage.settings import PRIORITY_LIMIT, TriageSettings
 from vigilant.web.api import API_V1, ERRORS
 from vigilant.web.auth import ActorDep, ContextDep
 from vigilant.web.context import WebContext
@@ -61,13 +61,45 @@ class NotReadOut(BaseModel):
     volume: bool  # a whole volume (a partition, or the image) with no file system The Sleuth Kit can read
 
 
+class WorkerOut(BaseModel):
+    """What one worker did for the run: a Dask worker's address, or "local" for this machine's runner."""
+
+    worker: str
+    batches: str = Field(description='the batch numbers it wrote, as ranges: "0-3,7"')
+    count: int  # batches written
+    files: int
+    bytes: int
+
+    @classmethod
+    def of(cls, name: str, done: dict[str, Any]) -> WorkerOut:
+        return cls(
+            worker=name,
+            batches=str(done.get("batches", "")),
+            count=int(done.get("count", 0)),
+            files=int(done.get("files", 0)),
+            bytes=int(done.get("bytes", 0)),
+        )
+
+
 class RunSummaryOut(BaseModel):
     id: int
     evidence_id: int
     evidence_label: str
     case_number: str | None
-    status: str  # queued | running | finished | failed
+    status: str  # queued | running | paused | cancelled | finished | failed
     working: bool  # a process is working on the run now (false for a "running" run that was killed)
+    control: str | None = Field(
+        default=None, description="a pause or cancel asked of the process working on the run, not yet seen"
+    )
+    scheduler: str | None = Field(
+        default=None,
+        description='where its last execution ran: "local" (this machine) or a Dask scheduler\'s address;'
+        " null for runs made before triage on Dask",
+    )
+    priority: int = Field(default=0, description="on a Dask cluster: higher goes before runs queued earlier")
+    batches_total: int | None = None  # once the run's plan is in
+    batches_done: int = 0
+    workers: list[WorkerOut] = Field(default_factory=list)  # by worker name
     tool: str
     actor: str
     created_at: datetime
@@ -94,6 +126,12 @@ class RunSummaryOut(BaseModel):
             "case_number": item.case_number,
             "status": run.status,
             "working": working,
+            "control": run.control,
+            "scheduler": run.scheduler,
+            "priority": int(run.settings.get("priority", 0)),
+            "batches_total": run.batches_total,
+            "batches_done": run.batches_done,
+            "workers": [WorkerOut.of(name, done) for name, done in sorted((run.workers or {}).items())],
             "tool": run.tool,
             "actor": run.actor,
             "created_at": run.created_at,
@@ -254,6 +292,13 @@ class TriageStartIn(BaseModel):
     pdq: bool = True  # perceptual hashes of pictures (and vPDQ of videos)
     exif: bool = True
     archive_depth: int = Field(default=3, ge=0, le=ARCHIVE_DEPTH_LIMIT)
+    priority: int = Field(
+        default=0,
+        ge=-PRIORITY_LIMIT,
+        le=PRIORITY_LIMIT,
+        description="on the installation's Dask cluster, the run's batches go before those of runs of lower"
+        " priority queued earlier; ignored on this machine",
+    )
     set_ids: list[BodyId] | None = Field(
         default=None, description="only these library sets (all when absent)"
     )
@@ -280,6 +325,7 @@ class TriageStartIn(BaseModel):
             exif=self.exif,
             archive_depth=self.archive_depth,
             set_ids=self.set_ids,
+            priority=self.priority,
         )
 
 
@@ -294,4 +340,19 @@ def start_run(evidence_id: RowId, body: TriageStartIn, ctx: ContextDep, actor: A
 def resume_run(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> RunOut:
     """Start a process on an unfinished run nobody is working on; it ends as an uninterrupted run would."""
     ctx.runs.resume(actor, run_id)
+    return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))
+
+
+@router.post("/triage/runs/{run_id}/pause", response_model=RunOut)
+def pause_run(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> RunOut:
+    """Pause a run: the process working on it stops after the batch it is writing (``control`` says "pause"
+    until then); one nobody works on is paused at once. It resumes here or on a cluster with ``resume``."""
+    ctx.runs.control(actor, run_id, "pause")
+    return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))
+
+
+@router.post("/triage/runs/{run_id}/cancel", response_model=RunOut)
+def cancel_run(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> RunOut:
+    """Cancel a run as pause does; a cancelled run cannot be resumed (its batches written are kept)."""
+    ctx.runs.control(actor, run_id, "cancel")
     return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))

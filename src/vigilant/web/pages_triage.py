@@ -12,6 +12,7 @@ JavaScript, reloading the page does the same).
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -31,6 +32,7 @@ from vigilant.triage.access import (
 )
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
 from vigilant.triage.runinfo import Coverage
+from vigilant.triage.settings import PRIORITY_LIMIT
 from vigilant.web.auth import Caller, CallerDep, ContextDep
 from vigilant.web.charts import Bar, bar_chart
 from vigilant.web.context import WebContext
@@ -65,6 +67,7 @@ def _evidence(
         more=found.more,
         can_run=caller.actor.may(Permission.TRIAGE_RUN),
         depth_limit=ARCHIVE_DEPTH_LIMIT,
+        priority_limit=PRIORITY_LIMIT,
         refused=refused,
     )
 
@@ -82,6 +85,7 @@ def start_triage(
     pdq: Choice = "",
     exif: Choice = "",
     archive_depth: Choice = "3",
+    priority: Choice = "0",
     key_kind: Annotated[str, Form(max_length=20)] = "passphrase",
     key: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
@@ -92,12 +96,23 @@ def start_triage(
         text = archive_depth.strip()
         depth = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else -1
         options = web_triage_settings(
-            identify=bool(identify), pdq=bool(pdq), exif=bool(exif), archive_depth=depth
+            identify=bool(identify),
+            pdq=bool(pdq),
+            exif=bool(exif),
+            archive_depth=depth,
+            priority=_whole_number(priority, "priority"),
         )
         run_id = ctx.runs.start(caller.actor, evidence_id, options, keys)
     except (BadInputError, ConflictError) as exc:
         return _evidence(ctx, caller, 1, status=status_of(exc), refused=(evidence_id, str(exc)))
     return RedirectResponse(f"/triage/runs/{run_id}", status_code=HTTPStatus.SEE_OTHER)
+
+
+def _whole_number(text: str, name: str) -> int:
+    """A form's whole number (a sign allowed), or a refusal naming the field."""
+    if re.fullmatch(r"[+-]?[0-9]{1,5}", text.strip()) is None:
+        raise BadInputError(f"{name} {text.strip()!r} is not a whole number", hint="give one such as 0 or 10")
+    return int(text.strip())
 
 
 @router.get("/triage/runs")
@@ -190,6 +205,7 @@ def _progress(ctx: WebContext, caller: Caller, found: RunDetail) -> dict[str, An
         and (pid is not None or run.status != "running")
         and caller.actor.may(Permission.TRIAGE_RUN),
         "workers": sorted((run.workers or {}).items()),
+        "priority": int(run.settings.get("priority", 0)),
     }
 
 
