@@ -27,6 +27,7 @@ from vigilant.evidence.container import ContainerWalk
 from vigilant.evidence.directory import DirectoryWalk
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.items import EvidenceInfo
+from vigilant.evidence.one_pass import one_pass_walk
 from vigilant.evidence.sources import EvidenceWalk, sources
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
@@ -97,6 +98,9 @@ def coverage_of(walk: EvidenceWalk) -> Coverage:
 class Executed:
     batches: int  # how many batches the run has in all
     coverage: Coverage  # what of the evidence the walk could not read
+    # A raw image's MD5, SHA-256 and size from the run's own sequential read (evidence.one_pass), to verify
+    # it without reading it again; None: verify as before.
+    image_hashes: dict[str, str] | None = None
 
 
 def execute(
@@ -108,10 +112,12 @@ def execute(
     results_dir: Path,
     progress: Progress,
     on_batch: Callable[[int, int, int], None] | None = None,
+    one_pass: bool = True,
 ) -> Executed:
     """Run every batch that has no results yet; the walk goes over the whole evidence every time (a resumed
     run counts the batches it has), so the coverage it returns is the whole run's. ``on_batch`` is told
-    each batch written (its number, files and bytes); what it raises stops the run (a pause)."""
+    each batch written (its number, files and bytes); what it raises stops the run (a pause). With
+    ``one_pass``, a raw image is read once, sequentially, for its files and its verification hashes."""
     results_dir.mkdir(parents=True, exist_ok=True)
     for leftover in results_dir.glob(".batch-*.partial-*"):  # from a run that was killed mid-write
         leftover.unlink()
@@ -124,7 +130,8 @@ def execute(
     batch: _Batch | None = None
     with ExitStack() as stack:  # closed last in, first out: the threads, the picture pool, the walk
         # The walk stays open until the last batch is done: its entries read through its handles.
-        walk = stack.enter_context(source.walk(Path(evidence.path)))
+        passing = one_pass_walk(source, Path(evidence.path)) if one_pass else None
+        walk = stack.enter_context(passing[0] if passing else source.walk(Path(evidence.path)))
         pictures: ProcessPoolExecutor | None = None
         if (settings.pdq or settings.exif) and settings.processes > 0:
             context = multiprocessing.get_context("forkserver")
@@ -155,7 +162,8 @@ def execute(
         while pending:
             _finish(pending.popleft(), matcher, progress, on_batch)
         coverage = coverage_of(walk)
-    return Executed(batches, coverage)
+        image_hashes = passing[1].hashes() if passing else None  # the pass reads on to the image's end
+    return Executed(batches, coverage, image_hashes)
 
 
 _AHEAD = 1  # whole batches queued beyond the one being finished: enough to keep the threads busy
