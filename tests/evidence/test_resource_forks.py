@@ -13,12 +13,17 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from tests.evidence import make_images as mk
 from tests.evidence import tsk_oracle as tsk
+from tests.evidence.cli_triage import triage_cli
 from tests.evidence.dfvfs_data import dfvfs_file
+from vigilant.cli import run
 from vigilant.evidence.base import EntryStatus
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import RawImage
+from vigilant.store import Database
 
 FORK = b"My resource fork\n"  # what dfVFS's image holds in the fork (its own tests read it)
 
@@ -61,3 +66,17 @@ def test_an_apfs_resource_fork_is_a_stream_of_its_file() -> None:
     assert [key for key in found if key[1] == "rsrc"] == [("/a_directory/a_resourcefork", "rsrc")]
     # an extended attribute that is not the fork stays out: a_file has "myxattr"
     assert ("/a_directory/a_file", "myxattr") not in found
+
+
+def test_a_fork_is_hashed_and_matched_as_a_file(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a known-bad list holding only the fork's SHA-256: the run's one hit is the fork
+    known = tmp_path / "known.sha256"
+    known.write_text(f"{hashlib.sha256(FORK).hexdigest()}  fork.bin\n")
+    assert run(["library", "import", str(known), "--name", "forks", "--kind", "known-bad"]) == 0
+    capsys.readouterr()
+    done = triage_cli(dfvfs_file("hfsplus.raw"), "mac", capsys, tmp_path)
+    forks = {a: d for a, d in done.sha256.items() if a.endswith(":rsrc")}
+    assert list(forks.values()) == [hashlib.sha256(FORK).hexdigest()], done.sha256
+    assert done.status["summary"]["known_bad"] == 1, done.status
