@@ -51,6 +51,9 @@ def test_import_show_due_sweep_alerts_export(
     assert (swept["non_compliant"], swept["alerts_raised"]) == (1, 1)
     queue = _json(capsys, "alerts")
     assert [(a["registry_number"], a["key"]) for a in queue] == [("ON-B", "annual-report:2021-03-10")]
+    assert (queue[0]["registrant_status"], queue[0]["status_as_of"]) == ("non_compliant", "2021-04-01")
+    assert run(["registry", "due"]) == 0  # no day asked: the sweep's
+    assert "Statuses as of the sweep of 2021-04-01." in capsys.readouterr().err
     assert _json(capsys, "alerts", "--agency", "HRP") == []
 
     assert run(["registry", "report", "ON-B", "--on", "2021-04-02"]) == 0

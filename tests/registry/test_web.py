@@ -46,6 +46,7 @@ def test_an_officer_reads_records_sweeps_and_works_the_queue(
     dashboard = client.get(f"/registry?as_of={AS_OF}")
     assert dashboard.status_code == 200
     assert "Orillia" in dashboard.text
+    assert f"Statuses computed as of {AS_OF}" in dashboard.text  # no sweep of that day yet
     assert client.get("/registry?number=ON-B").headers["location"] == "/registry/registrants/ON-B"
 
     swept = client.post(
@@ -54,6 +55,15 @@ def test_an_officer_reads_records_sweeps_and_works_the_queue(
     assert swept.json()["non_compliant"] == 2
     queue = client.get("/api/v1/registry/alerts").json()
     assert sorted(a["registry_number"] for a in queue) == ["ON-B", "ON-C"]
+    assert {(a["registrant_status"], a["status_as_of"]) for a in queue} == {("non_compliant", AS_OF)}
+    # Without a day asked, the dashboard is the sweep's, and says so.
+    assert f"Statuses as of the sweep of {AS_OF}" in client.get("/registry").text
+    assert "Registrant status as of the sweep of" in client.get("/registry/alerts").text
+    due = client.get("/api/v1/registry/due").json()
+    assert sorted((d["registry_number"], d["compliance"]["as_of"]) for d in due) == [
+        ("ON-B", AS_OF),
+        ("ON-C", AS_OF),
+    ]
     alert = next(a["id"] for a in queue if a["registry_number"] == "ON-B")
     token = csrf(client)
     assigned = client.post(
