@@ -5,8 +5,10 @@ Both engines answer in ellipsoidal WGS84 metres: PostGIS's geography ``ST_DWithi
 by default); on SQLite, SpatiaLite's R*Tree (``idx_<table>_geom``) searched with a degree box that holds the
 whole circle (:func:`vigilant.registry.geo.degree_deltas`), then the exact distance: for a radius query every
 candidate's at once with PROJ's geodesic (Karney's algorithm, pyproj), which a dense town's thousands of
-candidates made worth it (SpatiaLite's ``ST_Distance(a, b, 1)`` costs ~7 µs a call); for the all-facilities
-question the sphere decides far from the edge and ``ST_Distance(a, b, 1)`` only within 0.7 % of it. The
+candidates made worth it (SpatiaLite's ``ST_Distance(a, b, 1)`` costs ~7 µs a call); for "every registrant
+near any facility" the addresses and facilities are read once and joined in memory
+(:mod:`vigilant.registry.near_grid`), or, near a pole or the antimeridian, the sphere decides in SQL far from
+the edge and ``ST_Distance(a, b, 1)`` only within 0.7 % of it. The
 R*Tree's rowid is the address's id, so its hits join the addresses without reading the point rows. Only
 current addresses count (valid on the day asked). Every query needs a purpose and is audited.
 """
