@@ -1,9 +1,11 @@
 """NTFS files whose attributes spread over several MFT records (an $ATTRIBUTE_LIST) read along their runs too.
 
-Two files outgrow their base record, made by ntfs-3g on a volume of 1 KiB clusters: a 2 MB sparse file
+Files that outgrow their base record, made by ntfs-3g on a volume of 1 KiB clusters: a 2 MB sparse file
 written in 2 KiB pieces with holes between them (977 runs: its $DATA is split by cluster ranges over the base
-record and three extension records), and a file with 30 named streams of 3,000 bytes (most of them wholly in
-extension records, where TSK renumbers their ids). Every stream reads as ``icat`` reads it, and along its
+record and three extension records); a 1 MB one made the same way, then grown inside its last cluster (its
+initialised size, short of its size, is in its first piece; the cluster past it holds stale bytes, which
+must read as zeros); and a file with 30 named streams of 3,000 bytes (most of them wholly in extension
+records, where TSK renumbers their ids). Every stream reads as ``icat`` reads it, and along its
 runs (the walker's count and each reader say so), where before this all of them went to TSK.
 """
 
@@ -19,7 +21,7 @@ import pytsk3
 
 from tests.evidence import make_images as mk
 from tests.evidence.ntfs_scatter import written
-from tests.evidence.test_runs_agree import agree
+from tests.evidence.test_runs_agree import _grow, _stale, agree
 from vigilant.evidence.images import RawImage
 from vigilant.evidence.runs import NotCertain
 from vigilant.evidence.runs_ntfs import MftRecords
@@ -28,6 +30,13 @@ _DATA = 0x80
 _ATTRIBUTE_LIST = 0x20
 _STREAMS = 30
 _PIECE = 2048
+_GROWN = 1_000_000  # grown.bin's bytes written (its last piece among them), before it grows by 500
+
+
+def _scatter(image: Path, path: str, content: Path) -> None:
+    mk.run(
+        sys.executable, "-m", "tests.evidence.ntfs_scatter", image, path, content, str(_PIECE), cwd=mk.REPO
+    )
 
 
 @dataclass
@@ -48,17 +57,16 @@ def spread_image(workdir: Path) -> Spread:
     big = mk.random_bytes(2100, 2_000_000)
     content.write_bytes(big)
     mk.run("ntfscp", "-q", image, empty, "/scattered.bin")
-    mk.run(
-        sys.executable,
-        "-m",
-        "tests.evidence.ntfs_scatter",
-        image,
-        "/scattered.bin",
-        content,
-        str(_PIECE),
-        cwd=mk.REPO,
-    )
+    _scatter(image, "/scattered.bin", content)
     expected: dict[tuple[str, str | None], bytes] = {("scattered.bin", None): written(big, _PIECE)}
+    # the same over 1 MB, then grown inside its last cluster: its end never written (initialised size
+    # short of its size, recorded in its first piece), over a cluster that still holds old bytes
+    content.write_bytes(big[:_GROWN])
+    mk.run("ntfscp", "-q", image, empty, "/grown.bin")
+    _scatter(image, "/grown.bin", content)
+    _grow(image, "/grown.bin", _GROWN + 500)
+    _stale(image, "/grown.bin", _GROWN)
+    expected["grown.bin", None] = written(big[:_GROWN], _PIECE) + bytes(500)
     head = mk.random_bytes(2101, 3000)
     content.write_bytes(head)
     mk.run("ntfscp", "-q", image, content, "/streams.bin")
@@ -95,6 +103,9 @@ def test_files_over_several_mft_records_read_along_their_runs_as_icat_reads_them
     scattered, streams = _listed_records(image, "/scattered.bin"), _listed_records(image, "/streams.bin")
     assert scattered[0]
     assert scattered[1] >= 2, scattered  # $DATA split over extension records
+    grown = _listed_records(image, "/grown.bin")
+    assert grown[0]
+    assert grown[1] >= 1, grown
     assert streams[0]
     assert streams[1] >= 10, streams  # named streams wholly in extension records
     read = agree(image, "ntfs")
@@ -114,6 +125,10 @@ def test_a_stream_asked_for_under_another_stream_s_id_is_not_trusted(spread_imag
     with RawImage(image) as reader:
         records = MftRecords.open(fs, reader, 0)
         assert records.initialised(entry, ids[b"s20"], 3000, b"s20") == 3000
+        grown = fs.open("/grown.bin")
+        data = next(a for a in grown if int(a.info.type) == _DATA)
+        assert int(data.info.size) == _GROWN + 500
+        assert records.initialised(int(grown.info.meta.addr), int(data.info.id), _GROWN + 500) == _GROWN
         # TSK's id and the name must name the same stream: the sizes (all 3,000 bytes) would not tell
         with pytest.raises(NotCertain, match="does not have TSK's id"):
             records.initialised(entry, ids[b"s21"], 3000, b"s20")
