@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.triage.dask_clusters import outputs
 from tests.triage.scenario import build
-from tests.triage.test_dask_local import _outputs
 from vigilant.errors import BadInputError, ConflictError
 from vigilant.security.rights import Actor
 from vigilant.store import Database
@@ -53,7 +53,7 @@ def test_a_run_stops_after_the_batch_being_written(db: Database, tmp_path: Path,
         return
     service.resume(run_id, EXAMINER, Progress())
     assert service.status(run_id, EXAMINER).status == "finished"
-    assert _outputs(service, run_id) == _outputs(service, whole)
+    assert outputs(service, run_id) == outputs(service, whole)
     with pytest.raises(ConflictError, match="is finished"):
         service.control(run_id, "pause", EXAMINER)
 
