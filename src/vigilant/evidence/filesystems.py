@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, cast
 
 import pytsk3
 
+from vigilant.evidence.address import Link, LinkKind
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.extents import plain_extents
 from vigilant.evidence.forks import hfs_streams
@@ -218,15 +219,10 @@ class FileSystemWalker:
             # MFT entries that TSK shows as deleted files, for one).
             if not allocated and stream.size == 0:
                 continue
-            address = Address(
-                partition=fsys.volume.partition,
-                partition_offset=fsys.volume.offset if fsys.volume.partition is not None else None,
-                filesystem=fsys.address_name,
-                path=child.path,
-                inode=inode,
-                attribute=stream.attribute,
-                tsk_slot=fsys.volume.tsk_slot,
-            )
+            file = Link(LinkKind.PATH, fsys.link, path=child.path, inode=inode)
+            if stream.attribute is not None:
+                file = Link(LinkKind.STREAM, file, label=stream.attribute)
+            address = Address.of(file)
             reason = error
             if reason is None and not allocated:
                 reason = _probe(child.file, stream)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from vigilant.evidence.address import Link, LinkKind
 from vigilant.evidence.base import Address, EntryStatus, FileEntry, Problem
 from vigilant.evidence.forks import RESOURCE_FORK, apfs_resource_fork
 from vigilant.evidence.images import ImageReader
@@ -304,15 +305,8 @@ def _file_entry(  # noqa: PLR0917 - one call, every part named
                 entry.get_creation_time_as_integer,
             )
         ]
-    address = Address(
-        partition=volume.partition,
-        partition_offset=volume.offset if volume.partition is not None else None,
-        filesystem=fsys.type_name if volume.layer is None else f"{volume.layer} > {fsys.type_name}",
-        path=path,
-        inode=inode,
-        attribute=None if fork is None else RESOURCE_FORK,
-        tsk_slot=volume.tsk_slot,
-    )
+    file = Link(LinkKind.PATH, volume.file_system(fsys.type_name), path=path, inode=inode)
+    address = Address.of(file if fork is None else Link(LinkKind.STREAM, file, label=RESOURCE_FORK))
     where = str(address)
 
     def opener() -> BinaryIO:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import pytsk3
 
+from vigilant.evidence.address import Link, LinkKind
 from vigilant.evidence.base import Problem
 from vigilant.evidence.encrypted_volumes import encryption_kind
 from vigilant.evidence.images import ImageReader, TskImage
@@ -63,6 +65,23 @@ class Volume:
     layer: str | None = None
     # An encrypted volume no key given unlocked: why (the walk reports it, and reads nothing of it).
     not_read: str | None = None
+    # The volume's address when layers were opened in its partition (an unlocked encryption, a logical
+    # volume): their innermost link. None: the partition's own (see :attr:`address`).
+    layers: Link | None = None
+
+    @property
+    def address(self) -> Link | None:
+        """The chain that addresses below this volume start from: its partition (None: no partition
+        table), then the layers opened in it."""
+        if self.layers is not None:
+            return self.layers
+        if self.partition is None:
+            return None
+        return Link(LinkKind.PARTITION, number=self.partition, offset=self.offset, slot=self.tsk_slot)
+
+    def file_system(self, type_name: str) -> Link:
+        """The address of the file system ``type_name`` found on this volume."""
+        return Link(LinkKind.FILE_SYSTEM, self.address, label=type_name)
 
     def source(self, image: ImageReader) -> tuple[ImageReader, int]:
         """The reader holding this volume's file system, and where it starts in it."""
@@ -87,6 +106,11 @@ class FileSystem:
     type_name: str
     visited: set[int] = field(default_factory=set)
     image: TskImage | None = None  # the logical volume's own TSK image, kept alive with the file system
+
+    @cached_property
+    def link(self) -> Link:
+        """Its address, below its volume's (made once: every file's address starts from it)."""
+        return self.volume.file_system(self.type_name)
 
     @property
     def address_name(self) -> str:
@@ -128,7 +152,8 @@ def find_volumes(
             groups.append(group)
         for name, logical in group.logical:
             lvm = f"lvm {group.name}/{name}"
-            volumes.append(replace(volume, reader=logical, layer=_below(volume.layer, lvm)))
+            layers = Link(LinkKind.LOGICAL_VOLUME, volume.address, label=f"{group.name}/{name}")
+            volumes.append(replace(volume, reader=logical, layer=_below(volume.layer, lvm), layers=layers))
     return volumes
 
 
@@ -149,7 +174,8 @@ def _unlocked(
         return replace(volume, not_read=result.reason)
     if opened is not None:
         opened.append(result.reader)
-    return replace(volume, reader=result.reader, layer=result.layer)
+    layers = Link(LinkKind.ENCRYPTED, volume.address, encryption=result.layer)
+    return replace(volume, reader=result.reader, layer=result.layer, layers=layers)
 
 
 def _partitions(image: TskImage, lock: threading.RLock, where: str, problems: list[Problem]) -> list[Volume]:

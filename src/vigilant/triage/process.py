@@ -76,6 +76,7 @@ def base_record(evidence_id: int, position: int, member: int, entry: FileEntry) 
         created=entry.created,
         status=entry.status.value,
         error=entry.error,
+        chain=a,
     )
 
 

@@ -15,21 +15,30 @@ method, where the run's sets need both) and, on hits, ``pdq_method`` (the method
 Files of versions 1 to 3 still read: the missing values are empty, and their ``pdq`` was made at ``512`` px
 (:meth:`FileRecord.pdq_by` says so). 5 adds, on hits, what the library holds of the matched entry:
 ``entry_name``, ``entry_md5``, ``entry_sha1``, ``entry_sha256``, ``entry_pdq`` and ``publisher_label`` (the
-list's own label for the category), so that a perceptual hit says which known picture it is.
+list's own label for the category), so that a perceptual hit says which known picture it is. 6 adds
+``chain``: the file's address as the readers built it, a chain of links (a list of structs, outermost first:
+each link's ``kind`` and its parameters, see :mod:`vigilant.evidence.address`), the source of truth from which
+``address`` (the text) and the flat address columns (``partition`` … ``members``, kept for queries and
+reports) are derived. Files of versions 1 to 5 get the chain rebuilt from those flat columns (the partition's
+TSK slot from the address text).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 import pyarrow as pa
 
+from vigilant.evidence.address import PARAMETERS, Link, link_of, values_of
+from vigilant.evidence.base import Address
 from vigilant.perceptual.vpdq import FrameHash
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 LEGACY_PDQ_METHOD = "512"  # how every picture was PDQ-hashed before version 4
 
 
@@ -114,6 +123,24 @@ class FileRecord:
     top_class: str | None = None
     top_severity: int | None = None
     hits: list[Hit] = field(default_factory=list)
+    # The address as the readers built it (the source of truth: ``address`` and the flat fields above are
+    # derived from it). A record made without one (read from a file before version 6, or made by hand) gets
+    # the chain of its flat fields.
+    chain: Address = field(default_factory=Address)
+
+    def __post_init__(self) -> None:
+        if self.chain.link is None:
+            slot = _TSK_SLOT.match(self.address)
+            self.chain = Address(
+                self.partition,
+                self.partition_offset,
+                self.filesystem,
+                self.path,
+                self.inode,
+                self.attribute,
+                tuple(self.members),
+                int(slot.group(1)) if slot else None,
+            )
 
     @property
     def deleted(self) -> bool:
@@ -128,6 +155,8 @@ class FileRecord:
         return None
 
 
+# The one part of a chain the flat columns lack: the partition's TSK slot, in the address text.
+_TSK_SLOT = re.compile(r"partition \S+ @ \S+ \(TSK slot (\d+)\)")
 _TS = pa.timestamp("us", tz="UTC")
 HIT_TYPE = pa.struct(
     [
@@ -159,6 +188,23 @@ HIT_TYPE = pa.struct(
 FRAME_TYPE = pa.struct(
     [("frame", pa.int32()), ("seconds", pa.float64()), ("pdq", pa.binary(32)), ("quality", pa.int16())]
 )
+# One link of an address chain (rows outermost first): its kind and every parameter, None where unused.
+LINK_TYPE = pa.struct(
+    [
+        ("kind", pa.string()),
+        ("number", pa.int32()),
+        ("offset", pa.int64()),
+        ("slot", pa.int32()),
+        ("label", pa.string()),
+        ("time", _TS),
+        ("encryption", pa.string()),
+        ("path", pa.string()),
+        ("inode", pa.int64()),
+        ("member", pa.string()),
+    ]
+)
+assert tuple(f.name for f in LINK_TYPE) == ("kind", *PARAMETERS), "LINK_TYPE must hold every Link parameter"
+_CHAIN = pa.list_(LINK_TYPE)
 SCHEMA = pa.schema(
     [
         ("evidence_id", pa.int64()),
@@ -209,12 +255,14 @@ SCHEMA = pa.schema(
         ("top_class", pa.string()),
         ("top_severity", pa.int8()),
         ("hits", pa.list_(HIT_TYPE)),
+        ("chain", _CHAIN),
     ],
     metadata={"vigilant.schema": f"triage-records/{SCHEMA_VERSION}"},
 )
 _NAMES = [f.name for f in fields(FileRecord)]
 assert SCHEMA.names == _NAMES, "FileRecord and SCHEMA must list the same columns in the same order"
 _HIT_NAMES = [f.name for f in fields(Hit)]
+_NO_CHAIN = Address()
 _FRAME_NAMES = [f.name for f in fields(FrameHash)]
 
 
@@ -227,29 +275,94 @@ def to_table(records: list[FileRecord]) -> pa.Table:
                 value = [{n: getattr(h, n) for n in _HIT_NAMES} for h in value]
             elif name == "video_frames":
                 value = [{n: getattr(f, n) for n in _FRAME_NAMES} for f in value]
+            elif name == "chain":
+                continue  # column by column, below
             columns[name].append(value)
+    columns["chain"] = chain_column([record.chain for record in records])
     return pa.table(columns, schema=SCHEMA)
+
+
+def chain_column(addresses: list[Address]) -> pa.Array:
+    """The addresses' chains as one list-of-structs array. Each distinct link becomes values once and the
+    rows are taken from those (the levels files share, a partition or a file system, are not redone per
+    file)."""
+    distinct: list[tuple[Any, ...]] = []  # the values of each distinct link, in the order first met
+    rows_of: dict[int, tuple[int, ...]] = {}  # id of a link -> its chain's rows in ``distinct``
+    kept: list[Link] = []  # the links whose ids are keys above, kept alive while the ids mean them
+
+    def rows(link: Link) -> tuple[int, ...]:
+        known = rows_of.get(id(link))
+        if known is None:
+            above = () if link.parent is None else rows(link.parent)
+            distinct.append(values_of(link))
+            known = rows_of[id(link)] = (*above, len(distinct) - 1)
+            kept.append(link)
+        return known
+
+    taken: list[int] = []
+    lengths: list[int] = []
+    for address in addresses:
+        chain = () if address.link is None else rows(address.link)
+        taken.extend(chain)
+        lengths.append(len(chain))
+    columns = zip(*distinct, strict=True) if distinct else ([] for _ in LINK_TYPE)
+    links = pa.StructArray.from_arrays(
+        [pa.array(list(values), f.type) for values, f in zip(columns, LINK_TYPE, strict=True)],
+        fields=list(LINK_TYPE),
+    )
+    offsets = pa.array([0, *accumulate(lengths)], pa.int32())
+    return pa.ListArray.from_arrays(offsets, links.take(pa.array(taken, pa.int64())), type=_CHAIN)
+
+
+def addresses_of(column: pa.ChunkedArray) -> list[Address]:
+    """The addresses of a chain column (:func:`chain_column`); a null chain (none written) is an address
+    with no level. A level equal to the previous row's at that depth, below the same parent, is that link
+    again: files of one file system share its links (and the time a link takes to make)."""
+    combined = column.combine_chunks()
+    lengths = combined.value_lengths().fill_null(0).to_pylist()
+    links = combined.flatten()
+    rows = zip(*(links.field(f.name).to_pylist() for f in LINK_TYPE), strict=True) if len(links) else iter(())
+    previous: list[tuple[tuple[Any, ...], Link]] = []  # the last chain made: each level's values and link
+    addresses = []
+    for length in lengths:
+        tip: Link | None = None
+        for depth in range(length):
+            values = next(rows)
+            if depth < len(previous) and previous[depth][0] == values:
+                tip = previous[depth][1]  # (its parent is ``tip``: the levels above were reused too)
+                continue
+            tip = link_of(values, tip)
+            del previous[depth:]  # what was below the level replaced is below another parent now
+            previous.append((values, tip))
+        addresses.append(Address.of(tip))
+    return addresses
 
 
 def records_of(table: pa.Table) -> Iterator[FileRecord]:
     """The records of a table, column by column (several times faster than one dict per row).
 
-    A column an older schema version lacks reads as empty (see the module's notes on versions).
+    A column an older schema version lacks reads as empty (see the module's notes on versions); a chain
+    too, which the record then rebuilds from its flat address columns.
     """
     present = set(table.column_names)
     columns = [
-        table.column(name).to_pylist() if name in present else [None] * table.num_rows for name in _NAMES
+        table.column(name).to_pylist() if name in present and name != "chain" else [None] * table.num_rows
+        for name in _NAMES
     ]
+    if "chain" in present:
+        columns[_NAMES.index("chain")] = addresses_of(table.column("chain"))
     hit_fields = {f.name for f in table.schema.field("hits").type.value_type} if "hits" in present else set()
     legacy = "pdq_method" not in hit_fields  # before version 4: every picture was hashed at 512 px
     hits_at = _NAMES.index("hits")
     members_at = _NAMES.index("members")
     frames_at = _NAMES.index("video_frames")
+    chain_at = _NAMES.index("chain")
     for values in zip(*columns, strict=True):
         row = list(values)
         row[hits_at] = [_hit_of(h, legacy) for h in row[hits_at] or []]
         row[members_at] = list(row[members_at] or [])
         row[frames_at] = [FrameHash(**f) for f in row[frames_at] or []]
+        row[chain_at] = row[chain_at] or _NO_CHAIN  # a file before version 6: rebuilt from the flat fields
         yield FileRecord(*row)
 
 

@@ -1,4 +1,5 @@
-"""CSV: one header row, then one row per record with every column of the results, in record order.
+"""CSV: one header row, then one row per record with every column of the results, in record order (the
+address chain as its text, ``address``, and its parts, the flat address columns).
 
 Digests are lower-case hex; times ISO 8601 UTC; booleans ``true``/``false``; archive member chains a JSON
 list; hits one cell, each ``set@version:matched_on[:detail]:category[:#entry]`` (see :func:`hit_label`: the
@@ -36,7 +37,8 @@ from vigilant.triage.reports._text import (
 from vigilant.triage.reports.base import RecordSource
 from vigilant.triage.runinfo import RunInfo
 
-RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FileRecord))
+# The chain is not a column of its own: ``address`` is its text, and the flat address columns its parts.
+RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FileRecord) if f.name != "chain")
 assert RECORD_COLUMNS[-1] == "hits", "the hits column is written by hits_cell"
 COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "matched_entries")
 
