@@ -138,9 +138,11 @@ def pair_table(
 
 
 def figures_of(table: pa.Table) -> list[Figures]:
-    """The rows of a :func:`pair_table`, as :func:`pair_figures` gives them (through DuckDB, both ways)."""
-    with duckdb.connect() as con:
-        return _rows(con.from_arrow(table))
+    """The rows of a :func:`pair_table`, as :func:`pair_figures` gives them (a MAP comes from Arrow as a
+    list of pairs; column by column: twice as fast as reading the table back through DuckDB)."""
+    columns = [column.to_pylist() for column in table.columns]
+    columns[3] = [dict(rarity) for rarity in columns[3]]
+    return cast(list[Figures], list(zip(*columns, strict=True)))
 
 
 def _rows(query: duckdb.DuckDBPyRelation) -> list[Figures]:
