@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
+from vigilant.app import Vigilant
 from vigilant.cli import (
     audit_cmd,
     cases_cmd,
@@ -28,7 +30,7 @@ from vigilant.cli import (
     triage_cmd,
     users_cmd,
 )
-from vigilant.cli.common import console_err
+from vigilant.cli.common import console_err, using
 from vigilant.cli.help_names import use_plain_help_names
 from vigilant.errors import ExitCode, VigilantError
 
@@ -69,10 +71,13 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code (tests call this; ``main`` exits with it)."""
+def run(argv: Sequence[str] | None = None, *, application: Vigilant | None = None) -> int:
+    """Run the command line and return its exit code (tests call this; ``main`` exits with it).
+
+    ``application``: the application object the command uses (a test's); default, the settings' one."""
     try:
-        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        with using(application) if application is not None else nullcontext():
+            result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except VigilantError as exc:
         console_err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:

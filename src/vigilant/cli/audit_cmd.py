@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vigilant.cli.common import console, console_err, database, settings
+from vigilant.cli.common import console, console_err, database, settings, vigilant
 from vigilant.errors import BadInputError, ConflictError, ExitCode
 
 app = typer.Typer(
@@ -44,7 +44,7 @@ def verify(
     ] = None,
 ) -> None:
     """Check the audit hash chain (and anchors): exit 0 when intact, 5 with the first broken seq otherwise."""
-    from vigilant.security.audit import AuditLog, verify_chain
+    from vigilant.security.audit import verify_chain
     from vigilant.security.audit_anchor import Anchor, check_anchor
     from vigilant.security.rights import Actor
 
@@ -56,7 +56,7 @@ def verify(
             f"({report.events} events verified before it)"
         )
         raise typer.Exit(int(ExitCode.CONFLICT))
-    log, admin, now = AuditLog(database()), Actor.cli(settings().user), datetime.now(UTC)
+    log, admin, now = vigilant().audit, Actor.cli(settings().user), datetime.now(UTC)
     problems = [(path, problem) for path, a in anchors if (problem := check_anchor(log, admin, a, now=now))]
     for path, problem in problems:
         console_err.print(f"[bold red]anchor {path}:[/] {problem}", highlight=False)
@@ -78,7 +78,6 @@ def anchor_cmd(
 ) -> None:
     """Take an anchor of the audit chain (its newest event, recorded as `audit.anchored`) to keep outside
     the database; `vigilant audit verify --anchor FILE` checks the chain still holds it."""
-    from vigilant.security.audit import AuditLog
     from vigilant.security.audit_anchor import take_anchor
     from vigilant.security.rights import Actor
 
@@ -88,7 +87,7 @@ def anchor_cmd(
         raise BadInputError(
             f"{output.parent} is not a folder", hint="write the anchor into an existing folder"
         )
-    taken = take_anchor(AuditLog(database()), Actor.cli(settings().user), now=datetime.now(UTC), note=note)
+    taken = take_anchor(vigilant().audit, Actor.cli(settings().user), now=datetime.now(UTC), note=note)
     text = json.dumps(taken.to_json(), indent=2) + "\n"
     if output is None:
         print(text, end="")
@@ -110,10 +109,10 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Search the audit log (newest first); the search itself is audited."""
-    from vigilant.security.audit import AuditLog, records
+    from vigilant.security.audit import records
     from vigilant.security.rights import Actor
 
-    found = AuditLog(database()).search(
+    found = vigilant().audit.search(
         Actor.cli(settings().user),
         now=datetime.now(UTC),
         by=actor,

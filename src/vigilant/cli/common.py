@@ -1,4 +1,4 @@
-"""What the CLI's commands share: consoles, settings, opening the store."""
+"""What the CLI's commands share: consoles, settings, the application object (database and services)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -17,10 +18,11 @@ from typing import Annotated, Any, BinaryIO
 import typer
 from rich.console import Console, ConsoleDimensions
 from rich.table import Table
+from typer._click.globals import get_current_context  # Typer's own Click: the invocation's context
 
+from vigilant.app import Vigilant
 from vigilant.config import Settings
 from vigilant.library.service import LibraryService
-from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor
 from vigilant.store import Database, open_database
 
@@ -88,13 +90,45 @@ def local_actor() -> Actor:
 
 # One engine per URL for the life of the process; tests switch URLs through the environment.
 _databases: dict[str, Database] = {}
+# The application object a caller handed to this invocation (``vigilant.cli.run(argv, application=…)``).
+_given: ContextVar[Vigilant | None] = ContextVar("vigilant_application", default=None)
+_INVOCATION_KEY = "vigilant.application"  # where an invocation's application object sits in Click's meta
+
+
+def vigilant() -> Vigilant:
+    """The application object every command takes its database and services from: the one handed to this
+    invocation, else one built at the first use in this invocation (Click's root context is the
+    invocation), over the process's engine for the settings' database. Services live for one invocation,
+    as a process's do: tests run many invocations in one process."""
+    given = _given.get()
+    if given is not None:
+        return given
+    context = get_current_context(silent=True)
+    meta = context.find_root().meta if context is not None else None
+    if meta is not None and _INVOCATION_KEY in meta:
+        found: Vigilant = meta[_INVOCATION_KEY]
+        return found
+    current = settings()
+    if current.database_url not in _databases:
+        _databases[current.database_url] = open_database(current.database_url, pool=current.db_pool)
+    app = Vigilant(current, db=_databases[current.database_url])
+    if meta is not None:
+        meta[_INVOCATION_KEY] = app
+    return app
+
+
+@contextmanager
+def using(app: Vigilant) -> Iterator[Vigilant]:
+    """Within the block, the commands use ``app`` (a test's, with fakes in it)."""
+    token = _given.set(app)
+    try:
+        yield app
+    finally:
+        _given.reset(token)
 
 
 def database() -> Database:
-    url = settings().database_url
-    if url not in _databases:
-        _databases[url] = open_database(url)
-    return _databases[url]
+    return vigilant().db
 
 
 def close_databases() -> None:
@@ -104,7 +138,7 @@ def close_databases() -> None:
 
 
 def library() -> LibraryService:
-    return LibraryService(LibraryStore(database()), settings().index_dir)
+    return vigilant().library
 
 
 @contextmanager
@@ -140,11 +174,11 @@ def audit_export(
     the SHA-256 of each file written (stdout has none), so a copy found later can be traced to its export."""
     from datetime import UTC, datetime
 
-    from vigilant.security.audit import AuditLog, Exported
+    from vigilant.security.audit import Exported
     from vigilant.security.rights import Actor
 
     actor = Actor.cli(settings().user)
-    log = AuditLog(database())
+    log = vigilant().audit
     targets: list[Path | None] = list(files) if files else [None]
     for target in targets:
         event = Exported.by(

@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vigilant.cases.evidence_rules import evidence_service
-from vigilant.cli.common import JsonOpt, console, database, local_actor, print_listing
+from vigilant.cli.common import JsonOpt, console, local_actor, print_listing, vigilant
 from vigilant.errors import ExitCode
 from vigilant.evidence.keys import VolumeKey, parse_key
 from vigilant.evidence.service import EvidenceService
@@ -21,7 +20,7 @@ app = typer.Typer(
 
 
 def _service() -> EvidenceService:
-    return evidence_service(database())
+    return vigilant().evidence
 
 
 KeyOpt = Annotated[

@@ -29,6 +29,7 @@ from vigilant.cli.common import (
     output_stream,
     print_listing,
     settings,
+    vigilant,
 )
 from vigilant.cli.evidence_cmd import KeyOpt, read_keys
 from vigilant.errors import BadInputError, ExitCode
@@ -47,7 +48,7 @@ DEFAULTS = TriageSettings()
 
 
 def _service() -> TriageService:
-    return TriageService(database(), settings().data_dir)
+    return vigilant().triage
 
 
 def eta_text(done: int, total: int | None, elapsed: float) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigilant.cli.common import JsonOpt, console, database, print_listing, settings
+from vigilant.cli.common import JsonOpt, console, print_listing, settings, vigilant
 
 if TYPE_CHECKING:
     from vigilant.security.rights import Actor
@@ -30,10 +30,8 @@ def _now() -> datetime:
 
 def _service() -> tuple[UserService, Actor]:
     from vigilant.security.rights import Actor
-    from vigilant.security.secretbox import SecretBox
-    from vigilant.security.users import UserService
 
-    return UserService(database(), box=SecretBox.from_settings(settings())), Actor.cli(settings().user)
+    return vigilant().users, Actor.cli(settings().user)
 
 
 def _show_enrolment(username: str, uri: str) -> None:

@@ -2,7 +2,9 @@
 
 ``create_app`` holds no state in module globals: everything an instance needs sits on ``app.state`` (see
 :mod:`vigilant.web.context`), so tests build as many apps as they like, each with its own database and
-clock. The database is opened here from the settings and closed when the server stops.
+clock. The database and the services come from one application object (:class:`vigilant.app.Vigilant`),
+built here from the settings and closed when the server stops; a caller that passes its own keeps it, and
+closes it itself.
 """
 
 from __future__ import annotations
@@ -19,16 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from vigilant import __version__
+from vigilant.app import Vigilant
 from vigilant.config import Settings
-from vigilant.library.service import LibraryService
-from vigilant.library.store import LibraryStore
-from vigilant.links.hooks import run_hook
-from vigilant.security.audit import AuditLog
-from vigilant.security.auth import AuthPolicy, AuthService
+from vigilant.security.auth import AuthPolicy
 from vigilant.security.passwords import Passwords
-from vigilant.security.secretbox import SecretBox
-from vigilant.store import open_database
-from vigilant.triage.launcher import RunLauncher
 from vigilant.web import api, api_leads, api_tokens, api_triage, display, pages, pages_leads, pages_triage
 from vigilant.web.api_browse import router as browse_api
 from vigilant.web.api_evidence_links import router as evidence_links_api
@@ -81,12 +77,22 @@ def templates() -> Environment:
     return env
 
 
-def create_app(settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+def create_app(
+    settings: Settings | None = None,
+    options: WebOptions | None = None,
+    *,
+    application: Vigilant | None = None,
+) -> FastAPI:
+    """The web app over ``application`` (default: one built from ``settings``, closed when the server
+    stops); ``settings`` default to the environment's, or the application's when one is given."""
     options = options or WebOptions()
-    db = open_database(settings.database_url, pool=settings.db_pool)
-
-    launcher = RunLauncher(settings, db, after_run=run_hook(db, settings.data_dir))
+    owned = application is None
+    if application is None:
+        settings = settings or Settings.from_env()
+        application = Vigilant(settings, passwords=options.passwords, auth_policy=options.auth_policy)
+    settings = application.settings
+    # Built now, not at the first request: a secret key file that cannot be read stops the server at start.
+    application.auth  # noqa: B018
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -96,8 +102,8 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
         try:
             yield
         finally:
-            launcher.close()  # a run's follow-up (the link graph's rebuild) must not outlive the database
-            db.dispose()
+            if owned:
+                application.close()  # the runs' follow-ups first, then the database
 
     app = FastAPI(
         title="Vigilant",
@@ -110,19 +116,7 @@ def create_app(settings: Settings | None = None, options: WebOptions | None = No
         redoc_url=None,
     )
     app.state.vigilant = WebContext(
-        db=db,
-        auth=AuthService(
-            db,
-            passwords=options.passwords,
-            policy=options.auth_policy,
-            box=SecretBox.from_settings(settings),
-        ),
-        audit=AuditLog(db),
-        library=LibraryService(LibraryStore(db), settings.index_dir),
-        templates=templates(),
-        clock=options.clock,
-        cookie_secure=options.cookie_secure,
-        runs=launcher,
+        app=application, templates=templates(), clock=options.clock, cookie_secure=options.cookie_secure
     )
     app.add_middleware(SecureHeaders)
     install_error_handlers(app)
