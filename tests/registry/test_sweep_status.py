@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from tests.registry.helpers import officer
+from tests.registry.helpers import officer, registrant, write_jsonl
 from tests.registry.test_work import AS_OF, RULES, _world
 from vigilant.registry import alerts, service, work
 from vigilant.registry.compliance import Status
+from vigilant.registry.importer import import_registrants
 from vigilant.registry.models import RegistrantRow, RegistrantStatusRow, ReportKind
 from vigilant.registry.statuses import computed, statuses
 from vigilant.registry.sweep import sweep
+from vigilant.security.audit import verify_chain
 from vigilant.store import Database
 
 
@@ -109,3 +111,22 @@ def test_a_killed_sweep_resumes_to_the_rows_of_one_never_interrupted(db: Databas
         rid: (c.status, c.next_due, c.rule, c.reason, c.order_ends_on)
         for rid, c in stored.by_registrant.items()
     } == {rid: (c.status, c.next_due, c.rule, c.reason, c.order_ends_on) for rid, c in expected.items()}
+
+
+def test_an_import_after_the_sweep_drops_only_the_registrants_it_changed(
+    db: Database, tmp_path: Path
+) -> None:
+    opp, _ = _world(db, tmp_path)
+    keeper = officer(opp)
+    sweep(db, keeper, rules=RULES, as_of=AS_OF)
+    initial = [{"kind": "initial", "reported_on": "2020-03-10", "officer": "Cst. A"}]
+    late = [*initial, {"kind": "annual", "reported_on": "2021-03-31", "officer": "Cst. A"}]
+    again = [
+        registrant("ON-B", surname="Baker", reports=late),
+        registrant("ON-A", surname="Able", reports=initial),
+    ]
+    report = import_registrants(db, keeper, write_jsonl(tmp_path / "again.jsonl", *again))
+    assert (report.updated, report.unchanged) == (1, 1), report  # ON-A: a report it already has, nothing new
+    assert set(_rows(db)) == {"ON-A", "ON-C", "NS-D"}  # ON-B's row went with its change
+    assert _due(db, opp) == [("NS-D", Status.NON_COMPLIANT)]
+    assert verify_chain(db).ok

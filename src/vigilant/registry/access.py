@@ -70,5 +70,5 @@ def changed_registrant(
 ) -> None:
     """Audit a change to a registrant, and drop what the last sweep said of them: a status read after this
     is computed from the changed facts (see :mod:`vigilant.registry.statuses`)."""
-    forget(session, [registrant_id])
     record(session, registrant_changed(actor, registrant_id, change, fields))
+    forget(session, [registrant_id])  # after the append: see vigilant.registry.statuses.hold_changes

@@ -39,7 +39,7 @@ from vigilant.registry.models import (
 )
 from vigilant.registry.records import RegistrantIn, normalise_identifier
 from vigilant.registry.statuses import forget
-from vigilant.security.audit import AuditEvent, RecordChanged, append_many
+from vigilant.security.audit import RecordChanged, append_many
 from vigilant.security.rights import Actor, Permission, require
 from vigilant.store import Database
 from vigilant.store.models import Base, utcnow
@@ -176,10 +176,10 @@ def _merge_parts(
 
 def upsert(
     s: Session, actor: Actor, record: RegistrantIn, office_id: int
-) -> tuple[str, RecordChanged | None]:
-    """Create or merge one registrant: 'created', 'updated' or 'unchanged', and the change's audit event
-    for the caller to append (with its batch's, :func:`vigilant.security.audit.append_many`) once the
-    registrant is stored; the sweep's status of a changed registrant is dropped here."""
+) -> tuple[str, int, RecordChanged | None]:
+    """Create or merge one registrant: 'created', 'updated' or 'unchanged', its id, and the change's audit
+    event for the caller to append (with its batch's, :func:`vigilant.security.audit.append_many`) once the
+    registrant is stored; the caller then drops the sweep's status of those updated."""
     now = utcnow()
     row = s.scalars(
         select(RegistrantRow).where(RegistrantRow.registry_number == record.registry_number)
@@ -202,15 +202,14 @@ def upsert(
         s.add(row)
         s.flush()
         _merge_parts(s, actor, row.id, record, fresh=True)
-        return "created", registrant_changed(actor, row.id, "create")
+        return "created", row.id, registrant_changed(actor, row.id, "create")
     person = s.get_one(PersonRow, row.person_id)
     changed = _set(person, person_values) + _set(row, {**values, "office_agency_id": office_id})
     changed += _merge_parts(s, actor, row.id, record)
     if not changed:
-        return "unchanged", None
+        return "unchanged", row.id, None
     row.updated_at = now
-    forget(s, [row.id])
-    return "updated", registrant_changed(actor, row.id, "update", tuple(changed))
+    return "updated", row.id, registrant_changed(actor, row.id, "update", tuple(changed))
 
 
 def import_registrants(
@@ -244,9 +243,9 @@ def import_records(
 
     def run(batch: list[tuple[int, RegistrantIn]]) -> None:
         with db.session() as s:
-            # One chain extension for the batch's change events: a head lock and a flush per registrant
-            # were most of an import's time (~8 of 12-13 ms a registrant).
-            events: list[AuditEvent] = []
+            # One chain extension for the batch's change events, not a head lock and a flush each.
+            events: list[RecordChanged] = []
+            updated: list[int] = []  # registrants whose facts changed
             for line, record in batch:
                 office = offices.get(record.office.casefold())
                 if office is None:
@@ -256,15 +255,20 @@ def import_records(
                     continue
                 try:
                     with s.begin_nested():
-                        outcome, event = upsert(s, actor, record, office)
+                        outcome, rid, event = upsert(s, actor, record, office)
                 except DBAPIError as exc:
                     reason = str(exc.orig).splitlines()[0] if exc.orig else "refused by the database"
                     report.refused.append(Problem(line, record.registry_number, f"not stored: {reason}"))
                     continue
                 if event is not None:
                     events.append(event)
+                if outcome == "updated":
+                    updated.append(rid)
                 setattr(report, outcome, getattr(report, outcome) + 1)
             append_many(s, events, now=utcnow())
+            # What the last sweep said of the updated registrants, dropped after the append (which held
+            # back any sweep batch): see vigilant.registry.statuses.hold_changes.
+            forget(s, updated)
         if progress is not None:
             progress(len(batch))
 

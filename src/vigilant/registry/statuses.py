@@ -3,9 +3,10 @@ dashboard and the alert queue, so that they need not recompute every registrant.
 
 A row holds the status, the next due date and the rule that produced them, as of the sweep's day, under one
 rule set. A change to the registrant (a report, a move, an import, a verification) deletes its row in the
-change's own transaction (:func:`forget`, called by :func:`vigilant.registry.access.changed_registrant`), so
-a row that exists is never stale; a registrant without a row for the day asked (new, or changed since the
-sweep) is computed on the spot. A day that no finished sweep covers is computed for everyone, as before: the
+change's own transaction, after appending its audit event (:func:`forget`, called by
+:func:`vigilant.registry.access.changed_registrant`; :func:`hold_changes` says why in that order), so a row
+that exists is never stale; a registrant without a row for the day asked (new, or changed since the sweep)
+is computed on the spot. A day that no finished sweep covers is computed for everyone, as before: the
 as-of-any-day computation stays what the answer means, the table only saves recomputing it.
 """
 
@@ -22,6 +23,9 @@ from vigilant.registry.compliance import Compliance, Status, compliance
 from vigilant.registry.facts import load_facts
 from vigilant.registry.models import RegistrantRow, RegistrantStatusRow, RegistrySweepRow
 from vigilant.registry.rules import RuleSet
+from vigilant.security.audit import HEAD_ID
+from vigilant.security.locking import lock_row
+from vigilant.security.models import AuditHeadRow
 
 CHUNK = 1000  # ids per IN list: SQLite allows 32,766 parameters a statement
 FINISHED = "finished"
@@ -71,6 +75,14 @@ def swept_day(s: Session, rules: RuleSet, as_of: date) -> bool:
         )
     )
     return found is not None
+
+
+def hold_changes(s: Session) -> None:
+    """Hold back every audited change until this transaction ends, by locking the audit chain's head: a sweep
+    batch then computes statuses from facts no change can alter before its rows commit. Every change to a
+    registrant appends its audit event (taking this lock) *before* :func:`forget`, so a change made while a
+    batch ran deletes the batch's row after it commits, never before."""
+    lock_row(s, AuditHeadRow, HEAD_ID, touch=AuditHeadRow.seq)
 
 
 def store(s: Session, *, sweep_id: int, rules: RuleSet, results: Mapping[int, Compliance]) -> None:

@@ -22,6 +22,7 @@ from vigilant.registry.compliance import Compliance, Status, compliance
 from vigilant.registry.facts import load_facts
 from vigilant.registry.models import RegistrantRow, RegistrySweepRow
 from vigilant.registry.rules import RuleSet
+from vigilant.registry.statuses import hold_changes
 from vigilant.registry.statuses import store as store_statuses
 from vigilant.security.audit import RecordChanged
 from vigilant.security.rights import Actor, Permission, require
@@ -86,6 +87,7 @@ def _start(db: Database, actor: Actor, rules: RuleSet, as_of: date) -> int:
 def _batch(db: Database, sweep_id: int, rules: RuleSet, size: int) -> bool:
     """Sweep the next batch; False when none was left (the sweep is then marked finished)."""
     with db.session() as s:
+        hold_changes(s)  # no registrant changes between reading their facts and storing their statuses
         row = s.get_one(RegistrySweepRow, sweep_id)
         batch = s.execute(
             select(RegistrantRow.id, RegistrantRow.office_agency_id)
