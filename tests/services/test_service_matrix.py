@@ -93,6 +93,8 @@ EXEMPT = {
     "EvidenceService.record": "writes a custody event for a service that checked its caller (start, report)",
     "EvidenceService.unlock_recorder": "writes custody events for a walk whose service checked its caller",
     "EvidenceService.verify_from_records": "a run's own re-verification, inside TriageService.work",
+    "EvidenceService.verify_item": "a run's verification of the item it read, inside TriageService.work",
+    "EvidenceService.verify_from_image_pass": "a run's re-verification of its image, in TriageService.work",
     "vigilant.leads.service.lead_visible": "the visibility rule itself (a WHERE clause)",
     "vigilant.leads.service.visible_lead": "the visibility rule on one lead, inside the methods below",
     "vigilant.triage.access.evidence_visible": "the visibility rule itself (a WHERE clause)",

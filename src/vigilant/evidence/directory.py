@@ -17,9 +17,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, cast
 
+from vigilant.evidence.address import Link, LinkKind
 from vigilant.evidence.base import Address, EntryStatus, EvidenceError, FileEntry, Problem
 
 _NOATIME = getattr(os, "O_NOATIME", 0)
+_FOLDER = Link(LinkKind.FILE_SYSTEM, label="directory")  # every file's address starts from it
 
 
 def open_readonly(path: bytes, extra: int = 0) -> int:
@@ -155,7 +157,7 @@ class DirectoryWalk:
             error = f"cannot open: {exc.strerror or exc}"
         birth = getattr(info, "st_birthtime_ns", None) or 0
         return FileEntry(
-            address=Address(filesystem="directory", path=path, inode=info.st_ino),
+            address=Address.of(Link(LinkKind.PATH, _FOLDER, path=path, inode=info.st_ino)),
             name=path.rsplit("/", 1)[-1],
             size=info.st_size,
             modified=_utc_ns(info.st_mtime_ns),

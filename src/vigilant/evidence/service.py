@@ -280,7 +280,12 @@ class EvidenceService:
     def verify(self, ref: str | int, actor: Actor) -> dict[str, Any]:
         """Hash the source again and compare with what was recorded when it was added."""
         require(actor, Permission.EVIDENCE_WRITE)
-        info = self.get(ref, actor)
+        return self.verify_item(self.get(ref, actor), actor)
+
+    def verify_item(self, info: EvidenceInfo, actor: Actor) -> dict[str, Any]:
+        """:meth:`verify` of an item already looked up, for a service that has checked its caller (a triage
+        run verifies the item it read, without looking it up again)."""
+        require(actor, Permission.EVIDENCE_WRITE)
         source = sources()[info.source_type]
         if isinstance(source, E01Source):
             return self._verify_e01(info, source, actor)
@@ -300,21 +305,23 @@ class EvidenceService:
         return result
 
     def verify_from_records(
-        self, ref: str | int, records: Iterable[ReadFile], actor: Actor
+        self, info: EvidenceInfo, records: Iterable[ReadFile], actor: Actor
     ) -> dict[str, Any]:
         """Re-verify a folder from a triage run's records: they hold every file's SHA-256 as read now (for
-        the run, which has checked its caller)."""
-        info = self.lookup(ref)
+        the run, which has checked its caller and looked the item up)."""
         manifest = DirectoryManifest()
         for record in records:
             if record.member == 0:
                 manifest.add(record.path, record.size, record.sha256.hex() if record.sha256 else None)
         return self._compare(info, manifest.hashes(), actor, how="from the run's own reads")
 
-    def verify_from_image_pass(self, ref: str | int, hashes: dict[str, str], actor: Actor) -> dict[str, Any]:
+    def verify_from_image_pass(
+        self, info: EvidenceInfo, hashes: dict[str, str], actor: Actor
+    ) -> dict[str, Any]:
         """Re-verify a raw image from the hashes of a triage run's one sequential read of it
-        (:mod:`vigilant.evidence.one_pass`; for the run, which has checked its caller)."""
-        return self._compare(self.lookup(ref), hashes, actor, how="in the run's own read of the image")
+        (:mod:`vigilant.evidence.one_pass`; for the run, which has checked its caller and looked the item
+        up)."""
+        return self._compare(info, hashes, actor, how="in the run's own read of the image")
 
     def _verify_e01(self, info: EvidenceInfo, source: E01Source, actor: Actor) -> dict[str, Any]:
         # An E01 carries the hashes taken at acquisition: reading all its media and hashing it again is the

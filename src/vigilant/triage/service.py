@@ -76,6 +76,12 @@ class TriageService:
 
     def create(self, evidence_ref: str | int, settings: TriageSettings, actor: Actor) -> int:
         """Register a run (queued: nothing read yet) and its start in the item's custody log."""
+        return self._create(evidence_ref, settings, actor)[0]
+
+    def _create(
+        self, evidence_ref: str | int, settings: TriageSettings, actor: Actor
+    ) -> tuple[int, EvidenceInfo]:
+        """:meth:`create`, and the item it looked up (for :meth:`start`, which then runs on it)."""
         require(actor, Permission.TRIAGE_RUN)
         evidence = self.evidence.get(evidence_ref, actor)
         sets = self._sets(settings)
@@ -100,7 +106,7 @@ class TriageService:
         self.evidence.record(
             evidence.id, actor, "triage-started", {"run": run_id, "settings": settings.to_json()}
         )
-        return run_id
+        return run_id, evidence
 
     def start(
         self,
@@ -110,8 +116,9 @@ class TriageService:
         progress: Progress,
         cluster: ClusterRun | None = None,
     ) -> int:
-        run_id = self.create(evidence_ref, settings, actor)
-        self.work(run_id, actor, progress, cluster=cluster)
+        run_id, evidence = self._create(evidence_ref, settings, actor)
+        with RunLock.take(self.lock_path(run_id)):  # (as work() does, with the item create looked up)
+            self._run(run_id, actor, progress, cluster=cluster, evidence=evidence)
         return run_id
 
     def resume(
@@ -225,9 +232,15 @@ class TriageService:
         progress: Progress,
         threads: int | None = None,
         cluster: ClusterRun | None = None,
+        *,
+        evidence: EvidenceInfo | None = None,
     ) -> None:
+        """Do the run's batches, then summarise and verify the item: looked up here once (``evidence``:
+        the caller has, for this run), and handed to the walk and to the verification."""
         row = self._row(run_id, None)
-        evidence = self.evidence.lookup(row.evidence_id)
+        if evidence is None:
+            evidence = self.evidence.lookup(row.evidence_id)
+        assert evidence.id == row.evidence_id, "a run reads its own item"
         settings = TriageSettings.from_json(row.settings)
         if threads is not None:
             settings = TriageSettings(**{**asdict(settings), "threads": threads})
@@ -277,11 +290,11 @@ class TriageService:
             raise
         summary = summarise(iter_records(results))  # (the batches of every execution, wherever done)
         if evidence.source_type == "directory":
-            verification = self.evidence.verify_from_records(evidence.id, iter_records(results), actor)
+            verification = self.evidence.verify_from_records(evidence, iter_records(results), actor)
         elif executed.image_hashes is not None:  # a raw image, hashed as the run read it (one read)
-            verification = self.evidence.verify_from_image_pass(evidence.id, executed.image_hashes, actor)
+            verification = self.evidence.verify_from_image_pass(evidence, executed.image_hashes, actor)
         else:
-            verification = self.evidence.verify(evidence.id, actor)
+            verification = self.evidence.verify_item(evidence, actor)
         with self.db.session() as s:
             stored = s.get(TriageRunRow, run_id)
             assert stored is not None
