@@ -53,11 +53,13 @@ def passes(monkeypatch: pytest.MonkeyPatch) -> list[one_pass.PassReader]:
     return _Counted.made
 
 
-def _small_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """64 KiB chunks, four in the window: on a 16 MiB image the pass leaves files behind and ahead of it."""
+def _small_window(monkeypatch: pytest.MonkeyPatch, lookahead: int) -> None:
+    """64 KiB chunks, four in the window: on a 16 MiB image the pass leaves files behind and ahead of it;
+    reads up to ``lookahead`` bytes ahead of the pass wait for it."""
     monkeypatch.setattr(one_pass, "CHUNK", 64 << 10)
     monkeypatch.setattr(one_pass, "WINDOW", 4)
     monkeypatch.setattr(one_pass, "LARGEST", 128 << 10)
+    monkeypatch.setattr(one_pass, "LOOKAHEAD", lookahead)
 
 
 def _run(service: TriageService, evidence_id: int, *, one: bool, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -136,7 +138,7 @@ def test_one_pass_gives_the_records_reports_and_verification_of_two_reads(
 def test_files_behind_and_ahead_of_a_small_window_read_the_same(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, passes: list[one_pass.PassReader]
 ) -> None:
-    _small_window(monkeypatch)
+    _small_window(monkeypatch, lookahead=16 << 20)  # every read waits for the pass: served, or left behind
     built = mk.make_ext4(tmp_path)
     service, one, again = _both_ways(db, tmp_path, built.path, monkeypatch)
     assert _records(service, one) == _records(service, again)
@@ -200,7 +202,7 @@ def _random_image(path: Path, size: int) -> bytes:
 def test_the_pass_hashes_the_image_as_acquisition_does_and_serves_reads_anywhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _small_window(monkeypatch)
+    _small_window(monkeypatch, lookahead=256 << 10)  # reads behind, in, and far ahead of the window
     path = tmp_path / "disk.raw"
     data = _random_image(path, (3 << 20) + 12_345)  # several windows, and a last chunk part full
     rng = random.Random(5)
