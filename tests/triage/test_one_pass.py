@@ -13,6 +13,7 @@ import functools
 import io
 import os
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,37 @@ def test_a_short_image_is_a_named_problem_both_ways(
     assert not verification["ok"]
     assert set(verification["mismatched"]) == {"bytes", "md5", "sha256"}
     _same_verification(verification, service.status(again, EXAMINER).verification)
+
+
+def test_a_paused_run_resumes_to_the_same_results_and_leaves_no_pass_running(
+    db: Database, tmp_path: Path, passes: list[one_pass.PassReader]
+) -> None:
+    built = mk.make_ntfs(tmp_path)
+    service = TriageService(db, tmp_path / "data")
+    item = service.evidence.add(built.path, actor=EXAMINER)
+    one_thread = TriageSettings(batch_files=2, processes=1, threads=1)
+    whole = service.start(item.id, one_thread, EXAMINER, Progress())
+    run_id = service.create(item.id, one_thread, EXAMINER)
+    asked: list[str] = []
+
+    def pause_once(files: int, size: int) -> None:  # told as the first group of files is done
+        if not asked:
+            asked.append(service.control(run_id, "pause", EXAMINER))
+
+    service.work(run_id, EXAMINER, Progress(on_advance=pause_once))
+    assert service.status(run_id, EXAMINER).status == "paused"
+    assert passes[-1].closed  # the stopped run's pass was stopped with its walk
+    assert passes[-1].hashes() is None  # and it verified nothing
+    assert not [t for t in threading.enumerate() if t.name.startswith("image-pass")]
+    service.resume(run_id, EXAMINER, Progress())
+    assert service.status(run_id, EXAMINER).status == "finished"
+    assert _records(service, run_id) == _records(service, whole)
+    assert _reports(service, run_id) == _reports(service, whole)
+    verification = service.status(run_id, EXAMINER).verification
+    assert verification is not None
+    assert verification["ok"]
+    assert verification["how"] == "in the run's own read of the image"
+    assert len(passes) == 3  # the whole run's, the paused one's, the resumed one's
 
 
 # --- the reader itself, on a file of random bytes --------------------------------------------------------
