@@ -46,6 +46,9 @@ SETTINGS_DOC: dict[str, str] = {
         "on a Dask worker: where it mounts the shared evidence, SERVER_PATH=WORKER_PATH[;…] "
         "(default: the server's paths)"
     ),
+    "VIGILANT_SHADOW_COPIES": (
+        "walk each NTFS volume's shadow copies (snapshots) as volumes of their own: on (default) or off"
+    ),
     "VIGILANT_DB_POOL_SIZE": "PostgreSQL connections each process keeps open (default 5)",
     "VIGILANT_DB_POOL_OVERFLOW": "PostgreSQL connections a process may open beyond the pool (default 5)",
     "VIGILANT_DB_POOL_TIMEOUT": "seconds a request waits for a free connection before failing (default 30)",

@@ -34,6 +34,7 @@ from vigilant.evidence.runs_ntfs import MftRecordsByVolume
 from vigilant.evidence.tsk_reader import DirectRead, Stream, TskFileReader
 from vigilant.evidence.unsupported_volumes import unsupported_reason
 from vigilant.evidence.volumes import FileSystem, Volume, find_volumes, open_filesystem, tsk_text
+from vigilant.evidence.vss import ShadowVolume
 
 _DIR_META = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
 _DIR_NAME = (pytsk3.TSK_FS_NAME_TYPE_DIR, pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR, pytsk3.TSK_FS_NAME_TYPE_UNDEF)
@@ -84,7 +85,7 @@ class FileSystemWalker:
         self._lock = threading.RLock()
         self._volumes: list[Volume] | None = None
         # LVM volume groups and unlocked encrypted volumes opened by volumes(), closed with the walker
-        self._groups: list[VolumeGroup | ImageReader] = []
+        self._groups: list[VolumeGroup | ImageReader | ShadowVolume] = []
         self._mft = MftRecordsByVolume()  # NTFS initialised sizes, for reading streams along their runs
         # Streams opened, by (file system type, "runs" or "tsk"): how many were read along their runs
         self.reads: Counter[tuple[str, str]] = Counter()

@@ -22,6 +22,7 @@ from vigilant.evidence.images import ImageReader, TskImage
 from vigilant.evidence.keys import current_ring
 from vigilant.evidence.lvm import VolumeGroup, is_lvm, open_volume_group
 from vigilant.evidence.unlock import unlock
+from vigilant.evidence.vss import ShadowVolume, has_shadow_copies, open_shadow_copies, walk_snapshots
 
 FS_TYPE_NAMES: dict[int, str] = {
     pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
@@ -129,7 +130,7 @@ def find_volumes(
     lock: threading.RLock,
     where: str,
     problems: list[Problem],
-    groups: list[VolumeGroup | ImageReader] | None = None,
+    groups: list[VolumeGroup | ImageReader | ShadowVolume] | None = None,
 ) -> list[Volume]:
     """The allocated partitions of the partition table (MBR/DOS, GPT, …), or the whole image; an LVM
     physical volume among them replaced by its logical volumes (their groups added to ``groups``, for the
@@ -143,6 +144,10 @@ def find_volumes(
         reader, offset = volume.source(image.reader)
         if volume.not_read is not None or not is_lvm(reader, offset):
             volumes.append(volume)
+            if volume.not_read is None:
+                volumes.extend(
+                    _snapshots(volume, reader, offset=offset, lock=lock, problems=problems, opened=groups)
+                )
             continue
         group = open_volume_group(reader, offset, lock, str(volume), problems)
         if group is None:
@@ -157,12 +162,43 @@ def find_volumes(
     return volumes
 
 
+def _snapshots(
+    volume: Volume,
+    reader: ImageReader,
+    *,
+    offset: int,
+    lock: threading.RLock,
+    problems: list[Problem],
+    opened: list[VolumeGroup | ImageReader | ShadowVolume] | None,
+) -> list[Volume]:
+    """An NTFS volume's shadow copies, oldest first, each a volume of its own (see vigilant.evidence.vss)."""
+    if not walk_snapshots() or not has_shadow_copies(reader, offset):
+        return []
+    shadow = open_shadow_copies(reader, offset, lock, str(volume), problems)
+    if shadow is None:
+        return []
+    if opened is not None:
+        opened.append(shadow)
+    return [
+        replace(
+            volume,
+            reader=store,
+            layer=_below(volume.layer, f"snapshot {store.number}"),
+            layers=Link(LinkKind.SNAPSHOT, volume.address, number=store.number, time=store.created),
+        )
+        for store in shadow.stores
+    ]
+
+
 def _below(outer: str | None, inner: str) -> str:
     return inner if outer is None else f"{outer} > {inner}"
 
 
 def _unlocked(
-    reader: ImageReader, volume: Volume, lock: threading.RLock, opened: list[VolumeGroup | ImageReader] | None
+    reader: ImageReader,
+    volume: Volume,
+    lock: threading.RLock,
+    opened: list[VolumeGroup | ImageReader | ShadowVolume] | None,
 ) -> Volume:
     """An encrypted volume (LUKS, BitLocker) as its plain bytes, unlocked with the run's keys (the walk
     closes it: it is put among ``opened``), or with the reason it was not; any other volume as it is."""
