@@ -4,7 +4,12 @@ proposes a pair twice, keeps the analysts' judgements, and says where it stands.
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -174,3 +179,48 @@ def test_a_job_another_process_works_on_is_not_run_twice(db: Database, tmp_path:
     assert view is not None
     assert view.status == "interrupted"  # its process is gone, the record still says running
     assert run_xref(db, analyst, data_dir=data).job_id == job_id  # resumed
+
+
+@pytest.mark.slow
+def test_a_cli_xref_run_killed_while_scoring_resumes_to_the_same_proposals(
+    db: Database, tmp_path: Path
+) -> None:
+    analyst = _population(db)
+    data = tmp_path / "data"
+    env = {**os.environ, "VIGILANT_DATA_DIR": str(data), "VIGILANT_DATABASE_URL": db.url,
+           "VIGILANT_AGENCY": "PP"}  # fmt: skip
+    cli = [sys.executable, "-c", "from vigilant.cli import main; main()", "links", "xref", "--run", "--json"]
+    job = subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    seen = None
+    while time.monotonic() < deadline and job.poll() is None:
+        seen = jobs.last_job(db, data, "xref")
+        if seen is not None and seen.phase == "scoring" and seen.done >= 2:
+            break
+        time.sleep(0.01)
+    os.kill(job.pid, signal.SIGKILL)  # SIGKILL: no handler runs, the record still says running
+    job.wait(timeout=30)
+    assert seen is not None
+    assert (seen.phase, seen.done >= 2) == ("scoring", True), "the run ended before it could be killed"
+    killed = jobs.last_job(db, data, "xref")
+    assert killed is not None
+    assert (killed.status, killed.phase) == ("interrupted", "scoring")
+    assert _proposals(db) == {}  # nothing written yet
+    folder = jobs.job_folder(data, killed.id)
+    scored = {f.name: f.stat().st_mtime_ns for f in folder.glob("rule-*.parquet")}
+    assert len(scored) >= 2
+
+    resumed = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    done = jobs.last_job(db, data, "xref")
+    assert done is not None
+    assert (done.id, done.status) == (killed.id, "finished")
+    kept = {name: (folder / name).stat().st_mtime_ns for name in scored}
+    assert kept == scored  # the batches scored before the kill were not scored again
+    after = _proposals(db)
+    with db.session() as s:
+        oracle = score(load_records(s))
+    assert {pair: round(row[1], 6) for pair, row in after.items()} == {
+        (p.person_a, p.person_b): round(p.match_weight, 6) for p in oracle.pairs
+    }
+    assert len(list_proposals(db, analyst)) == len(oracle.pairs)

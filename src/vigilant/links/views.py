@@ -251,8 +251,8 @@ def neighbourhood(
         for _ in range(depth):
             found = [e for e in _edges(s, frontier, wanted, min_weight) if e.id not in edges and r.allows(e)]
             edges.update({e.id: e for e in found})
-            new = [i for e in found for i in (e.source_id, e.target_id) if i not in set(order)]
-            new = list(dict.fromkeys(new))
+            known = set(order)  # (once per level: a set built per candidate made depth 2 quadratic)
+            new = list(dict.fromkeys(i for e in found for i in (e.source_id, e.target_id) if i not in known))
             r.load(new)
             order.extend(new)
             frontier = [i for i in new if i in r.visible]  # never walk on through a hidden record
