@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -479,8 +480,7 @@ def imports(
     if problems is not None:
         refused = store.import_problems(problems)
         if as_json:
-            rows = [{"location": p.location, "reason": p.reason, "detail": p.detail} for p in refused]
-            console.print_json(json.dumps(rows))
+            console.print_json(json.dumps([asdict(p) for p in refused]))
             return
         table = Table("location", "reason", "detail", title=f"refused rows of import {problems}")
         for p in refused:
@@ -488,7 +488,7 @@ def imports(
         console.print(table)
         return
     if as_json:
-        console.print_json(json.dumps([_import_json(r) for r in store.imports(limit)]))
+        console.print_json(json.dumps([r.to_json() for r in store.imports(limit)]))
         return
     table = Table(
         "id", "when (UTC)", "by", "file", "format", "status", "set", "read", "taken", "refused", "error"
@@ -508,25 +508,6 @@ def imports(
             r.error or "",
         )
     console.print(table)
-
-
-def _import_json(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "started_at": r.started_at.isoformat(),
-        "finished_at": r.finished_at.isoformat(),
-        "actor": r.actor,
-        "source_file": r.source_file,
-        "source_sha256": r.source_sha256,
-        "format": r.format,
-        "status": r.status,
-        "hash_set_id": r.hash_set_id,
-        "rows_read": r.rows_read,
-        "rows_taken": r.rows_taken,
-        "rows_refused": r.rows_refused,
-        "refused_by_reason": r.refused_by_reason,
-        "error": r.error,
-    }
 
 
 @app.command("formats")

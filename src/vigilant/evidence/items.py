@@ -1,4 +1,5 @@
-"""An evidence item as the services hand it out: a plain record, never the database row.
+"""An evidence item and its chain of custody as the services hand them out: plain records, never the
+database rows.
 
 Reports carry it (:class:`vigilant.triage.runinfo.RunInfo`), so it holds nothing that changes between two
 runs of the same item.
@@ -7,8 +8,10 @@ runs of the same item.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from vigilant.evidence.models import EvidenceItemRow
+from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
 
 
 @dataclass(frozen=True)
@@ -33,4 +36,27 @@ def evidence_info(row: EvidenceItemRow) -> EvidenceInfo:
         size=row.size,
         hashes=dict(row.hashes),
         description=row.description,
+    )
+
+
+@dataclass(frozen=True)
+class CustodyEvent:
+    """One time Vigilant touched an evidence item: when, who, what (added, verified, triage-*, report, …)."""
+
+    id: int
+    evidence_id: int
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+def custody_event(row: CustodyEventRow) -> CustodyEvent:
+    return CustodyEvent(
+        id=row.id,
+        evidence_id=row.evidence_id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        detail=dict(row.detail),
     )

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
-from vigilant.evidence.items import EvidenceInfo, evidence_info
+from vigilant.evidence.items import CustodyEvent, EvidenceInfo, custody_event, evidence_info
 from vigilant.evidence.keys import KeyRing, UnlockEvent, VolumeKey
 from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
 from vigilant.evidence.sources import DirectoryManifest, E01Source, sources
@@ -263,19 +263,12 @@ class EvidenceService:
                 )
             )
 
-    def custody(self, ref: str | int, actor: Actor) -> list[CustodyEventRow]:
+    def custody(self, ref: str | int, actor: Actor) -> list[CustodyEvent]:
         """The item's chain of custody, oldest first, if the caller may see the item."""
         evidence_id = self.get(ref, actor).id
+        query = select(CustodyEventRow).where(CustodyEventRow.evidence_id == evidence_id)
         with self.db.session() as s:
-            rows = list(
-                s.scalars(
-                    select(CustodyEventRow)
-                    .where(CustodyEventRow.evidence_id == evidence_id)
-                    .order_by(CustodyEventRow.id)
-                )
-            )
-            s.expunge_all()
-            return rows
+            return [custody_event(row) for row in s.scalars(query.order_by(CustodyEventRow.id))]
 
     def verify(self, ref: str | int, actor: Actor) -> dict[str, Any]:
         """Hash the source again and compare with what was recorded when it was added."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -71,6 +71,35 @@ class RowProblem:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.reason}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class ImportAttempt:
+    """One attempt to import a hash-set file, as the import log keeps it: failed and repeated ones too."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime
+    actor: str
+    source_file: str
+    source_sha256: str
+    format: str | None
+    status: str  # imported | already-imported | failed
+    hash_set_id: int | None  # None: no set came of it, or the set was removed since
+    rows_read: int
+    rows_taken: int
+    rows_refused: int
+    refused_by_reason: Mapping[str, int]
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``vigilant library imports --json`` prints it: every field, times in ISO 8601."""
+        return {
+            **{f.name: getattr(self, f.name) for f in fields(self)},
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "refused_by_reason": dict(self.refused_by_reason),
+        }
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select
-
 from vigilant.errors import BadInputError, NotFoundError
 from vigilant.hashing.digests import DIGEST_KINDS, PDQ, DigestKind, InvalidDigestError
 from vigilant.library.categories import Category
 from vigilant.library.exporters import exporters
 from vigilant.library.indexes import LibraryIndexes
-from vigilant.library.models import LibraryImportRow
-from vigilant.library.records import HashSetInfo, SetKind, StoredEntry
+from vigilant.library.records import HashSetInfo, ImportAttempt, SetKind, StoredEntry
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PDQ_IMPORT_METHOD, PDQ_MIN_QUALITY, PdqMethod, pdq_dihedral, pdq_of_image
 from vigilant.security.rights import Actor, Permission, require
@@ -78,7 +75,7 @@ class SetDetail:
     """One set as its page shows it: provenance and counts, and every attempt to import its file."""
 
     figures: SetFigures
-    imports: list[LibraryImportRow]  # newest first
+    imports: list[ImportAttempt]  # newest first
 
 
 @dataclass(frozen=True)
@@ -106,15 +103,7 @@ class LibraryService:
         if info.id != set_id:  # a set *named* like the id asked for is not that set
             raise NotFoundError(f"no hash set {set_id}", hint="see the library's list of sets")
         found = next(f for f in self.figures().sets if f.info.id == info.id)
-        with self.store.db.session() as s:
-            attempts = s.scalars(
-                select(LibraryImportRow)
-                .where(LibraryImportRow.hash_set_id == info.id)
-                .order_by(LibraryImportRow.id.desc())
-                .limit(imports)
-            ).all()
-            s.expunge_all()
-        return SetDetail(found, list(attempts))
+        return SetDetail(found, self.store.imports(imports, set_id=info.id))
 
     def lookup_for(self, actor: Actor, values: Sequence[str], kind: str | None = None) -> list[LookupResult]:
         """:meth:`lookup`, for a caller allowed to read the library."""

@@ -20,8 +20,10 @@ from vigilant.library.models import (
 from vigilant.library.records import (
     ENTRY_DIGEST_FIELDS,
     HashSetInfo,
+    ImportAttempt,
     ImportReport,
     KnownEntry,
+    RowProblem,
     SetKind,
     StoredEntry,
 )
@@ -46,6 +48,25 @@ _ENTRY_COLUMNS = (
     "file_name",
     "location",
 )
+
+
+def _attempt(row: LibraryImportRow) -> ImportAttempt:
+    return ImportAttempt(
+        id=row.id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        actor=row.actor,
+        source_file=row.source_file,
+        source_sha256=row.source_sha256,
+        format=row.format,
+        status=row.status,
+        hash_set_id=row.hash_set_id,
+        rows_read=row.rows_read,
+        rows_taken=row.rows_taken,
+        rows_refused=row.rows_refused,
+        refused_by_reason=dict(row.refused_by_reason),
+        error=row.error,
+    )
 
 
 def set_info(row: HashSetRow) -> HashSetInfo:
@@ -380,18 +401,20 @@ class LibraryStore:
             )
         return row.id
 
-    def imports(self, limit: int = 50) -> list[LibraryImportRow]:
+    def imports(self, limit: int = 50, *, set_id: int | None = None) -> list[ImportAttempt]:
+        """The newest import attempts first: every file's, or those that made or found the set ``set_id``."""
+        query = select(LibraryImportRow).order_by(LibraryImportRow.id.desc()).limit(limit)
+        if set_id is not None:
+            query = query.where(LibraryImportRow.hash_set_id == set_id)
         with self.db.session() as s:
-            rows = s.scalars(select(LibraryImportRow).order_by(LibraryImportRow.id.desc()).limit(limit)).all()
-            s.expunge_all()
-            return list(rows)
+            return [_attempt(row) for row in s.scalars(query)]
 
-    def import_problems(self, import_id: int) -> list[LibraryImportProblemRow]:
+    def import_problems(self, import_id: int) -> list[RowProblem]:
+        """The refused rows an import kept (the first few; its counts hold them all), in the file's order."""
         with self.db.session() as s:
             rows = s.scalars(
                 select(LibraryImportProblemRow)
                 .where(LibraryImportProblemRow.import_id == import_id)
                 .order_by(LibraryImportProblemRow.id)
-            ).all()
-            s.expunge_all()
-            return list(rows)
+            )
+            return [RowProblem(row.location, row.reason, row.detail) for row in rows]

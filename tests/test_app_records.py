@@ -1,0 +1,125 @@
+"""Services hand out plain records (frozen dataclasses), never ORM rows: a face reads them without a session,
+and their shape is written once (issue 12, item 5)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect
+
+from tests.library.helpers import entry
+from vigilant.cases.evidence_rules import evidence_service
+from vigilant.cli import run
+from vigilant.errors import ExitCode
+from vigilant.evidence.items import CustodyEvent
+from vigilant.library.importer import ImportRequest, import_hash_set
+from vigilant.library.records import ImportAttempt, RowProblem
+from vigilant.library.samples import write_vics
+from vigilant.library.service import LibraryService
+from vigilant.library.store import LibraryStore
+from vigilant.security.rights import Actor
+from vigilant.store import Database
+
+ANN = Actor.cli("ann")
+
+
+def assert_plain(value: object, kind: type) -> None:
+    """``value`` is a ``kind``, a frozen dataclass that no session tracks."""
+    assert isinstance(value, kind)
+    assert dataclasses.is_dataclass(value)
+    assert not isinstance(value, type)
+    first = dataclasses.fields(value)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, first, None)
+    assert inspect(value, raiseerr=False) is None  # not mapped: no lazy load, no detached-row surprise
+
+
+def _import_twice(db: Database, tmp_path: Path) -> tuple[LibraryStore, int]:
+    # A CAID-style list numbered 1..3 with only 1 and 2 mapped: two rows of six are refused and kept.
+    path = write_vics(
+        tmp_path / "caid.json",
+        [entry(i, category=str(1 + i % 3)) for i in range(6)],
+        version="2.0",
+        form="media",
+    )
+    store = LibraryStore(db)
+    request = ImportRequest(path, actor=ANN, profile="caid-uk", category_map={"1": "A", "2": "B"})
+    report = import_hash_set(store, request)
+    import_hash_set(store, request)  # the same file again: already imported, logged all the same
+    assert report.hash_set is not None
+    return store, report.hash_set.id
+
+
+def test_the_import_log_leaves_the_library_as_plain_records(db: Database, tmp_path: Path) -> None:
+    store, set_id = _import_twice(db, tmp_path)
+    attempts = store.imports()
+    assert [a.status for a in attempts] == ["already-imported", "imported"]  # newest first
+    for attempt in attempts:
+        assert_plain(attempt, ImportAttempt)
+    assert attempts[1].refused_by_reason == {"bad-category": 2}
+    assert attempts[1].started_at.tzinfo is not None
+    detail = LibraryService(store, tmp_path / "indexes").set_for(ANN, set_id)
+    assert detail.imports == store.imports(set_id=set_id) == attempts
+    problems = store.import_problems(attempts[1].id)
+    assert [p.reason for p in problems] == ["bad-category", "bad-category"]
+    for problem in problems:
+        assert_plain(problem, RowProblem)
+
+
+def test_the_import_log_prints_as_json_as_before(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, _ = _import_twice(db, tmp_path)
+    capsys.readouterr()
+    assert run(["library", "imports", "--json"]) == ExitCode.OK
+    printed: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
+    assert [list(p) for p in printed] == [
+        [
+            "id", "started_at", "finished_at", "actor", "source_file", "source_sha256", "format", "status",
+            "hash_set_id", "rows_read", "rows_taken", "rows_refused", "refused_by_reason", "error",
+        ]
+    ] * 2  # fmt: skip
+    newest, first = store.imports()
+    assert printed[1] == {
+        "id": first.id,
+        "started_at": first.started_at.isoformat(),
+        "finished_at": first.finished_at.isoformat(),
+        "actor": "ann",
+        "source_file": first.source_file,
+        "source_sha256": first.source_sha256,
+        "format": "vics",
+        "status": "imported",
+        "hash_set_id": first.hash_set_id,
+        "rows_read": 6,
+        "rows_taken": 4,
+        "rows_refused": 2,
+        "refused_by_reason": {"bad-category": 2},
+        "error": None,
+    }
+    assert printed[0]["status"] == newest.status == "already-imported"
+    assert run(["library", "imports", "--problems", str(first.id), "--json"]) == ExitCode.OK
+    refused = json.loads(capsys.readouterr().out)
+    assert [list(r) for r in refused] == [["location", "reason", "detail"]] * 2
+    assert {r["reason"] for r in refused} == {"bad-category"}
+
+
+def test_the_chain_of_custody_leaves_the_evidence_service_as_plain_records(
+    db: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a synthetic note")
+    service = evidence_service(db)
+    item = service.add(folder, actor=ANN, label="USB stick")
+    service.verify(item.id, ANN)
+    events = service.custody(item.id, ANN)
+    assert [e.action for e in events] == ["added", "verified"]
+    for event in events:
+        assert_plain(event, CustodyEvent)
+        assert (event.evidence_id, event.actor) == (item.id, "ann")
+    assert events[1].detail["ok"] is True  # the verification's outcome, as the service wrote it
+    assert events[0].at.tzinfo is not None
