@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,14 @@ from tests.evidence import tsk_oracle as tsk
 from tests.evidence.cli_triage import triage_cli
 from tests.evidence.test_tsk_agreement import Listing, vigilant_listing
 from vigilant.errors import ConfigError, ExitCode
+from vigilant.evidence import filesystems
 from vigilant.evidence.address import LinkKind
 from vigilant.evidence.base import EntryStatus
 from vigilant.evidence.filesystems import FileSystemWalker
+from vigilant.evidence.images import ImageReader
+from vigilant.evidence.runs import Extent
 from vigilant.evidence.virtual_disks import QCOW, VirtualDisk
-from vigilant.evidence.vss import filetime_utc, shadow_copies_from_env, snapshots
+from vigilant.evidence.vss import ShadowStore, content_source, filetime_utc, shadow_copies_from_env, snapshots
 from vigilant.store import Database
 
 _IMAGE = "test_data/vsstest.qcow2"
@@ -207,3 +211,43 @@ def test_triage_run_lists_the_snapshots_files(
         "ntfs > /syslog.gz (inode 35) > member syslog.1",
         "snapshot 2 (2013-12-03 06:37:48 UTC) > ntfs > /syslog.gz (inode 35) > member syslog.1",
     ]
+
+
+def test_unchanged_snapshot_files_are_read_from_the_volume(
+    vss_image: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot's file whose blocks no store holds is read straight from the current volume, not
+    through libvshadow (only a 512-byte probe per 16 KiB block is), and its digests are those of the
+    read through libvshadow: counted in bytes libvshadow read, with and without the shortcut."""
+    through_store = [0]
+    store_read = ShadowStore._read
+
+    def counted(store: ShadowStore, offset: int, size: int) -> bytes:
+        through_store[0] += size
+        return store_read(store, offset, size)
+
+    served: list[int] = []  # bytes of each file read from the volume instead
+
+    def recorded(reader: ImageReader, extents: Sequence[Extent]) -> tuple[ImageReader, list[Extent]]:
+        source, moved = content_source(reader, extents)
+        if source is not reader:
+            served.append(sum(e.length for e in extents if e.image_offset is not None))
+        return source, moved
+
+    monkeypatch.setattr(ShadowStore, "_read", counted)
+    monkeypatch.setattr(filesystems, "content_source", recorded)
+    with snapshots(True):
+        fast = vigilant_listing(VirtualDisk(vss_image, QCOW))
+        fast_bytes, through_store[0] = through_store[0], 0
+        monkeypatch.setattr(ShadowStore, "same_as_volume", lambda store, extents: False)
+        slow = vigilant_listing(VirtualDisk(vss_image, QCOW))
+        slow_bytes = through_store[0]
+
+    def digests(listing: Listing) -> dict[str, str]:
+        return {str(e.address): listing.digests[i] for i, e in enumerate(listing.entries)}
+
+    assert digests(fast) == digests(slow)
+    assert len(served) >= 10  # 7 files of each snapshot in this image (another_file, syslog.gz, $Boot, …)
+    saved = slow_bytes - fast_bytes
+    assert saved >= sum(served) * 31 // 32 - 512 * len(served), (saved, sum(served))
+    assert saved > 0

@@ -34,7 +34,7 @@ from vigilant.evidence.runs_ntfs import MftRecordsByVolume
 from vigilant.evidence.tsk_reader import DirectRead, Stream, TskFileReader
 from vigilant.evidence.unsupported_volumes import unsupported_reason
 from vigilant.evidence.volumes import FileSystem, Volume, find_volumes, open_filesystem, tsk_text
-from vigilant.evidence.vss import ShadowVolume
+from vigilant.evidence.vss import ShadowVolume, content_source
 
 _DIR_META = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
 _DIR_NAME = (pytsk3.TSK_FS_NAME_TYPE_DIR, pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR, pytsk3.TSK_FS_NAME_TYPE_UNDEF)
@@ -260,7 +260,7 @@ class FileSystemWalker:
                 mft=partial(self._mft.records, fsys, fsys.fs, reader, fs_offset),
             )
             self.reads[(fsys.type_name, "tsk" if extents is None else "runs")] += 1
-        direct = None if extents is None else DirectRead(reader, extents)
+        direct = None if extents is None else DirectRead(*content_source(reader, extents))
         return cast(BinaryIO, TskFileReader(fs_file, stream, str(address), self._lock, direct))
 
     # --- lifetime ---------------------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,11 +29,14 @@ from vigilant.errors import ConfigError
 from vigilant.evidence.base import Problem
 from vigilant.evidence.images import ImageReader, LibyalImage
 from vigilant.evidence.libyal_filesystems import VolumeFile
+from vigilant.evidence.runs import Extent
 
 SETTING = "VIGILANT_SHADOW_COPIES"
 _ON, _OFF = ("on", "yes", "true", "1"), ("off", "no", "false", "0")
 _NTFS_OEM = b"NTFS    "  # bytes 3-10 of an NTFS boot sector
 _FILETIME_EPOCH_SECONDS = 11_644_473_600  # 1601-01-01 to 1970-01-01
+VSS_BLOCK = 0x4000  # a store copies the volume in blocks of 16 KiB
+_PROBE = 512  # bytes read to tell a block libvshadow serves from the volume from one it fills with zeros
 
 
 def shadow_copies_from_env(env: Mapping[str, str] | None = None) -> bool:
@@ -91,16 +94,55 @@ def has_shadow_copies(reader: ImageReader, offset: int) -> bool:
 
 
 class ShadowStore(LibyalImage):
-    """One snapshot's volume, read through libvshadow (under the walker's lock: one handle for all stores)."""
+    """One snapshot's volume, read through libvshadow (under the walker's lock: one handle for all stores).
 
-    def __init__(self, store: Any, number: int, created: datetime, where: str, lock: threading.RLock) -> None:
+    ``changed`` holds the 16 KiB blocks (by index) whose snapshot content libvshadow takes from a store
+    (this one or a later one: copy-on-write data, forwarders, overlays) rather than from the current
+    volume; see :meth:`same_as_volume`."""
+
+    def __init__(
+        self,
+        store: Any,
+        number: int,
+        created: datetime,
+        where: str,
+        *,
+        lock: threading.RLock,
+        current: tuple[ImageReader, int],
+    ) -> None:
         self._handle = store
         self._lock = lock
         self.number = number
         self.created = created
+        self.current = current  # the current volume: the image it is in, and where it starts there
+        self.changed: frozenset[int] = frozenset()
+        self.from_volume = 0  # files whose content was read from the current volume (content_source)
         with lock:
             size = int(store.volume_size)
         super().__init__(f"{where} > snapshot {number}", size)
+
+    def same_as_volume(self, extents: Sequence[Extent]) -> bool:
+        """Whether the bytes these extents (offsets in the snapshot's volume) hold in the snapshot are
+        the current volume's at the same offsets, known without reading them through libvshadow.
+
+        True when no store holds a block of theirs (``changed``) and a probe of each 16 KiB block shows
+        libvshadow serves it from the volume: its first sector in the extent reads the same through the
+        store as straight from the volume, and is not all zeros (libvshadow gives zeros for a block the
+        newest store's bitmap marks as not copied: files Windows leaves out of snapshots). A probe that
+        reads zeros is inconclusive: False, and the file is read through the store."""
+        for extent in extents:
+            if extent.image_offset is None or extent.length == 0:
+                continue
+            start, end = extent.image_offset, extent.image_offset + extent.length
+            for block in range(start // VSS_BLOCK, (end - 1) // VSS_BLOCK + 1):
+                if block in self.changed:
+                    return False
+                at = max(start, block * VSS_BLOCK)
+                size = min(_PROBE, end - at, (block + 1) * VSS_BLOCK - at)
+                straight = self.current[0].read(self.current[1] + at, size)
+                if not any(straight) or self.read(at, size) != straight:
+                    return False
+        return True
 
     def _close(self) -> None:
         pass  # the volume's handle is closed with the walk (see ShadowVolume.close)
@@ -130,15 +172,36 @@ def open_shadow_copies(
     try:
         with lock:
             handle.open_file_object(VolumeFile(reader, offset))
-            stores = []
+            stores: list[ShadowStore] = []
+            held: list[set[int]] = []  # each store's own copy-on-write blocks
             for i, store in enumerate(handle.stores):
                 if not store.has_in_volume_data():  # its copy-on-write data is kept on another volume
                     problems.append(Problem(where, f"snapshot {i + 1} keeps its data outside this volume"))
                     continue
                 created = filetime_utc(int(store.get_creation_time_as_integer()))
-                stores.append(ShadowStore(store, i + 1, created, where, lock))
+                stores.append(ShadowStore(store, i + 1, created, where, lock=lock, current=(reader, offset)))
+                held.append({int(block.original_offset) // VSS_BLOCK for block in store.blocks})
     except OSError as exc:
         handle.close()
         problems.append(Problem(where, f"shadow copies that libvshadow cannot read: {exc}"))
         return None
+    # A snapshot reads a block from the first store, itself or a later one, that holds it.
+    later: set[int] = set()
+    for store, own in zip(reversed(stores), reversed(held), strict=True):
+        later |= own
+        store.changed = frozenset(later)
     return ShadowVolume(stores, handle)
+
+
+def content_source(reader: ImageReader, extents: Sequence[Extent]) -> tuple[ImageReader, list[Extent]]:
+    """Where to read a file's extents from: a snapshot's file whose bytes are the current volume's
+    (:meth:`ShadowStore.same_as_volume`) straight from the image, as the current volume's files are read,
+    rather than through libvshadow; any other from ``reader`` itself."""
+    if isinstance(reader, ShadowStore) and reader.same_as_volume(extents):
+        reader.from_volume += 1
+        image, offset = reader.current
+        return image, [
+            replace(e, image_offset=None if e.image_offset is None else e.image_offset + offset)
+            for e in extents
+        ]
+    return reader, list(extents)
