@@ -28,7 +28,7 @@ EXT4 = Link(LinkKind.FILE_SYSTEM, LVM, label="ext4")
 FILE = Link(LinkKind.PATH, EXT4, path="/home/a/photos.zip", inode=12)
 MEMBER = Link(LinkKind.MEMBER, Link(LinkKind.MEMBER, FILE, member="inner.zip"), member="deep/a.jpg")
 TAKEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
-# Levels no reader builds yet (issue 17): a virtual disk above the partition, a shadow copy below it.
+# Deeper levels: a virtual disk above the partition (no reader adds one yet), a shadow copy below it.
 SNAPSHOT_FILE = Link(
     LinkKind.STREAM,
     Link(
