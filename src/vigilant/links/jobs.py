@@ -140,11 +140,13 @@ class JobView:
 
     @property
     def line(self) -> str:
-        """One line: "xref job 4: scoring, 3 of 9 (…)"."""
+        """One line: "xref job 4 (running): scoring, 3 of 9 … — blocking rule 4: …"."""
         where = f"{self.phase}, {self.done} of {self.total} {PHASES.get(self.phase, '')}".rstrip()
         if self.status == "finished":
-            where = "finished: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in self.result.items()
-                                             if isinstance(v, int))  # fmt: skip
+            figures = ("persons", "pairs_compared", "proposals")
+            where = ", ".join(f"{self.result[k]} {k.replace('_', ' ')}" for k in figures if k in self.result)
+            if "xref_run_id" in self.result:
+                where += f" (xref run {self.result['xref_run_id']})"
         text = f"{self.kind} job {self.id} ({self.status}): {where}"
         if self.detail and self.status != "finished":
             text += f" — {self.detail}"
