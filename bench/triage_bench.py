@@ -332,8 +332,8 @@ class _CountedPass(one_pass.PassReader):
 
     last: one_pass.PassReader | None = None
 
-    def __init__(self, inner: RawImage) -> None:
-        super().__init__(inner)
+    def __init__(self, inner: RawImage, digests: tuple[str, ...] = one_pass.RAW_DIGESTS) -> None:
+        super().__init__(inner, digests)
         _CountedPass.last = self
 
 

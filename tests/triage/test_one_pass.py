@@ -42,8 +42,8 @@ class _Counted(one_pass.PassReader):
 
     made: list[one_pass.PassReader] = []  # noqa: RUF012 - reset by each test through the fixture
 
-    def __init__(self, inner: Any) -> None:
-        super().__init__(inner)
+    def __init__(self, inner: Any, digests: tuple[str, ...] = one_pass.RAW_DIGESTS) -> None:
+        super().__init__(inner, digests)
         _Counted.made.append(self)
 
 
@@ -134,6 +134,24 @@ def test_one_pass_gives_the_records_reports_and_verification_of_two_reads(
     events = [action for action, _ in _custody(service, one)]
     assert events.count("verified") == 2
     assert events.count("triage-finished") == 2
+
+
+def test_an_e01_is_read_once_and_verified_against_its_stored_hashes_as_before(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, passes: list[one_pass.PassReader]
+) -> None:
+    built = mk.make_ntfs(tmp_path)
+    e01 = mk.make_e01(built.path, tmp_path / "laptop")
+    service, one, again = _both_ways(db, tmp_path, e01, monkeypatch)
+    assert _records(service, one) == _records(service, again)
+    assert _reports(service, one) == _reports(service, again)
+    verification = service.status(one, EXAMINER).verification
+    assert verification == service.status(again, EXAMINER).verification  # the very same, as before
+    assert verification is not None
+    assert verification["ok"]
+    assert verification["compared"] == ["md5", "sha1"]
+    assert passes[0].served > 0  # the media was decompressed once, for the files and the hashes
+    verified = [detail for action, detail in _custody(service, one) if action == "verified"]
+    assert verified[0] == verified[1]
 
 
 def test_files_behind_and_ahead_of_a_small_window_read_the_same(

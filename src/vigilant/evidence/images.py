@@ -367,13 +367,17 @@ class EwfImage(LibyalImage):
                 offset += len(data)
         except OSError as exc:
             return EwfVerification(stored.get("md5"), stored.get("sha1"), None, None, offset, str(exc))
-        error = None if stored else "the image holds no stored hash to compare with"
-        return EwfVerification(
-            stored.get("md5"), stored.get("sha1"), md5.hexdigest(), sha1.hexdigest(), offset, error
-        )
+        return ewf_verification(stored, md5.hexdigest(), sha1.hexdigest(), offset)
 
     def _close(self) -> None:
         self._handle.close()
+
+
+def ewf_verification(stored: dict[str, str], md5: str, sha1: str, bytes_read: int) -> EwfVerification:
+    """The verification of all of an E01's media, read and hashed (by :meth:`EwfImage.verify`, or by a triage
+    run's one read of the image), against the hashes the image stores (:meth:`EwfImage.stored_hashes`)."""
+    error = None if stored else "the image holds no stored hash to compare with"
+    return EwfVerification(stored.get("md5"), stored.get("sha1"), md5, sha1, bytes_read, error)
 
 
 def ewf_extension(number: int, first: str = "E") -> str:

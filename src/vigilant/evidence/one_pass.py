@@ -37,7 +37,7 @@ from pathlib import Path
 
 from vigilant.evidence.filesystems import FileSystemWalker
 from vigilant.evidence.images import ImageReader
-from vigilant.evidence.sources import RawSource
+from vigilant.evidence.sources import E01Source, RawSource
 
 CHUNK = 4 << 20  # bytes per sequential read: few calls into hashlib, each releasing the GIL for long
 WINDOW = 32  # chunks kept for the files' reads: 128 MiB in all (two threads' groups of files, and more)
@@ -46,6 +46,8 @@ WINDOW = 32  # chunks kept for the files' reads: 128 MiB in all (two threads' gr
 # and a thread holding four large files side by side waited for the furthest while its other three fell
 # behind the window (8 files of 40 MB: 1 GiB ahead allowed, 6-7 s, against 4.5-5.5 s for two reads).
 LOOKAHEAD = 8 * CHUNK
+RAW_DIGESTS = ("md5", "sha256")  # a raw image's acquisition hashes (RawSource.acquisition_hashes)
+EWF_DIGESTS = ("md5", "sha1")  # what an E01 stores of its media, and EwfImage.verify compares
 LARGEST = (WINDOW // 2) * CHUNK  # a larger read is not served from the window (it could not hold it all)
 QUIET = 0.05  # seconds without a new content read after which the pass stops waiting for the readers
 START = 1.0  # seconds the pass waits for the first content read (the walk opening the file systems)
@@ -57,7 +59,7 @@ class PassReader(ImageReader):
     Closing it stops the pass and closes ``inner``.
     """
 
-    def __init__(self, inner: ImageReader) -> None:
+    def __init__(self, inner: ImageReader, digests: tuple[str, ...] = RAW_DIGESTS) -> None:
         super().__init__(inner.description, inner.size)
         self._inner = inner
         self._slots = [memoryview(bytearray(CHUNK)) for _ in range(WINDOW)]
@@ -72,11 +74,11 @@ class PassReader(ImageReader):
         self.error: str | None = None
         self.served = 0  # content bytes copied from the window
         self.own = 0  # content bytes the readers read from the image themselves
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._sha256 = hashlib.sha256()
+        self._digests = {name: hashlib.new(name, usedforsecurity=False) for name in digests}
+        self._md5 = self._digests.pop("md5", None)
         self._cond = threading.Condition()
         # MD5 is one serial stream (~0.7 GB/s a core, the slowest step): it gets a thread of its own, the
-        # pass thread reads and does SHA-256 meanwhile (hashlib releases the GIL on large buffers).
+        # pass thread reads and does the others meanwhile (hashlib releases the GIL on large buffers).
         self._md5_thread = ThreadPoolExecutor(1, thread_name_prefix="image-pass-md5")
         self._thread = threading.Thread(target=self._run, name="image-pass", daemon=True)
         self._thread.start()
@@ -98,11 +100,13 @@ class PassReader(ImageReader):
                 got = self._inner.readinto(offset, view)
                 if got != len(view):
                     raise OSError(f"{self.description}: ends early at byte {offset + got}")
-                self._hashed[slot] = self._md5_thread.submit(self._md5.update, view)
+                if self._md5 is not None:
+                    self._hashed[slot] = self._md5_thread.submit(self._md5.update, view)
                 with self._cond:
                     self._high = offset + got
                     self._cond.notify_all()
-                self._sha256.update(view)
+                for digest in self._digests.values():
+                    digest.update(view)
                 offset += got
                 index += 1
             for pending in self._hashed:
@@ -128,15 +132,18 @@ class PassReader(ImageReader):
             self._cond.wait(QUIET)
 
     def hashes(self) -> dict[str, str] | None:
-        """Wait for the pass to end; the image's MD5, SHA-256 and size as ``acquisition_hashes`` gives them,
-        or None where the pass did not read every byte (a read error, or stopped)."""
+        """Wait for the pass to end; the image's digests (hex, by hashlib's names) and size (``bytes``), or
+        None where the pass did not read every byte (a read error, or stopped)."""
         with self._cond:
             self._readers_done = True
             self._cond.notify_all()
         self._thread.join()
         if self.error is not None or self._stop or self._high != self.size:
             return None
-        return {"md5": self._md5.hexdigest(), "sha256": self._sha256.hexdigest(), "bytes": str(self.size)}
+        found = {name: digest.hexdigest() for name, digest in self._digests.items()}
+        if self._md5 is not None:
+            found["md5"] = self._md5.hexdigest()
+        return {**dict(sorted(found.items())), "bytes": str(self.size)}
 
     # --- the reads ------------------------------------------------------------------------------------
     def _read(self, offset: int, size: int) -> bytes:
@@ -190,12 +197,16 @@ class PassReader(ImageReader):
 
 
 def one_pass_walk(source: object, path: Path) -> tuple[FileSystemWalker, PassReader] | None:
-    """A walk of a raw image whose reads go through one sequential pass, and the pass; None for any other
-    source type (E01 and virtual disks read their media through their libraries, and verify their own way;
-    a folder or an archive has no image to read)."""
-    if not isinstance(source, RawSource):
+    """A walk of a raw or E01 image whose reads go through one sequential pass, and the pass; None for any
+    other source type (virtual disks verify their container files, not the disk's bytes; a folder or an
+    archive has no image to read). An E01's pass hashes its media as ``EwfImage.verify`` does, so that its
+    decompression is done once too."""
+    if isinstance(source, RawSource):
+        reader = PassReader(source.open_image(path), RAW_DIGESTS)
+    elif isinstance(source, E01Source):
+        reader = PassReader(source.open_image(path), EWF_DIGESTS)
+    else:
         return None
-    reader = PassReader(source.open_image(path))
     try:
         return FileSystemWalker(reader, owns_reader=True), reader
     except BaseException:

@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.images import EwfVerification, ewf_verification
 from vigilant.evidence.items import CustodyEvent, EvidenceInfo, custody_event, evidence_info
 from vigilant.evidence.keys import KeyRing, UnlockEvent, VolumeKey
 from vigilant.evidence.models import CustodyEventRow, EvidenceItemRow
@@ -311,15 +312,23 @@ class EvidenceService:
     def verify_from_image_pass(
         self, info: EvidenceInfo, hashes: dict[str, str], actor: Actor
     ) -> dict[str, Any]:
-        """Re-verify a raw image from the hashes of a triage run's one sequential read of it
+        """Re-verify a raw or E01 image from the hashes of a triage run's one sequential read of it
         (:mod:`vigilant.evidence.one_pass`; for the run, which has checked its caller and looked the item
-        up)."""
+        up). An E01's media hashes are checked against the ones it stores, as :meth:`verify` does."""
+        source = sources()[info.source_type]
+        if isinstance(source, E01Source):
+            with source.open_image(Path(info.path)) as image:
+                stored = image.stored_hashes()
+            check = ewf_verification(stored, hashes["md5"], hashes["sha1"], int(hashes["bytes"]))
+            return self._ewf_result(info, check, actor)
         return self._compare(info, hashes, actor, how="in the run's own read of the image")
 
     def _verify_e01(self, info: EvidenceInfo, source: E01Source, actor: Actor) -> dict[str, Any]:
         # An E01 carries the hashes taken at acquisition: reading all its media and hashing it again is the
         # check (comparing the stored hashes with themselves would prove nothing).
-        check = source.verify(Path(info.path))
+        return self._ewf_result(info, source.verify(Path(info.path)), actor)
+
+    def _ewf_result(self, info: EvidenceInfo, check: EwfVerification, actor: Actor) -> dict[str, Any]:
         result: dict[str, Any] = {
             "ok": check.ok,
             "compared": sorted(k for k in ("md5", "sha1") if getattr(check, f"stored_{k}", None)),
