@@ -1,10 +1,11 @@
-"""One sequential read of a raw image for a whole triage run: verification hashes and file content alike.
+"""One sequential read of an image for a whole triage run: verification hashes and file content alike.
 
 A run used to read its files (along their extents), then read and hash the whole image again to verify it.
 :class:`PassReader` wraps the image's reader and reads the image once, from start to end, in chunks of
-:data:`CHUNK`: each chunk is hashed for verification (MD5 and SHA-256, as
-:meth:`~vigilant.evidence.sources.RawSource.acquisition_hashes` records them) and kept in a window of the
-last :data:`WINDOW` chunks, from which the files' content reads are served.
+:data:`CHUNK`: each chunk is hashed for verification (a raw image's MD5 and SHA-256, as
+:meth:`~vigilant.evidence.sources.RawSource.acquisition_hashes` records them; an E01's media MD5 and SHA-1,
+as :meth:`~vigilant.evidence.images.EwfImage.verify` computes them) and kept in a window of the last
+:data:`WINDOW` chunks, from which the files' content reads are served.
 
 Which read is served from where (the bytes are the same either way: the image is read-only):
 
