@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -420,16 +420,110 @@ class AuditRecord:
     detail: dict[str, Any]
 
 
-class AuditLog:
-    """The audit service: record events, check rights with a record of refusals, search for auditors."""
+@dataclass(frozen=True)
+class AuditQuery:
+    """What an audit search asks for: events matching every filter given, newest first, at most ``limit``."""
+
+    by: str | None = None  # the user's events, whatever name or id the service wrote as author
+    action: str | None = None  # "login" matches login.ok, login.failed and login.locked; "login.ok" itself
+    since: datetime | None = None
+    until: datetime | None = None  # before
+    case_ref: str | None = None
+    outcome: str | None = None
+    limit: int = SEARCH_LIMIT  # clamped to 1..SEARCH_LIMIT
+
+    def used(self) -> dict[str, Any]:
+        """The filters given, as the search's own audit event records them."""
+        named = {
+            "actor": self.by,
+            "action": self.action,
+            "since": self.since,
+            "until": self.until,
+            "case_ref": self.case_ref,
+            "outcome": self.outcome,
+        }
+        return {k: v for k, v in named.items() if v is not None}
+
+    @property
+    def bounded_limit(self) -> int:
+        return max(1, min(self.limit, SEARCH_LIMIT))
+
+
+class AuditStore(Protocol):
+    """Where the audit events are kept: the database (:class:`SqlAuditStore`), or memory for fast service
+    tests (:class:`vigilant.security.audit_memory.MemoryAuditStore`); ``tests/test_app_store.py`` holds both
+    to one contract."""
+
+    def append(self, event: AuditEvent, *, now: datetime) -> int:
+        """Append ``event`` (in a transaction of its own) and return its ``seq``."""
+        ...
+
+    def find(self, query: AuditQuery) -> list[AuditRecord]: ...
+
+    def count(self) -> int: ...
+
+
+class SqlAuditStore:
+    """The audit chain in the database: ``audit_event`` rows under the ``audit_head`` lock."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, event: AuditEvent, *, now: datetime) -> int:
-        """Append ``event`` in a transaction of its own (for events with no change beside them)."""
+    def append(self, event: AuditEvent, *, now: datetime) -> int:
         with self.db.session() as s:
             return append(s, event, now=now)
+
+    def find(self, query: AuditQuery) -> list[AuditRecord]:
+        stmt = select(AuditEventRow)
+        if query.by is not None:
+            # A user's events whatever the service wrote as author: some write the user name, the cases
+            # domain the user id; every event carries the user id beside it.
+            user = select(UserRow.id).where(UserRow.username == query.by).scalar_subquery()
+            stmt = stmt.where((AuditEventRow.actor == query.by) | (AuditEventRow.actor_id == user))
+        if query.action is not None:
+            stmt = stmt.where(
+                (AuditEventRow.action == query.action) | AuditEventRow.action.startswith(query.action + ".")
+            )
+        if query.since is not None:
+            stmt = stmt.where(AuditEventRow.at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(AuditEventRow.at < query.until)
+        if query.case_ref is not None:
+            stmt = stmt.where(AuditEventRow.case_ref == query.case_ref)
+        if query.outcome is not None:
+            stmt = stmt.where(AuditEventRow.outcome == query.outcome)
+        stmt = stmt.order_by(AuditEventRow.seq.desc()).limit(query.bounded_limit)
+        with self.db.session() as s:
+            return [_record(row) for row in s.scalars(stmt)]
+
+    def count(self) -> int:
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
+
+
+class AuditLog:
+    """The audit service: record events, check rights with a record of refusals, search for auditors.
+
+    Its events are kept by ``store`` (default: the database's chain); anchors read the database itself.
+    """
+
+    def __init__(self, db: Database | None = None, *, store: AuditStore | None = None) -> None:
+        if store is None:
+            if db is None:
+                raise ValueError("an audit log needs a database or a store")
+            store = SqlAuditStore(db)
+        self._db = db
+        self.store = store
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("this audit log keeps its events in memory: anchors need the database")
+        return self._db
+
+    def record(self, event: AuditEvent, *, now: datetime) -> int:
+        """Append ``event`` in a transaction of its own (for events with no change beside them)."""
+        return self.store.append(event, now=now)
 
     def authorize(
         self,
@@ -471,47 +565,16 @@ class AuditLog:
     ) -> list[AuditRecord]:
         """Events matching every filter given, newest first. Auditors and admins only; itself audited."""
         self.authorize(actor, Permission.AUDIT_READ, now=now, object_type="audit_log")
-        filters = {
-            "actor": by,
-            "action": action,
-            "since": since,
-            "until": until,
-            "case_ref": case_ref,
-            "outcome": outcome,
-        }
-        stmt = select(AuditEventRow)
-        if by is not None:
-            # A user's events whatever the service wrote as author: some write the user name, the cases
-            # domain the user id; every event carries the user id beside it.
-            user = select(UserRow.id).where(UserRow.username == by).scalar_subquery()
-            stmt = stmt.where((AuditEventRow.actor == by) | (AuditEventRow.actor_id == user))
-        if action is not None:
-            # "login" matches login.ok, login.failed and login.locked; "login.ok" only itself.
-            stmt = stmt.where(
-                (AuditEventRow.action == action) | AuditEventRow.action.startswith(action + ".")
-            )
-        if since is not None:
-            stmt = stmt.where(AuditEventRow.at >= since)
-        if until is not None:
-            stmt = stmt.where(AuditEventRow.at < until)
-        if case_ref is not None:
-            stmt = stmt.where(AuditEventRow.case_ref == case_ref)
-        if outcome is not None:
-            stmt = stmt.where(AuditEventRow.outcome == outcome)
-        stmt = stmt.order_by(AuditEventRow.seq.desc()).limit(max(1, min(limit, SEARCH_LIMIT)))
-        with self.db.session() as s:
-            found = [_record(row) for row in s.scalars(stmt)]
-            used = {k: v for k, v in filters.items() if v is not None}
-            append(
-                s,
-                AuditSearched.by(actor, object_type="audit_log", filters=used, returned=len(found)),
-                now=now,
-            )
+        query = AuditQuery(
+            by=by, action=action, since=since, until=until, case_ref=case_ref, outcome=outcome, limit=limit
+        )
+        found = self.store.find(query)
+        searched = AuditSearched.by(actor, object_type="audit_log", filters=query.used(), returned=len(found))
+        self.record(searched, now=now)
         return found
 
     def count(self) -> int:
-        with self.db.session() as s:
-            return int(s.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
+        return self.store.count()
 
 
 def _record(row: AuditEventRow) -> AuditRecord:
