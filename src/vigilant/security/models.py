@@ -91,7 +91,7 @@ class AuditEventRow(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(200), index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
-    action: Mapped[str] = mapped_column(String(60), index=True)
+    action: Mapped[str] = mapped_column(String(60))  # searched through ix_audit_event_action_seq (0024)
     object_type: Mapped[str | None] = mapped_column(String(60))
     object_id: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(20))
