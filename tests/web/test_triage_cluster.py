@@ -163,9 +163,14 @@ def test_the_api_pauses_and_cancels_a_run_and_shows_its_workers(
     again = client.post(f"/api/v1/triage/runs/{working}/resume", headers=headers)
     assert again.status_code == 409
     assert "was cancelled" in again.json()["error"]
-    waiting = service.create(item, TriageSettings(pdq=False, exif=False), LAB)
+    waiting = service.create(item, TriageSettings(pdq=False, exif=False, priority=2), LAB)
     paused = client.post(f"/api/v1/triage/runs/{waiting}/pause", headers=headers)
-    assert (paused.status_code, paused.json()["status"]) == (200, "paused")
+    assert (paused.status_code, paused.json()["status"], paused.json()["priority"]) == (200, "paused", 2)
+    resume = f"/api/v1/triage/runs/{waiting}/resume"
+    assert client.post(resume, json={"priority": 101}, headers=headers).status_code == 422
+    resumed = client.post(resume, json={"priority": 6}, headers=headers)
+    assert (resumed.status_code, resumed.json()["priority"]) == (202, 6), resumed.text
+    assert _wait_finished(client, waiting)["status"] == "finished"
 
 
 def test_a_runs_priority_comes_from_the_form_and_the_api_and_shows_on_its_page(

@@ -150,8 +150,9 @@ class RunLauncher:
             launch(self.settings, service, run_id, actor.username, lock, after_exit=self.follow_up, keys=keys)
         return run_id
 
-    def resume(self, actor: Actor, run_id: int) -> None:
-        """Start a worker on an unfinished run nobody is working on (one killed, or that failed)."""
+    def resume(self, actor: Actor, run_id: int, priority: int | None = None) -> None:
+        """Start a worker on an unfinished run nobody is working on (one killed, or that failed, or paused);
+        ``priority``: its new priority on the cluster (None: the one it has)."""
         require(actor, Permission.TRIAGE_RUN)
         found = get_run_for(self.db, actor, run_id, hit_limit=None)
         service = self.service()
@@ -162,6 +163,8 @@ class RunLauncher:
             where = self.goes_to(())
             if where == LOCAL:
                 self._check_capacity(service)
+            if priority is not None:
+                service.set_priority(run_id, priority)
             lock = RunLock.take(service.lock_path(run_id))
             self._mark(run_id, where)
             service.evidence.record(found.evidence.id, actor, "triage-resumed", {"run": run_id})

@@ -138,14 +138,15 @@ class TriageService:
         row = self._row(run_id, actor)
         self.check_resumable(run_id)
         if priority is not None:
-            self._set_priority(run_id, priority)
+            self.set_priority(run_id, priority)
         self.evidence.record(row.evidence_id, actor, "triage-resumed", {"run": run_id})
         self.work(run_id, actor, progress, threads=threads, lock=lock, cluster=cluster)
         return run_id
 
-    def _set_priority(self, run_id: int, priority: int) -> None:
+    def set_priority(self, run_id: int, priority: int) -> None:
         """Store a run's new priority among its settings (out of its results: see ``NOT_IN_RESULTS``), for
-        :meth:`resume`, which checked the caller."""
+        the callers of :meth:`resume` (and the web's, which resumes in a worker process of its own), which
+        check the caller first."""
         if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
             raise BadInputError(
                 f"priority {priority} is out of range", hint=f"give -{PRIORITY_LIMIT} to {PRIORITY_LIMIT}"

@@ -336,10 +336,20 @@ def start_run(evidence_id: RowId, body: TriageStartIn, ctx: ContextDep, actor: A
     return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))
 
 
+class TriageResumeIn(BaseModel):
+    priority: int | None = Field(
+        default=None,
+        ge=-PRIORITY_LIMIT,
+        le=PRIORITY_LIMIT,
+        description="the run's new priority on the Dask cluster (absent: the one it has)",
+    )
+
+
 @router.post("/triage/runs/{run_id}/resume", response_model=RunOut, status_code=HTTPStatus.ACCEPTED)
-def resume_run(run_id: RowId, ctx: ContextDep, actor: ActorDep) -> RunOut:
-    """Start a process on an unfinished run nobody is working on; it ends as an uninterrupted run would."""
-    ctx.runs.resume(actor, run_id)
+def resume_run(run_id: RowId, ctx: ContextDep, actor: ActorDep, body: TriageResumeIn | None = None) -> RunOut:
+    """Start a process on an unfinished run nobody is working on (a paused one resumes here or on the
+    cluster, wherever its batches were written); it ends as an uninterrupted run would."""
+    ctx.runs.resume(actor, run_id, None if body is None else body.priority)
     return _run_out(ctx, get_run_for(ctx.db, actor, run_id, hit_limit=0))
 
 
