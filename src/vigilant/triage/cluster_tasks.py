@@ -27,6 +27,7 @@ from typing import Any
 from vigilant.evidence.base import FileEntry
 from vigilant.evidence.items import EvidenceInfo
 from vigilant.evidence.sources import sources
+from vigilant.evidence.vss import snapshots
 from vigilant.triage.process import EntryProcessor
 from vigilant.triage.records import FileRecord
 from vigilant.triage.runner import batch_ends, coverage_of, records_of_batch
@@ -80,7 +81,7 @@ def plan(evidence: EvidenceInfo, settings: TriageSettings) -> Plan:
     mapping = path_map(os.environ.get(PATH_MAP_VARIABLE))
     local = worker_path(evidence.path, mapping)
     batches = files = size = in_batch = in_batch_size = 0
-    with sources()[evidence.source_type].walk(Path(local)) as walk:
+    with snapshots(settings.shadow_copies), sources()[evidence.source_type].walk(Path(local)) as walk:
         for entry in walk:
             files += 1
             size += entry.size
@@ -105,7 +106,7 @@ def run_batch(
     batches (a worker handed batches 3 then 5 walks on past 4's files instead of walking from the start)."""
     from distributed import get_worker  # noqa: PLC0415  # (only ever called on a Dask worker)
 
-    with _CURSOR_LOCK:
+    with _CURSOR_LOCK, snapshots(settings.shadow_copies):  # (one batch at a time: the switch is the run's)
         cursor = _cursor_for(evidence, settings, pdq_methods, index)
         entries = cursor.batch(index)
         records = records_of_batch(index, entries, cursor.processor, cursor.threads)

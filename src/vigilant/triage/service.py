@@ -22,6 +22,7 @@ from vigilant.cases.evidence_rules import evidence_service
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
 from vigilant.evidence.items import EvidenceInfo
 from vigilant.evidence.models import EvidenceItemRow
+from vigilant.evidence.vss import snapshots
 from vigilant.library.indexes import LibraryIndexes
 from vigilant.library.records import HashSetInfo
 from vigilant.library.store import LibraryStore
@@ -255,14 +256,15 @@ class TriageService:
         results = Path(row.results_dir)
         try:
             if cluster is None:
-                executed = self._execute_here(
-                    run_id,
-                    evidence=evidence,
-                    settings=settings,
-                    results=results,
-                    progress=progress,
-                    workers=workers,
-                )
+                with snapshots(settings.shadow_copies):  # as the run was started, whatever this process says
+                    executed = self._execute_here(
+                        run_id,
+                        evidence=evidence,
+                        settings=settings,
+                        results=results,
+                        progress=progress,
+                        workers=workers,
+                    )
             else:
                 totals = _Totals(None, progress, run_id, self.db, workers)
                 executed = execute_on_cluster(

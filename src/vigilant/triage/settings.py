@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from vigilant.evidence.vss import walk_snapshots
 
 MiB = 1 << 20
 # Settings that change how a run works, never what it finds: left out of reports and of the digest.
@@ -35,6 +37,9 @@ class TriageSettings:
     # On a Dask cluster, a run's batches go before those of runs of lower priority queued earlier; a run on
     # this machine ignores it. Stored with the run (resumed on a cluster, it keeps its place).
     priority: int = 0
+    # Volume Shadow Copies walked as volumes of their own: a new run takes the installation's setting
+    # (VIGILANT_SHADOW_COPIES); kept with the run, so a resumed run reads what it started reading.
+    shadow_copies: bool = field(default_factory=walk_snapshots)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -44,6 +49,7 @@ class TriageSettings:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TriageSettings:
         values = dict(data)
+        values.setdefault("shadow_copies", False)  # a run started before snapshots were read never reads them
         if values.get("set_ids") is not None:
             values["set_ids"] = tuple(values["set_ids"])
         return cls(**values)
