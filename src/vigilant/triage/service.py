@@ -294,7 +294,7 @@ class TriageService:
         summary = summarise(iter_records(results))  # (the batches of every execution, wherever done)
         if evidence.source_type == "directory":
             verification = self.evidence.verify_from_records(evidence, iter_records(results), actor)
-        elif executed.image_hashes is not None:  # a raw image, hashed as the run read it (one read)
+        elif executed.image_hashes is not None:  # a raw or E01 image, hashed as the run read it (one read)
             verification = self.evidence.verify_from_image_pass(evidence, executed.image_hashes, actor)
         else:
             verification = self.evidence.verify_item(evidence, actor)
