@@ -1,7 +1,7 @@
 """audit_event: drop the index on action alone, which the (action, seq) index of 0015 already serves
 
-Every audit append maintained both; a search by action (``vigilant audit search --action``, the auditor's page)
-reads the composite index's prefix, newest first by seq.
+Every audit append maintained both; a search by action (``vigilant audit search --action``, the auditor's
+page) reads the composite index's prefix, newest first by seq.
 
 Revision ID: 0024
 Revises: 0023
