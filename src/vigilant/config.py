@@ -25,7 +25,8 @@ SETTINGS_DOC: dict[str, str] = {
         "key file sealing TOTP seeds in the database (default: secret.key in the data dir)"
     ),
     "VIGILANT_TRIAGE_WORKERS": (
-        "triage runs the web application lets work at once (default 1: a run uses two cores already)"
+        "triage runs the app servers work on themselves at once (default 1: a run uses two cores already); "
+        "a run sent to the Dask cluster takes no slot, a run with keys of encrypted volumes stays here"
     ),
     "VIGILANT_REGISTRY_RULES": (
         "the offender registry's rule set for every registrant: federal (default) or ontario"
@@ -39,11 +40,12 @@ SETTINGS_DOC: dict[str, str] = {
         "runs Python on one core, and more threads only wait for it, making the slowest answers slower)"
     ),
     "VIGILANT_DASK_SCHEDULER": (
-        "Dask scheduler (tcp://HOST:8786) whose workers run triage batches and lead aggregation "
-        "(default: none, everything runs on this machine)"
+        "Dask scheduler (tcp://HOST:8786) whose workers run triage batches, lead building and link "
+        "building (default: none, everything runs on this machine)"
     ),
     "VIGILANT_PATH_MAP": (
-        "on a Dask worker: where it mounts the shared evidence, SERVER_PATH=WORKER_PATH[;…] "
+        "on a Dask worker: where it mounts the shared storage of the evidence and of the triage results "
+        "and observations it reads (triage, leads, links), SERVER_PATH=WORKER_PATH[;…] "
         "(default: the server's paths)"
     ),
     "VIGILANT_SHADOW_COPIES": (

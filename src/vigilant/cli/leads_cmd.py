@@ -56,7 +56,7 @@ def build(
         str | None,
         typer.Option(
             help="Dask scheduler (tcp://HOST:8786) whose workers aggregate the observation files, each "
-            "reading them at this path (shared storage); same leads as on this machine. Default: "
+            "reading them on shared storage (VIGILANT_PATH_MAP); same leads as on this machine. Default: "
             "VIGILANT_DASK_SCHEDULER, else this machine; 'local': this machine."
         ),
     ] = None,
