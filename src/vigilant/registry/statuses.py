@@ -50,7 +50,8 @@ class Statuses:
         return f"as of the sweep of {self.as_of.isoformat()}{changed}"
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """``ids`` in slices of at most :data:`CHUNK`, one IN list each."""
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
 
@@ -89,7 +90,7 @@ def store(s: Session, *, sweep_id: int, rules: RuleSet, results: Mapping[int, Co
     """Replace the rows of these registrants under ``rules`` with the sweep's results (in the batch's
     transaction: a resumed sweep writes a batch again and ends with the same rows)."""
     ids = sorted(results)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         s.execute(
             delete(RegistrantStatusRow).where(
                 RegistrantStatusRow.rules == rules.regime.value, RegistrantStatusRow.registrant_id.in_(chunk)
@@ -109,7 +110,7 @@ def _values(rid: int, sweep_id: int, rules: RuleSet, c: Compliance) -> dict[str,
 
 def forget(s: Session, registrant_ids: Collection[int]) -> None:
     """Drop what the sweep said of these registrants (they changed): the next read computes them anew."""
-    for chunk in _chunks(sorted(registrant_ids)):
+    for chunk in chunks(sorted(registrant_ids)):
         s.execute(delete(RegistrantStatusRow).where(RegistrantStatusRow.registrant_id.in_(chunk)))
 
 
@@ -135,7 +136,7 @@ def _of(row: _StatusRow) -> Compliance:
 def computed(s: Session, rules: RuleSet, as_of: date, ids: Sequence[int]) -> dict[int, Compliance]:
     """Compliance of ``ids`` as of ``as_of``, computed from their facts (the as-of-any-day answer)."""
     found: dict[int, Compliance] = {}
-    for chunk in _chunks(list(ids)):
+    for chunk in chunks(list(ids)):
         facts = load_facts(s, chunk)
         found.update((rid, compliance(facts[rid], rules, as_of)) for rid in chunk if rid in facts)
     return found
@@ -154,7 +155,7 @@ def statuses(s: Session, rules: RuleSet, as_of: date, ids: Sequence[int] | None 
     if ids is None:
         found = {row[0]: _of(row) for row in s.execute(query)}
     else:
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             rows = s.execute(query.where(RegistrantStatusRow.registrant_id.in_(chunk)))
             found.update((row[0], _of(row)) for row in rows)
     missing = [rid for rid in wanted if rid not in found]

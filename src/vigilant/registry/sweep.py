@@ -4,12 +4,18 @@ A resumable job: registrants are taken in id order, a batch at a time; each batc
 checkpoint (the last registrant id done) commit in one transaction, so a sweep killed at any point resumes
 after its last committed batch and ends with the same alerts and counts as one never interrupted. Each
 batch also stores its registrants' statuses (:mod:`vigilant.registry.statuses`), which the due list, the
-dashboard and the alert queue read. Sweeping
-a day already swept with the same rules answers the finished sweep.
+dashboard and the alert queue read. Sweeping a day already swept with the same rules answers the finished
+sweep.
+
+A batch costs a fixed number of statements whatever its registrants missed: their facts in a few reads,
+statuses computed in memory, the held alerts read once and the new ones inserted in bulk (a registrant with
+years of missed reports has an alert per year; one read and insert each made 50,000 such registrants take
+350 s of CPU).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +23,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from vigilant.registry.access import record
-from vigilant.registry.alerts import NON_COMPLIANCE, raise_alert
+from vigilant.registry.alerts import NON_COMPLIANCE, NewAlert, raise_alerts
 from vigilant.registry.compliance import Compliance, Status, compliance
 from vigilant.registry.facts import load_facts
 from vigilant.registry.models import RegistrantRow, RegistrySweepRow
@@ -101,17 +107,22 @@ def _batch(db: Database, sweep_id: int, rules: RuleSet, size: int) -> bool:
             return False
         facts = load_facts(s, [rid for rid, _ in batch])
         results: dict[int, Compliance] = {}
+        counts: Counter[Status] = Counter()
+        missed: list[NewAlert] = []
         for rid, office in batch:
             state = results[rid] = compliance(facts[rid], rules, row.as_of)
-            counter = _COUNTERS[state.status]
-            setattr(row, counter, getattr(row, counter) + 1)
+            counts[state.status] += 1
             if state.status is Status.NON_COMPLIANT:
-                for missed in state.overdue:
-                    row.alerts_raised += raise_alert(
-                        s, registrant_id=rid, office_agency_id=office, kind=NON_COMPLIANCE, key=missed.key,
-                        raised_on=row.as_of, rule=missed.rule, due_on=missed.due_on,
-                        detail={"deadline": missed.deadline.isoformat()},
+                for o in state.overdue:
+                    alert = NewAlert(
+                        registrant_id=rid, office_agency_id=office, kind=NON_COMPLIANCE, key=o.key,
+                        raised_on=row.as_of, rule=o.rule, due_on=o.due_on,
+                        detail={"deadline": o.deadline.isoformat()},
                     )  # fmt: skip
+                    missed.append(alert)
+        for status, n in counts.items():
+            setattr(row, _COUNTERS[status], getattr(row, _COUNTERS[status]) + n)
+        row.alerts_raised += raise_alerts(s, missed)
         store_statuses(s, sweep_id=sweep_id, rules=rules, results=results)
         row.done += len(batch)
         row.last_registrant_id = batch[-1][0]
