@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from vigilant.links import analysis, distributors, hooks, network, offenders, status, views
+from vigilant.links.build_shared_files import ClusterLinkSettings
 from vigilant.links.export import ExportFormat, export
 from vigilant.links.freshness import GraphFreshness
 from vigilant.web.api import API_V1, ERRORS
@@ -164,8 +165,12 @@ def graph_status(ctx: ContextDep, actor: ActorDep) -> StatusOut:
 
 @router.post("/build", response_model=BuildOut, status_code=201)
 def build(ctx: ContextDep, actor: ActorDep) -> BuildOut:
-    """Rebuild the whole graph from every case record, triage run and lead."""
-    report = hooks.full_build(ctx.db, actor, ctx.runs.settings.data_dir)
+    """Rebuild the whole graph from every case record, triage run and lead; the files devices share are
+    counted on the installation's Dask cluster when it has one (``VIGILANT_DASK_SCHEDULER``), as
+    ``vigilant links build`` does."""
+    installation = ctx.runs.settings
+    cluster = ClusterLinkSettings(scheduler=installation.dask_scheduler)  # "": counted on this machine
+    report = hooks.full_build(ctx.db, actor, installation.data_dir, cluster)
     return BuildOut(links=report.links, total=report.total)
 
 
