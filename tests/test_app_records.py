@@ -23,6 +23,11 @@ from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
 from vigilant.security.rights import Actor
 from vigilant.store import Database
+from vigilant.triage.access import get_run_for, list_runs_for
+from vigilant.triage.models import TriageRunRow
+from vigilant.triage.run_records import RunRecord
+from vigilant.triage.service import TriageService
+from vigilant.web.api_triage import RunSummaryOut
 
 ANN = Actor.cli("ann")
 
@@ -123,3 +128,113 @@ def test_the_chain_of_custody_leaves_the_evidence_service_as_plain_records(
         assert (event.evidence_id, event.actor) == (item.id, "ann")
     assert events[1].detail["ok"] is True  # the verification's outcome, as the service wrote it
     assert events[0].at.tzinfo is not None
+
+
+def _triaged(db: Database, tmp_path: Path) -> int:
+    """A folder of two synthetic notes, added and triaged through the CLI (no worker process)."""
+    folder = tmp_path / "seized-folder"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a synthetic note")
+    (folder / "b.txt").write_text("another synthetic note")
+    item = evidence_service(db).add(folder, actor=ANN, label="folder")
+    assert run(["triage", "run", str(item.id), "--processes", "0"]) == ExitCode.OK
+    return TriageService(db, tmp_path / "vigilant-data").runs(ANN)[-1].id
+
+
+def _stored(db: Database, run_id: int) -> TriageRunRow:
+    with db.session() as s:
+        row = s.get(TriageRunRow, run_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def test_triage_runs_leave_the_service_as_plain_records(db: Database, tmp_path: Path) -> None:
+    run_id = _triaged(db, tmp_path)
+    service = TriageService(db, tmp_path / "vigilant-data")
+    [listed] = service.runs(ANN)
+    status = service.status(run_id, ANN)
+    for record in (listed, status):
+        assert_plain(record, RunRecord)
+    assert listed == status
+    stored = _stored(db, run_id)
+    for name in (f.name for f in dataclasses.fields(RunRecord)):
+        assert getattr(status, name) == getattr(stored, name), name  # every column, as stored
+    assert (status.status, status.summary["files"]) == ("finished", 2)
+    assert status.verification is not None
+    assert status.verification["ok"]
+    status.summary["files"] = 99  # the caller's copy: the run's row is not touched
+    assert service.status(run_id, ANN).summary["files"] == 2
+    found = get_run_for(db, ANN, run_id)  # the web's reads hand out the record too
+    assert_plain(found.run, RunRecord)
+    assert found.run == service.status(run_id, ANN)
+    [(paged, _)] = list_runs_for(db, ANN).items
+    assert paged == found.run
+
+
+def test_triage_status_prints_as_json_as_before(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = _triaged(db, tmp_path)
+    capsys.readouterr()
+    assert run(["triage", "status", str(run_id), "--json"]) == ExitCode.OK
+    [printed] = json.loads(capsys.readouterr().out)
+    assert run(["triage", "status", "--json"]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out) == [printed]
+    row = _stored(db, run_id)  # what the listing printed from the row itself, before the record
+    assert printed == {
+        "run": run_id,
+        "evidence": row.evidence_id,
+        "status": "finished",
+        "files": 2,
+        "batches": f"{row.batches_done}/{row.batches_total}",
+        "known-bad": 0,
+        "started (UTC)": row.created_at.strftime("%Y-%m-%d %H:%M"),
+        "tool": row.tool,
+        "summary": row.summary,
+        "coverage": row.coverage,
+        "verification": row.verification,
+        "scheduler": row.scheduler,
+        "priority": 0,
+        "workers": row.workers,
+    }
+    assert printed["verification"]["ok"] is True
+
+
+def test_the_apis_run_is_as_before(db: Database, tmp_path: Path) -> None:
+    run_id = _triaged(db, tmp_path)
+    found = get_run_for(db, ANN, run_id, hit_limit=None)
+    out = RunSummaryOut(**RunSummaryOut.fields_of(found.run, found.evidence, False)).model_dump(mode="json")
+    row = _stored(db, run_id)  # the fields the API read from the row itself, before the record
+    assert row.coverage == {"volumes": 0, "parts": []}
+    assert out == {
+        "id": run_id,
+        "evidence_id": row.evidence_id,
+        "evidence_label": "folder",
+        "case_number": None,
+        "status": "finished",
+        "working": False,
+        "control": None,
+        "scheduler": row.scheduler,
+        "priority": 0,
+        "batches_total": row.batches_total,
+        "batches_done": row.batches_done,
+        "workers": [{"worker": "local", "batches": "0", "count": 1, "files": 2, "bytes": 38}],
+        "tool": row.tool,
+        "actor": row.actor,
+        "created_at": out["created_at"],
+        "finished_at": out["finished_at"],
+        "files_total": row.files_total,
+        "bytes_total": row.bytes_total,
+        "files_done": row.files_done,
+        "bytes_done": row.bytes_done,
+        "summary": row.summary,
+        "verified": True,
+        "volumes": 0,  # a folder has no volume
+        "volumes_unreadable": 0,
+        "not_read": None,
+        "not_read_parts": [],
+    }
+    again = RunSummaryOut.model_validate(out)
+    assert (again.created_at, again.finished_at) == (row.created_at, row.finished_at)
+    assert row.actor == "test-examiner"  # the CLI's user, who ran it

@@ -33,6 +33,7 @@ from vigilant.store import Database
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord
 from vigilant.triage.results import iter_records
+from vigilant.triage.run_records import RunRecord
 
 T = TypeVar("T")
 HIT_LIMIT = 500  # hits shown on one run's page; the full list is in the run's reports
@@ -48,7 +49,7 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class RunDetail:
-    run: TriageRunRow
+    run: RunRecord
     evidence: EvidenceItemRow
     hits: list[FileRecord] = field(default_factory=list)  # files that matched a library entry
     truncated: bool = False  # more hits than HIT_LIMIT
@@ -101,7 +102,7 @@ def list_evidence_for(
 
 def list_runs_for(
     db: Database, actor: Actor, *, evidence_id: int | None = None, limit: int = 50, offset: int = 0
-) -> Page[tuple[TriageRunRow, EvidenceItemRow]]:
+) -> Page[tuple[RunRecord, EvidenceItemRow]]:
     """The caller's triage runs, newest first, each with its evidence item."""
     require(actor, Permission.TRIAGE_READ)
     query = (
@@ -113,7 +114,7 @@ def list_runs_for(
         query = query.where(TriageRunRow.evidence_id == evidence_id)
     query = query.order_by(TriageRunRow.id.desc()).limit(limit + 1).offset(offset)
     with db.session() as s:
-        rows = [(run, item) for run, item in s.execute(query)]
+        rows = [(RunRecord.of(run), item) for run, item in s.execute(query)]
         audit(s, actor, RecordRead, object_type="triage_run", records=len(rows))
     return Page(rows[:limit], offset, limit, len(rows) > limit)
 
@@ -135,7 +136,8 @@ def get_run_for(db: Database, actor: Actor, run_id: int, *, hit_limit: int | Non
             raise NotFoundError(
                 f"no triage run {run_id} that you may see", hint="see the list of triage runs"
             )
-        run, item = found
+        row, item = found
+        run = RunRecord.of(row)
         audit(
             s, actor, RecordRead, object_type="triage_run", object_id=str(run.id), case_ref=item.case_number
         )

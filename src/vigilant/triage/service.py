@@ -35,6 +35,7 @@ from vigilant.triage.matcher import Matcher
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.reports import reports
 from vigilant.triage.results import iter_records, summarise
+from vigilant.triage.run_records import RunRecord
 from vigilant.triage.runinfo import Coverage, LibrarySetInfo, RunInfo
 from vigilant.triage.runlock import RunLock, holder
 from vigilant.triage.runner import (
@@ -366,17 +367,17 @@ class TriageService:
             s.expunge(row)
             return row
 
-    def runs(self, actor: Actor) -> list[TriageRunRow]:
+    def runs(self, actor: Actor) -> list[RunRecord]:
         """The runs the caller sees, oldest first."""
         require(actor, Permission.TRIAGE_READ)
         with self.db.session() as s:
-            rows = list(s.scalars(self._visible_runs(actor).order_by(TriageRunRow.id)))
-            s.expunge_all()
-            return rows
+            rows = s.scalars(self._visible_runs(actor).order_by(TriageRunRow.id))
+            return [RunRecord.of(row) for row in rows]
 
-    def status(self, run_id: int, actor: Actor) -> TriageRunRow:
+    def status(self, run_id: int, actor: Actor) -> RunRecord:
+        """The run as it stands now, if the caller sees it."""
         require(actor, Permission.TRIAGE_READ)
-        return self._row(run_id, actor)
+        return RunRecord.of(self._row(run_id, actor))
 
     def run_info(self, run_id: int, actor: Actor) -> RunInfo:
         """The run as its reports describe it."""

@@ -20,8 +20,8 @@ from vigilant.evidence.keys import VolumeKey, typed_key
 from vigilant.evidence.models import EvidenceItemRow
 from vigilant.triage.access import RunDetail, get_run_for, list_evidence_for, list_runs_for
 from vigilant.triage.launcher import ARCHIVE_DEPTH_LIMIT, web_triage_settings
-from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import FileRecord
+from vigilant.triage.run_records import RunRecord
 from vigilant.triage.runinfo import Coverage
 from vigilant.triage.settings import PRIORITY_LIMIT, TriageSettings
 from vigilant.web.api import API_V1, ERRORS
@@ -118,7 +118,7 @@ class RunSummaryOut(BaseModel):
     not_read_parts: list[NotReadOut] = Field(default_factory=list)
 
     @classmethod
-    def fields_of(cls, run: TriageRunRow, item: EvidenceItemRow, working: bool) -> dict[str, Any]:
+    def fields_of(cls, run: RunRecord, item: EvidenceItemRow, working: bool) -> dict[str, Any]:
         return {
             "id": run.id,
             "evidence_id": item.id,
