@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import inspect
 
 from tests.library.helpers import entry
+from vigilant.app import Vigilant
 from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cli import run
-from vigilant.errors import ExitCode
-from vigilant.evidence.items import CustodyEvent
+from vigilant.config import Settings
+from vigilant.errors import ExitCode, NotFoundError
+from vigilant.evidence.items import CustodyEvent, EvidenceInfo
 from vigilant.library.importer import ImportRequest, import_hash_set
 from vigilant.library.records import ImportAttempt, RowProblem
 from vigilant.library.samples import write_vics
@@ -238,3 +240,17 @@ def test_the_apis_run_is_as_before(db: Database, tmp_path: Path) -> None:
     again = RunSummaryOut.model_validate(out)
     assert (again.created_at, again.finished_at) == (row.created_at, row.finished_at)
     assert row.actor == "test-examiner"  # the CLI's user, who ran it
+
+
+def test_the_launcher_hands_out_plain_items_and_the_applications_triage(db: Database, tmp_path: Path) -> None:
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a synthetic note")
+    item = evidence_service(db).add(folder, actor=ANN, label="USB stick")
+    with Vigilant(Settings(data_dir=tmp_path / "app-data", database_url=db.url, user="test"), db=db) as app:
+        assert app.runs.service() is app.triage  # one triage service for every request of a server
+        found = app.runs._visible_item(ANN, item.id)
+        assert_plain(found, EvidenceInfo)
+        assert (found.id, found.label, found.path) == (item.id, "USB stick", str(folder))
+        with pytest.raises(NotFoundError):
+            app.runs._visible_item(ANN, item.id + 1)

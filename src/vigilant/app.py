@@ -132,7 +132,12 @@ class Vigilant:
 
         return self._once(
             "runs",
-            lambda: RunLauncher(self.settings, self.db, after_run=run_hook(self.db, self.settings.data_dir)),
+            lambda: RunLauncher(
+                self.settings,
+                self.db,
+                after_run=run_hook(self.db, self.settings.data_dir),
+                triage=self.triage,
+            ),
         )
 
     # --- the end ----------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from typing import Annotated, ClassVar
 
 import typer
 
+from vigilant.app import Vigilant
 from vigilant.cli.common import JsonOpt, close_databases, console, console_err, settings
-from vigilant.security.audit import AuditEvent, AuditLog, Exported
+from vigilant.security.audit import AuditEvent, Exported
 from vigilant.security.rights import Actor
 from vigilant.store import Database, open_database
 from vigilant.store import backup as backups
@@ -121,7 +122,7 @@ def backup_cmd(
                 destination=str(made.path),
                 sha256=made.sha256,
             )
-            AuditLog(db).record(event, now=datetime.now(UTC))
+            Vigilant(current, db=db).audit.record(event, now=datetime.now(UTC))
     finally:
         db.dispose()
     console_err.print(KEY_NOTE.format(key=current.secret_key_file, data=current.data_dir), highlight=False)
@@ -154,7 +155,7 @@ def restore_cmd(
             backup_schema=backed_up_at,
             replaced_data=replaced,
         )
-        AuditLog(db).record(event, now=datetime.now(UTC))
+        Vigilant(current, db=db).audit.record(event, now=datetime.now(UTC))
         schema = db.current_revision()
     finally:
         db.dispose()

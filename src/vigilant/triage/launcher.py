@@ -30,6 +30,7 @@ from sqlalchemy import or_, select, update
 from vigilant.cases.access import audit
 from vigilant.config import Settings
 from vigilant.errors import BadInputError, ConflictError, NotFoundError
+from vigilant.evidence.items import EvidenceInfo, evidence_info
 from vigilant.evidence.keys import VolumeKey
 from vigilant.evidence.models import EvidenceItemRow
 from vigilant.security.audit import RecordChanged
@@ -85,6 +86,8 @@ class RunLauncher:
     db: Database
     # Called with the run's id in this server once its worker has exited (the web's link graph rebuild).
     after_run: Callable[[int], object] | None = None
+    # The installation's triage service (the application object's); None: one is built at each use.
+    triage: TriageService | None = None
     # Starts in this server are one at a time, so two clicks cannot both find the item free.
     _starting: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Follow-ups running on reaper threads, and whether the server stopped (see ``close``).
@@ -118,6 +121,9 @@ class RunLauncher:
                 log.warning("%s run follow-up(s) still running as the server stops", self._in_flight)
 
     def service(self) -> TriageService:
+        """The triage service the runs go through: the one given, so a server's requests share it."""
+        if self.triage is not None:
+            return self.triage
         return TriageService(self.db, self.settings.data_dir)
 
     def start(
@@ -221,7 +227,7 @@ class RunLauncher:
         with self.db.session() as s:
             s.execute(update(TriageRunRow).where(TriageRunRow.id == run_id).values(scheduler=where))
 
-    def _visible_item(self, actor: Actor, evidence_id: int) -> EvidenceItemRow:
+    def _visible_item(self, actor: Actor, evidence_id: int) -> EvidenceInfo:
         with self.db.session() as s:
             item = s.scalars(
                 select(EvidenceItemRow).where(EvidenceItemRow.id == evidence_id, evidence_visible(actor))
@@ -230,10 +236,9 @@ class RunLauncher:
                 raise NotFoundError(
                     f"no evidence item {evidence_id} that you may see", hint="see the list of evidence"
                 )
-            s.expunge(item)
-            return item
+            return evidence_info(item)
 
-    def _audit(self, actor: Actor, run_id: int, item: EvidenceItemRow, *, change: str) -> None:
+    def _audit(self, actor: Actor, run_id: int, item: EvidenceInfo | EvidenceItemRow, *, change: str) -> None:
         with self.db.session() as s:
             audit(
                 s,
