@@ -16,11 +16,17 @@ Measured, on SQLite + SpatiaLite and on PostgreSQL + PostGIS (where ``VIGILANT_B
   (target < 10 s); the peer: NumPy, points sorted by latitude, each daycare's latitude band found by binary
   search and scanned with haversine (a plain scan, with the one obvious pruning).
 
+* the daily compliance sweep: :func:`vigilant.registry.sweep.sweep` as of one day over every registrant
+  (target < 30 s at 10^6), each with one order (10 years, 20 years or life, started 2008-2019) and an
+  in-person report on every anniversary, except for 40 % who stopped at a random year: years of missed
+  reports, an alert each; the peer: NumPy over the same orders and reports in memory, the anniversaries a
+  vectorised loop (its counts of statuses and alerts must equal the sweep's).
+
 Results are compared: the engines measure on the WGS84 ellipsoid and NumPy on a sphere, so counts may differ
 by the few points within ~0.5 % of the boundary; the row says by how many.
 
 Scales: ``full`` 10^6 registrants and 10^5 facilities; ``quick`` 2 × 10^4 and 2 × 10^3.
-Run alone: ``.venv/bin/python bench/registry_bench.py [--quick] [--sqlite-only]``.
+Run alone: ``.venv/bin/python bench/registry_bench.py [--quick] [--sqlite-only] [--sweep-only]``.
 """
 
 from __future__ import annotations
@@ -41,9 +47,12 @@ from pyproj import Geod
 
 from _pg import drop_postgres, fresh_postgres
 from vigilant.registry.geo import Point, degree_deltas, haversine_m
-from vigilant.registry.models import AddressKind
+from vigilant.registry.models import AddressKind, Regime, ReportKind, ReportOutcome
 from vigilant.registry.places_models import FacilityKind
 from vigilant.registry.proximity import registrants_near_any, within_radius
+from vigilant.registry.rules import rule_set
+from vigilant.registry.sweep import sweep
+from vigilant.security.rights import Actor
 from vigilant.store import Database
 
 Row = dict[str, object]
@@ -93,8 +102,9 @@ def _rows(data: Data) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], lis
         for i in range(1, n + 1)
     ]
     registrants = [(i, i, f"B-{i}", 1, "M", now, now) for i in range(1, n + 1)]
+    moved = date(2020, 1, 1)
     addresses = [
-        (i, i, "main", f"{i} Bench St", date(2020, 1, 1), float(data.lat[i - 1]), float(data.lon[i - 1]))
+        (i, i, "main", f"{i} Bench St", moved, moved, float(data.lat[i - 1]), float(data.lon[i - 1]))
         for i in range(1, n + 1)
     ]
     return persons, registrants, addresses
@@ -104,7 +114,8 @@ _COLUMNS = {
     "agency": "id, name, short_name, province, municipalities, is_coordinator, created_at",
     "person": "id, agency_id, given_names, surname, date_of_birth, depicted, created_at",
     "registrant": "id, person_id, registry_number, office_agency_id, sex, created_at, updated_at",
-    "registrant_address": "id, registrant_id, kind, line, valid_from, latitude, longitude",
+    # reported_on: the move to it was reported the same day (the sweep counts no missed move)
+    "registrant_address": "id, registrant_id, kind, line, valid_from, reported_on, latitude, longitude",
     "registry_facility": "id, kind, ref, name, latitude, longitude, source, imported_by, imported_at",
 }
 
@@ -229,7 +240,9 @@ def _cpu_note(db: Database, cpu_ms: list[float]) -> str:
     return f"CPU p50 {np.percentile(cpu_ms, 50):.2f} ms, p99 {np.percentile(cpu_ms, 99):.2f} ms"
 
 
-def bench_engine(name: str, db: Database, data: Data, size: str) -> list[Row]:
+def bench_engine(
+    name: str, db: Database, data: Data, size: str, *, proximity: bool = True, sweeping: bool = True
+) -> list[Row]:
     rows: list[Row] = []
     load_s = load(db, data)
     rows.append(
@@ -243,6 +256,8 @@ def bench_engine(name: str, db: Database, data: Data, size: str) -> list[Row]:
             "note": "bulk insert through the schema's triggers",
         }
     )
+    if not proximity:
+        return rows + (bench_sweep(name, db, len(data.lat)) if sweeping else [])
     points = data.queries
     latencies: list[float] = []
     cpu_ms: list[float] = []  # this process's CPU: on SQLite the whole query, whatever else the machine runs
@@ -328,12 +343,165 @@ def bench_engine(name: str, db: Database, data: Data, size: str) -> list[Row]:
             "note": f"{len(peer_set)} registrants; {len(registrants ^ peer_set)} differ",
         }
     )
-    return rows
+    return rows + (bench_sweep(name, db, len(data.lat)) if sweeping else [])
+
+
+# --- the compliance sweep --------------------------------------------------------------------------------
+STOPPED = 0.4  # the share of registrants who stopped reporting at some anniversary (years of misses)
+WINDOW_DAYS, DUE_SOON_DAYS = 15, 30  # the federal rules' figures in force since 2004 (rules.toml)
+NEVER = np.datetime64("9999-12-31")
+
+
+class Obligations:
+    """Each registrant's order (from a seed) and in-person reports: the first on the order's first day (a day
+    of the month up to 28, so no anniversary falls on 29 February), then one on each anniversary up to
+    ``kept`` of them and up to the sweep's day."""
+
+    def __init__(self, n: int, seed: int = 16) -> None:
+        rng = np.random.default_rng(seed)
+        self.year = rng.integers(2008, 2020, n)
+        self.month = rng.integers(1, 13, n)
+        self.day = rng.integers(1, 29, n)
+        self.term = rng.choice(np.array([10, 20, 0]), n, p=[0.4, 0.4, 0.2])  # 0: life
+        self.kept = np.where(rng.random(n) < STOPPED, rng.integers(0, 8, n), 99)
+        self.last = AS_OF.year - 2008 + 1  # no anniversary after it matters on AS_OF
+
+    def anniversary(self, k: int) -> npt.NDArray[Any]:
+        months = (self.year + k - 1970) * 12 + self.month - 1
+        return months.astype("datetime64[M]").astype("datetime64[D]") + (self.day - 1)
+
+    def end(self) -> npt.NDArray[Any]:
+        ten, twenty = self.anniversary(10), self.anniversary(20)
+        return np.where(self.term == 10, ten, np.where(self.term == 20, twenty, NEVER))
+
+    def reported(self, k: int) -> npt.NDArray[np.bool_]:
+        """Who reported on anniversary ``k`` (0: the first report)."""
+        a = self.anniversary(k)
+        return (k <= self.kept) & (a < self.end()) & (a <= np.datetime64(AS_OF))
+
+
+def load_obligations(db: Database, o: Obligations) -> float:
+    """The orders and reports, bulk-loaded a year of reports at a time; seconds taken."""
+    started, now = time.perf_counter(), datetime(2026, 12, 1, tzinfo=UTC)
+    n = len(o.year)
+    terms = {10: "10y", 20: "20y", 0: "life"}
+    starts = o.anniversary(0).astype(object)
+    batches: list[tuple[str, str, list[tuple[Any, ...]]]] = [
+        (
+            "registrant_order",
+            "id, registrant_id, regime, term, starts_on",
+            [(i + 1, i + 1, "federal", terms[int(o.term[i])], starts[i]) for i in range(n)],
+        )
+    ]
+    first = 1
+    for k in range(o.last + 1):
+        who = np.flatnonzero(o.reported(k))
+        days = o.anniversary(k)[who].astype(object)
+        kind = (ReportKind.INITIAL if k == 0 else ReportKind.ANNUAL).value
+        done = ReportOutcome.COMPLETED.value
+        rows = [
+            (first + j, int(r) + 1, kind, days[j], "Cst. Bench", done, "bench", now)
+            for j, r in enumerate(who)
+        ]
+        columns = "id, registrant_id, kind, reported_on, officer, outcome, recorded_by, recorded_at"
+        batches.append(("registrant_report", columns, rows))
+        first += len(rows)
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for table, columns, rows in batches:
+            if not rows:
+                continue
+            if db.backend == "sqlite":
+                marks = ", ".join("?" * len(rows[0]))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", _sqlite_plain(rows))
+            else:
+                _copy(raw, table, columns, rows)
+        raw.commit()
+        if db.backend == "postgresql":
+            cursor.execute("ANALYZE")
+            raw.commit()
+    finally:
+        raw.close()
+    return time.perf_counter() - started
+
+
+def numpy_sweep(o: Obligations) -> dict[str, int]:
+    """The statuses and alerts of every registrant as of AS_OF, from the arrays: a missed anniversary is
+    overdue once its window closed; the first unsettled one ahead decides due soon."""
+    day = np.datetime64(AS_OF)
+    end = o.end()
+    ended = day >= end
+    overdue = np.zeros(len(o.year), dtype=np.int64)
+    first_open = np.full(len(o.year), NEVER)
+    for k in range(1, o.last + 2):
+        a = o.anniversary(k)
+        unsettled = (a < end) & ~o.reported(k)
+        overdue += unsettled & (a + WINDOW_DAYS < day) & ~ended
+        first_open = np.where(unsettled & (first_open == NEVER), a, first_open)
+    non = ~ended & (overdue > 0)
+    soon = ~ended & ~non & (first_open != NEVER) & ((first_open - day).astype(np.int64) <= DUE_SOON_DAYS)
+    return {
+        "compliant": int(np.count_nonzero(~ended & ~non & ~soon)),
+        "due_soon": int(np.count_nonzero(soon)),
+        "non_compliant": int(np.count_nonzero(non)),
+        "order_ended": int(np.count_nonzero(ended)),
+        "alerts": int(overdue.sum()),
+    }
+
+
+def bench_sweep(name: str, db: Database, n: int) -> list[Row]:
+    o = Obligations(n)
+    load_s = load_obligations(db, o)
+    cpu = time.process_time()
+    seconds, state = _timed(
+        lambda: sweep(db, Actor.cli("bench"), rules=rule_set(Regime.FEDERAL), as_of=AS_OF)
+    )
+    cpu_s = time.process_time() - cpu
+    peer_s, peer = _timed(lambda: numpy_sweep(o))
+    got = {
+        "compliant": state.compliant,
+        "due_soon": state.due_soon,
+        "non_compliant": state.non_compliant,
+        "order_ended": state.order_ended,
+        "alerts": state.alerts_raised,
+    }
+    differ = {k: got[k] - peer[k] for k in got if got[k] != peer[k]}
+    data_text = f"{name}, {n:,} registrants, {STOPPED:.0%} stopped reporting"
+    return [
+        {
+            "benchmark": "compliance sweep",
+            "data": data_text,
+            "subject": "vigilant",
+            "metric": "time",
+            "value": round(seconds, 2),
+            "unit": "s",
+            "target": "< 30 s",
+            "met": seconds < 30,
+            "note": f"{got}; CPU {cpu_s:.1f} s (this process); orders and reports loaded in {load_s:.0f} s; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        },
+        {
+            "benchmark": "compliance sweep",
+            "data": data_text,
+            "subject": "numpy scan (arrays in memory)",
+            "metric": "time",
+            "value": round(peer_s, 3),
+            "unit": "s",
+            "ratio": round(peer_s / seconds, 4),
+            "note": "counts equal the sweep's" if not differ else f"counts differ (sweep - numpy): {differ}",
+        },
+    ]
 
 
 def run(
-    scale: str, engines: tuple[str, ...] = ("sqlite", "postgresql"), sizes: tuple[int, int] | None = None
+    scale: str,
+    engines: tuple[str, ...] = ("sqlite", "postgresql"),
+    sizes: tuple[int, int] | None = None,
+    parts: dict[str, bool] | None = None,
 ) -> list[Row]:
+    """``parts``: ``proximity`` and ``sweeping``, both measured unless set False."""
+    parts = parts or {}
     registrants, facilities = sizes or SIZES[scale]
     size = f"{registrants:,} registrants, {facilities:,} facilities"
     data = Data(registrants, facilities)
@@ -344,7 +512,7 @@ def run(
             db = Database(f"sqlite:///{work / 'registry.db'}")
             db.upgrade()
             try:
-                rows += _told(bench_engine("SQLite + SpatiaLite", db, data, size))
+                rows += _told(bench_engine("SQLite + SpatiaLite", db, data, size, **parts))
             finally:
                 db.dispose()
         if "postgresql" in engines:
@@ -365,7 +533,7 @@ def run(
                 db = Database(url)
                 db.upgrade()
                 try:
-                    rows += _told(bench_engine("PostgreSQL + PostGIS", db, data, size))
+                    rows += _told(bench_engine("PostgreSQL + PostGIS", db, data, size, **parts))
                 finally:
                     db.dispose()
                     drop_postgres(url)
@@ -387,4 +555,5 @@ if __name__ == "__main__":
     # --size=200000,20000: registrants and facilities of a run between quick and full
     given = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--size=")), None)
     sizes = (int(given.split(",")[0]), int(given.split(",")[1])) if given else None
-    run("quick" if "--quick" in sys.argv else "full", chosen, sizes)
+    parts = {"proximity": "--sweep-only" not in sys.argv, "sweeping": "--no-sweep" not in sys.argv}
+    run("quick" if "--quick" in sys.argv else "full", chosen, sizes, parts)
