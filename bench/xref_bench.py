@@ -13,7 +13,15 @@ Subjects:
 * vigilant: :func:`vigilant.links.xref_model.score`: the fixed model, Splink's blocking rules (normalising
   the records included);
 * all pairs: the same model over every pair (Splink with the blocking rule ``1 = 1``): the naive
-  comparison, and the oracle for what blocking loses; at 10^4 persons only (5 × 10^7 pairs).
+  comparison, and the oracle for what blocking loses; at 10^4 persons only (5 × 10^7 pairs);
+* xref job: the resumable job of :mod:`vigilant.links.xref_job` over the same persons, beside the single
+  pass: the snapshot of the persons written to Parquet, one scored batch per blocking rule, the merge to one
+  row per pair. Its reading of the persons from the database and its writing of the proposals to it are
+  left out: the single pass it replaced (``vigilant links xref`` runs the job now) read and wrote the same
+  rows. What it costs over the single pass is the price of resuming (each rule's batch written, the union
+  merged, Splink set up once per rule); the row says so as a multiple of the single pass, wall and CPU
+  (this process's, DuckDB's threads included), and whether its proposals are the single pass's, pair for
+  pair, at the same weights.
 
 Scales: ``full`` 10^5 persons (and 10^4 side by side with all pairs); ``quick`` 10^4 and 2 × 10^3.
 Run alone: ``.venv/bin/python bench/xref_bench.py [--quick]``.
@@ -26,11 +34,17 @@ import sys
 import time
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
+import pyarrow.parquet as pq
 from faker import Faker
 
-from vigilant.links.xref_model import PROPOSE_FROM_WEIGHT, score
+from vigilant.links import jobs
+from vigilant.links.xref_job import KIND, XrefJob, _write_atomically
+from vigilant.links.xref_model import MODEL_VERSION, PROPOSE_FROM_WEIGHT, records_table, score
 from vigilant.links.xref_records import XrefRecord, _nicknamer, fold, make_record
+from vigilant.store import Database
 
 Row = dict[str, object]
 DUPLICATE_SHARE = 0.10
@@ -126,21 +140,58 @@ def generate(n: int, seed: int = 13) -> tuple[list[XrefRecord], set[tuple[int, i
 
 
 def _measure(subject: str, records: list[XrefRecord], truth: set[tuple[int, int]], *, all_pairs: bool) -> Row:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     fresh = [replace(r) for r in records]
     run = score(fresh, all_pairs=all_pairs, propose_from=PROPOSE_FROM_WEIGHT)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     found = {(p.person_a, p.person_b) for p in run.pairs}
     hits = len(found & truth)
     return {
         "subject": subject,
         "persons": len(records),
         "seconds": round(seconds, 2),
+        "cpu seconds": round(cpu_seconds, 2),
         "pairs compared": run.pairs_compared,
         "proposed": len(found),
         "recall": round(hits / len(truth), 4) if truth else None,
         "precision": round(hits / len(found), 4) if found else None,
         "missed": sorted(truth - found)[:3],
+        "pairs": {(p.person_a, p.person_b): round(p.match_weight, 6) for p in run.pairs},
+    }
+
+
+def _measure_job(records: list[XrefRecord], truth: set[tuple[int, int]]) -> Row:
+    """The resumable job's snapshot, scoring and merging phases over ``records`` (see the module's note)."""
+    with TemporaryDirectory(prefix="vigilant-xref-bench-") as folder:
+        work = Path(folder)
+        db = Database(f"sqlite:///{work / 'xref.db'}")  # the job's progress record only
+        db.upgrade()
+        try:
+            job_id = jobs.start(db, KIND, "bench", {"model_version": MODEL_VERSION})
+            job = XrefJob(db, work, job_id)
+            job.folder.mkdir(parents=True)
+            started, cpu = time.perf_counter(), time.process_time()
+            # The reading phase's snapshot, from the records in memory as the single pass gets them.
+            _write_atomically(records_table([replace(r) for r in records]), job.folder / "persons.parquet")
+            job.score()
+            job.merge(PROPOSE_FROM_WEIGHT)
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+            proposals = pq.read_table(job.folder / "proposals.parquet").to_pylist()
+            compared = int(job._row().result.get("pairs_compared", 0))
+        finally:
+            db.dispose()
+    pairs = {(int(r["unique_id_l"]), int(r["unique_id_r"])): round(r["match_weight"], 6) for r in proposals}
+    hits = len(set(pairs) & truth)
+    return {
+        "subject": "xref job (resumable)",
+        "persons": len(records),
+        "seconds": round(seconds, 2),
+        "cpu seconds": round(cpu_seconds, 2),
+        "pairs compared": compared,
+        "proposed": len(pairs),
+        "recall": round(hits / len(truth), 4) if truth else None,
+        "precision": round(hits / len(pairs), 4) if pairs else None,
+        "pairs": pairs,
     }
 
 
@@ -150,6 +201,8 @@ def run(scale: str) -> list[Row]:
     records, truth = generate(big)
     r = _measure("vigilant", records, truth, all_pairs=False)
     rows.append(_row(r, f"{big:,} persons", vigilant=True))
+    job = _measure_job(records, truth)
+    rows.append(_job_row(job, r, f"{big:,} persons"))
     records, truth = generate(small, seed=31)
     mine = _measure("vigilant", records, truth, all_pairs=False)
     peer = _measure("all pairs (same model)", records, truth, all_pairs=True)
@@ -168,6 +221,7 @@ def _row(r: Row, data: str, *, vigilant: bool) -> Row:
         "value": r["seconds"],
         "unit": "s",
         "data": data,
+        "cpu s": r["cpu seconds"],
         "recall": r["recall"],
         "precision": r["precision"],
         "pairs compared": r["pairs compared"],
@@ -184,6 +238,17 @@ def _row(r: Row, data: str, *, vigilant: bool) -> Row:
         )
     else:
         row["note"] = "the oracle: what blocking loses shows as the difference in recall"
+    return row
+
+
+def _job_row(job: Row, single: Row, data: str) -> Row:
+    """The job beside Splink's single pass on the same persons: its wall and CPU time as multiples of the
+    single pass's, and whether it proposes the very pairs at the very weights."""
+    row = _row(job, data, vigilant=False)
+    row["note"] = "snapshot + a batch per blocking rule + merge; database reads and writes left out"
+    row["wall × single pass"] = round(float(job["seconds"]) / max(float(single["seconds"]), 1e-9), 2)  # type: ignore[arg-type]
+    row["cpu × single pass"] = round(float(job["cpu seconds"]) / max(float(single["cpu seconds"]), 1e-9), 2)  # type: ignore[arg-type]
+    row["proposals equal"] = job["pairs"] == single["pairs"]
     return row
 
 
