@@ -17,6 +17,7 @@ What it decides, from the rule version in force when each obligation arose (``ru
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -122,7 +123,10 @@ def registration_end(orders: Iterable[Order]) -> date | None:
 
 
 def _first_settling(reports: Sequence[date], start: date, as_of: date) -> date | None:
-    return next((r for r in reports if start <= r <= as_of), None)
+    """The first of the sorted ``reports`` from ``start`` to ``as_of``: a binary search, since a registrant
+    of twenty years has twenty anniversaries to look up."""
+    at = bisect_left(reports, start)
+    return reports[at] if at < len(reports) and reports[at] <= as_of else None
 
 
 def obligations(facts: Facts, rules: RuleSet, as_of: date) -> list[Obligation]:
