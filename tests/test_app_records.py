@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import inspect
 
 from tests.library.helpers import entry
+from tests.review.scenario import LAB, build
 from vigilant.app import Vigilant
 from vigilant.cases.evidence_rules import evidence_service
 from vigilant.cli import run
@@ -23,6 +24,11 @@ from vigilant.library.records import ImportAttempt, RowProblem
 from vigilant.library.samples import write_vics
 from vigilant.library.service import LibraryService
 from vigilant.library.store import LibraryStore
+from vigilant.review.decided import CurrentDecision, DecidedItem
+from vigilant.review.decisions import Decision, Victim, decide
+from vigilant.review.outputs import _decided, figures, tags_of
+from vigilant.review.queue import QueueFilter, queue, sync, visible_run
+from vigilant.review.scope import Scope
 from vigilant.security.rights import Actor
 from vigilant.store import Database
 from vigilant.triage.access import get_run_for, list_runs_for
@@ -254,3 +260,35 @@ def test_the_launcher_hands_out_plain_items_and_the_applications_triage(db: Data
         assert (found.id, found.label, found.path) == (item.id, "USB stick", str(folder))
         with pytest.raises(NotFoundError):
             app.runs._visible_item(ANN, item.id + 1)
+
+
+def test_the_review_queue_reads_its_run_and_item_as_plain_records(db: Database, tmp_path: Path) -> None:
+    sc = build(db, tmp_path)
+    run_record, item = visible_run(sc.ctx, sc.examiner, sc.run_id)
+    assert_plain(run_record, RunRecord)
+    assert_plain(item, EvidenceInfo)
+    assert (run_record.id, run_record.evidence_id, item.id) == (sc.run_id, sc.evidence_id, sc.evidence_id)
+    assert run_record == sc.triage.status(sc.run_id, LAB)
+    synced = sync(sc.ctx, sc.examiner, sc.run_id)  # the queue is made from them, stacks included
+    assert (synced.items_added, synced.stacks) == (5, 4)
+    with pytest.raises(NotFoundError):
+        visible_run(sc.ctx, sc.stranger, sc.run_id)  # the other agency's examiner sees no such run
+
+
+def test_the_reviews_outputs_read_decisions_as_plain_records(db: Database, tmp_path: Path) -> None:
+    sc = build(db, tmp_path)
+    sync(sc.ctx, sc.examiner, sc.run_id)
+    scope = Scope(run_id=sc.run_id)
+    page = queue(sc.ctx, sc.examiner, scope, QueueFilter(stacks_only=False))
+    chosen = next(r.item for r in page.rows if r.item.name == "b.jpg")
+    girl = Victim(age_band="under-12", sex="female")
+    ticked = Decision("1", series="New Q", victims=(girl,), sexual_assault=True)
+    decide(sc.ctx, sc.examiner, chosen.id, ticked)
+    [(item, decision)] = _decided(sc.ctx, sc.examiner, scope)
+    assert_plain(item, DecidedItem)
+    assert_plain(decision, CurrentDecision)
+    assert (item.id, item.sha256, item.pdq) == (chosen.id, chosen.sha256, chosen.pdq)
+    assert (decision.category, decision.series, decision.examiner) == ("1", "New Q", sc.examiner.username)
+    assert decision.victims == ({"age_band": "under-12", "sex": "female", "victim_id": None},)
+    assert tags_of(decision) == ("possible-production", "sexual-assault")  # b.jpg: the seized camera's
+    assert figures(sc.ctx, sc.examiner, scope).victims == 1

@@ -33,6 +33,7 @@ from vigilant.library.records import HashSetInfo, ImportReport, SetKind, StoredE
 from vigilant.library.store import LibraryStore
 from vigilant.perceptual.pdq import PdqMethod
 from vigilant.review.context import ReviewContext
+from vigilant.review.decided import CurrentDecision, DecidedItem
 from vigilant.review.models import ReviewDecisionRow, ReviewItemRow
 from vigilant.review.profiles import DEFAULT_PROFILE, ReviewProfile, review_profile
 from vigilant.review.queue import current_decision
@@ -44,7 +45,7 @@ from vigilant.security.rights import Actor, Permission, require
 PROMOTED_CLASSES = frozenset({CategoryClass.ABUSE, CategoryClass.EXPLOITIVE})
 
 
-def _decided(ctx: ReviewContext, actor: Actor, scope: Scope) -> list[tuple[ReviewItemRow, ReviewDecisionRow]]:
+def _decided(ctx: ReviewContext, actor: Actor, scope: Scope) -> list[tuple[DecidedItem, CurrentDecision]]:
     items = items_query(ctx.db, actor, scope).subquery()
     query = (
         select(ReviewItemRow, ReviewDecisionRow)
@@ -54,12 +55,10 @@ def _decided(ctx: ReviewContext, actor: Actor, scope: Scope) -> list[tuple[Revie
         .order_by(ReviewItemRow.id)
     )
     with ctx.db.session() as s:
-        found = [(i, d) for i, d in s.execute(query)]
-        s.expunge_all()
-    return found
+        return [(DecidedItem.of(i), CurrentDecision.of(d)) for i, d in s.execute(query)]
 
 
-def tags_of(decision: ReviewDecisionRow) -> tuple[str, ...]:
+def tags_of(decision: CurrentDecision) -> tuple[str, ...]:
     flags = (
         ("new-series", decision.new_series),
         ("possible-production", decision.possible_production),
@@ -72,7 +71,7 @@ def tags_of(decision: ReviewDecisionRow) -> tuple[str, ...]:
 
 
 def _entries(
-    decided: list[tuple[ReviewItemRow, ReviewDecisionRow]], *, only: frozenset[CategoryClass] | None = None
+    decided: list[tuple[DecidedItem, CurrentDecision]], *, only: frozenset[CategoryClass] | None = None
 ) -> tuple[list[HashSetInfo], list[StoredEntry]]:
     methods = [i.pdq_method for i, _ in decided if i.pdq is not None and i.pdq_method is not None]
     method = max(set(methods), key=methods.count) if methods else PdqMethod.FULL.value
@@ -126,9 +125,7 @@ def _set(profile: str, method: str) -> HashSetInfo:
     )  # fmt: skip
 
 
-def export_profile(
-    decided: list[tuple[ReviewItemRow, ReviewDecisionRow]], chosen: str | None
-) -> ReviewProfile:
+def export_profile(decided: list[tuple[DecidedItem, CurrentDecision]], chosen: str | None) -> ReviewProfile:
     """The profile an export is written in: ``chosen``, else the one its decisions were made in."""
     if chosen is not None:
         return review_profile(chosen)
@@ -278,7 +275,7 @@ def figures(ctx: ReviewContext, actor: Actor, scope: Scope) -> MaterialFigures:
     """The material statistics of ``scope`` (usually an operation), computed from current decisions."""
     require(actor, Permission.TRIAGE_READ)
     decided = _decided(ctx, actor, scope)
-    units: dict[str, list[ReviewDecisionRow]] = {}
+    units: dict[str, list[CurrentDecision]] = {}
     by_category: dict[str, int] = {}
     items = 0
     for item, decision in decided:

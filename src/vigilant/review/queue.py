@@ -20,7 +20,7 @@ from sqlalchemy import and_, exists, func, select, update
 from vigilant.cases.access import audit
 from vigilant.cases.models import SeizedDeviceRow
 from vigilant.errors import NotFoundError, VigilantError
-from vigilant.evidence.items import evidence_info
+from vigilant.evidence.items import EvidenceInfo, evidence_info
 from vigilant.evidence.models import EvidenceItemRow
 from vigilant.perceptual.pdq import PDQ_MIN_QUALITY
 from vigilant.review.classifier import score_item
@@ -43,6 +43,7 @@ from vigilant.security.rights import Actor, Permission, require
 from vigilant.triage.models import TriageRunRow
 from vigilant.triage.records import records_of
 from vigilant.triage.results import batch_files
+from vigilant.triage.run_records import RunRecord
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Progress:
 
 def visible_run(
     ctx: ReviewContext, actor: Actor, run_id: int, need: Permission = Permission.TRIAGE_READ
-) -> tuple[TriageRunRow, EvidenceItemRow]:
+) -> tuple[RunRecord, EvidenceInfo]:
     """The run and its evidence item, for a caller whose role grants ``need`` and who may see the item."""
     require(actor, need)
     query = (
@@ -112,8 +113,7 @@ def visible_run(
                 f"no triage run {run_id} that you may see", hint="see the list of triage runs"
             )
         run, item = found
-        s.expunge_all()
-        return run, item
+        return RunRecord.of(run), evidence_info(item)
 
 
 def sync(ctx: ReviewContext, actor: Actor, run_id: int) -> SyncResult:
@@ -148,8 +148,8 @@ def sync(ctx: ReviewContext, actor: Actor, run_id: int) -> SyncResult:
 
 def _store_batch(
     ctx: ReviewContext,
-    run: TriageRunRow,
-    evidence: EvidenceItemRow,
+    run: RunRecord,
+    evidence: EvidenceInfo,
     *,
     name: str,
     found: list[Candidate],
@@ -200,14 +200,14 @@ def _store_batch(
 
 
 def _add_media(
-    ctx: ReviewContext, s: Any, evidence: EvidenceItemRow, rows: dict[Key, ReviewItemRow], depth: int
+    ctx: ReviewContext, s: Any, evidence: EvidenceInfo, rows: dict[Key, ReviewItemRow], depth: int
 ) -> None:
     if not rows:
         return
     seen: set[Key] = set()
     missing = "not found again in the evidence"
     try:
-        for key, data, note in ctx.reader(evidence_info(evidence), rows):
+        for key, data, note in ctx.reader(evidence, rows):
             row = rows[key]
             seen.add(key)
             if data is None:
@@ -243,7 +243,7 @@ def _refresh_density(s: Any, run_id: int) -> None:
         )
 
 
-def restack(ctx: ReviewContext, evidence: EvidenceItemRow, threshold: int = DEFAULT_DISTANCE) -> int:
+def restack(ctx: ReviewContext, evidence: EvidenceInfo, threshold: int = DEFAULT_DISTANCE) -> int:
     """Make the stacks of the case the evidence belongs to again (of the evidence alone without a case)."""
     query = select(
         ReviewItemRow.id, ReviewItemRow.pdq, ReviewItemRow.pdq_quality, ReviewItemRow.dihedral,
@@ -251,11 +251,13 @@ def restack(ctx: ReviewContext, evidence: EvidenceItemRow, threshold: int = DEFA
         ReviewItemRow.priority,
     ).join(EvidenceItemRow, EvidenceItemRow.id == ReviewItemRow.evidence_id)  # fmt: skip
     if evidence.case_number:
+        with ctx.db.session() as s:  # whose case number it is (numbers are unique per agency only)
+            agency_id = s.scalar(select(EvidenceItemRow.agency_id).where(EvidenceItemRow.id == evidence.id))
         query = query.where(
             EvidenceItemRow.case_number == evidence.case_number,
             EvidenceItemRow.agency_id.is_(None)
-            if evidence.agency_id is None
-            else EvidenceItemRow.agency_id == evidence.agency_id,
+            if agency_id is None
+            else EvidenceItemRow.agency_id == agency_id,
         )
     else:
         query = query.where(EvidenceItemRow.id == evidence.id)
