@@ -24,11 +24,9 @@ run alone: ``.venv/bin/python bench/scale_leads.py [--quick]``.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +36,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:  # run alone or imported by scale_bench: leads_bench is a sibling
     sys.path.insert(0, str(BENCH_DIR))
 
+from _dask_side_by_side import side_by_side  # noqa: E402
 from leads_bench import AS_OF, generate, known_table  # noqa: E402
 from vigilant.leads.aggregate import LeadAggregate, Window, aggregate_leads, connect  # noqa: E402
 from vigilant.leads.cluster import ClusterSettings, aggregate_leads_on  # noqa: E402
@@ -45,12 +44,11 @@ from vigilant.leads.cluster import ClusterSettings, aggregate_leads_on  # noqa: 
 Row = dict[str, object]
 SIZES = {True: 10**6, False: 10**8}
 BENCHMARK = "lead aggregation at scale"
-WORKER_MEMORY = "6GB"  # per Dask worker process; DuckDB is held to half of it per task
 TASK = ClusterSettings(threads_per_task=1, memory_per_task="3GB")  # one partition per worker thread
 
 
-def _local(threads: int) -> Callable[[Path, pa.Table, Window], list[LeadAggregate]]:
-    def run(folder: Path, known: pa.Table, window: Window) -> list[LeadAggregate]:
+def _local(folder: Path, known: pa.Table, window: Window) -> Callable[[int], list[LeadAggregate]]:
+    def run(threads: int) -> list[LeadAggregate]:
         con = connect(memory_limit="8GB", threads=threads)
         try:
             return aggregate_leads(folder, known, window, con=con)
@@ -60,81 +58,27 @@ def _local(threads: int) -> Callable[[Path, pa.Table, Window], list[LeadAggregat
     return run
 
 
-def _dask(workers: int) -> Callable[[Path, pa.Table, Window], list[LeadAggregate]]:
-    def run(folder: Path, known: pa.Table, window: Window) -> list[LeadAggregate]:
-        from distributed import Client, LocalCluster  # noqa: PLC0415
-
-        # The cluster starts before the clock: a standing cluster is what an installation runs.
-        with (
-            LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=":0",
-                memory_limit=WORKER_MEMORY,
-            ) as cluster,
-            Client(cluster, set_as_default=False) as client,  # type: ignore[no-untyped-call]
-        ):
-            client.wait_for_workers(workers)
-            started = time.perf_counter()
-            leads = aggregate_leads_on(client, folder, known, window, settings=TASK)
-            _timed[0] = time.perf_counter() - started
-            return leads
-
-    return run
-
-
-_timed = [0.0]  # a Dask run's own time, without starting its cluster
-
-
 def rows(quick: bool) -> list[Row]:
     """The rows for ``bench/run.py``'s table: local DuckDB, then one and two Dask workers."""
     n = SIZES[quick]
     known = known_table()
     window = Window(AS_OF, 90)
     work = Path(tempfile.mkdtemp(prefix="vigilant-scale-leads-"))
-    out: list[Row] = []
     try:
         folder = work / "observations"
         generate(folder, n)
         files = len(list(folder.glob("*.parquet")))
-        data = f"10^{len(str(n)) - 1} observations, {files} files"
-        expected = _local(2)(folder, known, window)  # warms the page cache; the reference result
-        times: dict[str, float] = {}
-        subjects = (
-            ("local DuckDB, 2 threads", 2, _local(2)),
-            ("local DuckDB, 1 thread", 1, _local(1)),
-            ("Dask, 1 worker", 1, _dask(1)),
-            ("Dask, 2 workers", 2, _dask(2)),
+        return side_by_side(
+            benchmark=BENCHMARK,
+            data=f"10^{len(str(n)) - 1} observations, {files} files",
+            count=n,
+            per_core="observations/s per core",
+            local=_local(folder, known, window),
+            dask=lambda client: aggregate_leads_on(client, folder, known, window, settings=TASK),
+            describe=lambda leads: f"{len(leads):,} leads",
         )
-        for subject, cores, run in subjects:
-            started = time.perf_counter()
-            leads = run(folder, known, window)
-            seconds = _timed[0] if subject.startswith("Dask") else time.perf_counter() - started
-            if leads != expected:
-                raise AssertionError(f"{subject} returned other leads than the local path")
-            times[subject] = seconds
-            row: Row = {
-                "benchmark": BENCHMARK,
-                "data": data,
-                "subject": subject,
-                "metric": "time",
-                "value": seconds,
-                "unit": "s",
-                "observations/s per core": n / seconds / cores,
-                "note": f"{len(leads):,} leads, identical to local",
-                # The machine is shared: the 1-minute load average after the run says how fair it was.
-                "load": os.getloadavg()[0],
-            }
-            if subject.startswith("Dask"):
-                local = times["local DuckDB, 2 threads"] if cores == 2 else times["local DuckDB, 1 thread"]
-                row["ratio"] = times["local DuckDB, 2 threads"] / seconds
-                row["per-core efficiency"] = local / seconds
-            out.append(row)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return out
 
 
 def run(scale: str) -> list[Row]:
