@@ -54,3 +54,23 @@ def test_removed_and_reimported_sets_get_fresh_indexes(db: Database, tmp_path: P
     found = fresh.pdq(second).search([bytes(32)], 256)
     assert len(found) == 0  # the synthetic entries carry no PDQ
     assert len(fresh.exact(second, MD5)) == 20
+
+
+def test_a_long_lived_manager_never_serves_a_removed_sets_index_for_a_new_set(
+    db: Database, tmp_path: Path
+) -> None:
+    """A server keeps one manager for its life: a set removed and another imported in its place (SQLite gives
+    the new set the freed id) must be matched against its own entries, never the removed set's."""
+    store = LibraryStore(db)
+    indexes = LibraryIndexes(store, tmp_path / "idx")
+    _import(store, tmp_path / "a.json", 20)
+    [first] = store.list_sets()
+    assert len(indexes.exact(first, MD5)) == 20
+    store.remove_set(first.id)
+    write_vics(tmp_path / "b.json", [entry(i) for i in range(100, 130)], version="2.0", form="media")
+    import_hash_set(store, ImportRequest(tmp_path / "b.json", actor=Actor.cli("ann"), name="T", version="1"))
+    [second] = store.list_sets()
+    md5 = indexes.exact(second, MD5)
+    assert len(md5) == 30
+    queries = np.frombuffer(b"".join(bytes.fromhex(md5_of(i)) for i in (5, 105)), np.uint8).reshape(-1, 16)
+    assert md5.contains(queries).tolist() == [False, True]

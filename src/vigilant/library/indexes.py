@@ -33,16 +33,18 @@ class LibraryIndexes:
     def __init__(self, store: LibraryStore, root: Path) -> None:
         self.store = store
         self.root = root
-        self._exact: dict[tuple[int, str], ExactIndex] = {}
-        self._pdq: dict[int, PdqIndex] = {}
-        self._video: dict[int, PdqIndex] = {}
+        # Keyed by the set's folder name (its id, source digest and import time), never by its id alone: a
+        # server keeps one manager for its life, and SQLite gives a set imported after a removal the freed id.
+        self._exact: dict[tuple[str, str], ExactIndex] = {}
+        self._pdq: dict[str, PdqIndex] = {}
+        self._video: dict[str, PdqIndex] = {}
 
     def folder(self, info: HashSetInfo) -> Path:
         return self.root / set_folder_name(info)
 
     def exact(self, info: HashSetInfo, kind: DigestKind) -> ExactIndex:
         """The set's index of ``kind`` digests, built from the store the first time it is asked for."""
-        key = (info.id, kind.name)
+        key = (set_folder_name(info), kind.name)
         if key not in self._exact:
             path = self.folder(info) / kind.name
             try:
@@ -71,14 +73,15 @@ class LibraryIndexes:
 
     def _pdq_index(
         self,
-        cache: dict[int, PdqIndex],
+        cache: dict[str, PdqIndex],
         info: HashSetInfo,
         name: str,
         codes: Callable[[], tuple[list[int], list[bytes]]],
     ) -> PdqIndex:
         """A set's PDQ-style index ``name``: loaded from its folder, or built from ``codes`` (entry ids and
         32-byte hashes) and saved there first."""
-        if info.id not in cache:
+        key = set_folder_name(info)
+        if key not in cache:
             path = self.folder(info) / name
             if (path / "manifest.json").is_file():
                 index = PdqIndex.load(path)
@@ -87,8 +90,8 @@ class LibraryIndexes:
                 array = np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, 32)
                 index = PdqIndex.build(array, np.asarray(ids, dtype=np.int64))
                 index.save(path, overwrite=True)
-            cache[info.id] = index
-        return cache[info.id]
+            cache[key] = index
+        return cache[key]
 
     def build_all(self, sets: list[HashSetInfo] | None = None) -> list[tuple[HashSetInfo, str, int, int]]:
         """Build every index of every set; return (set, index, entries, bytes) rows."""
