@@ -98,9 +98,23 @@ def _allow_extensions(connection: sqlite3.Connection, allow: bool) -> None:
         raise ConfigError("could not enable SQLite extension loading on this connection", hint=INSTALL_HINT)
 
 
+@functools.cache
+def _pyproj_first() -> None:
+    """Load pyproj before the first SpatiaLite.
+
+    pyproj's wheel bundles its own PROJ (with its own SQLite and libcurl). SQLite loads an extension with
+    RTLD_GLOBAL, so once SpatiaLite has put the system's PROJ into the process's global symbol scope, a pyproj
+    loaded afterwards binds its calls to the system PROJ's functions over its own library's data, and the heap
+    is corrupted (glibc aborts at exit). Loaded first, each keeps its own PROJ
+    (tests/store/test_spatialite_and_pyproj.py). The registry's proximity code uses pyproj beside SpatiaLite.
+    """
+    import pyproj  # noqa: F401, PLC0415
+
+
 def load_spatialite(dbapi_connection: Any, _record: Any = None) -> None:
     """Load SpatiaLite into a new SQLite connection (an engine ``connect`` listener); the permission to load
     extensions is switched off again at once, so SQL can never load one of its own choosing."""
+    _pyproj_first()
     connection: sqlite3.Connection = getattr(dbapi_connection, "driver_connection", dbapi_connection)
     _allow_extensions(connection, True)
     try:
