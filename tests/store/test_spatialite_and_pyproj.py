@@ -20,8 +20,8 @@ from vigilant.store import open_database
 
 db = open_database("sqlite:///" + sys.argv[1])
 with db.session() as s:
-    metres = s.execute(text("SELECT ST_Distance(MakePoint(-79.4, 43.7, 4326), MakePoint(-79.41, 43.71, 4326), 1)"))
-    print(round(metres.scalar(), 3))
+    a, b = "MakePoint(-79.4, 43.7, 4326)", "MakePoint(-79.41, 43.71, 4326)"
+    print(round(s.execute(text(f"SELECT ST_Distance({a}, {b}, 1)")).scalar(), 3))
 from pyproj import Geod
 
 print(round(Geod(ellps="WGS84").inv(-79.4, 43.7, -79.41, 43.71)[2], 3))
